@@ -1,0 +1,82 @@
+// Record file layout (FORMAT.md section "Record"): one file holds one item, whole.
+//
+//   0  4  magic "iodr"
+//   4  1  format version (1)
+//   5  1  flags (0)
+//   6  1  codec id (0 CBOR, 1 JSON, 128..255 user codecs)
+//   7  1  key type (format/key.ts)
+//   8  8  birth stamp: u64 microseconds since the Unix epoch
+//  16  4  key length K
+//  20  4  value length V
+//  24  K  key bytes (canonical)
+//  ..  V  value bytes
+//  ..  4  CRC-32C of every byte before it
+// All integers little-endian.
+import { crc32c } from '../crypto/crc32c';
+import { keyIsCanonical, KEY_TYPES } from './key';
+
+export const RECORD_MAGIC: u32 = 0x72646f69; // "iodr" read as a little-endian u32
+export const RECORD_VERSION: u8 = 1;
+export const HEADER_BYTES: i32 = 24;
+export const TRAILER_BYTES: i32 = 4;
+export const OVERHEAD_BYTES: i32 = HEADER_BYTES + TRAILER_BYTES;
+/** Largest value the format allows; bigger lengths in a header mean corruption. */
+export const MAX_FIELD: u32 = 0x7fffffff - 64;
+
+// Validation results: 0 is valid, each failure its own code so messages can say what broke.
+export const RECORD_OK: i32 = 0;
+export const RECORD_TOO_SHORT: i32 = 1;
+export const RECORD_BAD_MAGIC: i32 = 2;
+export const RECORD_BAD_VERSION: i32 = 3;
+export const RECORD_BAD_LENGTH: i32 = 4;
+export const RECORD_BAD_CHECKSUM: i32 = 5;
+export const RECORD_BAD_KEY: i32 = 6;
+export const RECORD_WRONG_NAME: i32 = 7;
+
+/** Fills the header and checksum around key and value bytes already placed at rec+24. */
+export function sealRecord(rec: usize, codec: u8, keyType: u8, birth: u64, keyLen: i32, valueLen: i32): i32 {
+  store<u32>(rec, RECORD_MAGIC);
+  store<u8>(rec, RECORD_VERSION, 4);
+  store<u8>(rec, 0, 5);
+  store<u8>(rec, codec, 6);
+  store<u8>(rec, keyType, 7);
+  store<u64>(rec, birth, 8);
+  store<u32>(rec, keyLen, 16);
+  store<u32>(rec, valueLen, 20);
+  const body = HEADER_BYTES + keyLen + valueLen;
+  store<u32>(rec + body, crc32c(rec, body));
+  return body + TRAILER_BYTES;
+}
+
+/** Checks everything but the name; the fields below are meaningful only after RECORD_OK. */
+export function checkRecord(rec: usize, len: i32): i32 {
+  if (len < OVERHEAD_BYTES) return RECORD_TOO_SHORT;
+  if (load<u32>(rec) != RECORD_MAGIC) return RECORD_BAD_MAGIC;
+  if (load<u8>(rec, 4) != RECORD_VERSION) return RECORD_BAD_VERSION;
+  const keyLen = load<u32>(rec, 16);
+  const valueLen = load<u32>(rec, 20);
+  if (keyLen > MAX_FIELD || valueLen > MAX_FIELD || <u64>keyLen + valueLen + OVERHEAD_BYTES != <u64>len)
+    return RECORD_BAD_LENGTH;
+  const body = len - TRAILER_BYTES;
+  if (load<u32>(rec + body) != crc32c(rec, body)) return RECORD_BAD_CHECKSUM;
+  const keyType = load<u8>(rec, 7);
+  if (keyType >= KEY_TYPES || load<u8>(rec, 5) != 0) return RECORD_BAD_KEY;
+  if (!keyIsCanonical(keyType, rec + HEADER_BYTES, keyLen)) return RECORD_BAD_KEY;
+  return RECORD_OK;
+}
+
+export function recordCodec(rec: usize): u8 {
+  return load<u8>(rec, 6);
+}
+export function recordKeyType(rec: usize): u8 {
+  return load<u8>(rec, 7);
+}
+export function recordBirth(rec: usize): u64 {
+  return load<u64>(rec, 8);
+}
+export function recordKeyLength(rec: usize): i32 {
+  return load<u32>(rec, 16);
+}
+export function recordValueLength(rec: usize): i32 {
+  return load<u32>(rec, 20);
+}

@@ -1,0 +1,164 @@
+// The core's exports: what a host calls. Bytes cross through memory at reserve() and at
+// the pointers the getters return; re-read memory.buffer after any call (memory can grow).
+import { resize } from './util/memory';
+import * as store from './store/store';
+import * as io from './store/io';
+import {
+  indexSize, indexOrder, indexBirth, indexKeyType, indexKeyLength, indexKey, indexBytes,
+} from './index/ordered';
+import { HEADER_BYTES, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth } from './format/record';
+
+export {
+  ST_OK, ST_MISSING, ST_CORRUPT, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO,
+} from './store/io';
+export { OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, CLAIM_DELETE, CLAIM_KEEP } from './store/store';
+
+export function open(flags: i32): i32 {
+  return store.open(flags);
+}
+export function close(): void {
+  store.close();
+}
+/** Room for a record of this many bytes; the host writes key then value at the pointer + 24. */
+export function reserve(bytes: i32): usize {
+  return store.reserve(bytes);
+}
+export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  return store.set(keyType, keyLen, valueLen, codec);
+}
+export function get(keyType: u8, keyLen: i32): i32 {
+  return store.get(keyType, keyLen);
+}
+export function getSlot(slot: i32): i32 {
+  return store.getSlot(slot);
+}
+export function has(keyType: u8, keyLen: i32): i32 {
+  return store.has(keyType, keyLen);
+}
+export function remove(keyType: u8, keyLen: i32): i32 {
+  return store.remove(keyType, keyLen);
+}
+export function pop(youngest: bool, mode: i32, owner: u64): i32 {
+  return store.pop(youngest, mode, owner);
+}
+export function take(keyType: u8, keyLen: i32, mode: i32, owner: u64): i32 {
+  return store.take(keyType, keyLen, mode, owner);
+}
+export function clear(): i32 {
+  return store.clear();
+}
+/** Applies other handles' changes; returns a status. */
+export function sync(): i32 {
+  return store.syncJournal(true);
+}
+export function rescan(): i32 {
+  return store.reconcile();
+}
+export function size(): u32 {
+  return indexSize();
+}
+export function xattrsActive(): bool {
+  return store.xattrsActive();
+}
+
+// Ordered listing: order() fills a buffer of slots, oldest first.
+let orderBuf: usize = 0;
+let orderCap: u32 = 0;
+export function order(): u32 {
+  const n = indexSize();
+  if (n > orderCap) {
+    orderCap = n + (n >> 1) + 64;
+    orderBuf = resize(orderBuf, <usize>orderCap << 2);
+  }
+  return indexOrder(orderBuf);
+}
+export function orderPtr(): usize {
+  return orderBuf;
+}
+export function slotKeyType(slot: u32): u8 {
+  return indexKeyType(slot);
+}
+export function slotKeyLength(slot: u32): i32 {
+  return indexKeyLength(slot);
+}
+export function slotKey(slot: u32): usize {
+  return indexKey(slot);
+}
+export function slotBirth(slot: u32): f64 {
+  return <f64>indexBirth(slot);
+}
+export function indexMemory(): usize {
+  return indexBytes();
+}
+
+// The record of the last get, getSlot or pop.
+export function resultSlot(): i32 {
+  return store.resultSlot;
+}
+export function resultIsNew(): bool {
+  return store.resultIsNew;
+}
+export function resultKeyType(): u8 {
+  return recordKeyType(store.resultRecord);
+}
+export function resultKey(): usize {
+  return store.resultRecord + HEADER_BYTES;
+}
+export function resultKeyLength(): i32 {
+  return recordKeyLength(store.resultRecord);
+}
+export function resultValue(): usize {
+  return store.resultRecord + HEADER_BYTES + recordKeyLength(store.resultRecord);
+}
+export function resultValueLength(): i32 {
+  return recordValueLength(store.resultRecord);
+}
+export function resultCodec(): u8 {
+  return recordCodec(store.resultRecord);
+}
+export function resultBirth(): f64 {
+  return <f64>recordBirth(store.resultRecord);
+}
+export function claimedPath(): usize {
+  return store.claimedPath;
+}
+export function claimedPathLength(): i32 {
+  return store.claimedPathLength;
+}
+
+// Slots whose key another handle added or removed (the host drops its decoded copies).
+export function eventCount(): i32 {
+  return store.eventCount;
+}
+export function eventsPtr(): usize {
+  return store.events;
+}
+export function eventsOverflowed(): bool {
+  return store.eventsOverflowed;
+}
+export function clearEvents(): void {
+  store.clearEvents();
+}
+
+// The last failure.
+export function errorOp(): i32 {
+  return io.errorOp;
+}
+export function errorCode(): i32 {
+  return io.errorCode;
+}
+export function errorDetail(): i32 {
+  return io.errorDetail;
+}
+export function errorPath(): usize {
+  return io.errorPath;
+}
+export function errorPathLength(): i32 {
+  return io.errorPathLength;
+}
+export function asidePath(): usize {
+  return io.asidePathBuf;
+}
+export function asidePathLength(): i32 {
+  return io.asidePathLength;
+}

@@ -1,0 +1,299 @@
+// The birth-order index: every live record as a slot (digest, birth stamp), ordered by
+// (birth, digest) in a treap and found by digest in an open-addressing hash table.
+// Insert, remove, first and last are O(log n); lookup by digest is O(1).
+// The index also holds each key's canonical bytes (the truth for listings and the
+// index cache); keys of up to 16 bytes sit inline in the slot, longer ones on the heap.
+// A slot costs 64 bytes plus its hash entry (4 to 8 bytes), and a long key its length.
+//
+// The treap's priority is the digest's first word: digests are SHA3 output, so
+// priorities are uniformly random without storing any.
+import { resize } from '../util/memory';
+import { DIGEST_BYTES } from '../format/key';
+
+const NIL: u32 = 0xffffffff;
+const FREE: u64 = 0xffffffffffffffff;
+const KEY_INLINE: usize = 16;
+
+let capacity: u32 = 0;
+let count: u32 = 0;
+let freeHead: u32 = NIL;
+let used: u32 = 0; // slots ever handed out: [0, used) are live or on the free list
+let births: usize = 0; // u64 per slot, FREE for a free slot
+let digests: usize = 0; // DIGEST_BYTES per slot
+let lefts: usize = 0; // u32 per slot; a free slot's left links the free list
+let rights: usize = 0;
+let keyHeads: usize = 0; // u32 per slot: key length << 8 | key type
+let keyBodies: usize = 0; // KEY_INLINE bytes per slot: the key, or a heap pointer to it
+let root: u32 = NIL;
+
+let table: usize = 0; // u32 per bucket: slot + 1, 0 for empty
+let tableMask: u32 = 0;
+
+let stack: usize = 0;
+let stackCap: u32 = 0;
+
+@inline function L(s: u32): u32 {
+  return load<u32>(lefts + (<usize>s << 2));
+}
+@inline function R(s: u32): u32 {
+  return load<u32>(rights + (<usize>s << 2));
+}
+@inline function setL(s: u32, v: u32): void {
+  store<u32>(lefts + (<usize>s << 2), v);
+}
+@inline function setR(s: u32, v: u32): void {
+  store<u32>(rights + (<usize>s << 2), v);
+}
+@inline function digestAt(s: u32): usize {
+  return digests + <usize>s * DIGEST_BYTES;
+}
+@inline function priority(s: u32): u32 {
+  return load<u32>(digestAt(s));
+}
+@inline function bucketOf(digest: usize): u32 {
+  return load<u32>(digest, 4) & tableMask;
+}
+
+function digestsEqual(a: usize, b: usize): bool {
+  return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8) &&
+    load<u64>(a, 16) == load<u64>(b, 16) && load<u32>(a, 24) == load<u32>(b, 24);
+}
+
+/** Order of two slots: by birth, ties (births from two processes in the same microsecond) by digest. */
+function before(a: u32, b: u32): bool {
+  const ba = load<u64>(births + (<usize>a << 3));
+  const bb = load<u64>(births + (<usize>b << 3));
+  if (ba != bb) return ba < bb;
+  return memory.compare(digestAt(a), digestAt(b), DIGEST_BYTES) < 0;
+}
+
+function grow(): void {
+  const next: u32 = capacity ? capacity + (capacity >> 1) : 1024;
+  births = resize(births, <usize>next << 3);
+  digests = resize(digests, <usize>next * DIGEST_BYTES);
+  lefts = resize(lefts, <usize>next << 2);
+  rights = resize(rights, <usize>next << 2);
+  keyHeads = resize(keyHeads, <usize>next << 2);
+  keyBodies = resize(keyBodies, <usize>next * KEY_INLINE);
+  capacity = next;
+}
+
+function rehash(buckets: u32): void {
+  if (table) heap.free(table);
+  table = heap.alloc(<usize>buckets << 2);
+  memory.fill(table, 0, <usize>buckets << 2);
+  tableMask = buckets - 1;
+  for (let s: u32 = 0; s < used; s++) {
+    if (load<u64>(births + (<usize>s << 3)) != FREE) tablePut(s);
+  }
+}
+
+function tablePut(s: u32): void {
+  let b = bucketOf(digestAt(s));
+  while (load<u32>(table + (<usize>b << 2)) != 0) b = (b + 1) & tableMask;
+  store<u32>(table + (<usize>b << 2), s + 1);
+}
+
+/** Linear-probing delete with backward shift, so lookups never need tombstones. */
+function tableRemove(s: u32): void {
+  let hole = bucketOf(digestAt(s));
+  while (load<u32>(table + (<usize>hole << 2)) != s + 1) hole = (hole + 1) & tableMask;
+  let b = hole;
+  while (true) {
+    b = (b + 1) & tableMask;
+    const entry = load<u32>(table + (<usize>b << 2));
+    if (entry == 0) break;
+    const home = bucketOf(digestAt(entry - 1));
+    // Move the entry into the hole unless its home lies cyclically in (hole, b].
+    const stays = hole <= b ? home > hole && home <= b : home > hole || home <= b;
+    if (!stays) {
+      store<u32>(table + (<usize>hole << 2), entry);
+      hole = b;
+    }
+  }
+  store<u32>(table + (<usize>hole << 2), 0);
+}
+
+function insertAt(t: u32, s: u32): u32 {
+  if (t == NIL) return s;
+  if (before(s, t)) {
+    const l = insertAt(L(t), s);
+    setL(t, l);
+    if (priority(l) > priority(t)) {
+      setL(t, R(l));
+      setR(l, t);
+      return l;
+    }
+  } else {
+    const r = insertAt(R(t), s);
+    setR(t, r);
+    if (priority(r) > priority(t)) {
+      setR(t, L(r));
+      setL(r, t);
+      return r;
+    }
+  }
+  return t;
+}
+
+function merge(a: u32, b: u32): u32 {
+  if (a == NIL) return b;
+  if (b == NIL) return a;
+  if (priority(a) > priority(b)) {
+    setR(a, merge(R(a), b));
+    return a;
+  }
+  setL(b, merge(a, L(b)));
+  return b;
+}
+
+function removeAt(t: u32, s: u32): u32 {
+  if (t == s) return merge(L(t), R(t));
+  if (before(s, t)) setL(t, removeAt(L(t), s));
+  else setR(t, removeAt(R(t), s));
+  return t;
+}
+
+export function indexSize(): u32 {
+  return count;
+}
+
+/** The slot holding this digest, or -1. */
+export function indexFind(digest: usize): i32 {
+  if (!table) return -1;
+  let b = bucketOf(digest);
+  while (true) {
+    const entry = load<u32>(table + (<usize>b << 2));
+    if (entry == 0) return -1;
+    if (digestsEqual(digestAt(entry - 1), digest)) return <i32>(entry - 1);
+    b = (b + 1) & tableMask;
+  }
+}
+
+/** Adds a digest that is not in the index, with its key; returns its slot. */
+export function indexInsert(digest: usize, birth: u64, keyType: u8, key: usize, keyLen: i32): u32 {
+  let s: u32;
+  if (freeHead != NIL) {
+    s = freeHead;
+    freeHead = L(s);
+  } else {
+    if (used == capacity) grow();
+    s = used++;
+  }
+  memory.copy(digestAt(s), digest, DIGEST_BYTES);
+  store<u64>(births + (<usize>s << 3), birth);
+  store<u32>(keyHeads + (<usize>s << 2), (<u32>keyLen << 8) | keyType);
+  const body = keyBodies + <usize>s * KEY_INLINE;
+  if (<usize>keyLen <= KEY_INLINE) {
+    memory.copy(body, key, keyLen);
+  } else {
+    const copy = heap.alloc(keyLen);
+    memory.copy(copy, key, keyLen);
+    store<usize>(body, copy);
+  }
+  setL(s, NIL);
+  setR(s, NIL);
+  count++;
+  if (!table || count * 4 > (tableMask + 1) * 3) {
+    rehash(table ? (tableMask + 1) << 1 : 2048);
+  } else {
+    tablePut(s);
+  }
+  root = insertAt(root, s);
+  return s;
+}
+
+export function indexRemove(s: u32): void {
+  root = removeAt(root, s);
+  tableRemove(s);
+  if (<usize>indexKeyLength(s) > KEY_INLINE) heap.free(load<usize>(keyBodies + <usize>s * KEY_INLINE));
+  store<u64>(births + (<usize>s << 3), FREE);
+  setL(s, freeHead);
+  freeHead = s;
+  count--;
+}
+
+/** Moves a slot to a new birth stamp (a key deleted and set again elsewhere). */
+export function indexRebirth(s: u32, birth: u64): void {
+  root = removeAt(root, s);
+  store<u64>(births + (<usize>s << 3), birth);
+  setL(s, NIL);
+  setR(s, NIL);
+  root = insertAt(root, s);
+}
+
+export function indexBirth(s: u32): u64 {
+  return load<u64>(births + (<usize>s << 3));
+}
+
+export function indexDigest(s: u32): usize {
+  return digestAt(s);
+}
+
+export function indexKeyType(s: u32): u8 {
+  return <u8>load<u32>(keyHeads + (<usize>s << 2));
+}
+
+export function indexKeyLength(s: u32): i32 {
+  return <i32>(load<u32>(keyHeads + (<usize>s << 2)) >> 8);
+}
+
+/** Where the slot's key bytes are (valid until the slot is removed). */
+export function indexKey(s: u32): usize {
+  const body = keyBodies + <usize>s * KEY_INLINE;
+  return <usize>indexKeyLength(s) <= KEY_INLINE ? body : load<usize>(body);
+}
+
+/** Oldest slot, or -1 when empty. */
+export function indexFirst(): i32 {
+  if (root == NIL) return -1;
+  let t = root;
+  while (L(t) != NIL) t = L(t);
+  return <i32>t;
+}
+
+/** Youngest slot, or -1 when empty. */
+export function indexLast(): i32 {
+  if (root == NIL) return -1;
+  let t = root;
+  while (R(t) != NIL) t = R(t);
+  return <i32>t;
+}
+
+/** Writes every slot, oldest first, as u32s at out (room for indexSize() of them). */
+export function indexOrder(out: usize): u32 {
+  let sp: u32 = 0;
+  let t = root;
+  let n: u32 = 0;
+  while (t != NIL || sp > 0) {
+    while (t != NIL) {
+      if (sp == stackCap) {
+        stackCap = stackCap ? stackCap << 1 : 128;
+        stack = resize(stack, <usize>stackCap << 2);
+      }
+      store<u32>(stack + (<usize>(sp++) << 2), t);
+      t = L(t);
+    }
+    t = load<u32>(stack + (<usize>(--sp) << 2));
+    store<u32>(out + (<usize>(n++) << 2), t);
+    t = R(t);
+  }
+  return n;
+}
+
+export function indexClear(): void {
+  for (let s: u32 = 0; s < used; s++) {
+    if (load<u64>(births + (<usize>s << 3)) != FREE && <usize>indexKeyLength(s) > KEY_INLINE)
+      heap.free(load<usize>(keyBodies + <usize>s * KEY_INLINE));
+  }
+  count = 0;
+  used = 0;
+  freeHead = NIL;
+  root = NIL;
+  if (table) memory.fill(table, 0, <usize>(tableMask + 1) << 2);
+}
+
+/** Bytes the index holds in memory (for the memory bar). */
+export function indexBytes(): usize {
+  return <usize>capacity * (20 + DIGEST_BYTES + KEY_INLINE) + (table ? <usize>(tableMask + 1) << 2 : 0);
+}

@@ -1,0 +1,84 @@
+// The index cache (.iodict/index): a snapshot of the ordered index so a cold open need not
+// read every record. It is only a cache: it names the journal it was taken against and the
+// offset it covers; a missing, stale or damaged one is rebuilt from the records.
+//
+//   0  4  magic "iodx"
+//   4  1  version (1)
+//   5  3  zero
+//   8  8  journal id
+//  16  8  journal offset covered (u64)
+//  24  4  entry count N
+//  28  4  zero
+//  32 ..  N entries: digest (28), birth (u64), key type (u8), key length (u32), key bytes
+//  ..  4  CRC-32C of every byte before it
+import { crc32c } from '../crypto/crc32c';
+import { DIGEST_BYTES } from '../format/key';
+import {
+  indexSize, indexOrder, indexDigest, indexBirth, indexKeyType, indexKeyLength, indexKey,
+} from '../index/ordered';
+
+export const CACHE_MAGIC: u32 = 0x78646f69; // "iodx"
+export const CACHE_HEADER: i32 = 32;
+const ENTRY_FIXED: i32 = DIGEST_BYTES + 8 + 1 + 4;
+
+/** Serializes the index into a fresh heap buffer; returns its pointer, length in cacheLength. */
+export let cacheLength: i32 = 0;
+export function buildCache(journalId: u64, journalOffset: u64): usize {
+  const n = indexSize();
+  const order = heap.alloc(<usize>max<u32>(n, 1) << 2);
+  indexOrder(order);
+  let bytes: usize = CACHE_HEADER + 4;
+  for (let i: u32 = 0; i < n; i++) bytes += ENTRY_FIXED + indexKeyLength(load<u32>(order + (<usize>i << 2)));
+  const out = heap.alloc(bytes);
+  memory.fill(out, 0, CACHE_HEADER);
+  store<u32>(out, CACHE_MAGIC);
+  store<u8>(out, 1, 4);
+  store<u64>(out, journalId, 8);
+  store<u64>(out, journalOffset, 16);
+  store<u32>(out, n, 24);
+  let at = out + CACHE_HEADER;
+  for (let i: u32 = 0; i < n; i++) {
+    const s = load<u32>(order + (<usize>i << 2));
+    memory.copy(at, indexDigest(s), DIGEST_BYTES);
+    store<u64>(at, indexBirth(s), DIGEST_BYTES);
+    store<u8>(at, indexKeyType(s), DIGEST_BYTES + 8);
+    const keyLen = indexKeyLength(s);
+    store<u32>(at, keyLen, DIGEST_BYTES + 9);
+    memory.copy(at + ENTRY_FIXED, indexKey(s), keyLen);
+    at += ENTRY_FIXED + keyLen;
+  }
+  store<u32>(at, crc32c(out, at - out));
+  heap.free(order);
+  cacheLength = <i32>bytes;
+  return out;
+}
+
+/** True when buf holds an intact cache taken against this journal. */
+export function cacheMatches(buf: usize, len: i32, journalId: u64): bool {
+  if (len < CACHE_HEADER + 4 || load<u32>(buf) != CACHE_MAGIC || load<u8>(buf, 4) != 1) return false;
+  if (load<u32>(buf + len - 4) != crc32c(buf, len - 4)) return false;
+  return load<u64>(buf, 8) == journalId;
+}
+
+export function cacheOffset(buf: usize): u64 {
+  return load<u64>(buf, 16);
+}
+export function cacheCount(buf: usize): u32 {
+  return load<u32>(buf, 24);
+}
+/** Walks entries: returns the pointer past the entry at e. */
+export function cacheNext(e: usize): usize {
+  return e + ENTRY_FIXED + load<u32>(e, DIGEST_BYTES + 9);
+}
+export function cacheEntryBirth(e: usize): u64 {
+  return load<u64>(e, DIGEST_BYTES);
+}
+export function cacheEntryKeyType(e: usize): u8 {
+  return load<u8>(e, DIGEST_BYTES + 8);
+}
+export function cacheEntryKeyLength(e: usize): i32 {
+  return load<u32>(e, DIGEST_BYTES + 9);
+}
+export function cacheEntryKey(e: usize): usize {
+  return e + ENTRY_FIXED;
+}

@@ -1,0 +1,114 @@
+// File I/O over the import table, with the error capture every operation shares.
+import { resize } from '../util/memory';
+import * as host from '../host/imports';
+import { PATH_CAP } from './paths';
+
+// What an exported operation returns.
+export const ST_OK: i32 = 0;
+export const ST_MISSING: i32 = 1; // no such key, or nothing to pop
+export const ST_CORRUPT: i32 = 2; // a record failed validation and was quarantined
+export const ST_NOT_STORE: i32 = 3; // the path is a file, or a directory of something else
+export const ST_NEWER_FORMAT: i32 = 4; // a store written by a newer iodict
+export const ST_IO: i32 = 5; // a file-system call failed: see errorOp/errorCode/errorPath
+
+// Which call failed, for messages ("rename failed: ENOSPC").
+export const OP_OPEN: i32 = 1;
+export const OP_READ: i32 = 2;
+export const OP_WRITE: i32 = 3;
+export const OP_RENAME: i32 = 4;
+export const OP_UNLINK: i32 = 5;
+export const OP_MKDIR: i32 = 6;
+export const OP_READDIR: i32 = 7;
+export const OP_FSYNC: i32 = 8;
+export const OP_STAT: i32 = 9;
+export const OP_XATTR: i32 = 10;
+export const OP_LOCK: i32 = 11;
+
+export let errorOp: i32 = 0;
+export let errorCode: i32 = 0;
+export let errorDetail: i32 = 0; // a RECORD_* code for ST_CORRUPT
+export const errorPath: usize = heap.alloc(PATH_CAP);
+export let errorPathLength: i32 = 0;
+export const asidePathBuf: usize = heap.alloc(PATH_CAP);
+export let asidePathLength: i32 = 0;
+
+export function fail(op: i32, errno: i32, path: usize, pathLen: i32): i32 {
+  errorOp = op;
+  errorCode = errno < 0 ? -errno : errno;
+  memory.copy(errorPath, path, pathLen);
+  errorPathLength = pathLen;
+  return ST_IO;
+}
+
+export function corrupt(detail: i32, path: usize, pathLen: i32, aside: usize, asideLen: i32): i32 {
+  errorDetail = detail;
+  memory.copy(errorPath, path, pathLen);
+  errorPathLength = pathLen;
+  memory.copy(asidePathBuf, aside, asideLen);
+  asidePathLength = asideLen;
+  return ST_CORRUPT;
+}
+
+/** The read buffer: a whole record (or listing) lands here. Grows, never shrinks. */
+export let io: usize = heap.alloc(65536);
+export let ioCap: i32 = 65536;
+
+export function ensureIo(bytes: i32): void {
+  if (bytes <= ioCap) return;
+  let cap = ioCap;
+  while (cap < bytes) cap <<= 1;
+  io = resize(io, cap);
+  ioCap = cap;
+}
+
+export const statBuf: usize = heap.alloc(host.STAT_BYTES);
+
+/** Opens a file, retrying ESTALE for up to about a second (network file systems during a rewrite). */
+export function openRetrying(path: usize, len: i32, flags: i32): i32 {
+  let fd = host.open(path, len, flags);
+  for (let tries = 0; fd == -host.ESTALE && tries < 40; tries++) {
+    host.sleep(25);
+    fd = host.open(path, len, flags);
+  }
+  return fd;
+}
+
+/** Reads a whole file into io; returns its length or -errno (and records the failure). */
+export function readWhole(path: usize, len: i32): i32 {
+  const fd = openRetrying(path, len, host.O_READ);
+  if (fd < 0) {
+    if (fd != -host.ENOENT) fail(OP_OPEN, fd, path, len);
+    return fd;
+  }
+  let total = 0;
+  while (true) {
+    const n = host.read(fd, io + total, ioCap - total, <f64>total);
+    if (n < 0) {
+      host.close(fd);
+      fail(OP_READ, n, path, len);
+      return n;
+    }
+    total += n;
+    // A short read of a regular file means end of file; only a full buffer needs another look.
+    if (total < ioCap) break;
+    if (host.fstat(fd, statBuf) == 0) {
+      ensureIo(max(<i32>load<f64>(statBuf + host.STAT_SIZE) + 1, ioCap + 1));
+    } else {
+      ensureIo(ioCap + 1);
+    }
+  }
+  host.close(fd);
+  return total;
+}
+
+/** Writes a whole buffer at the current position, retrying short writes. */
+export function writeAll(fd: i32, buf: usize, len: i32): i32 {
+  let done = 0;
+  while (done < len) {
+    const n = host.write(fd, buf + done, len - done, -1);
+    if (n < 0) return n;
+    if (n == 0) return -host.EIO;
+    done += n;
+  }
+  return 0;
+}

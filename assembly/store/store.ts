@@ -1,0 +1,715 @@
+// Store operations: the protocol of FORMAT.md over the import table.
+// Writes go to a temp file renamed into place; claims rename a record away first, so two
+// handles can never take the same item; every change is announced in the journal.
+import * as host from '../host/imports';
+import { keyDigest, DIGEST_BYTES, NAME_CHARS, KEY_STRING } from '../format/key';
+import {
+  sealRecord, checkRecord, HEADER_BYTES, OVERHEAD_BYTES, RECORD_OK, RECORD_WRONG_NAME,
+  recordBirth, recordKeyType, recordKeyLength, recordValueLength, recordCodec,
+} from '../format/record';
+import {
+  indexFind, indexInsert, indexRemove, indexRebirth, indexBirth, indexSize, indexFirst, indexLast,
+  indexDigest, indexClear, indexOrder as indexOrderInto,
+} from '../index/ordered';
+import {
+  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SET, JOURNAL_DELETE, writeEntry, entryValid, entryKind,
+  entryWriter, entryStamp, entryDigest,
+} from './journal';
+import {
+  buildCache, cacheLength, cacheMatches, cacheOffset, cacheCount, cacheNext, cacheEntryBirth,
+  cacheEntryKeyType, cacheEntryKeyLength, cacheEntryKey, CACHE_HEADER,
+} from './cache';
+import {
+  pathA, pathB, putAscii, putHex, recordPath, controlPath, asidePath, parseRecordName,
+} from './paths';
+import {
+  ST_OK, ST_MISSING, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO, OP_OPEN, OP_READ, OP_WRITE,
+  OP_RENAME, OP_UNLINK, OP_MKDIR, OP_READDIR, OP_FSYNC, OP_STAT, OP_XATTR, fail, corrupt,
+  io, ioCap, ensureIo, statBuf, openRetrying, readWhole, writeAll,
+} from './io';
+
+// open() flags from the host.
+export const OPEN_FSYNC: i32 = 1; // durability 'fsync'
+export const OPEN_XATTRS_OFF: i32 = 2;
+export const OPEN_XATTRS_ON: i32 = 4; // fail instead of falling back when xattrs are missing
+
+const FORMAT_TEXT = 'iodict-store 1\n';
+const FORMAT_PREFIX = 'iodict-store ';
+
+let fsyncWrites = false;
+let xattrs = true; // mirror user.key and user.birthtime
+let xattrsRequired = false;
+let writerId: u32 = 0;
+let tempCounter: u32 = 0;
+let lastBirth: u64 = 0;
+
+let journalFd: i32 = -1;
+let journalOffset: u64 = 0;
+let journalId: u64 = 0;
+let journalSize: u64 = 0;
+let entriesSinceCache: u32 = 0;
+const JOURNAL_READ: i32 = 64 * ENTRY_BYTES;
+const journalBuf: usize = heap.alloc(JOURNAL_READ);
+const entryBuf: usize = heap.alloc(ENTRY_BYTES);
+const digestBuf: usize = heap.alloc(DIGEST_BYTES);
+const checkDigestBuf: usize = heap.alloc(DIGEST_BYTES);
+const xattrBuf: usize = heap.alloc(16);
+
+// The write buffer: the host places key and value at rec + HEADER_BYTES.
+let rec: usize = heap.alloc(65536);
+let recCap: i32 = 65536;
+
+// Results of the last operation, read by the host through the getters in index.ts.
+export let resultSlot: i32 = -1;
+export let resultRecord: usize = 0; // the record (header on) of a get or pop, in io
+export let resultIsNew: bool = false;
+
+// Slots whose key another handle added or removed since the host last looked.
+const EVENT_CAP: i32 = 4096;
+export const events: usize = heap.alloc(EVENT_CAP << 2);
+export let eventCount: i32 = 0;
+export let eventsOverflowed: bool = false;
+
+function event(slot: u32): void {
+  if (eventCount < EVENT_CAP) store<u32>(events + (<usize>(eventCount++) << 2), slot);
+  else eventsOverflowed = true;
+}
+export function clearEvents(): void {
+  eventCount = 0;
+  eventsOverflowed = false;
+}
+
+function nextBirth(): u64 {
+  let now = <u64>host.now();
+  if (now <= lastBirth) now = lastBirth + 1;
+  lastBirth = now;
+  return now;
+}
+
+function randomU64(): u64 {
+  host.random(xattrBuf, 8);
+  return load<u64>(xattrBuf);
+}
+
+export function reserve(bytes: i32): usize {
+  if (bytes > recCap) {
+    let cap = recCap;
+    while (cap < bytes) cap <<= 1;
+    heap.free(rec);
+    rec = heap.alloc(cap);
+    recCap = cap;
+  }
+  return rec;
+}
+
+// ---- opening -------------------------------------------------------------------------
+
+export function open(flags: i32): i32 {
+  fsyncWrites = (flags & OPEN_FSYNC) != 0;
+  xattrs = (flags & OPEN_XATTRS_OFF) == 0;
+  xattrsRequired = (flags & OPEN_XATTRS_ON) != 0;
+  writerId = <u32>randomU64();
+  const status = ensureStore();
+  if (status != ST_OK) return status;
+  const opened = openJournal();
+  if (opened != ST_OK) return opened;
+  return loadIndex();
+}
+
+function ensureStore(): i32 {
+  let r = host.stat(pathA, 0, statBuf);
+  if (r == -host.ENOENT) {
+    r = host.mkdir(pathA, 0);
+    if (r < 0 && r != -host.EEXIST) return fail(OP_MKDIR, r, pathA, 0);
+    r = host.stat(pathA, 0, statBuf);
+  }
+  if (r < 0) return fail(OP_STAT, r, pathA, 0);
+  if (load<f64>(statBuf + host.STAT_ISDIR) == 0) return ST_NOT_STORE;
+  const len = controlPath(pathA, 'format');
+  const n = readWhole(pathA, len);
+  if (n >= 0) return checkFormat(n);
+  if (n != -host.ENOENT) return ST_IO;
+  return createStore();
+}
+
+function checkFormat(n: i32): i32 {
+  const prefix = FORMAT_PREFIX.length;
+  if (n < prefix + 2) return ST_NOT_STORE;
+  for (let i = 0; i < prefix; i++) if (load<u8>(io + i) != <u8>FORMAT_PREFIX.charCodeAt(i)) return ST_NOT_STORE;
+  let version = 0;
+  for (let i = prefix; i < n && load<u8>(io + i) != 0x0a; i++) {
+    const c = load<u8>(io + i);
+    if (c < 0x30 || c > 0x39) return ST_NOT_STORE;
+    version = version * 10 + (c - 0x30);
+  }
+  return version == 1 ? ST_OK : version > 1 ? ST_NEWER_FORMAT : ST_NOT_STORE;
+}
+
+/** Makes an empty directory (or one holding only a half-made .iodict) into a store. */
+function createStore(): i32 {
+  const n = host.readdir(pathA, 0, io, ioCap);
+  if (n < 0) return fail(OP_READDIR, n, pathA, 0);
+  // Anything but our own control folder means this directory belongs to something else.
+  if (n > 0 && !(n == 8 && load<u64>(io) == 0x00746369646f692e)) return ST_NOT_STORE; // ".iodict\0"
+  const folders = ['', 'tmp', 'claimed', 'quarantine'];
+  for (let i = 0; i < folders.length; i++) {
+    const len = i == 0 ? putAscii(pathA, 0, '.iodict') : controlPath(pathA, folders[i]);
+    const r = host.mkdir(pathA, len);
+    if (r < 0 && r != -host.EEXIST) return fail(OP_MKDIR, r, pathA, len);
+  }
+  const journal = replaceJournal();
+  if (journal != ST_OK) return journal;
+  // The format marker goes last: a directory is a store only once it is complete.
+  const len = putAscii(rec, 0, FORMAT_TEXT);
+  return writeControlFile('format', rec, len);
+}
+
+/** Writes a control file through a temp file and rename, so readers see all of it or none. */
+function writeControlFile(name: string, buf: usize, len: i32): i32 {
+  const tmpLen = tempPath(pathB);
+  const fd = host.open(pathB, tmpLen, host.O_WRITE | host.O_CREATE | host.O_EXCL);
+  if (fd < 0) return fail(OP_OPEN, fd, pathB, tmpLen);
+  let r = writeAll(fd, buf, len);
+  if (r == 0 && fsyncWrites) r = host.fsync(fd);
+  host.close(fd);
+  if (r < 0) {
+    host.unlink(pathB, tmpLen);
+    return fail(OP_WRITE, r, pathB, tmpLen);
+  }
+  const to = controlPath(pathA, name);
+  r = host.rename(pathB, tmpLen, pathA, to);
+  if (r < 0) {
+    host.unlink(pathB, tmpLen);
+    return fail(OP_RENAME, r, pathA, to);
+  }
+  return ST_OK;
+}
+
+/** ".iodict/tmp/<writer>-<counter>": unique to this handle, so O_EXCL never collides. */
+function tempPath(buf: usize): i32 {
+  let at = controlPath(buf, 'tmp/');
+  at = putHex(buf, at, writerId, 8);
+  store<u8>(buf + at++, 0x2d);
+  return putHex(buf, at, tempCounter++, 8);
+}
+
+// ---- the journal -----------------------------------------------------------------------
+
+/** Puts a fresh journal (a BEGIN entry with a new id) in place of the current one. */
+function replaceJournal(): i32 {
+  writeEntry(entryBuf, JOURNAL_BEGIN, writerId, randomU64(), 0);
+  return writeControlFile('changes', entryBuf, ENTRY_BYTES);
+}
+
+function openJournal(): i32 {
+  const len = controlPath(pathA, 'changes');
+  let fd = openRetrying(pathA, len, host.O_READ | host.O_WRITE | host.O_APPEND);
+  if (fd == -host.ENOENT) {
+    const made = replaceJournal();
+    if (made != ST_OK) return made;
+    fd = openRetrying(pathA, len, host.O_READ | host.O_WRITE | host.O_APPEND);
+  }
+  if (fd < 0) return fail(OP_OPEN, fd, pathA, len);
+  const n = host.read(fd, journalBuf, ENTRY_BYTES, 0);
+  if (n != ENTRY_BYTES || !entryValid(journalBuf) || entryKind(journalBuf) != JOURNAL_BEGIN) {
+    // A damaged journal is only a lost hint log: start a new one and rescan.
+    host.close(fd);
+    const made = replaceJournal();
+    if (made != ST_OK) return made;
+    return openJournal();
+  }
+  if (journalFd >= 0) host.close(journalFd);
+  journalFd = fd;
+  journalId = entryStamp(journalBuf);
+  journalOffset = ENTRY_BYTES;
+  return ST_OK;
+}
+
+/**
+ * Applies what other handles appended since we last looked. With checkReplaced, also notices
+ * a rotation (our journal file was renamed over: nlink 0), drains the old file and moves on.
+ */
+export function syncJournal(checkReplaced: bool): i32 {
+  while (true) {
+    const read = readJournalTail();
+    if (read < 0) return ST_IO;
+    if (read > 0 || !checkReplaced) return ST_OK;
+    const replaced = journalReplaced();
+    if (replaced < 0) return ST_IO;
+    if (!replaced) return ST_OK;
+    if (readJournalTail() < 0) return ST_IO;
+    const opened = openJournal();
+    if (opened != ST_OK) return opened;
+  }
+}
+
+function journalReplaced(): i32 {
+  const r = host.fstat(journalFd, statBuf);
+  if (r < 0) {
+    fail(OP_STAT, r, pathA, controlPath(pathA, 'changes'));
+    return -1;
+  }
+  journalSize = <u64>load<f64>(statBuf + host.STAT_SIZE);
+  return load<f64>(statBuf + host.STAT_NLINK) == 0 ? 1 : 0;
+}
+
+/** Returns how many entries it read (0: nothing new), or -1 on a failed read. */
+function readJournalTail(): i32 {
+  let total = 0;
+  while (true) {
+    const n = host.read(journalFd, journalBuf, JOURNAL_READ, <f64>journalOffset);
+    if (n < 0) {
+      fail(OP_READ, n, pathA, controlPath(pathA, 'changes'));
+      return -1;
+    }
+    const whole = n / ENTRY_BYTES; // a partial entry is still being written: take it next time
+    for (let i = 0; i < whole; i++) {
+      const e = journalBuf + <usize>i * ENTRY_BYTES;
+      if (entryValid(e) && entryWriter(e) != writerId) applyEntry(e);
+    }
+    journalOffset += <u64>whole * ENTRY_BYTES;
+    entriesSinceCache += whole;
+    total += whole;
+    if (n < JOURNAL_READ) return total;
+  }
+}
+
+function applyEntry(e: usize): void {
+  const kind = entryKind(e);
+  if (kind != JOURNAL_SET && kind != JOURNAL_DELETE) return;
+  const digest = entryDigest(e);
+  const slot = indexFind(digest);
+  // An overwrite keeps its birth: nothing to learn if we know the record at that birth.
+  if (kind == JOURNAL_SET && slot >= 0 && indexBirth(slot) == entryStamp(e)) return;
+  if (kind == JOURNAL_DELETE && slot < 0) return;
+  learnRecord(digest, slot);
+}
+
+/** Brings one digest's slot in line with its record file (present, absent, or corrupt). */
+function learnRecord(digest: usize, slot: i32): void {
+  const len = recordPath(pathA, digest);
+  const n = readWhole(pathA, len);
+  if (n >= 0 && validate(n, digest) == RECORD_OK) {
+    const birth = recordBirth(io);
+    if (slot < 0) {
+      event(indexInsert(digest, birth, recordKeyType(io), io + HEADER_BYTES, recordKeyLength(io)));
+    } else if (indexBirth(slot) != birth) {
+      indexRebirth(slot, birth);
+    }
+    return;
+  }
+  if (n >= 0) quarantine(pathA, len, digest, validate(n, digest));
+  if (slot >= 0 && (n >= 0 || n == -host.ENOENT)) {
+    indexRemove(slot);
+    event(slot);
+  }
+}
+
+function announce(kind: u8, digest: usize, birth: u64): i32 {
+  writeEntry(entryBuf, kind, writerId, birth, digest);
+  let r = host.write(journalFd, entryBuf, ENTRY_BYTES, -1);
+  if (r < 0) return fail(OP_WRITE, r, pathA, controlPath(pathA, 'changes'));
+  entriesSinceCache++;
+  const replaced = journalReplaced();
+  if (replaced < 0) return ST_IO;
+  if (replaced) {
+    // Rotated under us: our entry may have landed after the rotator drained the old file.
+    if (readJournalTail() < 0) return ST_IO;
+    const opened = openJournal();
+    if (opened != ST_OK) return opened;
+    r = host.write(journalFd, entryBuf, ENTRY_BYTES, -1);
+    if (r < 0) return fail(OP_WRITE, r, pathA, controlPath(pathA, 'changes'));
+  } else if (journalSize > rotationThreshold()) {
+    rotate();
+  }
+  return ST_OK;
+}
+
+function rotationThreshold(): u64 {
+  return (<u64>16384 + indexSize()) * ENTRY_BYTES;
+}
+
+/**
+ * Starts a new journal and snapshots the index into the cache, under the store lock so only
+ * one handle rotates at a time. Skipped (the journal just grows) when another handle holds it.
+ */
+function rotate(): void {
+  const lockLen = controlPath(pathB, 'lock');
+  const lockFd = host.open(pathB, lockLen, host.O_READ | host.O_WRITE | host.O_CREATE);
+  if (lockFd < 0) return;
+  const locked = host.lock(lockFd, host.LOCK_EXCLUSIVE | host.LOCK_NONBLOCKING);
+  // Without flock (ENOTSUP) rotation still holds: every step tolerates a concurrent rotator.
+  if (locked == 0 || locked == -host.ENOTSUP) {
+    if (readJournalTail() >= 0 && replaceJournal() == ST_OK && readJournalTail() >= 0 && openJournal() == ST_OK) {
+      writeCache();
+    }
+    if (locked == 0) host.lock(lockFd, host.LOCK_UNLOCK);
+  }
+  host.close(lockFd);
+}
+
+function writeCache(): void {
+  const buf = buildCache(journalId, journalOffset);
+  if (writeControlFile('index', buf, cacheLength) == ST_OK) entriesSinceCache = 0;
+  heap.free(buf);
+}
+
+// ---- loading the index -------------------------------------------------------------------
+
+function loadIndex(): i32 {
+  indexClear();
+  clearEvents();
+  const len = controlPath(pathA, 'index');
+  const n = readWhole(pathA, len);
+  let fromCache = false;
+  if (n > 0 && cacheMatches(io, n, journalId)) fromCache = loadCache(n);
+  if (!fromCache) {
+    indexClear();
+    // Everything after this point in the journal is replayed over the scan below.
+    if (journalReplaced() < 0) return ST_IO;
+    journalOffset = journalSize - journalSize % ENTRY_BYTES;
+  }
+  const scanned = reconcile();
+  if (scanned != ST_OK) return scanned;
+  const synced = syncJournal(true);
+  clearEvents();
+  return synced;
+}
+
+function loadCache(n: i32): bool {
+  const end = io + n - 4;
+  let e = io + CACHE_HEADER;
+  const count = cacheCount(io);
+  for (let i: u32 = 0; i < count; i++) {
+    if (e + 41 > end || cacheNext(e) > end) return false;
+    const slot = indexFind(e);
+    if (slot < 0) indexInsert(e, cacheEntryBirth(e), cacheEntryKeyType(e), cacheEntryKey(e), cacheEntryKeyLength(e));
+    e = cacheNext(e);
+  }
+  journalOffset = cacheOffset(io);
+  return true;
+}
+
+// Marks for reconcile(): one byte per slot seen in the listing.
+let seen: usize = 0;
+let seenCap: i32 = 0;
+
+/**
+ * Makes the index match the directory listing: records the index lacks are read and added,
+ * slots whose record is gone are dropped. Catches what no journal said (a writer that died
+ * between its rename and its journal entry).
+ */
+export function reconcile(): i32 {
+  let n = host.readdir(pathA, 0, io, ioCap);
+  if (n > ioCap) {
+    ensureIo(n);
+    n = host.readdir(pathA, 0, io, ioCap);
+  }
+  if (n < 0) return fail(OP_READDIR, n, pathA, 0);
+  if (n > ioCap) return fail(OP_READDIR, -host.EIO, pathA, 0);
+  // Copy the listing out of io: reading records reuses io.
+  const listing = heap.alloc(max(n, 1));
+  memory.copy(listing, io, n);
+  const slots = <i32>indexSize() + 1024;
+  if (seenCap < slots * 2) {
+    if (seen) heap.free(seen);
+    seenCap = slots * 2;
+    seen = heap.alloc(seenCap);
+  }
+  memory.fill(seen, 0, seenCap);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    if (load<u8>(listing + i) != 0) continue;
+    if (parseRecordName(listing + start, i - start, digestBuf)) {
+      let slot = indexFind(digestBuf);
+      if (slot < 0) {
+        learnRecord(digestBuf, -1);
+        slot = indexFind(digestBuf);
+      }
+      if (slot >= 0 && slot < seenCap) store<u8>(seen + slot, 1);
+    }
+    start = i + 1;
+  }
+  heap.free(listing);
+  const order = heap.alloc(<usize>max<u32>(indexSize(), 1) << 2);
+  const count = indexOrderInto(order);
+  for (let i: u32 = 0; i < count; i++) {
+    const slot = load<u32>(order + (<usize>i << 2));
+    if (<i32>slot >= seenCap || load<u8>(seen + slot) == 0) {
+      indexRemove(slot);
+      event(slot);
+    }
+  }
+  heap.free(order);
+  return ST_OK;
+}
+
+// ---- records -------------------------------------------------------------------------------
+
+/** Validates the record in io[0, n) and that it belongs under this digest. */
+function validate(n: i32, digest: usize): i32 {
+  const check = checkRecord(io, n);
+  if (check != RECORD_OK) return check;
+  keyDigest(recordKeyType(io), io + HEADER_BYTES, recordKeyLength(io), checkDigestBuf);
+  return memory.compare(checkDigestBuf, digest, DIGEST_BYTES) == 0 ? RECORD_OK : RECORD_WRONG_NAME;
+}
+
+/** Moves a bad record into .iodict/quarantine (never deletes it); returns ST_CORRUPT. */
+function quarantine(path: usize, len: i32, digest: usize, detail: i32): i32 {
+  const asideLen = asidePath(pathB, 'quarantine', digest, nextBirth());
+  const r = host.rename(path, len, pathB, asideLen);
+  if (r < 0 && r != -host.ENOENT) return fail(OP_RENAME, r, pathB, asideLen);
+  return corrupt(detail, path, len, pathB, asideLen);
+}
+
+/** Reads and validates the record of a digest into io (resultRecord). */
+function readRecord(digest: usize): i32 {
+  const len = recordPath(pathA, digest);
+  const n = readWhole(pathA, len);
+  if (n == -host.ENOENT) return ST_MISSING;
+  if (n < 0) return ST_IO;
+  const check = validate(n, digest);
+  if (check != RECORD_OK) {
+    const slot = indexFind(digest);
+    if (slot >= 0) indexRemove(slot);
+    return quarantine(pathA, len, digest, check);
+  }
+  resultRecord = io;
+  return ST_OK;
+}
+
+/** The key the host placed at rec + HEADER_BYTES, digested into digestBuf. */
+@inline function digestKey(keyType: u8, keyLen: i32): usize {
+  keyDigest(keyType, rec + HEADER_BYTES, keyLen, digestBuf);
+  return digestBuf;
+}
+
+export function get(keyType: u8, keyLen: i32): i32 {
+  const status = readRecord(digestKey(keyType, keyLen));
+  if (status != ST_OK) return status;
+  // The name matched, so the key matches unless SHA3-224 collided; check the bytes anyway.
+  if (recordKeyLength(io) != keyLen || memory.compare(io + HEADER_BYTES, rec + HEADER_BYTES, keyLen) != 0)
+    return ST_MISSING;
+  return ST_OK;
+}
+
+export function getSlot(slot: i32): i32 {
+  memory.copy(digestBuf, indexDigest(slot), DIGEST_BYTES);
+  const status = readRecord(digestBuf);
+  if (status == ST_MISSING) {
+    // Deleted by another handle after our last sync.
+    const current = indexFind(digestBuf);
+    if (current >= 0) {
+      indexRemove(current);
+      event(current);
+    }
+  }
+  return status;
+}
+
+export function has(keyType: u8, keyLen: i32): i32 {
+  const len = recordPath(pathA, digestKey(keyType, keyLen));
+  const r = host.stat(pathA, len, statBuf);
+  if (r == -host.ENOENT) return ST_MISSING;
+  if (r < 0) return fail(OP_STAT, r, pathA, len);
+  return ST_OK;
+}
+
+export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  const synced = syncJournal(false);
+  if (synced != ST_OK) return synced;
+  const digest = digestKey(keyType, keyLen);
+  let slot = indexFind(digest);
+  const birth = slot >= 0 ? indexBirth(slot) : nextBirth();
+  const total = sealRecord(rec, codec, keyType, birth, keyLen, valueLen);
+  const written = writeRecord(digest, total, keyType, keyLen, birth);
+  if (written != ST_OK) return written;
+  resultIsNew = slot < 0;
+  if (slot < 0) slot = indexInsert(digest, birth, keyType, rec + HEADER_BYTES, keyLen);
+  resultSlot = slot;
+  return announce(JOURNAL_SET, digest, birth);
+}
+
+/** temp file, [xattrs], [fsync], rename into place, [fsync the directory]. */
+function writeRecord(digest: usize, total: i32, keyType: u8, keyLen: i32, birth: u64): i32 {
+  const tmpLen = tempPath(pathB);
+  const fd = host.open(pathB, tmpLen, host.O_WRITE | host.O_CREATE | host.O_EXCL);
+  if (fd < 0) return fail(OP_OPEN, fd, pathB, tmpLen);
+  let r = writeAll(fd, rec, total);
+  let op = OP_WRITE;
+  if (r == 0 && xattrs) {
+    r = mirrorXattrs(fd, keyType, keyLen, birth);
+    op = OP_XATTR;
+  }
+  if (r == 0 && fsyncWrites) {
+    r = host.fsync(fd);
+    op = OP_FSYNC;
+  }
+  host.close(fd);
+  if (r < 0) {
+    // The temp file is ours alone; the record it would replace is untouched.
+    host.unlink(pathB, tmpLen);
+    return fail(op, r, pathB, tmpLen);
+  }
+  const len = recordPath(pathA, digest);
+  r = host.rename(pathB, tmpLen, pathA, len);
+  if (r < 0) {
+    host.unlink(pathB, tmpLen);
+    return fail(OP_RENAME, r, pathA, len);
+  }
+  return fsyncWrites ? fsyncRoot() : ST_OK;
+}
+
+function fsyncRoot(): i32 {
+  const fd = host.open(pathA, 0, host.O_DIRECTORY);
+  if (fd < 0) return fail(OP_OPEN, fd, pathA, 0);
+  const r = host.fsync(fd);
+  host.close(fd);
+  return r < 0 ? fail(OP_FSYNC, r, pathA, 0) : ST_OK;
+}
+
+/**
+ * user.key (the bytes Python iodict's key.encode() gives for string keys; 0xFF, type and
+ * canonical bytes otherwise) and user.birthtime (big-endian float64 seconds, as Python writes).
+ * Returns 0, or -errno when xattrs are required but missing.
+ */
+function mirrorXattrs(fd: i32, keyType: u8, keyLen: i32, birth: u64): i32 {
+  const keyName = putAscii(pathA, 0, 'user.key');
+  let r: i32;
+  if (keyType == KEY_STRING) {
+    r = host.setxattr(fd, pathA, keyName, rec + HEADER_BYTES, keyLen);
+  } else {
+    // The two bytes before the key are header bytes; borrow them for the prefix and restore.
+    const at = rec + HEADER_BYTES - 2;
+    const saved = load<u16>(at);
+    store<u8>(at, 0xff);
+    store<u8>(at, keyType, 1);
+    r = host.setxattr(fd, pathA, keyName, at, keyLen + 2);
+    store<u16>(at, saved);
+  }
+  if (r == 0) {
+    store<u64>(xattrBuf, bswap<u64>(reinterpret<u64>(<f64>birth / 1e6)));
+    r = host.setxattr(fd, pathA, putAscii(pathA, 0, 'user.birthtime'), xattrBuf, 8);
+  }
+  if (r == -host.ENOTSUP && !xattrsRequired) {
+    xattrs = false; // this file system has none: the record alone carries key and birth
+    return 0;
+  }
+  return r;
+}
+
+export function xattrsActive(): bool {
+  return xattrs;
+}
+
+export function remove(keyType: u8, keyLen: i32): i32 {
+  const digest = digestKey(keyType, keyLen);
+  const len = recordPath(pathA, digest);
+  const r = host.unlink(pathA, len);
+  if (r == -host.ENOENT) return ST_MISSING;
+  if (r < 0) return fail(OP_UNLINK, r, pathA, len);
+  const slot = indexFind(digest);
+  if (slot >= 0) indexRemove(slot);
+  if (fsyncWrites) {
+    const synced = fsyncRoot();
+    if (synced != ST_OK) return synced;
+  }
+  return announce(JOURNAL_DELETE, digest, 0);
+}
+
+export const CLAIM_DELETE: i32 = 0; // pop: the record is gone once read
+export const CLAIM_KEEP: i32 = 1; // get with ack: the record waits in claimed/ for ack or release
+export let claimedPathLength: i32 = 0;
+export const claimedPath: usize = heap.alloc(256);
+
+/**
+ * Takes a record: rename it into claimed/ first, so of two handles racing for it exactly one
+ * wins (the loser's rename fails with ENOENT: ST_MISSING). CLAIM_DELETE then removes it;
+ * CLAIM_KEEP leaves it in claimed/ (at claimedPath) until the owner acknowledges it.
+ */
+function claim(digest: usize, mode: i32, owner: u64): i32 {
+  const slot = indexFind(digest);
+  if (slot >= 0) {
+    indexRemove(slot);
+    event(slot);
+  }
+  const from = recordPath(pathA, digest);
+  const to = asidePath(claimedPath, 'claimed', digest, owner);
+  const r = host.rename(pathA, from, claimedPath, to);
+  if (r == -host.ENOENT) return ST_MISSING;
+  if (r < 0) return fail(OP_RENAME, r, pathA, from);
+  claimedPathLength = to;
+  const n = readWhole(claimedPath, to);
+  if (n < 0) return ST_IO;
+  const check = validate(n, digest);
+  if (check != RECORD_OK) {
+    const q = quarantine(claimedPath, to, digest, check);
+    announce(JOURNAL_DELETE, digest, 0);
+    return q;
+  }
+  resultRecord = io;
+  if (mode == CLAIM_DELETE) {
+    const u = host.unlink(claimedPath, to);
+    if (u < 0 && u != -host.ENOENT) return fail(OP_UNLINK, u, claimedPath, to);
+  }
+  return announce(JOURNAL_DELETE, digest, 0);
+}
+
+/** Takes the record of one key (pop(key)); ST_MISSING when absent or taken by another handle. */
+export function take(keyType: u8, keyLen: i32, mode: i32, owner: u64): i32 {
+  return claim(digestKey(keyType, keyLen), mode, owner);
+}
+
+/** Takes the oldest (or youngest) record; another handle's win just moves us to the next. */
+export function pop(youngest: bool, mode: i32, owner: u64): i32 {
+  const synced = syncJournal(true);
+  if (synced != ST_OK) return synced;
+  let rescanned = false;
+  while (true) {
+    const slot = youngest ? indexLast() : indexFirst();
+    if (slot < 0) {
+      // Empty by our index; the listing is the truth (a journal entry can be lost on
+      // network file systems), so look once before answering empty.
+      if (rescanned) return ST_MISSING;
+      rescanned = true;
+      const scanned = reconcile();
+      if (scanned != ST_OK) return scanned;
+      continue;
+    }
+    memory.copy(digestBuf, indexDigest(slot), DIGEST_BYTES);
+    const status = claim(digestBuf, mode, owner);
+    if (status != ST_MISSING) return status;
+  }
+}
+
+/** Removes every record; returns how many it removed in resultSlot. */
+export function clear(): i32 {
+  const synced = syncJournal(true);
+  if (synced != ST_OK) return synced;
+  const scanned = reconcile();
+  if (scanned != ST_OK) return scanned;
+  let removed = 0;
+  while (true) {
+    const slot = indexFirst();
+    if (slot < 0) break;
+    memory.copy(digestBuf, indexDigest(slot), DIGEST_BYTES);
+    indexRemove(slot);
+    event(slot);
+    const len = recordPath(pathA, digestBuf);
+    const r = host.unlink(pathA, len);
+    if (r < 0 && r != -host.ENOENT) return fail(OP_UNLINK, r, pathA, len);
+    if (r == 0) removed++;
+    const announced = announce(JOURNAL_DELETE, digestBuf, 0);
+    if (announced != ST_OK) return announced;
+  }
+  resultSlot = removed;
+  return ST_OK;
+}
+
+export function close(): void {
+  if (journalFd < 0) return;
+  // Leave a fresh cache behind when the journal has grown well past it: next open is faster.
+  if (entriesSinceCache > 1024 && syncJournal(true) == ST_OK) writeCache();
+  host.close(journalFd);
+  journalFd = -1;
+}

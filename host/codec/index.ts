@@ -1,0 +1,42 @@
+// Value codecs. The record stores the codec id, so a store stays readable whichever codec a
+// handle is opened with, as long as the codec that wrote a record is known.
+import { encodeInto, decode, CborError } from './cbor.js';
+
+export interface Codec<V = unknown> {
+  /** Recorded in every record. 0 and 1 are the built-ins; user codecs take 128..255. */
+  readonly id: number;
+  /** Bytes of a value; may return a view that is only valid until the next call. */
+  encode(value: V): Uint8Array;
+  decode(bytes: Uint8Array): V;
+}
+
+/** RFC 8949 CBOR with the standard tags for Map, Set, Date, bigint and typed arrays (the default). */
+export const cborCodec: Codec<any> = {
+  id: 0,
+  encode: encodeInto,
+  decode: (bytes) => decode(bytes),
+};
+
+const jsonEncoder = new TextEncoder();
+const jsonDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 JSON: readable with any tool, but only JSON's types. */
+export const jsonCodec: Codec<any> = {
+  id: 1,
+  encode: (value) => {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError('iodict: the JSON codec cannot store undefined or a function');
+    return jsonEncoder.encode(text);
+  },
+  decode: (bytes) => JSON.parse(jsonDecoder.decode(bytes)),
+};
+
+export const builtinCodecs: readonly Codec[] = [cborCodec, jsonCodec];
+
+export function checkCodec(codec: Codec): void {
+  const { id } = codec;
+  if (!Number.isInteger(id) || id < 0 || id > 255 || (id < 128 && builtinCodecs[id] !== codec))
+    throw new RangeError(`iodict: a custom codec id must be an integer in 128..255 (got ${id})`);
+}
+
+export { CborError };

@@ -1,0 +1,226 @@
+// One store handle's core: a wasm instance over a StoreHost, with the marshaling of keys and
+// values and the translation of statuses into typed errors that IODict and DurableQueue share.
+import wasmBytes from '../../dist/iodict.wasm';
+import type { StoreHost } from './host.js';
+import { errnoName } from './host.js';
+import { importTable } from './imports.js';
+import { type Key, keyRoom, keyType, writeKey, readKey } from './keys.js';
+import { type Codec, builtinCodecs, CborError } from '../codec/index.js';
+import { CorruptRecordError, StoreError } from '../errors.js';
+
+/** The core's exports (assembly/index.ts). */
+interface Exports {
+  memory: WebAssembly.Memory;
+  open(flags: number): number;
+  close(): void;
+  reserve(bytes: number): number;
+  set(keyType: number, keyLen: number, valueLen: number, codec: number): number;
+  get(keyType: number, keyLen: number): number;
+  getSlot(slot: number): number;
+  has(keyType: number, keyLen: number): number;
+  remove(keyType: number, keyLen: number): number;
+  pop(youngest: number, mode: number, owner: bigint): number;
+  take(keyType: number, keyLen: number, mode: number, owner: bigint): number;
+  clear(): number;
+  sync(): number;
+  rescan(): number;
+  size(): number;
+  xattrsActive(): number;
+  order(): number;
+  orderPtr(): number;
+  slotKeyType(slot: number): number;
+  slotKeyLength(slot: number): number;
+  slotKey(slot: number): number;
+  slotBirth(slot: number): number;
+  indexMemory(): number;
+  resultSlot(): number;
+  resultIsNew(): number;
+  resultKeyType(): number;
+  resultKey(): number;
+  resultKeyLength(): number;
+  resultValue(): number;
+  resultValueLength(): number;
+  resultCodec(): number;
+  resultBirth(): number;
+  claimedPath(): number;
+  claimedPathLength(): number;
+  eventCount(): number;
+  eventsPtr(): number;
+  eventsOverflowed(): number;
+  clearEvents(): void;
+  errorOp(): number;
+  errorCode(): number;
+  errorDetail(): number;
+  errorPath(): number;
+  errorPathLength(): number;
+  asidePath(): number;
+  asidePathLength(): number;
+}
+
+export const Status = { OK: 0, MISSING: 1, CORRUPT: 2, NOT_STORE: 3, NEWER_FORMAT: 4, IO: 5 } as const;
+export const OpenFlag = { FSYNC: 1, XATTRS_OFF: 2, XATTRS_ON: 4 } as const;
+export const Claim = { DELETE: 0, KEEP: 1 } as const;
+
+const OPERATIONS = ['', 'open', 'read', 'write', 'rename', 'unlink', 'mkdir', 'readdir', 'fsync', 'stat', 'setxattr', 'lock'];
+const RECORD_PROBLEMS = ['', 'too short for a record', 'bad magic', 'unknown format version', 'lengths do not add up',
+  'checksum mismatch', 'invalid key', 'key does not match the file name'];
+const HEADER_BYTES = 24;
+const TRAILER_BYTES = 4;
+
+let compiled: WebAssembly.Module | undefined;
+
+export interface CoreOptions {
+  durability?: 'none' | 'fsync';
+  xattrs?: 'auto' | 'on' | 'off';
+}
+
+export class Core {
+  readonly x: Exports;
+  #bytes: Uint8Array;
+  #recPtr = 0;
+  #recCap = 0;
+  #keyType = 0;
+  /** Decoded keys by slot, filled lazily; dropped when another handle changes the slot. */
+  keyCache: (Key | undefined)[] = [];
+
+  constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions = {}) {
+    compiled ??= new WebAssembly.Module(wasmBytes);
+    const memory = { bytes: () => this.bytes() };
+    const instance = new WebAssembly.Instance(compiled, importTable(host, path, memory));
+    this.x = instance.exports as unknown as Exports;
+    this.#bytes = new Uint8Array(this.x.memory.buffer);
+    const flags = (options.durability === 'fsync' ? OpenFlag.FSYNC : 0) |
+      (options.xattrs === 'off' ? OpenFlag.XATTRS_OFF : options.xattrs === 'on' ? OpenFlag.XATTRS_ON : 0);
+    this.check(this.x.open(flags));
+  }
+
+  /** The core's memory as bytes (a new view once memory has grown). */
+  bytes(): Uint8Array {
+    if (this.#bytes.buffer !== this.x.memory.buffer) this.#bytes = new Uint8Array(this.x.memory.buffer);
+    return this.#bytes;
+  }
+
+  /** Throws the typed error for a status other than OK and MISSING; returns the status. */
+  check(status: number): number {
+    if (status <= Status.MISSING) return status;
+    throw this.error(status);
+  }
+
+  error(status: number): Error {
+    const x = this.x;
+    const bytes = this.bytes();
+    const text = (ptr: number, len: number) => String.fromCharCode(...bytes.subarray(ptr, ptr + len));
+    const where = (rel: string) => (rel ? `${this.path}/${rel}` : this.path);
+    switch (status) {
+      case Status.CORRUPT: {
+        const file = where(text(x.errorPath(), x.errorPathLength()));
+        const aside = where(text(x.asidePath(), x.asidePathLength()));
+        return new CorruptRecordError(`iodict: corrupt record ${file}: ${RECORD_PROBLEMS[x.errorDetail()] ?? 'invalid'}; moved to ${aside}`, file, aside);
+      }
+      case Status.NOT_STORE:
+        return new StoreError(`iodict: ${this.path} is not an iodict store (a file, or a directory holding other files)`, this.path, 'ENOTSTORE', 'open');
+      case Status.NEWER_FORMAT:
+        return new StoreError(`iodict: ${this.path} was written by a newer iodict (format > 1)`, this.path, 'EFORMAT', 'open');
+      default: {
+        const file = where(text(x.errorPath(), x.errorPathLength()));
+        const code = errnoName(x.errorCode());
+        const op = OPERATIONS[x.errorOp()] ?? 'io';
+        return new StoreError(`iodict: ${op} ${file} failed: ${code}`, file, code, op);
+      }
+    }
+  }
+
+  /** Room for a record whose key and value take at most these many bytes; returns its offset. */
+  reserve(keyValueBytes: number): number {
+    const need = HEADER_BYTES + keyValueBytes + TRAILER_BYTES;
+    if (need > this.#recCap) {
+      this.#recPtr = this.x.reserve(need);
+      this.#recCap = need;
+    }
+    return this.#recPtr;
+  }
+
+  /** Places a key in the record buffer (after room for `extra` more bytes); returns its length. */
+  putKey(key: unknown, extra = 0): number {
+    this.#keyType = keyType(key);
+    const at = this.reserve(keyRoom(key) + extra) + HEADER_BYTES;
+    return writeKey(key as Key, this.#keyType, this.bytes(), at);
+  }
+
+  get keyType(): number {
+    return this.#keyType;
+  }
+
+  /** Places key and encoded value in the record buffer; returns the key length. */
+  putEntry(key: unknown, value: Uint8Array): number {
+    const keyLen = this.putKey(key, value.length);
+    this.bytes().set(value, this.#recPtr + HEADER_BYTES + keyLen);
+    return keyLen;
+  }
+
+  /** Key of the last get/pop result. */
+  resultKey(): Key {
+    const ptr = this.x.resultKey();
+    return readKey(this.x.resultKeyType(), this.bytes().subarray(ptr, ptr + this.x.resultKeyLength()));
+  }
+
+  /** Value of the last get/pop result, decoded with the codec that wrote it. */
+  resultValue<V>(codec: Codec<V>): V {
+    const ptr = this.x.resultValue();
+    const bytes = this.bytes().subarray(ptr, ptr + this.x.resultValueLength());
+    const id = this.x.resultCodec();
+    const decoder = id === codec.id ? codec : builtinCodecs[id];
+    if (!decoder) throw new StoreError(`iodict: a record was written with codec ${id}; open the store with that codec`, this.path, 'ECODEC', 'read');
+    try {
+      return decoder.decode(bytes) as V;
+    } catch (e) {
+      // The checksum held, so the writer stored bytes its own codec cannot read back.
+      if (e instanceof CborError || e instanceof SyntaxError) {
+        throw new CorruptRecordError(`iodict: a value in ${this.path} does not decode: ${(e as Error).message}`, this.path);
+      }
+      throw e;
+    }
+  }
+
+  /** The key of an index slot (cached). */
+  slotKey(slot: number): Key {
+    let key = this.keyCache[slot];
+    if (key === undefined) {
+      const ptr = this.x.slotKey(slot);
+      key = readKey(this.x.slotKeyType(slot), this.bytes().subarray(ptr, ptr + this.x.slotKeyLength(slot)));
+      this.keyCache[slot] = key;
+    }
+    return key;
+  }
+
+  /** Drops cached keys of slots that other handles changed. Call after anything that syncs. */
+  absorbEvents(): void {
+    const n = this.x.eventCount();
+    if (n === 0) return;
+    if (this.x.eventsOverflowed()) {
+      this.keyCache = [];
+    } else {
+      const slots = new Uint32Array(this.x.memory.buffer, this.x.eventsPtr(), n);
+      for (let i = 0; i < n; i++) this.keyCache[slots[i]!] = undefined;
+    }
+    this.x.clearEvents();
+  }
+
+  /** Slots in birth order (a copy: safe across further calls). */
+  order(): Uint32Array {
+    this.check(this.x.sync());
+    this.absorbEvents();
+    const n = this.x.order();
+    return new Uint32Array(this.x.memory.buffer, this.x.orderPtr(), n).slice();
+  }
+
+  size(): number {
+    this.check(this.x.sync());
+    this.absorbEvents();
+    return this.x.size();
+  }
+
+  close(): void {
+    this.x.close();
+  }
+}

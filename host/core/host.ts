@@ -1,0 +1,89 @@
+/**
+ * The host contract: what a runtime provides so the core can reach a file system.
+ *
+ * This is the import table of the core (assembly/host/imports.ts) with pointers already
+ * turned into strings and byte views, so each runtime binding (Node, Bun, in-memory) is a
+ * handful of one-line syscall wrappers. Every method returns a number >= 0 on success and
+ * minus an errno from `Errno` on failure; it never throws. test/conformance checks each
+ * contract against every host.
+ */
+export interface StoreHost {
+  /** Host name for messages and the conformance report, e.g. "node". */
+  readonly name: string;
+  /** Opens a file: a descriptor, or -ENOENT, -EEXIST (with O_EXCL), -EACCES, -EISDIR, -ENOTDIR. */
+  open(path: string, flags: number): number;
+  close(fd: number): number;
+  /** Reads into buf at pos (pos < 0: the current position): the byte count, 0 at end of file. */
+  read(fd: number, buf: Uint8Array, pos: number): number;
+  /** Writes buf at pos (pos < 0: the current position, the end with O_APPEND): the byte count. */
+  write(fd: number, buf: Uint8Array, pos: number): number;
+  fsync(fd: number): number;
+  /** Fills out with [size, mtimeMs, nlink, isDirectory ? 1 : 0]. */
+  fstat(fd: number, out: Float64Array): number;
+  stat(path: string, out: Float64Array): number;
+  /** Atomic rename, replacing `to`; -ENOENT when `from` is gone (the claim primitive). */
+  rename(from: string, to: string): number;
+  unlink(path: string): number;
+  /** Creates a directory and any missing parents; -EEXIST when it exists. */
+  mkdir(path: string): number;
+  rmdir(path: string): number;
+  /** Entry names (no "." or ".."), in any order, or -errno. */
+  readdir(path: string): string[] | number;
+  /** Reads an extended attribute into buf: its length (> buf.length: call again bigger), -ENODATA, -ENOTSUP. */
+  getxattr(fd: number, name: string, buf: Uint8Array): number;
+  setxattr(fd: number, name: string, value: Uint8Array): number;
+  /** flock(2)-style advisory lock; mode from `LockMode`. -EAGAIN when non-blocking and held, -ENOTSUP. */
+  lock(fd: number, mode: number): number;
+  /** Wall-clock microseconds since the Unix epoch. */
+  now(): number;
+  random(buf: Uint8Array): void;
+  pid(): number;
+  /** 1 if the process exists on this machine, 0 if not, -ENOTSUP if unknowable. */
+  alive(pid: number): number;
+  /** Blocks the thread for about ms (used only to back off on ESTALE and lock waits). */
+  sleep(ms: number): void;
+}
+
+/** Error numbers of the contract (Linux numbering, whatever the platform). */
+export const Errno = {
+  ENOENT: 2, EIO: 5, EBADF: 9, EAGAIN: 11, EACCES: 13, EEXIST: 17, ENOTDIR: 20, EISDIR: 21,
+  EINVAL: 22, EMFILE: 24, ENOSPC: 28, EROFS: 30, ENAMETOOLONG: 36, ENOTEMPTY: 39, ENODATA: 61,
+  ENOTSUP: 95, ESTALE: 116, EDQUOT: 122,
+} as const;
+
+const errnoByName: Record<string, number> = { ...Errno, EPERM: Errno.EACCES, EOPNOTSUPP: Errno.ENOTSUP, ENOATTR: Errno.ENODATA, EXDEV: Errno.EIO, EBUSY: Errno.EAGAIN, EWOULDBLOCK: Errno.EAGAIN };
+
+/** Name of an errno of the contract, e.g. 28 -> "ENOSPC". */
+export function errnoName(errno: number): string {
+  for (const [name, value] of Object.entries(Errno)) if (value === errno) return name;
+  return `E${errno}`;
+}
+
+/** Translates a thrown runtime error (Node/Bun style, with a string `code`) into -errno. */
+export function toErrno(error: unknown): number {
+  const code = (error as { code?: unknown })?.code;
+  return -(typeof code === 'string' ? errnoByName[code] ?? Errno.EIO : Errno.EIO);
+}
+
+export const OpenFlags = { READ: 1, WRITE: 2, CREATE: 4, EXCL: 8, TRUNC: 16, APPEND: 32, DIRECTORY: 64 } as const;
+export const LockMode = { UNLOCK: 0, SHARED: 1, EXCLUSIVE: 2, NONBLOCKING: 4 } as const;
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** A synchronous sleep that does not spin (Atomics.wait works on the main thread in Node and Bun). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/** 1 if a local process exists (signal 0 probes without sending anything). */
+export function processAlive(pid: number): number {
+  try {
+    process.kill(pid, 0);
+    return 1;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM' ? 1 : 0;
+  }
+}
+
+export function wallClockMicros(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}

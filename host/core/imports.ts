@@ -1,0 +1,75 @@
+// Turns a StoreHost into the core's import table: pointers become strings and views of the
+// core's memory, and relative paths become paths under the store root. One copy, every host.
+import type { StoreHost } from './host.js';
+
+export interface MemoryRef {
+  /** A byte view of the core's memory, refreshed when memory has grown. */
+  bytes(): Uint8Array;
+}
+
+const STAT_FIELDS = 4;
+
+export function importTable(host: StoreHost, root: string, memory: MemoryRef): WebAssembly.Imports {
+  const prefix = root.endsWith('/') ? root : root + '/';
+  const statOut = new Float64Array(STAT_FIELDS);
+  const text = (ptr: number, len: number): string => {
+    const bytes = memory.bytes();
+    let s = '';
+    for (let i = ptr, end = ptr + len; i < end; i++) s += String.fromCharCode(bytes[i]!);
+    return s;
+  };
+  // A relative path of length 0 is the store root itself.
+  const path = (ptr: number, len: number): string => (len === 0 ? root : prefix + text(ptr, len));
+  const putStat = (r: number, out: number): number => {
+    if (r >= 0) new Float64Array(memory.bytes().buffer, out, STAT_FIELDS).set(statOut);
+    return r;
+  };
+  return {
+    env: {
+      abort(): never {
+        throw new Error('iodict core aborted (a bug: please report it)');
+      },
+    },
+    host: {
+      open: (p: number, l: number, flags: number) => host.open(path(p, l), flags),
+      close: (fd: number) => host.close(fd),
+      read: (fd: number, buf: number, len: number, pos: number) => host.read(fd, memory.bytes().subarray(buf, buf + len), pos),
+      write: (fd: number, buf: number, len: number, pos: number) => host.write(fd, memory.bytes().subarray(buf, buf + len), pos),
+      fsync: (fd: number) => host.fsync(fd),
+      fstat: (fd: number, out: number) => putStat(host.fstat(fd, statOut), out),
+      stat: (p: number, l: number, out: number) => putStat(host.stat(path(p, l), statOut), out),
+      rename: (f: number, fl: number, t: number, tl: number) => host.rename(path(f, fl), path(t, tl)),
+      unlink: (p: number, l: number) => host.unlink(path(p, l)),
+      mkdir: (p: number, l: number) => host.mkdir(path(p, l)),
+      rmdir: (p: number, l: number) => host.rmdir(path(p, l)),
+      readdir: (p: number, l: number, buf: number, cap: number) => {
+        const names = host.readdir(path(p, l));
+        if (typeof names === 'number') return names;
+        let size = 0;
+        for (const name of names) size += name.length + 1;
+        if (size > cap) return size;
+        const bytes = memory.bytes();
+        let at = buf;
+        for (const name of names) {
+          // Names outside Latin-1 cannot be record names: write them as '?' so they are skipped.
+          for (let i = 0; i < name.length; i++) {
+            const c = name.charCodeAt(i);
+            bytes[at++] = c < 0x80 ? c : 0x3f;
+          }
+          bytes[at++] = 0;
+        }
+        return size;
+      },
+      getxattr: (fd: number, n: number, nl: number, buf: number, cap: number) =>
+        host.getxattr(fd, text(n, nl), memory.bytes().subarray(buf, buf + cap)),
+      setxattr: (fd: number, n: number, nl: number, v: number, vl: number) =>
+        host.setxattr(fd, text(n, nl), memory.bytes().subarray(v, v + vl)),
+      lock: (fd: number, mode: number) => host.lock(fd, mode),
+      now: () => host.now(),
+      random: (buf: number, len: number) => host.random(memory.bytes().subarray(buf, buf + len)),
+      pid: () => host.pid(),
+      alive: (pid: number) => host.alive(pid),
+      sleep: (ms: number) => host.sleep(ms),
+    },
+  };
+}

@@ -1,0 +1,286 @@
+import fs from 'node:fs';
+import { inspect } from 'node:util';
+import { Core, Status, Claim } from './core/core.js';
+import type { StoreHost } from './core/host.js';
+import type { Key } from './core/keys.js';
+import { type Codec, cborCodec, checkCodec } from './codec/index.js';
+import { KeyError } from './errors.js';
+import { defaultHost } from './default-host.js';
+
+/** Any lock with acquire/release (a mutex shared by handles in one thread, say). */
+export interface Lock {
+  acquire(): unknown;
+  release(): unknown;
+}
+
+export interface IODictOptions<V = unknown> {
+  /**
+   * Held around every operation. Not needed for safety: every operation is atomic on disk
+   * (temp file + rename, claim by rename). Use it to make a sequence of your own atomic.
+   */
+  lock?: Lock;
+  /** How values become bytes. Default: CBOR (RFC 8949). */
+  codec?: Codec<V>;
+  /** 'none' (default): no fsync, the OS writes back. 'fsync': file and directory are on disk before a write returns. */
+  durability?: 'none' | 'fsync';
+  /**
+   * Mirror key and birth stamp into user.* extended attributes, as Python iodict does.
+   * 'auto' (default): where the file system and the native helper allow; 'on': fail without them; 'off': never.
+   */
+  xattrs?: 'auto' | 'on' | 'off';
+  /** Clear the store and remove its directory on close() / dispose (Python's `with IODict(p)`). */
+  temporary?: boolean;
+  /** The file-system binding (default: the one for this runtime). */
+  host?: StoreHost;
+}
+
+const NO_DEFAULT = Symbol('no default');
+
+/**
+ * A persistent, ordered dictionary: one file per item in `path`, iterated oldest first
+ * (insertion order, kept across restarts and processes). Usable wherever a Map is.
+ */
+export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
+  readonly path: string;
+  readonly #core: Core;
+  readonly #codec: Codec<V>;
+  readonly #lock: Lock | undefined;
+  readonly #options: IODictOptions<V>;
+  #closed = false;
+
+  constructor(path: string, options: IODictOptions<V> = {}) {
+    this.path = path;
+    this.#options = options;
+    this.#codec = options.codec ?? cborCodec;
+    checkCodec(this.#codec);
+    this.#lock = options.lock;
+    this.#core = new Core(options.host ?? defaultHost(), path, options);
+  }
+
+  /** A fresh store at `path` holding every key of `keys` mapped to `value`. */
+  static fromKeys<K extends Key, V>(path: string, keys: Iterable<K>, value: V, options?: IODictOptions<V>): IODict<K, V> {
+    return new IODict<K, V>(path, options).fromKeys(keys, value);
+  }
+
+  #run<T>(op: () => T): T {
+    if (this.#closed) throw new Error(`iodict: ${this.path} is closed`);
+    const lock = this.#lock;
+    if (!lock) return op();
+    lock.acquire();
+    try {
+      return op();
+    } finally {
+      lock.release();
+    }
+  }
+
+  get size(): number {
+    return this.#run(() => this.#core.size());
+  }
+
+  get(key: K): V | undefined {
+    return this.#run(() => {
+      const core = this.#core;
+      const keyLen = core.putKey(key);
+      if (core.check(core.x.get(core.keyType, keyLen)) === Status.MISSING) return undefined;
+      return core.resultValue(this.#codec);
+    });
+  }
+
+  has(key: K): boolean {
+    return this.#run(() => {
+      const core = this.#core;
+      const keyLen = core.putKey(key);
+      return core.check(core.x.has(core.keyType, keyLen)) === Status.OK;
+    });
+  }
+
+  set(key: K, value: V): this {
+    return this.#run(() => {
+      const core = this.#core;
+      const bytes = this.#codec.encode(value);
+      const keyLen = core.putEntry(key, bytes);
+      core.check(core.x.set(core.keyType, keyLen, bytes.length, this.#codec.id));
+      core.absorbEvents();
+      if (core.x.resultIsNew()) core.keyCache[core.x.resultSlot()] = key instanceof Uint8Array ? (key.slice() as K) : key;
+      return this;
+    });
+  }
+
+  delete(key: K): boolean {
+    return this.#run(() => {
+      const core = this.#core;
+      const keyLen = core.putKey(key);
+      return core.check(core.x.remove(core.keyType, keyLen)) === Status.OK;
+    });
+  }
+
+  clear(): void {
+    this.#run(() => {
+      this.#core.check(this.#core.x.clear());
+      this.#core.absorbEvents();
+    });
+  }
+
+  /** Keys, oldest first: a snapshot taken when called. */
+  keys(): MapIterator<K> {
+    return this.#run(() => {
+      const core = this.#core;
+      const slots = core.order();
+      const keys = new Array<K>(slots.length);
+      for (let i = 0; i < slots.length; i++) keys[i] = core.slotKey(slots[i]!) as K;
+      return keys.values();
+    });
+  }
+
+  /** Values, oldest first; each is read from disk as the iteration reaches it. */
+  values(): MapIterator<V> {
+    return this.#mapEntries((_key, value) => value);
+  }
+
+  /** [key, value] pairs, oldest first; each value is read from disk as the iteration reaches it. */
+  entries(): MapIterator<[K, V]> {
+    return this.#mapEntries((key, value) => [key, value] as [K, V]);
+  }
+
+  [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
+  }
+
+  /** Walks a snapshot of the order; items deleted meanwhile (by anyone) are skipped. */
+  #mapEntries<T>(pick: (key: K, value: V) => T): MapIterator<T> {
+    const slots = this.#run(() => this.#core.order());
+    const keys = this.#run(() => Array.from(slots, (slot) => this.#core.slotKey(slot) as K));
+    const self = this;
+    function* walk(): Generator<T, undefined, unknown> {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const found = self.#run(() => {
+          const core = self.#core;
+          const keyLen = core.putKey(key);
+          return core.check(core.x.get(core.keyType, keyLen)) === Status.OK;
+        });
+        if (found) yield pick(key, self.#core.resultValue(self.#codec));
+      }
+      return undefined;
+    }
+    return walk() as unknown as MapIterator<T>;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'IODict';
+  }
+
+  /** Removes `key` and returns its value; `fallback` (or KeyError without one) when missing. */
+  pop(key: K): V;
+  pop<D>(key: K, fallback: D): V | D;
+  pop<D>(key: K, fallback: D | typeof NO_DEFAULT = NO_DEFAULT): V | D {
+    return this.#run(() => {
+      const core = this.#core;
+      const keyLen = core.putKey(key);
+      // Claimed by rename, like popItem: of two handles popping one key, one gets it.
+      const status = core.check(core.x.take(core.keyType, keyLen, Claim.DELETE, 0n));
+      core.absorbEvents();
+      if (status === Status.OK) return core.resultValue(this.#codec);
+      if (fallback === NO_DEFAULT) throw new KeyError(`iodict: key not found: ${String(key)}`, key);
+      return fallback;
+    });
+  }
+
+  /**
+   * Removes and returns the oldest [key, value] (Python iodict's order), or the youngest with
+   * `{ last: true }`. Safe against other processes: the item is claimed by rename first, so
+   * only one caller ever gets it. KeyError when empty.
+   */
+  popItem(options: { last?: boolean } = {}): [K, V] {
+    return this.#run(() => {
+      const core = this.#core;
+      const status = core.check(core.x.pop(options.last ? 1 : 0, Claim.DELETE, 0n));
+      core.absorbEvents();
+      if (status === Status.MISSING) throw new KeyError('iodict: popItem(): dictionary is empty');
+      return [core.resultKey() as K, core.resultValue(this.#codec)];
+    });
+  }
+
+  /** The value of `key`; if missing, sets it to `value` first (Python's setdefault). */
+  setDefault(key: K, value: V): V {
+    const current = this.get(key);
+    if (current !== undefined || this.has(key)) return current as V;
+    this.set(key, value);
+    return value;
+  }
+
+  /** Sets every pair of a Map, an iterable of [key, value], or a plain object's own entries. */
+  update(other: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>): this {
+    const pairs = isIterable(other) ? other : (Object.entries(other) as unknown as Iterable<readonly [K, V]>);
+    for (const [key, value] of pairs as Iterable<readonly [K, V]>) this.set(key, value);
+    return this;
+  }
+
+  /** Sets every key of `keys` to `value`; returns this. */
+  fromKeys(keys: Iterable<K>, value: V): this {
+    for (const key of keys) this.set(key, value);
+    return this;
+  }
+
+  /** Another handle on the same store (Python iodict's copy() shares the directory too). */
+  copy(): IODict<K, V> {
+    return new IODict<K, V>(this.path, { ...this.#options, temporary: false });
+  }
+
+  /** Copies every item, in order, into a new store at `path`; returns a handle on it. */
+  copyTo(path: string, options: IODictOptions<V> = {}): IODict<K, V> {
+    const target = new IODict<K, V>(path, { codec: this.#codec, host: this.#options.host, ...options });
+    for (const [key, value] of this.entries()) target.set(key, value);
+    return target;
+  }
+
+  /** Whether records carry user.key / user.birthtime xattrs in this handle. */
+  get xattrs(): boolean {
+    return this.#core.x.xattrsActive() !== 0;
+  }
+
+  /** Re-reads the directory listing (for stores on network file systems, where change hints can be lost). */
+  refresh(): void {
+    this.#run(() => {
+      this.#core.check(this.#core.x.rescan());
+      this.#core.absorbEvents();
+    });
+  }
+
+  /** Releases the handle; a temporary store is cleared and its directory removed. */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#options.temporary) {
+      this.clear();
+      this.#closed = true;
+      this.#core.close();
+      fs.rmSync(this.path, { recursive: true, force: true });
+      return;
+    }
+    this.#closed = true;
+    this.#core.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  toJSON(): Record<string, V> | [K, V][] {
+    const entries = [...this.entries()];
+    return entries.every(([key]) => typeof key === 'string') ? Object.fromEntries(entries) : entries;
+  }
+
+  [inspect.custom](depth: number, options: object): string {
+    if (this.#closed) return `IODict(closed) ${this.path}`;
+    return `IODict(${this.size}) ${inspect(new Map(this.entries()), { ...options, depth }).replace(/^Map\(\d+\) /, '')}`;
+  }
+}
+
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return value != null && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+}

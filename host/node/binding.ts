@@ -1,0 +1,166 @@
+// The Node binding of the host contract: node:fs calls, plus xattrs and flock when the
+// optional native helper loads. Each method is the syscall and an errno translation, no more.
+import fs from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import {
+  type StoreHost, Errno, OpenFlags, LockMode, toErrno, sleepSync, processAlive, wallClockMicros,
+} from '../core/host.js';
+import { loadNative } from './native.js';
+
+const C = fs.constants;
+
+function nodeFlags(flags: number): number {
+  if (flags & OpenFlags.DIRECTORY) return C.O_RDONLY | (C.O_DIRECTORY ?? 0);
+  let f = flags & OpenFlags.WRITE ? (flags & OpenFlags.READ ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
+  if (flags & OpenFlags.CREATE) f |= C.O_CREAT;
+  if (flags & OpenFlags.EXCL) f |= C.O_EXCL;
+  if (flags & OpenFlags.TRUNC) f |= C.O_TRUNC;
+  if (flags & OpenFlags.APPEND) f |= C.O_APPEND;
+  return f;
+}
+
+function putStats(s: fs.Stats, out: Float64Array): number {
+  out[0] = s.size;
+  out[1] = s.mtimeMs;
+  out[2] = s.nlink;
+  out[3] = s.isDirectory() ? 1 : 0;
+  return 0;
+}
+
+export interface NodeHostOptions {
+  /** Use the native helper (koffi) for xattrs and flock when it loads. Default true. */
+  native?: boolean;
+}
+
+export function nodeHost(options: NodeHostOptions = {}): StoreHost {
+  const native = options.native === false ? null : loadNative();
+  return {
+    name: native ? 'node' : 'node (no native helper)',
+    open(path, flags) {
+      try {
+        return fs.openSync(path, nodeFlags(flags), 0o644);
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    close(fd) {
+      try {
+        fs.closeSync(fd);
+        return 0;
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    read(fd, buf, pos) {
+      try {
+        return fs.readSync(fd, buf, 0, buf.length, pos < 0 ? null : pos);
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    write(fd, buf, pos) {
+      try {
+        return fs.writeSync(fd, buf, 0, buf.length, pos < 0 ? null : pos);
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    fsync(fd) {
+      try {
+        fs.fsyncSync(fd);
+        return 0;
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    fstat(fd, out) {
+      try {
+        return putStats(fs.fstatSync(fd), out);
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    stat(path, out) {
+      try {
+        return putStats(fs.statSync(path), out);
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    rename(from, to) {
+      try {
+        fs.renameSync(from, to);
+        return 0;
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    unlink(path) {
+      try {
+        fs.unlinkSync(path);
+        return 0;
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    mkdir(path) {
+      try {
+        fs.mkdirSync(path);
+        return 0;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return toErrno(e);
+        try {
+          fs.mkdirSync(path, { recursive: true });
+          return 0;
+        } catch (e2) {
+          return toErrno(e2);
+        }
+      }
+    },
+    rmdir(path) {
+      try {
+        fs.rmdirSync(path);
+        return 0;
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    readdir(path) {
+      try {
+        return fs.readdirSync(path);
+      } catch (e) {
+        return toErrno(e);
+      }
+    },
+    getxattr(fd, name, buf) {
+      if (!native) return -Errno.ENOTSUP;
+      const n = native.fgetxattr(fd, name, buf, buf.length);
+      if (n >= 0) return n;
+      const errno = native.errno();
+      // ERANGE: the value is larger than buf; report "call again bigger" as the contract says.
+      if (errno === 34) return Math.max(native.fgetxattr(fd, name, buf.subarray(0, 0), 0), buf.length + 1);
+      return -(errno === 95 ? Errno.ENOTSUP : errno === 61 ? Errno.ENODATA : errno);
+    },
+    setxattr(fd, name, value) {
+      if (!native) return -Errno.ENOTSUP;
+      if (native.fsetxattr(fd, name, value, value.length, 0) === 0) return 0;
+      const errno = native.errno();
+      return -(errno === 95 ? Errno.ENOTSUP : errno);
+    },
+    lock(fd, mode) {
+      if (!native) return -Errno.ENOTSUP;
+      const kind = mode & 3;
+      const op = (kind === LockMode.UNLOCK ? 8 : kind === LockMode.SHARED ? 1 : 2) | (mode & LockMode.NONBLOCKING ? 4 : 0);
+      if (native.flock(fd, op) === 0) return 0;
+      const errno = native.errno();
+      return -(errno === 11 ? Errno.EAGAIN : errno === 95 ? Errno.ENOTSUP : errno);
+    },
+    now: wallClockMicros,
+    random(buf) {
+      randomFillSync(buf);
+    },
+    pid: () => process.pid,
+    alive: processAlive,
+    sleep: sleepSync,
+  };
+}
