@@ -1,0 +1,29 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { IODict } from '../dist/index.js';
+import { storePath } from './support/tmp.mjs';
+import { runChild } from './support/children.mjs';
+
+const worker = new URL('./workers/dict-worker.mjs', import.meta.url).pathname;
+
+for (const native of ['1', '0']) {
+  test(`4 processes set distinct keys and popItem concurrently: each key popped exactly once (native=${native})`, async () => {
+    const path = storePath();
+    new IODict(path).close();
+    const writers = 4;
+    const count = 1000;
+    const results = await Promise.all(
+      Array.from({ length: writers }, (_, id) => runChild(worker, { path, id, count, writers }, { env: { IODICT_NATIVE: native } })),
+    );
+    const popped = results.flatMap((r) => r.popped);
+    const unique = new Set(popped);
+    assert.is(popped.length, writers * count, 'no key lost, none popped twice');
+    assert.is(unique.size, writers * count);
+    for (let w = 0; w < writers; w++) for (let i = 0; i < count; i += 97) assert.ok(unique.has(`w${w}-${i}`));
+    const d = new IODict(path);
+    assert.is(d.size, 0);
+    d.close();
+  });
+}
+
+test.run();

@@ -1,0 +1,50 @@
+// An independent reader of the on-disk format, written from FORMAT.md alone (not from the
+// core's source): if this and the core disagree, one of them breaks the documented format.
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { decode as cborxDecode } from 'cbor-x';
+
+const table = new Uint32Array(256).map((_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+export function crc32c(bytes) {
+  let crc = 0xffffffff;
+  for (const b of bytes) crc = table[(crc ^ b) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** Parses one record file per FORMAT.md; throws on any violation. */
+export function readRecord(file) {
+  const buf = fs.readFileSync(file);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  if (buf.subarray(0, 4).toString('latin1') !== 'iodr') throw new Error('magic');
+  if (buf[4] !== 1) throw new Error('version');
+  const codec = buf[6];
+  const keyType = buf[7];
+  const birth = Number(view.getBigUint64(8, true));
+  const keyLen = view.getUint32(16, true);
+  const valueLen = view.getUint32(20, true);
+  if (24 + keyLen + valueLen + 4 !== buf.length) throw new Error('length');
+  if (view.getUint32(buf.length - 4, true) !== crc32c(buf.subarray(0, buf.length - 4))) throw new Error('crc');
+  const key = buf.subarray(24, 24 + keyLen);
+  const value = buf.subarray(24 + keyLen, 24 + keyLen + valueLen);
+  const hashInput = keyType === 0 ? key : Buffer.concat([Buffer.from([0xff, keyType]), key]);
+  const name = createHash('sha3-224').update(hashInput).digest('hex');
+  return { codec, keyType, birth, key, value, name };
+}
+
+/** Every record of a store, oldest first (birth, then name), with values decoded by cbor-x. */
+export function readStore(dir) {
+  return fs
+    .readdirSync(dir)
+    .filter((n) => /^[0-9a-f]{56}$/.test(n))
+    .map((n) => {
+      const r = readRecord(`${dir}/${n}`);
+      if (r.name !== n) throw new Error(`record ${n} is named ${r.name} by its key`);
+      return { ...r, decoded: r.codec === 0 ? cborxDecode(r.value) : JSON.parse(r.value.toString()) };
+    })
+    .sort((a, b) => a.birth - b.birth || (a.name < b.name ? -1 : 1));
+}
