@@ -209,6 +209,8 @@ function openJournal(): i32 {
     if (made != ST_OK) return made;
     fd = openRetrying(pathA, len, host.O_READ | host.O_WRITE | host.O_APPEND);
   }
+  // A read-only store still reads: its writes fail at their own first step.
+  if (fd == -host.EROFS || fd == -host.EACCES) fd = openRetrying(pathA, len, host.O_READ);
   if (fd < 0) return fail(OP_OPEN, fd, pathA, len);
   const n = host.read(fd, journalBuf, ENTRY_BYTES, 0);
   if (n != ENTRY_BYTES || !entryValid(journalBuf) || entryKind(journalBuf) != JOURNAL_BEGIN) {

@@ -1,0 +1,183 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { IODict, CorruptRecordError, StoreError, nodeHost, Errno } from '../dist/index.js';
+import { storePath, tempDir } from './support/tmp.mjs';
+import { faultyHost } from './support/faulty-host.mjs';
+import { readStore } from './support/format-reader.mjs';
+
+function fileOf(path, key) {
+  return `${path}/${readStore(path).find((r) => r.key.toString() === key).name}`;
+}
+
+const damages = {
+  truncated: (bytes) => bytes.subarray(0, bytes.length - 3),
+  'cut to the header': (bytes) => bytes.subarray(0, 10),
+  empty: () => Buffer.alloc(0),
+  'bit flip in the value': (bytes) => {
+    const copy = Buffer.from(bytes);
+    copy[copy.length - 6] ^= 0x10;
+    return copy;
+  },
+  'bit flip in the key': (bytes) => {
+    const copy = Buffer.from(bytes);
+    copy[24] ^= 0x01;
+    return copy;
+  },
+  'garbage of the same size': (bytes) => Buffer.alloc(bytes.length, 0xa5),
+  'a valid record of another key': (_bytes, path) => fs.readFileSync(fileOf(path, 'other')),
+};
+
+for (const [name, damage] of Object.entries(damages)) {
+  test(`corrupt record (${name}): CorruptRecordError with the path, quarantined, the rest still reads`, () => {
+    const path = storePath();
+    const d = new IODict(path);
+    d.set('victim', { some: 'value' }).set('other', 2).set('third', [3]);
+    const file = fileOf(path, 'victim');
+    const original = fs.readFileSync(file);
+    fs.writeFileSync(file, damage(original, path));
+    const error = assert.throws(() => d.get('victim'), (e) => e instanceof CorruptRecordError && e.path === file && /quarantine/.test(e.quarantinedTo));
+    assert.ok(!fs.existsSync(file), 'moved away');
+    const quarantined = fs.readdirSync(`${path}/.iodict/quarantine`);
+    assert.is(quarantined.length, 1, 'kept, not deleted');
+    assert.is(d.get('victim'), undefined);
+    assert.is(d.get('other'), 2);
+    assert.equal([...d], [['other', 2], ['third', [3]]]);
+    d.close();
+  });
+}
+
+test('a corrupt record met while iterating is reported once; iteration again goes on without it', () => {
+  const path = storePath();
+  const d = new IODict(path);
+  d.set('a', 1).set('b', 2).set('c', 3);
+  fs.writeFileSync(fileOf(path, 'b'), 'not a record');
+  assert.throws(() => [...d.values()], (e) => e instanceof CorruptRecordError);
+  assert.equal([...d.values()], [1, 3]);
+  d.close();
+});
+
+test('a corrupt record found at open is quarantined and the rest opens', () => {
+  const path = storePath();
+  const d = new IODict(path);
+  d.set('a', 1).set('b', 2);
+  d.close();
+  fs.rmSync(`${path}/.iodict/index`, { force: true });
+  fs.writeFileSync(fileOf(path, 'a'), Buffer.alloc(40, 1));
+  const e = new IODict(path);
+  assert.equal([...e], [['b', 2]]);
+  assert.is(fs.readdirSync(`${path}/.iodict/quarantine`).length, 1);
+  e.close();
+});
+
+test('a path that is a file, or a directory of other things, is a StoreError and is left alone', () => {
+  const dir = tempDir();
+  fs.writeFileSync(`${dir}/file`, 'x');
+  assert.throws(() => new IODict(`${dir}/file`), (e) => e instanceof StoreError && e.code === 'ENOTSTORE');
+  fs.mkdirSync(`${dir}/other`);
+  fs.writeFileSync(`${dir}/other/notes.txt`, 'mine');
+  assert.throws(() => new IODict(`${dir}/other`), (e) => e instanceof StoreError && /not an iodict store/.test(e.message));
+  assert.equal(fs.readdirSync(`${dir}/other`), ['notes.txt']);
+  assert.is(fs.readFileSync(`${dir}/file`, 'utf8'), 'x');
+});
+
+test('a store of a newer format version is refused', () => {
+  const path = storePath();
+  new IODict(path).close();
+  fs.writeFileSync(`${path}/.iodict/format`, 'iodict-store 2\n');
+  assert.throws(() => new IODict(path), (e) => e instanceof StoreError && e.code === 'EFORMAT');
+});
+
+for (const [errno, name] of [[Errno.ENOSPC, 'ENOSPC'], [Errno.EROFS, 'EROFS'], [Errno.EACCES, 'EACCES'], [Errno.EDQUOT, 'EDQUOT']]) {
+  test(`${name} on write: StoreError with code, path and operation; the old value is intact`, () => {
+    const path = storePath();
+    let failing = false;
+    const host = faultyHost(nodeHost(), {
+      write: (fd, buf) => (failing && buf.length > 64 ? errno : 0),
+      open: (p, flags) => (failing && name !== 'ENOSPC' && p.includes('/tmp/') ? errno : 0),
+    });
+    const d = new IODict(path, { host });
+    d.set('k', 'old');
+    failing = true;
+    const error = assert.throws(() => d.set('k', 'x'.repeat(200)), (e) => e instanceof StoreError && e.code === name);
+    failing = false;
+    assert.is(d.get('k'), 'old');
+    assert.equal(fs.readdirSync(`${path}/.iodict/tmp`), [], 'no temp file left behind');
+    d.set('k', 'new');
+    assert.is(d.get('k'), 'new');
+    d.close();
+  });
+}
+
+test('a failed rename (claim) leaves the item in place', () => {
+  const path = storePath();
+  let failing = false;
+  const host = faultyHost(nodeHost(), { rename: () => (failing ? Errno.EACCES : 0) });
+  const d = new IODict(path, { host });
+  d.set('a', 1);
+  failing = true;
+  assert.throws(() => d.popItem(), (e) => e instanceof StoreError && e.code === 'EACCES' && e.operation === 'rename');
+  failing = false;
+  assert.equal(d.popItem(), ['a', 1]);
+  d.close();
+});
+
+function canMount() {
+  try {
+    const probe = tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (canMount()) {
+  test('a real full disk (64 KiB tmpfs): ENOSPC, nothing lost, writes work again once space is freed', () => {
+    const dir = tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', dir]);
+    try {
+      const d = new IODict(`${dir}/s`);
+      d.set('first', 'kept');
+      let i = 0;
+      const error = assert.throws(() => {
+        for (;; i++) d.set(`fill${i}`, 'x'.repeat(4000));
+      }, (e) => e instanceof StoreError && e.code === 'ENOSPC');
+      assert.is(d.get('first'), 'kept');
+      assert.is(d.size, i + 1);
+      assert.is(d.get(`fill${i - 1}`), 'x'.repeat(4000));
+      d.delete('fill0');
+      d.delete('fill1');
+      d.set('after', 'fits');
+      assert.is(d.get('after'), 'fits');
+      d.close();
+    } finally {
+      execFileSync('umount', ['-l', dir]);
+    }
+  });
+
+  test('a read-only file system: reads work, writes are StoreError EROFS', () => {
+    const dir = tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+    try {
+      const d = new IODict(`${dir}/s`);
+      d.set('k', 'v');
+      d.close();
+      execFileSync('mount', ['-o', 'remount,ro', dir]);
+      const r = new IODict(`${dir}/s`);
+      assert.is(r.get('k'), 'v');
+      assert.equal([...r.keys()], ['k']);
+      assert.throws(() => r.set('k', 'w'), (e) => e instanceof StoreError && e.code === 'EROFS');
+      assert.is(r.get('k'), 'v');
+      r.close();
+    } finally {
+      execFileSync('umount', ['-l', dir]);
+    }
+  });
+} else {
+  console.log('note: mount(8) is not permitted here; the real ENOSPC/EROFS tests ran through the faulty host only');
+}
+
+test.run();
