@@ -244,6 +244,11 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     return this.#core.x.xattrsActive() !== 0;
   }
 
+  /** Counts for monitoring: items, and the bytes the in-memory index takes. */
+  stats(): { size: number; indexBytes: number; xattrs: boolean } {
+    return this.#run(() => ({ size: this.#core.size(), indexBytes: this.#core.x.indexMemory(), xattrs: this.xattrs }));
+  }
+
   /** Re-reads the directory listing (for stores on network file systems, where change hints can be lost). */
   refresh(): void {
     this.#run(() => {

@@ -2,6 +2,7 @@
 // Writes go to a temp file renamed into place; claims rename a record away first, so two
 // handles can never take the same item; every change is announced in the journal.
 import * as host from '../host/imports';
+import { resize } from '../util/memory';
 import { keyDigest, DIGEST_BYTES, NAME_CHARS, KEY_STRING } from '../format/key';
 import {
   sealRecord, checkRecord, HEADER_BYTES, OVERHEAD_BYTES, RECORD_OK, RECORD_WRONG_NAME,
@@ -396,6 +397,16 @@ function loadCache(n: i32): bool {
 let seen: usize = 0;
 let seenCap: i32 = 0;
 
+function markSeen(slot: i32): void {
+  if (slot >= seenCap) {
+    const cap = max(max(slot + 1, seenCap * 2), 4096);
+    seen = resize(seen, cap);
+    memory.fill(seen + seenCap, 0, cap - seenCap);
+    seenCap = cap;
+  }
+  store<u8>(seen + slot, 1);
+}
+
 /**
  * Makes the index match the directory listing: records the index lacks are read and added,
  * slots whose record is gone are dropped. Catches what no journal said (a writer that died
@@ -412,12 +423,6 @@ export function reconcile(): i32 {
   // Copy the listing out of io: reading records reuses io.
   const listing = heap.alloc(max(n, 1));
   memory.copy(listing, io, n);
-  const slots = <i32>indexSize() + 1024;
-  if (seenCap < slots * 2) {
-    if (seen) heap.free(seen);
-    seenCap = slots * 2;
-    seen = heap.alloc(seenCap);
-  }
   memory.fill(seen, 0, seenCap);
   let start = 0;
   for (let i = 0; i < n; i++) {
@@ -428,7 +433,7 @@ export function reconcile(): i32 {
         learnRecord(digestBuf, -1);
         slot = indexFind(digestBuf);
       }
-      if (slot >= 0 && slot < seenCap) store<u8>(seen + slot, 1);
+      if (slot >= 0) markSeen(slot);
     }
     start = i + 1;
   }

@@ -67,12 +67,14 @@ export function dictSuite(label, hostOptions) {
   test('a cold open without the index cache rebuilds order from the records', () => {
     const path = storePath();
     const d = open(path);
-    for (let i = 0; i < 50; i++) d.set(`k${i}`, i);
+    // More items than any initial buffer or mark table holds.
+    for (let i = 0; i < 5000; i++) d.set(`k${i}`, i);
     d.close();
     fs.rmSync(`${path}/.iodict/index`, { force: true });
     fs.rmSync(`${path}/.iodict/changes`, { force: true });
     const e = open(path);
-    assert.equal([...e.keys()], Array.from({ length: 50 }, (_, i) => `k${i}`));
+    assert.equal([...e.keys()], Array.from({ length: 5000 }, (_, i) => `k${i}`));
+    assert.is(e.get('k4999'), 4999);
     e.close();
   });
 
