@@ -9,15 +9,17 @@ export interface MemoryRef {
 
 const STAT_FIELDS = 4;
 
+type Latin1 = (bytes: Uint8Array, start: number, end: number) => string;
+const bufferLatin1 = (globalThis as { Buffer?: { prototype: { latin1Slice?: (s: number, e: number) => string } } }).Buffer?.prototype.latin1Slice;
+const latin1: Latin1 = bufferLatin1
+  ? (bytes, start, end) => bufferLatin1.call(bytes, start, end)
+  : (bytes, start, end) => String.fromCharCode(...bytes.subarray(start, end));
+
 export function importTable(host: StoreHost, root: string, memory: MemoryRef): WebAssembly.Imports {
   const prefix = root.endsWith('/') ? root : root + '/';
   const statOut = new Float64Array(STAT_FIELDS);
-  const text = (ptr: number, len: number): string => {
-    const bytes = memory.bytes();
-    let s = '';
-    for (let i = ptr, end = ptr + len; i < end; i++) s += String.fromCharCode(bytes[i]!);
-    return s;
-  };
+  // Paths and attribute names are ASCII: latin1Slice (Node and Bun Buffers) is the fastest decode.
+  const text = (ptr: number, len: number): string => latin1(memory.bytes(), ptr, ptr + len);
   // A relative path of length 0 is the store root itself.
   const path = (ptr: number, len: number): string => (len === 0 ? root : prefix + text(ptr, len));
   const putStat = (r: number, out: number): number => {

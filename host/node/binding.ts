@@ -27,6 +27,22 @@ function putStats(s: fs.Stats, out: Float64Array): number {
   return 0;
 }
 
+/**
+ * Runs a node:fs call, turning a throw into -errno. Expected failures (ENOENT on a missing key,
+ * EEXIST) are hot paths: capturing a stack trace for them costs more than the syscall.
+ */
+function attempt(call: () => number): number {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return call();
+  } catch (e) {
+    return toErrno(e);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export interface NodeHostOptions {
   /** Use the native helper (koffi) for xattrs and flock when it loads. Default true. */
   native?: boolean;
@@ -36,101 +52,28 @@ export function nodeHost(options: NodeHostOptions = {}): StoreHost {
   const native = options.native === false ? null : loadNative();
   return {
     name: native ? 'node' : 'node (no native helper)',
-    open(path, flags) {
-      try {
-        return fs.openSync(path, nodeFlags(flags), 0o644);
-      } catch (e) {
-        return toErrno(e);
-      }
-    },
-    close(fd) {
-      try {
-        fs.closeSync(fd);
-        return 0;
-      } catch (e) {
-        return toErrno(e);
-      }
-    },
-    read(fd, buf, pos) {
-      try {
-        return fs.readSync(fd, buf, 0, buf.length, pos < 0 ? null : pos);
-      } catch (e) {
-        return toErrno(e);
-      }
-    },
-    write(fd, buf, pos) {
-      try {
-        return fs.writeSync(fd, buf, 0, buf.length, pos < 0 ? null : pos);
-      } catch (e) {
-        return toErrno(e);
-      }
-    },
-    fsync(fd) {
-      try {
-        fs.fsyncSync(fd);
-        return 0;
-      } catch (e) {
-        return toErrno(e);
-      }
-    },
-    fstat(fd, out) {
-      try {
-        return putStats(fs.fstatSync(fd), out);
-      } catch (e) {
-        return toErrno(e);
-      }
-    },
+    open: (path, flags) => attempt(() => fs.openSync(path, nodeFlags(flags), 0o644)),
+    close: (fd) => attempt(() => (fs.closeSync(fd), 0)),
+    read: (fd, buf, pos) => attempt(() => fs.readSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
+    write: (fd, buf, pos) => attempt(() => fs.writeSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
+    fsync: (fd) => attempt(() => (fs.fsyncSync(fd), 0)),
+    fstat: (fd, out) => attempt(() => putStats(fs.fstatSync(fd), out)),
     stat(path, out) {
-      try {
-        return putStats(fs.statSync(path), out);
-      } catch (e) {
-        return toErrno(e);
-      }
+      const stats = fs.statSync(path, { throwIfNoEntry: false });
+      return stats ? putStats(stats, out) : -Errno.ENOENT;
     },
-    rename(from, to) {
-      try {
-        fs.renameSync(from, to);
-        return 0;
-      } catch (e) {
-        return toErrno(e);
-      }
-    },
-    unlink(path) {
-      try {
-        fs.unlinkSync(path);
-        return 0;
-      } catch (e) {
-        return toErrno(e);
-      }
-    },
+    rename: (from, to) => attempt(() => (fs.renameSync(from, to), 0)),
+    unlink: (path) => attempt(() => (fs.unlinkSync(path), 0)),
     mkdir(path) {
-      try {
-        fs.mkdirSync(path);
-        return 0;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return toErrno(e);
-        try {
-          fs.mkdirSync(path, { recursive: true });
-          return 0;
-        } catch (e2) {
-          return toErrno(e2);
-        }
-      }
+      const made = attempt(() => (fs.mkdirSync(path), 0));
+      // Missing parents: create them too (the contract's mkdir makes the whole path).
+      return made === -Errno.ENOENT ? attempt(() => (fs.mkdirSync(path, { recursive: true }), 0)) : made;
     },
-    rmdir(path) {
-      try {
-        fs.rmdirSync(path);
-        return 0;
-      } catch (e) {
-        return toErrno(e);
-      }
-    },
+    rmdir: (path) => attempt(() => (fs.rmdirSync(path), 0)),
     readdir(path) {
-      try {
-        return fs.readdirSync(path);
-      } catch (e) {
-        return toErrno(e);
-      }
+      let names: string[] | number = -Errno.EIO;
+      const status = attempt(() => ((names = fs.readdirSync(path)), 0));
+      return status < 0 ? status : names;
     },
     getxattr(fd, name, buf) {
       if (!native) return -Errno.ENOTSUP;
