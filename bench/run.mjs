@@ -158,10 +158,10 @@ for (const withCache of [true, false]) {
   const pops = 500;
   const floorDir = freshDir();
   fs.mkdirSync(path.join(floorDir, 'claimed'));
-  const floorFiles = Array.from({ length: pops * 3 }, (_, i) => name(`k${i}`));
+  const floorFiles = Array.from({ length: pops * 6 }, (_, i) => name(`k${i}`));
   for (const f of floorFiles) fs.writeFileSync(path.join(floorDir, f), 'v'.repeat(40));
   const shallow = new IODict(freshDir() + '/shallow');
-  for (let i = 0; i < 1000 + pops * 3; i++) shallow.set(`k${i}`, i);
+  for (let i = 0; i < 1000 + pops * 6; i++) shallow.set(`k${i}`, i);
   const deep = new IODict(bigPath);
   let f = 0;
   const popRow = await compare({

@@ -1,28 +1,10 @@
-// Tests for host/codec/cbor.ts. The TypeScript source is bundled on the fly (the main build may not
-// exist yet), with an inline source map so coverage is reported against the .ts file.
-import { buildSync } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// Tests for host/codec/cbor.ts, through the package's `cbor` export.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Decoder, Encoder } from 'cbor-x';
+import { cbor } from '../dist/index.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'iodict-cbor-test-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-const outfile = join(dir, 'cbor.mjs');
-buildSync({
-  entryPoints: [fileURLToPath(new URL('../host/codec/cbor.ts', import.meta.url))],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  target: 'es2022',
-  sourcemap: 'inline',
-  logLevel: 'warning',
-});
-const { CborError, decode, encode, encodeInto } = await import(pathToFileURL(outfile).href);
+const { CborError, decode, encode, encodeInto } = cbor;
 
 const hex = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 const unhex = (h) => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
