@@ -11,7 +11,7 @@ import { HEADER_BYTES, recordKeyLength, recordValueLength, recordCodec, recordKe
 export {
   ST_OK, ST_MISSING, ST_CORRUPT, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO,
 } from './store/io';
-export { OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, CLAIM_DELETE, CLAIM_KEEP } from './store/store';
+export { OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, CLAIM_DELETE, CLAIM_KEEP, SETTLE_ACK, SETTLE_RELEASE } from './store/store';
 
 export function open(flags: i32): i32 {
   return store.open(flags);
@@ -38,11 +38,25 @@ export function has(keyType: u8, keyLen: i32): i32 {
 export function remove(keyType: u8, keyLen: i32): i32 {
   return store.remove(keyType, keyLen);
 }
-export function pop(youngest: bool, mode: i32, owner: u64): i32 {
-  return store.pop(youngest, mode, owner);
+export function pop(youngest: bool, mode: i32): i32 {
+  return store.pop(youngest, mode);
 }
-export function take(keyType: u8, keyLen: i32, mode: i32, owner: u64): i32 {
-  return store.take(keyType, keyLen, mode, owner);
+export function take(keyType: u8, keyLen: i32, mode: i32): i32 {
+  return store.take(keyType, keyLen, mode);
+}
+/** Settles the last CLAIM_KEEP claim (its digest at claimedDigest()): SETTLE_ACK or SETTLE_RELEASE. */
+export function settle(how: i32): i32 {
+  return store.settle(how);
+}
+export function claimedDigest(): usize {
+  return store.claimedDigest;
+}
+export function recoverClaims(): i32 {
+  return store.recoverClaims();
+}
+/** Removes every record and the store's own files; the directory too when nothing else is in it. */
+export function destroy(): i32 {
+  return store.destroy();
 }
 export function clear(): i32 {
   return store.clear();

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { inspect } from 'node:util';
 import { Core, Status, Claim } from './core/core.js';
 import type { StoreHost } from './core/host.js';
@@ -183,7 +182,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
       const core = this.#core;
       const keyLen = core.putKey(key);
       // Claimed by rename, like popItem: of two handles popping one key, one gets it.
-      const status = core.check(core.x.take(core.keyType, keyLen, Claim.DELETE, 0n));
+      const status = core.check(core.x.take(core.keyType, keyLen, Claim.DELETE));
       core.absorbEvents();
       if (status === Status.OK) return core.resultValue(this.#codec);
       if (fallback === NO_DEFAULT) throw new KeyError(`iodict: key not found: ${String(key)}`, key);
@@ -199,7 +198,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   popItem(options: { last?: boolean } = {}): [K, V] {
     return this.#run(() => {
       const core = this.#core;
-      const status = core.check(core.x.pop(options.last ? 1 : 0, Claim.DELETE, 0n));
+      const status = core.check(core.x.pop(options.last ? 1 : 0, Claim.DELETE));
       core.absorbEvents();
       if (status === Status.MISSING) throw new KeyError('iodict: popItem(): dictionary is empty');
       return [core.resultKey() as K, core.resultValue(this.#codec)];
@@ -261,10 +260,8 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   close(): void {
     if (this.#closed) return;
     if (this.#options.temporary) {
-      this.clear();
       this.#closed = true;
-      this.#core.close();
-      fs.rmSync(this.path, { recursive: true, force: true });
+      this.#core.destroy();
       return;
     }
     this.#closed = true;

@@ -6,3 +6,11 @@ export * as cbor from './codec/cbor.js';
 export { type Key } from './core/keys.js';
 export { type StoreHost, Errno, OpenFlags, LockMode } from './core/host.js';
 export { nodeHost, type NodeHostOptions } from './node/binding.js';
+export { Queue, QueueClosed, type QueueOptions, type BlockOptions } from './queue/queue.js';
+export { DurableQueue, type DurableQueueOptions, type Delivery } from './queue/durable.js';
+export { FlushQueue, withFlush, FlushError, type FlushQueueOptions, type Flushable, type FlushMethods } from './queue/flush.js';
+
+import { setDiskQueueFactory } from './queue/flush.js';
+import { DurableQueue } from './queue/durable.js';
+// FlushQueue.flush()/ingest() move items through a DurableQueue at the given path.
+setDiskQueueFactory((path) => new DurableQueue(path));

@@ -41,6 +41,7 @@ let fsyncWrites = false;
 let xattrs = true; // mirror user.key and user.birthtime
 let xattrsRequired = false;
 let writerId: u32 = 0;
+let ownerTag: u64 = 0; // claims are named by it: the pid that holds them, then the handle
 let tempCounter: u32 = 0;
 let lastBirth: u64 = 0;
 
@@ -110,6 +111,7 @@ export function open(flags: i32): i32 {
   xattrs = (flags & OPEN_XATTRS_OFF) == 0;
   xattrsRequired = (flags & OPEN_XATTRS_ON) != 0;
   writerId = <u32>randomU64();
+  ownerTag = (<u64><u32>host.pid() << 32) | writerId;
   const status = ensureStore();
   if (status != ST_OK) return status;
   const opened = openJournal();
@@ -628,20 +630,99 @@ export const CLAIM_DELETE: i32 = 0; // pop: the record is gone once read
 export const CLAIM_KEEP: i32 = 1; // get with ack: the record waits in claimed/ for ack or release
 export let claimedPathLength: i32 = 0;
 export const claimedPath: usize = heap.alloc(256);
+/** Digest of the last claimed record; the host passes it back to settle a CLAIM_KEEP claim. */
+export const claimedDigest: usize = heap.alloc(DIGEST_BYTES);
+
+export const SETTLE_ACK: i32 = 0; // processed: remove the claimed record
+export const SETTLE_RELEASE: i32 = 1; // not processed: put it back, at its old place in line
+
+/** Ends this handle's CLAIM_KEEP claim of the record whose digest is at claimedDigest. */
+export function settle(how: i32): i32 {
+  const len = asidePath(claimedPath, 'claimed', claimedDigest, ownerTag);
+  if (how == SETTLE_ACK) {
+    const r = host.unlink(claimedPath, len);
+    if (r == -host.ENOENT) return ST_MISSING;
+    return r < 0 ? fail(OP_UNLINK, r, claimedPath, len) : ST_OK;
+  }
+  return restore(claimedPath, len, claimedDigest);
+}
+
+/** Renames a claimed record back into the store and tells the other handles. */
+function restore(path: usize, len: i32, digest: usize): i32 {
+  const to = recordPath(pathA, digest);
+  const r = host.rename(path, len, pathA, to);
+  if (r == -host.ENOENT) return ST_MISSING;
+  if (r < 0) return fail(OP_RENAME, r, path, len);
+  learnRecord(digest, indexFind(digest));
+  const slot = indexFind(digest);
+  return announce(JOURNAL_SET, digest, slot >= 0 ? indexBirth(slot) : 0);
+}
+
+/**
+ * Returns the claims of dead processes to the store: a claimed record is named by its owner's
+ * pid, and a pid that no longer exists on this machine cannot come back to acknowledge it.
+ * Claims of live processes (and of hosts that cannot tell) are left alone. Returns the count
+ * in resultSlot.
+ */
+export function recoverClaims(): i32 {
+  const dirLen = controlPath(pathB, 'claimed');
+  let n = host.readdir(pathB, dirLen, io, ioCap);
+  if (n > ioCap) {
+    ensureIo(n);
+    n = host.readdir(pathB, dirLen, io, ioCap);
+  }
+  if (n < 0) return fail(OP_READDIR, n, pathB, dirLen);
+  const listing = heap.alloc(max(n, 1));
+  memory.copy(listing, io, n);
+  let recovered = 0;
+  let start = 0;
+  let status = ST_OK;
+  for (let i = 0; i < n && status == ST_OK; i++) {
+    if (load<u8>(listing + i) != 0) continue;
+    const name = listing + start;
+    const nameLen = i - start;
+    start = i + 1;
+    // "<56 hex>.<16 hex owner>": the owner's pid is the first 8 hex digits of the tag.
+    if (nameLen != NAME_CHARS + 17 || load<u8>(name + NAME_CHARS) != 0x2e) continue;
+    if (!parseRecordName(name, NAME_CHARS, digestBuf)) continue;
+    const pid = parseHex32(name + NAME_CHARS + 1);
+    if (pid < 0 || pid == host.pid() || host.alive(pid) != 0) continue;
+    let at = controlPath(pathB, 'claimed/');
+    memory.copy(pathB + at, name, nameLen);
+    at += nameLen;
+    const restored = restore(pathB, at, digestBuf);
+    if (restored == ST_OK) recovered++;
+    else if (restored != ST_MISSING) status = restored; // ST_MISSING: another handle recovered it first
+  }
+  heap.free(listing);
+  resultSlot = recovered;
+  return status;
+}
+
+function parseHex32(p: usize): i32 {
+  let v: u32 = 0;
+  for (let i = 0; i < 8; i++) {
+    const c = load<u8>(p + i);
+    const d: i32 = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+    if (d < 0) return -1;
+    v = (v << 4) | <u32>d;
+  }
+  return <i32>v;
+}
 
 /**
  * Takes a record: rename it into claimed/ first, so of two handles racing for it exactly one
  * wins (the loser's rename fails with ENOENT: ST_MISSING). CLAIM_DELETE then removes it;
  * CLAIM_KEEP leaves it in claimed/ (at claimedPath) until the owner acknowledges it.
  */
-function claim(digest: usize, mode: i32, owner: u64): i32 {
+function claim(digest: usize, mode: i32): i32 {
   const slot = indexFind(digest);
   if (slot >= 0) {
     indexRemove(slot);
     event(slot);
   }
   const from = recordPath(pathA, digest);
-  const to = asidePath(claimedPath, 'claimed', digest, owner);
+  const to = asidePath(claimedPath, 'claimed', digest, ownerTag);
   const r = host.rename(pathA, from, claimedPath, to);
   if (r == -host.ENOENT) return ST_MISSING;
   if (r < 0) return fail(OP_RENAME, r, pathA, from);
@@ -655,6 +736,7 @@ function claim(digest: usize, mode: i32, owner: u64): i32 {
     return q;
   }
   resultRecord = io;
+  memory.copy(claimedDigest, digest, DIGEST_BYTES);
   if (mode == CLAIM_DELETE) {
     const u = host.unlink(claimedPath, to);
     if (u < 0 && u != -host.ENOENT) return fail(OP_UNLINK, u, claimedPath, to);
@@ -663,12 +745,12 @@ function claim(digest: usize, mode: i32, owner: u64): i32 {
 }
 
 /** Takes the record of one key (pop(key)); ST_MISSING when absent or taken by another handle. */
-export function take(keyType: u8, keyLen: i32, mode: i32, owner: u64): i32 {
-  return claim(digestKey(keyType, keyLen), mode, owner);
+export function take(keyType: u8, keyLen: i32, mode: i32): i32 {
+  return claim(digestKey(keyType, keyLen), mode);
 }
 
 /** Takes the oldest (or youngest) record; another handle's win just moves us to the next. */
-export function pop(youngest: bool, mode: i32, owner: u64): i32 {
+export function pop(youngest: bool, mode: i32): i32 {
   const synced = syncJournal(true);
   if (synced != ST_OK) return synced;
   let rescanned = false;
@@ -684,7 +766,7 @@ export function pop(youngest: bool, mode: i32, owner: u64): i32 {
       continue;
     }
     memory.copy(digestBuf, indexDigest(slot), DIGEST_BYTES);
-    const status = claim(digestBuf, mode, owner);
+    const status = claim(digestBuf, mode);
     if (status != ST_MISSING) return status;
   }
 }
@@ -719,4 +801,54 @@ export function close(): void {
   if (entriesSinceCache > 1024 && syncJournal(true) == ST_OK) writeCache();
   host.close(journalFd);
   journalFd = -1;
+}
+
+/**
+ * Removes the store: every record, then its control files and folders, then the directory if
+ * nothing foreign is left in it. The handle is closed afterwards.
+ */
+export function destroy(): i32 {
+  const cleared = clear();
+  if (cleared != ST_OK) return cleared;
+  host.close(journalFd);
+  journalFd = -1;
+  const folders = ['tmp', 'claimed', 'quarantine'];
+  for (let f = 0; f < folders.length; f++) {
+    const emptied = emptyFolder(folders[f]);
+    if (emptied != ST_OK) return emptied;
+  }
+  const files = ['index', 'changes', 'lock', 'format'];
+  for (let f = 0; f < files.length; f++) {
+    const len = controlPath(pathA, files[f]);
+    const r = host.unlink(pathA, len);
+    if (r < 0 && r != -host.ENOENT) return fail(OP_UNLINK, r, pathA, len);
+  }
+  const len = putAscii(pathA, 0, '.iodict');
+  const r = host.rmdir(pathA, len);
+  if (r < 0 && r != -host.ENOENT) return fail(OP_UNLINK, r, pathA, len);
+  host.rmdir(pathA, 0); // ENOTEMPTY: someone else's files stay, and so does the directory
+  return ST_OK;
+}
+
+function emptyFolder(folder: string): i32 {
+  const dirLen = controlPath(pathB, folder);
+  let n = host.readdir(pathB, dirLen, io, ioCap);
+  if (n > ioCap) {
+    ensureIo(n);
+    n = host.readdir(pathB, dirLen, io, ioCap);
+  }
+  if (n == -host.ENOENT) return ST_OK;
+  if (n < 0) return fail(OP_READDIR, n, pathB, dirLen);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    if (load<u8>(io + i) != 0) continue;
+    let at = controlPath(pathA, folder + '/');
+    memory.copy(pathA + at, io + start, i - start);
+    at += i - start;
+    start = i + 1;
+    const r = host.unlink(pathA, at);
+    if (r < 0 && r != -host.ENOENT) return fail(OP_UNLINK, r, pathA, at);
+  }
+  const r = host.rmdir(pathB, dirLen);
+  return r < 0 && r != -host.ENOENT ? fail(OP_UNLINK, r, pathB, dirLen) : ST_OK;
 }

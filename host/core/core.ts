@@ -19,8 +19,12 @@ interface Exports {
   getSlot(slot: number): number;
   has(keyType: number, keyLen: number): number;
   remove(keyType: number, keyLen: number): number;
-  pop(youngest: number, mode: number, owner: bigint): number;
-  take(keyType: number, keyLen: number, mode: number, owner: bigint): number;
+  pop(youngest: number, mode: number): number;
+  take(keyType: number, keyLen: number, mode: number): number;
+  settle(how: number): number;
+  claimedDigest(): number;
+  recoverClaims(): number;
+  destroy(): number;
   clear(): number;
   sync(): number;
   rescan(): number;
@@ -60,6 +64,7 @@ interface Exports {
 export const Status = { OK: 0, MISSING: 1, CORRUPT: 2, NOT_STORE: 3, NEWER_FORMAT: 4, IO: 5 } as const;
 export const OpenFlag = { FSYNC: 1, XATTRS_OFF: 2, XATTRS_ON: 4 } as const;
 export const Claim = { DELETE: 0, KEEP: 1 } as const;
+export const Settle = { ACK: 0, RELEASE: 1 } as const;
 
 const OPERATIONS = ['', 'open', 'read', 'write', 'rename', 'unlink', 'mkdir', 'readdir', 'fsync', 'stat', 'setxattr', 'lock'];
 const RECORD_PROBLEMS = ['', 'too short for a record', 'bad magic', 'unknown format version', 'lengths do not add up',
@@ -158,6 +163,16 @@ export class Core {
     return keyLen;
   }
 
+  /** Places raw canonical key bytes of a given type and an encoded value; returns the key length. */
+  putRawEntry(type: number, key: Uint8Array, value: Uint8Array): number {
+    this.#keyType = type;
+    const at = this.reserve(key.length + value.length) + HEADER_BYTES;
+    const bytes = this.bytes();
+    bytes.set(key, at);
+    bytes.set(value, at + key.length);
+    return key.length;
+  }
+
   /** Key of the last get/pop result. */
   resultKey(): Key {
     const ptr = this.x.resultKey();
@@ -222,5 +237,10 @@ export class Core {
 
   close(): void {
     this.x.close();
+  }
+
+  /** Removes the store from disk (records, control files, and the directory if left empty). */
+  destroy(): void {
+    this.check(this.x.destroy());
   }
 }

@@ -42,6 +42,12 @@ export interface StoreHost {
   alive(pid: number): number;
   /** Blocks the thread for about ms (used only to back off on ESTALE and lock waits). */
   sleep(ms: number): void;
+  /**
+   * Optional, not part of the core's table: calls `onChange` soon after entries of a directory
+   * change (inotify and the like). Only ever used to wake waiters early; correctness never
+   * depends on it, since waiters also poll.
+   */
+  watch?(dir: string, onChange: () => void): { close(): void };
 }
 
 /** Error numbers of the contract (Linux numbering, whatever the platform). */

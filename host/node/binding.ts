@@ -98,6 +98,16 @@ export function nodeHost(options: NodeHostOptions = {}): StoreHost {
       const errno = native.errno();
       return -(errno === 11 ? Errno.EAGAIN : errno === 95 ? Errno.ENOTSUP : errno);
     },
+    watch(dir, onChange) {
+      // fs.watch can fail (inotify limits, unsupported file systems): waiters then just poll.
+      try {
+        const watcher = fs.watch(dir, { persistent: false }, () => onChange());
+        watcher.on('error', () => watcher.close());
+        return watcher;
+      } catch {
+        return { close() {} };
+      }
+    },
     now: wallClockMicros,
     random(buf) {
       randomFillSync(buf);

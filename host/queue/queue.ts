@@ -211,6 +211,11 @@ export class Queue<T> implements AsyncIterable<T> {
     this.#pump();
   }
 
+  /** Counts items already in the storage when it opened as unfinished, so taskDone() can follow their get(). */
+  protected _adoptUnfinished(count: number): void {
+    this.#unfinished += count;
+  }
+
   /** Call when room appeared in the storage on its own: serves waiting putters. */
   protected _notifySpace(): void {
     this.#pump();

@@ -1,0 +1,281 @@
+import { Core, Status, Claim, Settle, type CoreOptions } from '../core/core.js';
+import type { StoreHost } from '../core/host.js';
+import { KeyType } from '../core/keys.js';
+import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
+import { CorruptRecordError, Empty } from '../errors.js';
+import { Queue, QueueClosed, type BlockOptions, type TryGet } from './queue.js';
+import { defaultHost } from '../default-host.js';
+
+export interface DurableQueueOptions<T = unknown> extends CoreOptions {
+  /** Items allowed at once (counted across every process); `<= 0` or undefined: unbounded. */
+  maxsize?: number;
+  /** How items become bytes. Default: CBOR (RFC 8949). */
+  codec?: Codec<T>;
+  /** Held around every disk operation of this handle, like IODict's lock. */
+  lock?: { acquire(): unknown; release(): unknown };
+  /** Longest pause between two looks at the disk while a get/put waits (ms). Default 250. */
+  pollInterval?: number;
+  /** Called with each corrupt item that was quarantined and skipped. Default: a process warning. */
+  onCorrupt?: (error: CorruptRecordError) => void;
+  /** The file-system binding (default: the one for this runtime). */
+  host?: StoreHost;
+}
+
+/** An item got with `{ ack: true }`: claimed until `ack()`ed, back in line after `release()` or its process's death. */
+export interface Delivery<T> {
+  readonly value: T;
+  /** The item is processed: remove it for good. */
+  ack(): void;
+  /** The item was not processed: return it to the queue at its old place. */
+  release(): void;
+}
+
+const FIRST_POLL_MS = 5;
+const RECOVERY_MS = 1000;
+
+/**
+ * A disk-backed FIFO queue with Python's queue.Queue API (timeouts in ms). Items are records in
+ * `path`; any number of processes can put and get; each item is delivered exactly once (claims
+ * are atomic renames), or at least once with `{ ack: true }`. Survives restarts, in order.
+ */
+export class DurableQueue<T = unknown> extends Queue<T> {
+  readonly path: string;
+  readonly #core: Core;
+  readonly #codec: Codec<T>;
+  readonly #options: DurableQueueOptions<T>;
+  readonly #producer = new Uint8Array(16);
+  readonly #producerView = new DataView(this.#producer.buffer);
+  #counter = 0;
+  #released = false;
+  #waiting = 0;
+  #watcher: { close(): void } | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pollMs = FIRST_POLL_MS;
+  #lastRecovery = 0;
+  #changeListeners = new Set<() => void>();
+
+  constructor(path: string, options: DurableQueueOptions<T> = {}) {
+    super({ maxsize: options.maxsize });
+    this.path = path;
+    this.#options = options;
+    this.#codec = options.codec ?? cborCodec;
+    checkCodec(this.#codec);
+    this.#core = new Core(options.host ?? defaultHost(), path, options);
+    crypto.getRandomValues(this.#producer.subarray(0, 8));
+    this.#recover();
+    this._adoptUnfinished(this.qsize());
+  }
+
+  #run<R>(op: () => R): R {
+    if (this.#released) throw new QueueClosed(`queue ${this.path} is closed`);
+    const lock = this.#options.lock;
+    if (!lock) return op();
+    lock.acquire();
+    try {
+      return op();
+    } finally {
+      lock.release();
+    }
+  }
+
+  override qsize(): number {
+    return this.#run(() => this.#core.size());
+  }
+
+  protected override _tryPut(item: T): boolean {
+    return this.#run(() => {
+      if (this.full()) return false;
+      const core = this.#core;
+      const bytes = this.#codec.encode(item);
+      // The key only has to be unique: this handle's random id and a counter.
+      this.#producerView.setFloat64(8, this.#counter++, true);
+      const keyLen = core.putRawEntry(KeyType.QUEUE, this.#producer, bytes);
+      core.check(core.x.set(KeyType.QUEUE, keyLen, bytes.length, this.#codec.id));
+      core.absorbEvents();
+      return true;
+    });
+  }
+
+  protected override _tryGet(): TryGet<T> {
+    const got = this.#claim(Claim.DELETE);
+    return got === undefined ? { ok: false } : { ok: true, value: got };
+  }
+
+  /** Claims the oldest item; undefined when there is none. Corrupt items are quarantined, reported and skipped. */
+  #claim(mode: number): T | undefined {
+    return this.#run(() => {
+      const core = this.#core;
+      for (;;) {
+        try {
+          const status = core.check(core.x.pop(0, mode));
+          core.absorbEvents();
+          return status === Status.MISSING ? undefined : core.resultValue(this.#codec);
+        } catch (error) {
+          if (!(error instanceof CorruptRecordError)) throw error;
+          this.#reportCorrupt(error);
+        }
+      }
+    });
+  }
+
+  #reportCorrupt(error: CorruptRecordError): void {
+    if (this.#options.onCorrupt) this.#options.onCorrupt(error);
+    else process.emitWarning(error.message, 'CorruptRecordWarning');
+  }
+
+  /** Returns the claims of consumers that died without ack() to the queue. */
+  #recover(): number {
+    this.#lastRecovery = Date.now();
+    const core = this.#core;
+    core.check(core.x.recoverClaims());
+    return core.x.resultSlot();
+  }
+
+  /**
+   * Removes and returns the oldest item, waiting for one unless `block` is false (rejects Empty
+   * after `timeout` ms). With `ack: true` it resolves to a Delivery: the item stays claimed until
+   * ack(), and returns to the queue if this process dies first (at-least-once).
+   */
+  override get(options?: BlockOptions & { ack?: false }): Promise<T>;
+  override get(options: BlockOptions & { ack: true }): Promise<Delivery<T>>;
+  override async get(options: BlockOptions & { ack?: boolean } = {}): Promise<T | Delivery<T>> {
+    if (options.ack) return this.#getDelivery(options);
+    this.#watch();
+    try {
+      return await super.get(options);
+    } finally {
+      this.#unwatch();
+    }
+  }
+
+  override async put(item: T, options: BlockOptions = {}): Promise<void> {
+    this.#watch();
+    try {
+      return await super.put(item, options);
+    } finally {
+      this.#unwatch();
+    }
+  }
+
+  /** Like getNowait(), but the item stays claimed until the Delivery is ack()ed (see get). */
+  getNowaitAck(): Delivery<T> {
+    const value = this.#claim(Claim.KEEP);
+    if (value === undefined) {
+      if (this.#released) throw new QueueClosed();
+      throw new Empty();
+    }
+    const digest = this.#core.bytes().slice(this.#core.x.claimedDigest(), this.#core.x.claimedDigest() + 28);
+    const settle = (how: number) =>
+      this.#run(() => {
+        this.#core.bytes().set(digest, this.#core.x.claimedDigest());
+        this.#core.check(this.#core.x.settle(how));
+        this.#core.absorbEvents();
+      });
+    let settled = false;
+    const once = (how: number) => {
+      if (settled) throw new Error('iodict: this delivery was already acknowledged or released');
+      settled = true;
+      settle(how);
+      if (how === Settle.RELEASE) this._notifyItem();
+    };
+    return { value, ack: () => once(Settle.ACK), release: () => once(Settle.RELEASE) };
+  }
+
+  async #getDelivery(options: BlockOptions): Promise<Delivery<T>> {
+    const timeout = options.timeout;
+    if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
+      throw new RangeError(`timeout must be a non-negative number of ms, got ${String(timeout)}`);
+    }
+    const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    this.#watch();
+    try {
+      for (;;) {
+        try {
+          return this.getNowaitAck();
+        } catch (error) {
+          if (!(error instanceof Empty) || options.block === false || performance.now() >= deadline) throw error;
+        }
+        await this.#nextChange(deadline);
+      }
+    } finally {
+      this.#unwatch();
+    }
+  }
+
+  /** Resolves at the next change seen by the watcher or poll, or at the deadline. */
+  #nextChange(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#changeListeners.delete(done);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = deadline === Infinity ? undefined : setTimeout(done, Math.max(0, deadline - performance.now()));
+      this.#changeListeners.add(done);
+    });
+  }
+
+  // Waiting: an inotify-style watch wakes waiters early; a poll with back-off is what makes it
+  // correct (watches miss other machines' changes on network file systems).
+  #watch(): void {
+    if (this.#waiting++ > 0) return;
+    this.#pollMs = FIRST_POLL_MS;
+    this.#watcher = this.#core.host.watch?.(this.path, () => this.#changed(true));
+    this.#schedulePoll();
+  }
+
+  #unwatch(): void {
+    if (--this.#waiting > 0) return;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedulePoll(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#changed(false), this.#pollMs);
+  }
+
+  #changed(fromWatch: boolean): void {
+    if (this.#released || this.#waiting === 0) return;
+    try {
+      if (!fromWatch && Date.now() - this.#lastRecovery >= RECOVERY_MS && this.#recover() > 0) fromWatch = true;
+      this._notifyItem();
+      this._notifySpace();
+    } catch (error) {
+      // Nobody called us to throw to: waiters keep waiting (and retry on the next look).
+      if (error instanceof CorruptRecordError) this.#reportCorrupt(error);
+      else process.emitWarning(`iodict: queue ${this.path}: ${(error as Error).message}`, 'StoreWarning');
+    }
+    for (const listener of [...this.#changeListeners]) listener();
+    // Activity: look again soon; quiet: back off towards pollInterval so idle waiting costs nothing.
+    this.#pollMs = fromWatch ? FIRST_POLL_MS : Math.min(this.#pollMs * 2, this.#options.pollInterval ?? 250);
+    if (this.#waiting > 0) this.#schedulePoll();
+  }
+
+  /** Stops this handle: waiting gets and puts reject QueueClosed; items stay on disk for the next open. */
+  override close(): void {
+    if (this.#released) return;
+    super.close();
+    this.#released = true;
+    for (const listener of [...this.#changeListeners]) listener();
+    this.#watcher?.close();
+    clearTimeout(this.#timer);
+    this.#core.close();
+  }
+
+  /** Python iodict's close(): removes every item and the directory. */
+  destroy(): void {
+    if (this.#released) throw new QueueClosed(`queue ${this.path} is closed`);
+    super.close();
+    this.#released = true;
+    this.#watcher?.close();
+    clearTimeout(this.#timer);
+    this.#core.destroy();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
