@@ -727,21 +727,20 @@ function claim(digest: usize, mode: i32): i32 {
   if (r == -host.ENOENT) return ST_MISSING;
   if (r < 0) return fail(OP_RENAME, r, pathA, from);
   claimedPathLength = to;
+  // Announce before reading: announcing can read other records into io (a journal rotation).
+  const announced = announce(JOURNAL_DELETE, digest, 0);
+  if (announced != ST_OK) return announced;
   const n = readWhole(claimedPath, to);
   if (n < 0) return ST_IO;
   const check = validate(n, digest);
-  if (check != RECORD_OK) {
-    const q = quarantine(claimedPath, to, digest, check);
-    announce(JOURNAL_DELETE, digest, 0);
-    return q;
-  }
+  if (check != RECORD_OK) return quarantine(claimedPath, to, digest, check);
   resultRecord = io;
   memory.copy(claimedDigest, digest, DIGEST_BYTES);
   if (mode == CLAIM_DELETE) {
     const u = host.unlink(claimedPath, to);
     if (u < 0 && u != -host.ENOENT) return fail(OP_UNLINK, u, claimedPath, to);
   }
-  return announce(JOURNAL_DELETE, digest, 0);
+  return ST_OK;
 }
 
 /** Takes the record of one key (pop(key)); ST_MISSING when absent or taken by another handle. */

@@ -1,0 +1,80 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { DurableQueue, Empty } from '../dist/index.js';
+import { storePath } from './support/tmp.mjs';
+import { runChild } from './support/children.mjs';
+
+const worker = new URL('./workers/queue-worker.mjs', import.meta.url).pathname;
+
+test('4 producers and 4 consumers move 20,000 items: each received exactly once, FIFO per producer', async () => {
+  const path = storePath();
+  new DurableQueue(path).close();
+  const producers = 4;
+  const count = 5000;
+  const runs = [
+    ...Array.from({ length: producers }, (_, id) => runChild(worker, { role: 'produce', path, id, count })),
+    ...Array.from({ length: 4 }, () => runChild(worker, { role: 'consume', path, producers })),
+  ];
+  const results = await Promise.all(runs);
+  const consumed = results.slice(producers).map((r) => r.got);
+  const all = consumed.flat().map(([p, i]) => `${p}:${i}`);
+  assert.is(all.length, producers * count, 'nothing lost, nothing twice');
+  assert.is(new Set(all).size, producers * count);
+  for (const got of consumed) {
+    const last = new Map();
+    for (const [p, i] of got) {
+      assert.ok(i > (last.get(p) ?? -1), `consumer saw producer ${p}'s items out of order`);
+      last.set(p, i);
+    }
+  }
+  assert.ok(consumed.filter((got) => got.length > 0).length >= 2, 'the work was shared');
+});
+
+function startClaimer(path) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [worker, JSON.stringify({ role: 'claim', path })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve({ child, claimed: JSON.parse(out).claimed });
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`claimer exited early (${code})`)));
+  });
+}
+
+test('SIGKILL of a consumer holding an unacknowledged item: the item goes to another consumer', async () => {
+  const path = storePath();
+  const q = new DurableQueue(path);
+  q.putNowait('precious');
+  q.putNowait('next');
+  const { child, claimed } = await startClaimer(path);
+  assert.is(claimed, 'precious');
+  // While its owner lives, the claim is respected.
+  const other = new DurableQueue(path);
+  assert.is(other.getNowait(), 'next');
+  assert.throws(() => other.getNowait(), (e) => e instanceof Empty);
+  child.removeAllListeners('exit');
+  const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  child.kill('SIGKILL');
+  assert.is(await exited, 'SIGKILL');
+  // A waiting consumer notices the dead owner and gets the item.
+  assert.is(await other.get({ timeout: 5000 }), 'precious');
+  other.close();
+  q.close();
+});
+
+test('a blocked get in one process is woken by a put from another process', async () => {
+  const path = storePath();
+  const q = new DurableQueue(path);
+  const started = performance.now();
+  const waiting = q.get({ timeout: 10000 });
+  await runChild(worker, { role: 'put', path, item: { from: 'child' } });
+  assert.equal(await waiting, { from: 'child' });
+  const latency = performance.now() - started;
+  assert.ok(latency < 5000, `woke after ${latency} ms`);
+  q.close();
+});
+
+test.run();
