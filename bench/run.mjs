@@ -193,6 +193,90 @@ for (const withCache of [true, false]) {
   deep.close();
 }
 
+// ---- queue ----
+{
+  const { DurableQueue } = await import('../dist/index.js');
+  const item = { job: 'resize', id: 12345, args: ['a.png', 640, 480] };
+  const bytes = Buffer.from(JSON.stringify(item));
+  const floorDir = freshDir();
+  fs.mkdirSync(path.join(floorDir, 'tmp'));
+  fs.mkdirSync(path.join(floorDir, 'claimed'));
+  let f = 0;
+  const q = new DurableQueue(freshDir() + '/q');
+  const putRow = await compare({
+    floor: () => {
+      const t0 = now();
+      for (let i = 0; i < N; i++, f++) {
+        const tmp = path.join(floorDir, 'tmp', String(f));
+        fs.writeFileSync(tmp, bytes);
+        fs.renameSync(tmp, path.join(floorDir, String(f)));
+      }
+      return usPer(t0, N);
+    },
+    iodict: () => {
+      const t0 = now();
+      for (let i = 0; i < N; i++) q.putNowait(item);
+      return usPer(t0, N);
+    },
+  });
+  row('queue putNowait', putRow);
+  let g = 0;
+  const getRow = await compare({
+    floor: () => {
+      const t0 = now();
+      for (let i = 0; i < N; i++, g++) {
+        const claimed = path.join(floorDir, 'claimed', String(g));
+        fs.renameSync(path.join(floorDir, String(g)), claimed);
+        fs.readFileSync(claimed);
+        fs.unlinkSync(claimed);
+      }
+      return usPer(t0, N);
+    },
+    iodict: () => {
+      const t0 = now();
+      for (let i = 0; i < N; i++) q.getNowait();
+      return usPer(t0, N);
+    },
+  });
+  row('queue getNowait', getRow);
+  const trip = await compare({
+    iodict: () => {
+      const t0 = now();
+      for (let i = 0; i < N; i++) {
+        q.putNowait(item);
+        q.getNowait();
+      }
+      return usPer(t0, N);
+    },
+  });
+  console.log(`${'queue put+get round trip, per item'.padEnd(38)} iodict ${trip.iodict.toFixed(1)} µs  (reference, Python here: diskcache.Deque 97, persist-queue 572)`);
+  rows.push({ op: 'queue round trip', ...trip });
+  q.close();
+
+  // Depth: the same gets from a queue of 1k and one of BIG items.
+  const shallow = new DurableQueue(freshDir() + '/q1k');
+  const deep = new DurableQueue(freshDir() + '/qbig');
+  const gets = 300;
+  for (let i = 0; i < 1000 + gets * 5; i++) shallow.putNowait(item);
+  for (let i = 0; i < BIG; i++) deep.putNowait(item);
+  const depth = await compare({
+    'n=1k': () => {
+      const t0 = now();
+      for (let i = 0; i < gets; i++) shallow.getNowait();
+      return usPer(t0, gets);
+    },
+    [`n=${BIG / 1000}k`]: () => {
+      const t0 = now();
+      for (let i = 0; i < gets; i++) deep.getNowait();
+      return usPer(t0, gets);
+    },
+  });
+  console.log(`${'queue getNowait by depth'.padEnd(38)} ${Object.entries(depth).map(([k, v]) => `${k} ${v.toFixed(1)}`).join('  ')}  ->  ${(depth[`n=${BIG / 1000}k`] / depth['n=1k']).toFixed(2)}x (bar <= 1.5)`);
+  rows.push({ op: 'queue depth', ...depth });
+  shallow.close();
+  deep.close();
+}
+
 // ---- peers ----
 {
   const { default: storage } = await import('node-persist');
