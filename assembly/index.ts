@@ -3,6 +3,7 @@
 import { resize } from './util/memory';
 import * as store from './store/store';
 import * as io from './store/io';
+import * as verify from './store/verify';
 import {
   indexSize, indexOrder, indexBirth, indexKeyType, indexKeyLength, indexKey, indexBytes,
 } from './index/ordered';
@@ -175,4 +176,29 @@ export function asidePath(): usize {
 }
 export function asidePathLength(): i32 {
   return io.asidePathLength;
+}
+
+// Verification, one record at a time (iodict verify / repair; see store/verify.ts).
+export { VERIFY_BAD_CBOR, VERIFY_GONE, VERIFY_DONE } from './store/verify';
+export function verifyBegin(): i32 {
+  return verify.verifyBegin();
+}
+export function verifyNext(): i32 {
+  return verify.verifyNext();
+}
+export function verifyName(): usize {
+  return verify.currentName;
+}
+export function verifyQuarantine(detail: i32): i32 {
+  return verify.verifyQuarantine(detail);
+}
+/** Diagnostic notation (RFC 8949 section 8) of the value of the last record read, get, popped or verified. */
+export function verifiedDiag(): usize {
+  return verify.diagOf(io.io);
+}
+export function resultDiag(): usize {
+  return verify.diagOf(store.resultRecord);
+}
+export function diagLength(): i32 {
+  return verify.diagLength;
 }

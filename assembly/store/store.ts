@@ -456,7 +456,7 @@ export function reconcile(): i32 {
 // ---- records -------------------------------------------------------------------------------
 
 /** Validates the record in io[0, n) and that it belongs under this digest. */
-function validate(n: i32, digest: usize): i32 {
+export function validate(n: i32, digest: usize): i32 {
   const check = checkRecord(io, n);
   if (check != RECORD_OK) return check;
   keyDigest(recordKeyType(io), io + HEADER_BYTES, recordKeyLength(io), checkDigestBuf);
@@ -464,7 +464,7 @@ function validate(n: i32, digest: usize): i32 {
 }
 
 /** Moves a bad record into .iodict/quarantine (never deletes it); returns ST_CORRUPT. */
-function quarantine(path: usize, len: i32, digest: usize, detail: i32): i32 {
+export function quarantine(path: usize, len: i32, digest: usize, detail: i32): i32 {
   const asideLen = asidePath(pathB, 'quarantine', digest, nextBirth());
   const r = host.rename(path, len, pathB, asideLen);
   if (r < 0 && r != -host.ENOENT) return fail(OP_RENAME, r, pathB, asideLen);

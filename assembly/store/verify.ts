@@ -1,0 +1,90 @@
+// Verification: every record file of a store, checked one at a time, for `iodict verify`,
+// `repair` and the WASI build's embedders. Beyond what a read checks, a CBOR value must be
+// well-formed (RFC 8949) even where no one has decoded it yet.
+import * as host from '../host/imports';
+import { NAME_CHARS } from '../format/key';
+import { recordCodec, recordKeyLength, recordValueLength, HEADER_BYTES, RECORD_OK } from '../format/record';
+import { cborCheck, cborDiag } from '../format/cbor';
+import { parseRecordName, pathA } from './paths';
+import { io, ioCap, ensureIo, readWhole, fail, ST_OK, ST_IO, OP_READDIR } from './io';
+import { validate, quarantine } from './store';
+
+/** A value whose codec is CBOR but whose bytes are not one well-formed item. */
+export const VERIFY_BAD_CBOR: i32 = 100;
+/** The file vanished between the listing and the check (another handle took it): not a fault. */
+export const VERIFY_GONE: i32 = -2;
+export const VERIFY_DONE: i32 = -1;
+
+let listing: usize = 0;
+let listingLen: i32 = 0;
+let cursor: i32 = 0;
+const digest: usize = heap.alloc(32);
+export const currentName: usize = heap.alloc(NAME_CHARS);
+export let currentLength: i32 = 0; // bytes of the current record, in io
+
+/** Lists the store root; returns ST_OK (then call verifyNext until VERIFY_DONE) or ST_IO. */
+export function verifyBegin(): i32 {
+  let n = host.readdir(pathA, 0, io, ioCap);
+  if (n > ioCap) {
+    ensureIo(n);
+    n = host.readdir(pathA, 0, io, ioCap);
+  }
+  if (n < 0) return fail(OP_READDIR, n, pathA, 0);
+  if (listing) heap.free(listing);
+  listing = heap.alloc(max(n, 1));
+  memory.copy(listing, io, n);
+  listingLen = n;
+  cursor = 0;
+  return ST_OK;
+}
+
+/**
+ * Checks the next record: returns RECORD_OK (0), a RECORD_* problem, VERIFY_BAD_CBOR,
+ * VERIFY_GONE, VERIFY_DONE when every record was seen, or -1000 - errno for an I/O error
+ * (details in errorPath). The record's name is at currentName; a valid record stays in io.
+ */
+export function verifyNext(): i32 {
+  while (cursor < listingLen) {
+    let end = cursor;
+    while (end < listingLen && load<u8>(listing + end) != 0) end++;
+    const name = listing + cursor;
+    const len = end - cursor;
+    cursor = end + 1;
+    if (!parseRecordName(name, len, digest)) continue;
+    memory.copy(currentName, name, NAME_CHARS);
+    memory.copy(pathA, name, NAME_CHARS);
+    const n = readWhole(pathA, NAME_CHARS);
+    if (n == -host.ENOENT) return VERIFY_GONE;
+    if (n < 0) return -1000 + n; // an I/O error: errno in the low digits, details in errorPath
+    currentLength = n;
+    const check = validate(n, digest);
+    if (check != RECORD_OK) return check;
+    if (recordCodec(io) == 0 && cborCheck(io + HEADER_BYTES + recordKeyLength(io), recordValueLength(io)) != 0) {
+      return VERIFY_BAD_CBOR;
+    }
+    return RECORD_OK;
+  }
+  return VERIFY_DONE;
+}
+
+/** Moves the current record into quarantine (for repair). */
+export function verifyQuarantine(detail: i32): i32 {
+  memory.copy(pathA, currentName, NAME_CHARS);
+  parseRecordName(currentName, NAME_CHARS, digest);
+  return quarantine(pathA, NAME_CHARS, digest, detail);
+}
+
+// Diagnostic notation of the record in io (the last verified or read one), as UTF-8.
+let diagBuf: usize = 0;
+export let diagLength: i32 = 0;
+
+/** RFC 8949 diagnostic notation of the value of the record at rec; returns a pointer (length in diagLength). */
+export function diagOf(rec: usize): usize {
+  const text = cborDiag(rec + HEADER_BYTES + recordKeyLength(rec), recordValueLength(rec));
+  const utf8 = String.UTF8.encode(text);
+  diagLength = utf8.byteLength;
+  if (diagBuf) heap.free(diagBuf);
+  diagBuf = heap.alloc(max(diagLength, 1));
+  memory.copy(diagBuf, changetype<usize>(utf8), diagLength);
+  return diagBuf;
+}
