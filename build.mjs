@@ -33,6 +33,13 @@ const run = async () => {
       define: { 'import.meta.url': '__import_meta_url' },
     }),
   ]);
+  await build({
+    ...common,
+    entryPoints: ['host/cli/main.ts'],
+    format: 'esm',
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+  });
   rmSync('dist/types', { recursive: true, force: true });
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   writeFileSync('dist/index.d.ts', "export * from './types/index.js';\n");
