@@ -3,12 +3,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
-import { IODict } from '../dist/index.js';
+import { IODict, DurableQueue, FlushQueue } from '../dist/index.js';
 
 const here = fileURLToPath(import.meta.url);
+
+if (process.argv[2] === 'producer') {
+  // A producer process for the queue part: three jobs, then exit.
+  const q = new DurableQueue(process.argv[3]);
+  for (let i = 1; i <= 3; i++) q.putNowait({ job: i, from: process.pid });
+  console.log(`  [producer ${process.pid}] put 3 jobs`);
+  q.close();
+  process.exit(0);
+}
 
 if (process.argv[2] === 'child') {
   // The second process: adds two keys and takes the oldest item.
@@ -56,6 +65,29 @@ console.log(`  popItem({ last: true }) -> ${JSON.stringify(d.popItem({ last: tru
 const files = fs.readdirSync(storePath).filter((n) => n !== '.iodict');
 console.log(`  on disk: ${files.length} record files named by SHA3-224, e.g. ${files[0]}`);
 d.close();
+
+console.log('\n5. A durable queue shared by two processes');
+const queuePath = path.join(dir, 'jobs');
+const q = new DurableQueue(queuePath);
+const started = performance.now();
+const waiting = q.get({ timeout: 10000 }); // pending until the other process puts
+const producer = spawn(process.execPath, [here, 'producer', queuePath], { stdio: 'inherit' });
+const first = await waiting;
+console.log(`  a get() waiting since the start woke up after ${(performance.now() - started).toFixed(0)} ms with ${inspect(first)}`);
+await new Promise((resolve) => producer.on('exit', resolve));
+const delivery = await q.get({ ack: true });
+console.log(`  get({ ack: true }) -> ${inspect(delivery.value)}; released back to the queue`);
+delivery.release();
+console.log(`  then, in order: ${inspect(q.getNowait())}, ${inspect(q.getNowait())}; qsize ${q.qsize()}`);
+q.close();
+
+console.log('\n6. FlushQueue: an in-memory queue that flushes to disk and ingests again');
+const flushPath = path.join(dir, 'pending');
+const fq = new FlushQueue({ path: flushPath });
+['a', 'b', 'c'].forEach((x) => fq.putNowait(x));
+console.log(`  flushed ${await fq.flush()} items to ${path.basename(flushPath)}/`);
+const restarted = new FlushQueue({ path: flushPath });
+console.log(`  a new FlushQueue ingested ${await restarted.ingest()}: ${[restarted.getNowait(), restarted.getNowait(), restarted.getNowait()].join(', ')}; directory removed: ${!fs.existsSync(flushPath)}`);
 
 fs.rmSync(dir, { recursive: true, force: true });
 console.log('\nDone; the temporary directory was removed.');
