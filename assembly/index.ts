@@ -72,6 +72,10 @@ export function rescan(): i32 {
 export function size(): u32 {
   return indexSize();
 }
+/** Records quarantined by this handle since it opened (found corrupt while syncing or reading). */
+export function quarantinedCount(): i32 {
+  return store.quarantinedCount;
+}
 export function xattrsActive(): bool {
   return store.xattrsActive();
 }

@@ -3,7 +3,7 @@ import { Core, Status, Claim } from './core/core.js';
 import type { StoreHost } from './core/host.js';
 import type { Key } from './core/keys.js';
 import { type Codec, cborCodec, checkCodec } from './codec/index.js';
-import { KeyError } from './errors.js';
+import { KeyError, type CorruptRecordError } from './errors.js';
 import { defaultHost } from './default-host.js';
 
 /** Any lock with acquire/release (a mutex shared by handles in one thread, say). */
@@ -29,6 +29,8 @@ export interface IODictOptions<V = unknown> {
   xattrs?: 'auto' | 'on' | 'off';
   /** Clear the store and remove its directory on close() / dispose (Python's `with IODict(p)`). */
   temporary?: boolean;
+  /** Called with corrupt records found in passing and quarantined (default: a process warning). */
+  onCorrupt?: (error: CorruptRecordError) => void;
   /** The file-system binding (default: the one for this runtime). */
   host?: StoreHost;
 }

@@ -65,10 +65,26 @@ test('a corrupt record found at open is quarantined and the rest opens', () => {
   d.close();
   fs.rmSync(`${path}/.iodict/index`, { force: true });
   fs.writeFileSync(fileOf(path, 'a'), Buffer.alloc(40, 1));
-  const e = new IODict(path);
+  const reported = [];
+  const e = new IODict(path, { onCorrupt: (error) => reported.push(error) });
   assert.equal([...e], [['b', 2]]);
   assert.is(fs.readdirSync(`${path}/.iodict/quarantine`).length, 1);
+  assert.is(reported.length, 1, 'reported once');
+  assert.ok(reported[0] instanceof CorruptRecordError && /1 corrupt record/.test(reported[0].message));
   e.close();
+});
+
+test('a dead writer\'s temp file is removed at open; a live writer\'s is kept', () => {
+  const path = storePath();
+  new IODict(path).close();
+  const deadPid = 2 ** 22 + 12345; // above pid_max's default: no such process
+  const dead = `${path}/.iodict/tmp/${deadPid.toString(16).padStart(8, '0')}00000001-00000000`;
+  const live = `${path}/.iodict/tmp/${process.pid.toString(16).padStart(8, '0')}00000002-00000000`;
+  fs.writeFileSync(dead, 'half a record');
+  fs.writeFileSync(live, 'being written');
+  new IODict(path).close();
+  assert.not.ok(fs.existsSync(dead));
+  assert.ok(fs.existsSync(live));
 });
 
 test('a path that is a file, or a directory of other things, is a StoreError and is left alone', () => {

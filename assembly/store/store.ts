@@ -188,10 +188,13 @@ function writeControlFile(name: string, buf: usize, len: i32): i32 {
   return ST_OK;
 }
 
-/** ".iodict/tmp/<writer>-<counter>": unique to this handle, so O_EXCL never collides. */
+/**
+ * ".iodict/tmp/<owner>-<counter>": unique to this handle, so O_EXCL never collides, and named
+ * by the owner tag (pid, handle) so a dead writer's leftovers can be told from live writes.
+ */
 function tempPath(buf: usize): i32 {
   let at = controlPath(buf, 'tmp/');
-  at = putHex(buf, at, writerId, 8);
+  at = putHex(buf, at, ownerTag, 16);
   store<u8>(buf + at++, 0x2d);
   return putHex(buf, at, tempCounter++, 8);
 }
@@ -376,6 +379,7 @@ function loadIndex(): i32 {
   }
   const scanned = reconcile();
   if (scanned != ST_OK) return scanned;
+  removeDeadTemps();
   const synced = syncJournal(true);
   clearEvents();
   return synced;
@@ -464,7 +468,10 @@ export function validate(n: i32, digest: usize): i32 {
 }
 
 /** Moves a bad record into .iodict/quarantine (never deletes it); returns ST_CORRUPT. */
+export let quarantinedCount: i32 = 0; // since open: the host reports them
+
 export function quarantine(path: usize, len: i32, digest: usize, detail: i32): i32 {
+  quarantinedCount++;
   const asideLen = asidePath(pathB, 'quarantine', digest, nextBirth());
   const r = host.rename(path, len, pathB, asideLen);
   if (r < 0 && r != -host.ENOENT) return fail(OP_RENAME, r, pathB, asideLen);
@@ -697,6 +704,31 @@ export function recoverClaims(): i32 {
   heap.free(listing);
   resultSlot = recovered;
   return status;
+}
+
+/**
+ * Deletes temp files of writers whose process is gone (a crash between create and rename):
+ * they were never renamed into place, so no reader can need them. Live writers' files, and
+ * everything when the host cannot tell (WASI), are left alone.
+ */
+function removeDeadTemps(): void {
+  const dirLen = controlPath(pathB, 'tmp');
+  const n = host.readdir(pathB, dirLen, io, ioCap);
+  if (n <= 0 || n > ioCap) return;
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    if (load<u8>(io + i) != 0) continue;
+    const name = io + start;
+    const nameLen = i - start;
+    start = i + 1;
+    if (nameLen < 17 || load<u8>(name + 16) != 0x2d) continue;
+    const pid = parseHex32(name);
+    if (pid <= 0 || pid == host.pid() || host.alive(pid) != 0) continue;
+    let at = controlPath(pathA, 'tmp/');
+    memory.copy(pathA + at, name, nameLen);
+    at += nameLen;
+    host.unlink(pathA, at);
+  }
 }
 
 function parseHex32(p: usize): i32 {

@@ -30,6 +30,7 @@ interface Exports {
   rescan(): number;
   size(): number;
   xattrsActive(): number;
+  quarantinedCount(): number;
   order(): number;
   orderPtr(): number;
   slotKeyType(slot: number): number;
@@ -77,6 +78,12 @@ let compiled: WebAssembly.Module | undefined;
 export interface CoreOptions {
   durability?: 'none' | 'fsync';
   xattrs?: 'auto' | 'on' | 'off';
+  /**
+   * Called with each corrupt record found in passing (while syncing with other processes or
+   * opening) and moved to quarantine. Default: a process warning. Records that a call of yours
+   * reads are reported by throwing CorruptRecordError instead.
+   */
+  onCorrupt?: (error: CorruptRecordError) => void;
 }
 
 export class Core {
@@ -87,8 +94,11 @@ export class Core {
   #keyType = 0;
   /** Decoded keys by slot, filled lazily; dropped when another handle changes the slot. */
   keyCache: (Key | undefined)[] = [];
+  #quarantinedSeen = 0;
+  readonly #onCorrupt: ((error: CorruptRecordError) => void) | undefined;
 
   constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions = {}) {
+    this.#onCorrupt = options.onCorrupt;
     compiled ??= new WebAssembly.Module(wasmBytes);
     const memory = { bytes: () => this.bytes() };
     const instance = new WebAssembly.Instance(compiled, importTable(host, path, memory));
@@ -97,6 +107,20 @@ export class Core {
     const flags = (options.durability === 'fsync' ? OpenFlag.FSYNC : 0) |
       (options.xattrs === 'off' ? OpenFlag.XATTRS_OFF : options.xattrs === 'on' ? OpenFlag.XATTRS_ON : 0);
     this.check(this.x.open(flags));
+    this.#reportQuarantined();
+  }
+
+  /** Reports records quarantined in passing (not thrown to anyone). */
+  #reportQuarantined(): void {
+    const count = this.x.quarantinedCount();
+    if (count === this.#quarantinedSeen) return;
+    const error = new CorruptRecordError(
+      `iodict: ${count - this.#quarantinedSeen} corrupt record(s) found in ${this.path} were moved to ${this.path}/.iodict/quarantine`,
+      `${this.path}/.iodict/quarantine`,
+    );
+    this.#quarantinedSeen = count;
+    if (this.#onCorrupt) this.#onCorrupt(error);
+    else process.emitWarning(error.message, 'CorruptRecordWarning');
   }
 
   /** The core's memory as bytes (a new view once memory has grown). */
@@ -108,6 +132,8 @@ export class Core {
   /** Throws the typed error for a status other than OK and MISSING; returns the status. */
   check(status: number): number {
     if (status <= Status.MISSING) return status;
+    // This one is thrown to the caller: not to be reported again in passing.
+    if (status === Status.CORRUPT) this.#quarantinedSeen = this.x.quarantinedCount();
     throw this.error(status);
   }
 
@@ -210,6 +236,7 @@ export class Core {
 
   /** Drops cached keys of slots that other handles changed. Call after anything that syncs. */
   absorbEvents(): void {
+    this.#reportQuarantined();
     const n = this.x.eventCount();
     if (n === 0) return;
     if (this.x.eventsOverflowed()) {
