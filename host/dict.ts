@@ -160,8 +160,12 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     function* walk(): Generator<T, undefined, unknown> {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
+        const slot = slots[i]!;
         const found = self.#run(() => {
           const core = self.#core;
+          // The slot still holds this key (its cache entry would be gone otherwise): read by
+          // its digest and skip hashing the key again.
+          if (core.keyCache[slot] === key) return core.check(core.x.getSlot(slot)) === Status.OK;
           const keyLen = core.putKey(key);
           return core.check(core.x.get(core.keyType, keyLen)) === Status.OK;
         });
