@@ -3,7 +3,8 @@ import { Core, Status, Claim } from './core/core.js';
 import type { StoreHost } from './core/host.js';
 import type { Key } from './core/keys.js';
 import { type Codec, cborCodec, checkCodec } from './codec/index.js';
-import { KeyError, type CorruptRecordError } from './errors.js';
+import { KeyError } from './errors.js';
+import type { CoreOptions } from './core/options.js';
 import { defaultHost } from './default-host.js';
 
 /** Any lock with acquire/release (a mutex shared by handles in one thread, say). */
@@ -12,7 +13,7 @@ export interface Lock {
   release(): unknown;
 }
 
-export interface IODictOptions<V = unknown> {
+export interface IODictOptions<V = unknown> extends CoreOptions {
   /**
    * Held around every operation. Not needed for safety: every operation is atomic on disk
    * (temp file + rename, claim by rename). Use it to make a sequence of your own atomic.
@@ -20,17 +21,8 @@ export interface IODictOptions<V = unknown> {
   lock?: Lock;
   /** How values become bytes. Default: CBOR (RFC 8949). */
   codec?: Codec<V>;
-  /** 'none' (default): no fsync, the OS writes back. 'fsync': file and directory are on disk before a write returns. */
-  durability?: 'none' | 'fsync';
-  /**
-   * Mirror key and birth stamp into user.* extended attributes, as Python iodict does.
-   * 'auto' (default): where the file system and the native helper allow; 'on': fail without them; 'off': never.
-   */
-  xattrs?: 'auto' | 'on' | 'off';
   /** Clear the store and remove its directory on close() / dispose (Python's `with IODict(p)`). */
   temporary?: boolean;
-  /** Called with corrupt records found in passing and quarantined (default: a process warning). */
-  onCorrupt?: (error: CorruptRecordError) => void;
   /** The file-system binding (default: the one for this runtime). */
   host?: StoreHost;
 }

@@ -7,6 +7,9 @@ import { importTable } from './imports.js';
 import { type Key, keyRoom, keyType, writeKey, readKey } from './keys.js';
 import { type Codec, builtinCodecs, CborError } from '../codec/index.js';
 import { CorruptRecordError, StoreError } from '../errors.js';
+import type { CoreOptions } from './options.js';
+
+export type { CoreOptions };
 
 /** The core's exports (assembly/index.ts). */
 interface Exports {
@@ -75,16 +78,6 @@ const TRAILER_BYTES = 4;
 
 let compiled: WebAssembly.Module | undefined;
 
-export interface CoreOptions {
-  durability?: 'none' | 'fsync';
-  xattrs?: 'auto' | 'on' | 'off';
-  /**
-   * Called with each corrupt record found in passing (while syncing with other processes or
-   * opening) and moved to quarantine. Default: a process warning. Records that a call of yours
-   * reads are reported by throwing CorruptRecordError instead.
-   */
-  onCorrupt?: (error: CorruptRecordError) => void;
-}
 
 export class Core {
   readonly x: Exports;

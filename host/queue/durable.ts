@@ -1,4 +1,5 @@
-import { Core, Status, Claim, Settle, type CoreOptions } from '../core/core.js';
+import { Core, Status, Claim, Settle } from '../core/core.js';
+import type { CoreOptions } from '../core/options.js';
 import type { StoreHost } from '../core/host.js';
 import { KeyType } from '../core/keys.js';
 import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
