@@ -342,18 +342,66 @@ function rotationThreshold(): u64 {
  * one handle rotates at a time. Skipped (the journal just grows) when another handle holds it.
  */
 function rotate(): void {
-  const lockLen = controlPath(pathB, 'lock');
-  const lockFd = host.open(pathB, lockLen, host.O_READ | host.O_WRITE | host.O_CREATE);
-  if (lockFd < 0) return;
-  const locked = host.lock(lockFd, host.LOCK_EXCLUSIVE | host.LOCK_NONBLOCKING);
-  // Without flock (ENOTSUP) rotation still holds: every step tolerates a concurrent rotator.
-  if (locked == 0 || locked == -host.ENOTSUP) {
-    if (readJournalTail() >= 0 && replaceJournal() == ST_OK && readJournalTail() >= 0 && openJournal() == ST_OK) {
-      writeCache();
-    }
-    if (locked == 0) host.lock(lockFd, host.LOCK_UNLOCK);
+  const lock = acquireStoreLock();
+  if (lock == LOCK_BUSY) return;
+  if (readJournalTail() >= 0 && replaceJournal() == ST_OK && readJournalTail() >= 0 && openJournal() == ST_OK) {
+    writeCache();
   }
-  host.close(lockFd);
+  releaseStoreLock(lock);
+}
+
+const LOCK_BUSY: i32 = -1;
+const LOCK_BY_FILE: i32 = -2;
+const STALE_LOCK_FILE_MS: f64 = 60000;
+
+/**
+ * The store lock: flock on .iodict/lock (returns its descriptor), or where there is no flock, an
+ * exclusive lock file .iodict/lock.owner naming its owner (LOCK_BY_FILE). A lock file whose
+ * owner's process is gone is stale and taken over; where the host cannot tell (WASI), one older
+ * than a minute is (a rotation takes milliseconds).
+ */
+function acquireStoreLock(): i32 {
+  const lockLen = controlPath(pathB, 'lock');
+  const fd = host.open(pathB, lockLen, host.O_READ | host.O_WRITE | host.O_CREATE);
+  if (fd < 0) return LOCK_BUSY;
+  const locked = host.lock(fd, host.LOCK_EXCLUSIVE | host.LOCK_NONBLOCKING);
+  if (locked == 0) return fd;
+  host.close(fd);
+  if (locked != -host.ENOTSUP) return LOCK_BUSY;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const len = controlPath(pathB, 'lock.owner');
+    const owner = host.open(pathB, len, host.O_WRITE | host.O_CREATE | host.O_EXCL);
+    if (owner >= 0) {
+      store<u64>(xattrBuf, ownerTag);
+      host.write(owner, xattrBuf, 8, 0);
+      host.close(owner);
+      return LOCK_BY_FILE;
+    }
+    if (owner != -host.EEXIST || !lockFileStale(len)) return LOCK_BUSY;
+    host.unlink(pathB, len);
+  }
+  return LOCK_BUSY;
+}
+
+function lockFileStale(len: i32): bool {
+  const fd = host.open(pathB, len, host.O_READ);
+  if (fd < 0) return fd == -host.ENOENT; // released meanwhile: try again
+  const n = host.read(fd, xattrBuf, 8, 0);
+  const statOk = host.fstat(fd, statBuf) == 0;
+  host.close(fd);
+  const pid = n == 8 ? <i32>(load<u64>(xattrBuf) >> 32) : 0;
+  const alive = pid > 0 ? host.alive(pid) : -host.ENOTSUP;
+  if (alive >= 0) return alive == 0;
+  return statOk && host.now() / 1000 - load<f64>(statBuf + host.STAT_MTIME) > STALE_LOCK_FILE_MS;
+}
+
+function releaseStoreLock(lock: i32): void {
+  if (lock == LOCK_BY_FILE) {
+    host.unlink(pathB, controlPath(pathB, 'lock.owner'));
+  } else if (lock >= 0) {
+    host.lock(lock, host.LOCK_UNLOCK);
+    host.close(lock);
+  }
 }
 
 function writeCache(): void {
