@@ -138,12 +138,6 @@ export function resultCodec(): u8 {
 export function resultBirth(): f64 {
   return <f64>recordBirth(store.resultRecord);
 }
-export function claimedPath(): usize {
-  return store.claimedPath;
-}
-export function claimedPathLength(): i32 {
-  return store.claimedPathLength;
-}
 
 // Slots whose key another handle added or removed (the host drops its decoded copies).
 export function eventCount(): i32 {

@@ -5,13 +5,10 @@ import type { Key } from './core/keys.js';
 import { type Codec, cborCodec, checkCodec } from './codec/index.js';
 import { KeyError } from './errors.js';
 import type { CoreOptions } from './core/options.js';
-import { defaultHost } from './default-host.js';
+import { type Lock, withLock } from './core/lock.js';
 
-/** Any lock with acquire/release (a mutex shared by handles in one thread, say). */
-export interface Lock {
-  acquire(): unknown;
-  release(): unknown;
-}
+export type { Lock };
+import { defaultHost } from './default-host.js';
 
 export interface IODictOptions<V = unknown> extends CoreOptions {
   /**
@@ -57,14 +54,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   #run<T>(op: () => T): T {
     if (this.#closed) throw new Error(`iodict: ${this.path} is closed`);
-    const lock = this.#lock;
-    if (!lock) return op();
-    lock.acquire();
-    try {
-      return op();
-    } finally {
-      lock.release();
-    }
+    return withLock(this.#lock, op);
   }
 
   get size(): number {

@@ -101,6 +101,21 @@ export function readWhole(path: usize, len: i32): i32 {
   return total;
 }
 
+/**
+ * Lists a directory into io (names each followed by a 0 byte), growing io when the listing is
+ * larger; returns the byte count or -errno (and records the failure).
+ */
+export function listDir(path: usize, len: i32): i32 {
+  let n = host.readdir(path, len, io, ioCap);
+  if (n > ioCap) {
+    ensureIo(n);
+    n = host.readdir(path, len, io, ioCap);
+    if (n > ioCap) n = -host.EIO; // grew again between the two calls: report, the caller may retry
+  }
+  if (n < 0) fail(OP_READDIR, n, path, len);
+  return n;
+}
+
 /** Writes a whole buffer at the current position, retrying short writes. */
 export function writeAll(fd: i32, buf: usize, len: i32): i32 {
   let done = 0;

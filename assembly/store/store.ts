@@ -5,8 +5,8 @@ import * as host from '../host/imports';
 import { resize } from '../util/memory';
 import { keyDigest, DIGEST_BYTES, NAME_CHARS, KEY_STRING } from '../format/key';
 import {
-  sealRecord, checkRecord, HEADER_BYTES, OVERHEAD_BYTES, RECORD_OK, RECORD_WRONG_NAME,
-  recordBirth, recordKeyType, recordKeyLength, recordValueLength, recordCodec,
+  sealRecord, checkRecord, HEADER_BYTES, RECORD_OK, RECORD_WRONG_NAME,
+  recordBirth, recordKeyType, recordKeyLength,
 } from '../format/record';
 import {
   indexFind, indexInsert, indexRemove, indexRebirth, indexBirth, indexSize, indexFirst, indexLast,
@@ -25,8 +25,8 @@ import {
 } from './paths';
 import {
   ST_OK, ST_MISSING, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO, OP_OPEN, OP_READ, OP_WRITE,
-  OP_RENAME, OP_UNLINK, OP_MKDIR, OP_READDIR, OP_FSYNC, OP_STAT, OP_XATTR, fail, corrupt,
-  io, ioCap, ensureIo, statBuf, openRetrying, readWhole, writeAll,
+  OP_RENAME, OP_UNLINK, OP_MKDIR, OP_FSYNC, OP_STAT, OP_XATTR, fail, corrupt,
+  io, statBuf, openRetrying, readWhole, writeAll, listDir,
 } from './io';
 
 // open() flags from the host.
@@ -150,8 +150,8 @@ function checkFormat(n: i32): i32 {
 
 /** Makes an empty directory (or one holding only a half-made .iodict) into a store. */
 function createStore(): i32 {
-  const n = host.readdir(pathA, 0, io, ioCap);
-  if (n < 0) return fail(OP_READDIR, n, pathA, 0);
+  const n = listDir(pathA, 0);
+  if (n < 0) return ST_IO;
   // Anything but our own control folder means this directory belongs to something else.
   if (n > 0 && !(n == 8 && load<u64>(io) == 0x00746369646f692e)) return ST_NOT_STORE; // ".iodict\0"
   const folders = ['', 'tmp', 'claimed', 'quarantine'];
@@ -169,21 +169,46 @@ function createStore(): i32 {
 
 /** Writes a control file through a temp file and rename, so readers see all of it or none. */
 function writeControlFile(name: string, buf: usize, len: i32): i32 {
-  const tmpLen = tempPath(pathB);
-  const fd = host.open(pathB, tmpLen, host.O_WRITE | host.O_CREATE | host.O_EXCL);
-  if (fd < 0) return fail(OP_OPEN, fd, pathB, tmpLen);
+  const written = writeTemp(buf, len, false, 0, 0, 0);
+  if (written != ST_OK) return written;
+  return moveTemp(pathA, controlPath(pathA, name));
+}
+
+let tempLength: i32 = 0; // of the path in pathB that writeTemp wrote
+
+/**
+ * Writes buf to a new temp file (path left in pathB), with the record's xattrs when mirror is
+ * set and an fsync under durability 'fsync'. On failure the temp file is removed: it is ours
+ * alone, and whatever it was to replace is untouched.
+ */
+function writeTemp(buf: usize, len: i32, mirror: bool, keyType: u8, keyLen: i32, birth: u64): i32 {
+  tempLength = tempPath(pathB);
+  const fd = host.open(pathB, tempLength, host.O_WRITE | host.O_CREATE | host.O_EXCL);
+  if (fd < 0) return fail(OP_OPEN, fd, pathB, tempLength);
   let r = writeAll(fd, buf, len);
-  if (r == 0 && fsyncWrites) r = host.fsync(fd);
+  let op = OP_WRITE;
+  if (r == 0 && mirror && xattrs) {
+    r = mirrorXattrs(fd, keyType, keyLen, birth);
+    op = OP_XATTR;
+  }
+  if (r == 0 && fsyncWrites) {
+    r = host.fsync(fd);
+    op = OP_FSYNC;
+  }
   host.close(fd);
   if (r < 0) {
-    host.unlink(pathB, tmpLen);
-    return fail(OP_WRITE, r, pathB, tmpLen);
+    host.unlink(pathB, tempLength);
+    return fail(op, r, pathB, tempLength);
   }
-  const to = controlPath(pathA, name);
-  r = host.rename(pathB, tmpLen, pathA, to);
+  return ST_OK;
+}
+
+/** Renames the temp file of writeTemp over its target (atomically replacing it). */
+function moveTemp(to: usize, toLen: i32): i32 {
+  const r = host.rename(pathB, tempLength, to, toLen);
   if (r < 0) {
-    host.unlink(pathB, tmpLen);
-    return fail(OP_RENAME, r, pathA, to);
+    host.unlink(pathB, tempLength);
+    return fail(OP_RENAME, r, to, toLen);
   }
   return ST_OK;
 }
@@ -467,13 +492,8 @@ function markSeen(slot: i32): void {
  * between its rename and its journal entry).
  */
 export function reconcile(): i32 {
-  let n = host.readdir(pathA, 0, io, ioCap);
-  if (n > ioCap) {
-    ensureIo(n);
-    n = host.readdir(pathA, 0, io, ioCap);
-  }
-  if (n < 0) return fail(OP_READDIR, n, pathA, 0);
-  if (n > ioCap) return fail(OP_READDIR, -host.EIO, pathA, 0);
+  const n = listDir(pathA, 0);
+  if (n < 0) return ST_IO;
   // Copy the listing out of io: reading records reuses io.
   const listing = heap.alloc(max(n, 1));
   memory.copy(listing, io, n);
@@ -596,31 +616,11 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
 
 /** temp file, [xattrs], [fsync], rename into place, [fsync the directory]. */
 function writeRecord(digest: usize, total: i32, keyType: u8, keyLen: i32, birth: u64): i32 {
-  const tmpLen = tempPath(pathB);
-  const fd = host.open(pathB, tmpLen, host.O_WRITE | host.O_CREATE | host.O_EXCL);
-  if (fd < 0) return fail(OP_OPEN, fd, pathB, tmpLen);
-  let r = writeAll(fd, rec, total);
-  let op = OP_WRITE;
-  if (r == 0 && xattrs) {
-    r = mirrorXattrs(fd, keyType, keyLen, birth);
-    op = OP_XATTR;
-  }
-  if (r == 0 && fsyncWrites) {
-    r = host.fsync(fd);
-    op = OP_FSYNC;
-  }
-  host.close(fd);
-  if (r < 0) {
-    // The temp file is ours alone; the record it would replace is untouched.
-    host.unlink(pathB, tmpLen);
-    return fail(op, r, pathB, tmpLen);
-  }
-  const len = recordPath(pathA, digest);
-  r = host.rename(pathB, tmpLen, pathA, len);
-  if (r < 0) {
-    host.unlink(pathB, tmpLen);
-    return fail(OP_RENAME, r, pathA, len);
-  }
+  const written = writeTemp(rec, total, true, keyType, keyLen, birth);
+  if (written != ST_OK) return written;
+  // The target path is built only now: mirrorXattrs borrows pathA for attribute names.
+  const moved = moveTemp(pathA, recordPath(pathA, digest));
+  if (moved != ST_OK) return moved;
   return fsyncWrites ? fsyncRoot() : ST_OK;
 }
 
@@ -683,7 +683,6 @@ export function remove(keyType: u8, keyLen: i32): i32 {
 
 export const CLAIM_DELETE: i32 = 0; // pop: the record is gone once read
 export const CLAIM_KEEP: i32 = 1; // get with ack: the record waits in claimed/ for ack or release
-export let claimedPathLength: i32 = 0;
 export const claimedPath: usize = heap.alloc(256);
 /** Digest of the last claimed record; the host passes it back to settle a CLAIM_KEEP claim. */
 export const claimedDigest: usize = heap.alloc(DIGEST_BYTES);
@@ -720,13 +719,8 @@ function restore(path: usize, len: i32, digest: usize): i32 {
  * in resultSlot.
  */
 export function recoverClaims(): i32 {
-  const dirLen = controlPath(pathB, 'claimed');
-  let n = host.readdir(pathB, dirLen, io, ioCap);
-  if (n > ioCap) {
-    ensureIo(n);
-    n = host.readdir(pathB, dirLen, io, ioCap);
-  }
-  if (n < 0) return fail(OP_READDIR, n, pathB, dirLen);
+  const n = listDir(pathB, controlPath(pathB, 'claimed'));
+  if (n < 0) return ST_IO;
   const listing = heap.alloc(max(n, 1));
   memory.copy(listing, io, n);
   let recovered = 0;
@@ -760,9 +754,8 @@ export function recoverClaims(): i32 {
  * everything when the host cannot tell (WASI), are left alone.
  */
 function removeDeadTemps(): void {
-  const dirLen = controlPath(pathB, 'tmp');
-  const n = host.readdir(pathB, dirLen, io, ioCap);
-  if (n <= 0 || n > ioCap) return;
+  const n = listDir(pathB, controlPath(pathB, 'tmp'));
+  if (n <= 0) return;
   let start = 0;
   for (let i = 0; i < n; i++) {
     if (load<u8>(io + i) != 0) continue;
@@ -806,7 +799,6 @@ function claim(digest: usize, mode: i32): i32 {
   const r = host.rename(pathA, from, claimedPath, to);
   if (r == -host.ENOENT) return ST_MISSING;
   if (r < 0) return fail(OP_RENAME, r, pathA, from);
-  claimedPathLength = to;
   // Announce before reading: announcing can read other records into io (a journal rotation).
   const announced = announce(JOURNAL_DELETE, digest, 0);
   if (announced != ST_OK) return announced;
@@ -911,13 +903,9 @@ export function destroy(): i32 {
 
 function emptyFolder(folder: string): i32 {
   const dirLen = controlPath(pathB, folder);
-  let n = host.readdir(pathB, dirLen, io, ioCap);
-  if (n > ioCap) {
-    ensureIo(n);
-    n = host.readdir(pathB, dirLen, io, ioCap);
-  }
+  const n = listDir(pathB, dirLen);
   if (n == -host.ENOENT) return ST_OK;
-  if (n < 0) return fail(OP_READDIR, n, pathB, dirLen);
+  if (n < 0) return ST_IO;
   let start = 0;
   for (let i = 0; i < n; i++) {
     if (load<u8>(io + i) != 0) continue;

@@ -6,7 +6,7 @@ import { NAME_CHARS } from '../format/key';
 import { recordCodec, recordKeyLength, recordValueLength, HEADER_BYTES, RECORD_OK } from '../format/record';
 import { cborCheck, cborDiag } from '../format/cbor';
 import { parseRecordName, pathA } from './paths';
-import { io, ioCap, ensureIo, readWhole, fail, ST_OK, ST_IO, OP_READDIR } from './io';
+import { io, readWhole, listDir, ST_OK, ST_IO } from './io';
 import { validate, quarantine } from './store';
 
 /** A value whose codec is CBOR but whose bytes are not one well-formed item. */
@@ -24,12 +24,8 @@ export let currentLength: i32 = 0; // bytes of the current record, in io
 
 /** Lists the store root; returns ST_OK (then call verifyNext until VERIFY_DONE) or ST_IO. */
 export function verifyBegin(): i32 {
-  let n = host.readdir(pathA, 0, io, ioCap);
-  if (n > ioCap) {
-    ensureIo(n);
-    n = host.readdir(pathA, 0, io, ioCap);
-  }
-  if (n < 0) return fail(OP_READDIR, n, pathA, 0);
+  const n = listDir(pathA, 0);
+  if (n < 0) return ST_IO;
   if (listing) heap.free(listing);
   listing = heap.alloc(max(n, 1));
   memory.copy(listing, io, n);

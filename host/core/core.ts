@@ -50,8 +50,6 @@ interface Exports {
   resultValueLength(): number;
   resultCodec(): number;
   resultBirth(): number;
-  claimedPath(): number;
-  claimedPathLength(): number;
   eventCount(): number;
   eventsPtr(): number;
   eventsOverflowed(): number;

@@ -11,6 +11,7 @@ const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
+const CANONICAL_NAN = [0, 0, 0, 0, 0, 0, 0xf8, 0x7f];
 
 /** Upper bound of the encoded length, for reserving room before encoding. */
 export function keyRoom(key: unknown): number {
@@ -57,8 +58,9 @@ export function writeKey(key: Key, type: number, out: Uint8Array, at: number): n
     }
     case KeyType.NUMBER: {
       const n = key as number;
-      f64[0] = n === 0 ? 0 : Number.isNaN(n) ? NaN : n; // one zero, one NaN
-      if (Number.isNaN(n)) f64Bytes.set([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
+      // One zero and one NaN: -0 is stored as 0, every NaN as the canonical quiet NaN.
+      if (Number.isNaN(n)) f64Bytes.set(CANONICAL_NAN);
+      else f64[0] = n === 0 ? 0 : n;
       out.set(f64Bytes, at);
       return 8;
     }

@@ -1,5 +1,6 @@
 import { Core, Status, Claim, Settle } from '../core/core.js';
 import type { CoreOptions } from '../core/options.js';
+import { type Lock, withLock } from '../core/lock.js';
 import type { StoreHost } from '../core/host.js';
 import { KeyType } from '../core/keys.js';
 import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
@@ -13,7 +14,7 @@ export interface DurableQueueOptions<T = unknown> extends CoreOptions {
   /** How items become bytes. Default: CBOR (RFC 8949). */
   codec?: Codec<T>;
   /** Held around every disk operation of this handle, like IODict's lock. */
-  lock?: { acquire(): unknown; release(): unknown };
+  lock?: Lock;
   /** Longest pause between two looks at the disk while a get/put waits (ms). Default 250. */
   pollInterval?: number;
   /** Called with each corrupt item that was quarantined and skipped. Default: a process warning. */
@@ -69,14 +70,7 @@ export class DurableQueue<T = unknown> extends Queue<T> {
 
   #run<R>(op: () => R): R {
     if (this.#released) throw new QueueClosed(`queue ${this.path} is closed`);
-    const lock = this.#options.lock;
-    if (!lock) return op();
-    lock.acquire();
-    try {
-      return op();
-    } finally {
-      lock.release();
-    }
+    return withLock(this.#options.lock, op);
   }
 
   override qsize(): number {
