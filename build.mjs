@@ -1,5 +1,5 @@
-// Builds the core (AssemblyScript -> dist/iodict.wasm) and the host (TypeScript -> ESM, CJS
-// and .d.ts in dist/). `node build.mjs` does it all; it is what `npm run build` runs.
+// Builds the core (AssemblyScript -> dist/iodict.wasm, and dist/iodict.wasi.wasm for WASI) and the
+// host (TypeScript -> ESM, CJS and .d.ts in dist/). `node build.mjs` does it all; it is what `npm run build` runs.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -7,10 +7,13 @@ import asc from 'assemblyscript/asc';
 
 const run = async () => {
   mkdirSync('dist', { recursive: true });
-  const { error, stderr } = await asc.main(['assembly/index.ts', '--config', 'asconfig.json', '--target', 'host'], {});
-  if (error) {
-    console.error(stderr.toString());
-    throw error;
+  // The same core twice: for JS hosts (imports "host") and for WASI (dist/iodict.wasi.wasm, docs/WASI.md).
+  for (const [entry, target] of [['assembly/index.ts', 'host'], ['assembly/wasi.ts', 'wasi']]) {
+    const { error, stderr } = await asc.main([entry, '--config', 'asconfig.json', '--target', target], {});
+    if (error) {
+      console.error(stderr.toString());
+      throw error;
+    }
   }
   const common = {
     entryPoints: ['host/index.ts'],

@@ -69,6 +69,10 @@ export function sync(): i32 {
 export function rescan(): i32 {
   return store.reconcile();
 }
+/** Starts a fresh journal and rewrites the index cache now (iodict compact); ST_MISSING when another handle holds the store lock. */
+export function compact(): i32 {
+  return store.compact();
+}
 export function size(): u32 {
   return indexSize();
 }

@@ -1,13 +1,20 @@
 // The import table: everything the core asks of the outside world, in one place.
 //
 // Every host (Node, Bun, in-memory, WASI) implements exactly these functions, and
-// test/conformance checks each contract. Conventions, as in wa-sqlite's VFS:
+// test/conformance checks each contract. Two builds share this file: the host build
+// imports them from the module "host" (external.ts, given by a TypeScript binding); the
+// WASI build (asc --use HOST_WASI=1) implements them in AssemblyScript over
+// wasi_snapshot_preview1 (wasi.ts). The choice is made at compile time and inlined, so
+// each build contains only its own. Conventions, as in wa-sqlite's VFS:
 // - Paths are relative to the store root, passed as (ptr, len) bytes of ASCII in
 //   the core's memory; the host never sees a path outside the store.
 // - A result >= 0 is success; a result < 0 is minus one of the errno values below,
 //   which every host translates into this one set (Linux numbering) whatever its
 //   platform reports. Anything a host cannot name becomes EIO.
 // - Sizes and positions are f64 (exact up to 2^53) so the table stays i32/f64 only.
+
+import * as js from './external';
+import * as wasi from './wasi';
 
 export const ENOENT: i32 = 2;
 export const EIO: i32 = 5;
@@ -51,46 +58,106 @@ export const STAT_ISDIR: i32 = 24; // f64 1 for a directory, 0 otherwise
 export const STAT_BYTES: i32 = 32;
 
 /** Opens a file; returns a descriptor >= 0. ENOENT, EEXIST (with O_EXCL), EACCES, EISDIR, ENOTDIR, EMFILE. */
-@external("host", "open") export declare function open(path: usize, pathLen: i32, flags: i32): i32;
+@inline export function open(path: usize, pathLen: i32, flags: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.open(path, pathLen, flags);
+  else return js.open(path, pathLen, flags);
+}
 /** Closes a descriptor. EBADF. */
-@external("host", "close") export declare function close(fd: i32): i32;
+@inline export function close(fd: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.close(fd);
+  else return js.close(fd);
+}
 /** Reads up to len bytes at pos (pos < 0: the current position); returns the count, 0 at end of file. */
-@external("host", "read") export declare function read(fd: i32, buf: usize, len: i32, pos: f64): i32;
+@inline export function read(fd: i32, buf: usize, len: i32, pos: f64): i32 {
+  if (isDefined(HOST_WASI)) return wasi.read(fd, buf, len, pos);
+  else return js.read(fd, buf, len, pos);
+}
 /** Writes len bytes at pos (pos < 0: the current position or the end with O_APPEND); returns the count. ENOSPC, EDQUOT, EIO. */
-@external("host", "write") export declare function write(fd: i32, buf: usize, len: i32, pos: f64): i32;
+@inline export function write(fd: i32, buf: usize, len: i32, pos: f64): i32 {
+  if (isDefined(HOST_WASI)) return wasi.write(fd, buf, len, pos);
+  else return js.write(fd, buf, len, pos);
+}
 /** Flushes a file or directory descriptor to stable storage. */
-@external("host", "fsync") export declare function fsync(fd: i32): i32;
+@inline export function fsync(fd: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.fsync(fd);
+  else return js.fsync(fd);
+}
 /** Writes STAT_BYTES about an open descriptor at out. */
-@external("host", "fstat") export declare function fstat(fd: i32, out: usize): i32;
+@inline export function fstat(fd: i32, out: usize): i32 {
+  if (isDefined(HOST_WASI)) return wasi.fstat(fd, out);
+  else return js.fstat(fd, out);
+}
 /** Writes STAT_BYTES about a path at out. ENOENT. */
-@external("host", "stat") export declare function stat(path: usize, pathLen: i32, out: usize): i32;
+@inline export function stat(path: usize, pathLen: i32, out: usize): i32 {
+  if (isDefined(HOST_WASI)) return wasi.stat(path, pathLen, out);
+  else return js.stat(path, pathLen, out);
+}
 /** Atomically renames from over to (replacing to). ENOENT when from is gone: the claim primitive. */
-@external("host", "rename") export declare function rename(from: usize, fromLen: i32, to: usize, toLen: i32): i32;
+@inline export function rename(from: usize, fromLen: i32, to: usize, toLen: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.rename(from, fromLen, to, toLen);
+  else return js.rename(from, fromLen, to, toLen);
+}
 /** Removes a file. ENOENT. */
-@external("host", "unlink") export declare function unlink(path: usize, pathLen: i32): i32;
-/** Creates a directory. EEXIST when it exists (callers treat that as success where they mean "ensure"). */
-@external("host", "mkdir") export declare function mkdir(path: usize, pathLen: i32): i32;
+@inline export function unlink(path: usize, pathLen: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.unlink(path, pathLen);
+  else return js.unlink(path, pathLen);
+}
+/** Creates a directory and any missing parents. EEXIST when it exists (callers treat that as success where they mean "ensure"). */
+@inline export function mkdir(path: usize, pathLen: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.mkdir(path, pathLen);
+  else return js.mkdir(path, pathLen);
+}
 /** Removes an empty directory. ENOENT, ENOTEMPTY. */
-@external("host", "rmdir") export declare function rmdir(path: usize, pathLen: i32): i32;
+@inline export function rmdir(path: usize, pathLen: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.rmdir(path, pathLen);
+  else return js.rmdir(path, pathLen);
+}
 /**
  * Lists a directory: writes the entry names (not . or ..), each followed by a 0 byte, at buf.
  * Returns the byte count; a result larger than cap means nothing useful was written: call again
  * with at least that capacity. Order is unspecified.
  */
-@external("host", "readdir") export declare function readdir(path: usize, pathLen: i32, buf: usize, cap: i32): i32;
+@inline export function readdir(path: usize, pathLen: i32, buf: usize, cap: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.readdir(path, pathLen, buf, cap);
+  else return js.readdir(path, pathLen, buf, cap);
+}
 /** Reads the extended attribute name (ASCII) of an open file into buf; returns its length. ENODATA, ENOTSUP, and a result > cap as readdir. */
-@external("host", "getxattr") export declare function getxattr(fd: i32, name: usize, nameLen: i32, buf: usize, cap: i32): i32;
+@inline export function getxattr(fd: i32, name: usize, nameLen: i32, buf: usize, cap: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.getxattr(fd, name, nameLen, buf, cap);
+  else return js.getxattr(fd, name, nameLen, buf, cap);
+}
 /** Sets an extended attribute on an open file. ENOTSUP when the host or file system has none. */
-@external("host", "setxattr") export declare function setxattr(fd: i32, name: usize, nameLen: i32, value: usize, valueLen: i32): i32;
+@inline export function setxattr(fd: i32, name: usize, nameLen: i32, value: usize, valueLen: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.setxattr(fd, name, nameLen, value, valueLen);
+  else return js.setxattr(fd, name, nameLen, value, valueLen);
+}
 /** Advisory whole-file lock on an open descriptor (flock semantics). EAGAIN (non-blocking, held), ENOTSUP. */
-@external("host", "lock") export declare function lock(fd: i32, mode: i32): i32;
+@inline export function lock(fd: i32, mode: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.lock(fd, mode);
+  else return js.lock(fd, mode);
+}
 /** Wall-clock time in microseconds since the Unix epoch. */
-@external("host", "now") export declare function now(): f64;
+@inline export function now(): f64 {
+  if (isDefined(HOST_WASI)) return wasi.now();
+  else return js.now();
+}
 /** Fills len bytes at buf with random bytes (need not be cryptographic). */
-@external("host", "random") export declare function random(buf: usize, len: i32): void;
-/** This process's id. */
-@external("host", "pid") export declare function pid(): i32;
-/** 1 if a process with this id exists on this machine, 0 if not, -ENOTSUP if the host cannot tell. */
-@external("host", "alive") export declare function alive(pid: i32): i32;
+@inline export function random(buf: usize, len: i32): void {
+  if (isDefined(HOST_WASI)) wasi.random(buf, len);
+  else js.random(buf, len);
+}
+/** This process's id. WASI has no processes: an id per instance with bit 31 set, which no host takes for a pid. */
+@inline export function pid(): i32 {
+  if (isDefined(HOST_WASI)) return wasi.pid();
+  else return js.pid();
+}
+/** 1 if a process with this id exists on this machine, 0 if not, -ENOTSUP if the host cannot tell (WASI). */
+@inline export function alive(pid: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.alive(pid);
+  else return js.alive(pid);
+}
 /** Blocks the calling thread for about ms milliseconds (only for back-off on ESTALE and lock waits). */
-@external("host", "sleep") export declare function sleep(ms: i32): void;
+@inline export function sleep(ms: i32): void {
+  if (isDefined(HOST_WASI)) wasi.sleep(ms);
+  else js.sleep(ms);
+}

@@ -135,7 +135,7 @@ function ensureStore(): i32 {
   return createStore();
 }
 
-function checkFormat(n: i32): i32 {
+export function checkFormat(n: i32): i32 {
   const prefix = FORMAT_PREFIX.length;
   if (n < prefix + 2) return ST_NOT_STORE;
   for (let i = 0; i < prefix; i++) if (load<u8>(io + i) != <u8>FORMAT_PREFIX.charCodeAt(i)) return ST_NOT_STORE;
@@ -286,7 +286,11 @@ function journalReplaced(): i32 {
   return load<f64>(statBuf + host.STAT_NLINK) == 0 ? 1 : 0;
 }
 
-/** Returns how many entries it read (0: nothing new), or -1 on a failed read. */
+/**
+ * Returns how many entries of other handles it read (0: nothing new), or -1 on a failed read.
+ * Our own entries do not count: after another handle rotated, they are all a sync finds in the
+ * old file, and counting them would skip the check that moves us to the new journal.
+ */
 function readJournalTail(): i32 {
   let total = 0;
   while (true) {
@@ -298,11 +302,13 @@ function readJournalTail(): i32 {
     const whole = n / ENTRY_BYTES; // a partial entry is still being written: take it next time
     for (let i = 0; i < whole; i++) {
       const e = journalBuf + <usize>i * ENTRY_BYTES;
-      if (entryValid(e) && entryWriter(e) != writerId) applyEntry(e);
+      if (entryValid(e) && entryWriter(e) != writerId) {
+        applyEntry(e);
+        total++;
+      }
     }
     journalOffset += <u64>whole * ENTRY_BYTES;
     entriesSinceCache += whole;
-    total += whole;
     if (n < JOURNAL_READ) return total;
   }
 }
@@ -366,13 +372,20 @@ function rotationThreshold(): u64 {
  * Starts a new journal and snapshots the index into the cache, under the store lock so only
  * one handle rotates at a time. Skipped (the journal just grows) when another handle holds it.
  */
-function rotate(): void {
+function rotate(): i32 {
   const lock = acquireStoreLock();
-  if (lock == LOCK_BUSY) return;
-  if (readJournalTail() >= 0 && replaceJournal() == ST_OK && readJournalTail() >= 0 && openJournal() == ST_OK) {
-    writeCache();
-  }
+  if (lock == LOCK_BUSY) return ST_MISSING;
+  let status = readJournalTail() < 0 ? ST_IO : replaceJournal();
+  if (status == ST_OK) status = readJournalTail() < 0 ? ST_IO : openJournal();
+  if (status == ST_OK) status = writeCache();
   releaseStoreLock(lock);
+  return status;
+}
+
+/** Rotates now, whatever the journal's size (iodict compact); ST_MISSING when another handle holds the store lock. */
+export function compact(): i32 {
+  const synced = syncJournal(true);
+  return synced != ST_OK ? synced : rotate();
 }
 
 const LOCK_BUSY: i32 = -1;
@@ -429,10 +442,12 @@ function releaseStoreLock(lock: i32): void {
   }
 }
 
-function writeCache(): void {
+function writeCache(): i32 {
   const buf = buildCache(journalId, journalOffset);
-  if (writeControlFile('index', buf, cacheLength) == ST_OK) entriesSinceCache = 0;
+  const status = writeControlFile('index', buf, cacheLength);
+  if (status == ST_OK) entriesSinceCache = 0;
   heap.free(buf);
+  return status;
 }
 
 // ---- loading the index -------------------------------------------------------------------

@@ -69,13 +69,44 @@ export const Claim = { DELETE: 0, KEEP: 1 } as const;
 export const Settle = { ACK: 0, RELEASE: 1 } as const;
 
 const OPERATIONS = ['', 'open', 'read', 'write', 'rename', 'unlink', 'mkdir', 'readdir', 'fsync', 'stat', 'setxattr', 'lock'];
-const RECORD_PROBLEMS = ['', 'too short for a record', 'bad magic', 'unknown format version', 'lengths do not add up',
+/** What a corrupt record's detail code (format/record.ts RECORD_*) means, in the words errors use. */
+export const RECORD_PROBLEMS = ['', 'too short for a record', 'bad magic', 'unknown format version', 'lengths do not add up',
   'checksum mismatch', 'invalid key', 'key does not match the file name'];
 const HEADER_BYTES = 24;
 const TRAILER_BYTES = 4;
 
 let compiled: WebAssembly.Module | undefined;
 
+/** The core's account of a failure: its error getters, with paths relative to the store. */
+export interface FailureInfo {
+  op: number;
+  errno: number;
+  detail: number;
+  file: string;
+  aside: string;
+}
+
+/** The typed error for a status other than OK and MISSING (shared with the WASI runner). */
+export function statusError(status: number, path: string, info?: FailureInfo): Error {
+  const where = (rel: string) => (rel ? `${path}/${rel}` : path);
+  switch (status) {
+    case Status.CORRUPT: {
+      const file = where(info?.file ?? '');
+      const aside = where(info?.aside ?? '');
+      return new CorruptRecordError(`iodict: corrupt record ${file}: ${RECORD_PROBLEMS[info?.detail ?? 0] ?? 'invalid'}; moved to ${aside}`, file, aside);
+    }
+    case Status.NOT_STORE:
+      return new StoreError(`iodict: ${path} is not an iodict store (a file, or a directory holding other files)`, path, 'ENOTSTORE', 'open');
+    case Status.NEWER_FORMAT:
+      return new StoreError(`iodict: ${path} was written by a newer iodict (format > 1)`, path, 'EFORMAT', 'open');
+    default: {
+      const file = where(info?.file ?? '');
+      const code = errnoName(info?.errno ?? 0);
+      const op = OPERATIONS[info?.op ?? 0] ?? 'io';
+      return new StoreError(`iodict: ${op} ${file} failed: ${code}`, file, code, op);
+    }
+  }
+}
 
 export class Core {
   readonly x: Exports;
@@ -88,7 +119,11 @@ export class Core {
   #quarantinedSeen = 0;
   readonly #onCorrupt: ((error: CorruptRecordError) => void) | undefined;
 
-  constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions = {}) {
+  /**
+   * `open: false` only instantiates the core, leaving the store unopened: for verification,
+   * which reads record files one by one and must neither write nor quarantine (iodict verify).
+   */
+  constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions & { open?: boolean } = {}) {
     this.#onCorrupt = options.onCorrupt;
     compiled ??= new WebAssembly.Module(wasmBytes);
     const memory = { bytes: () => this.bytes() };
@@ -97,6 +132,7 @@ export class Core {
     this.#bytes = new Uint8Array(this.x.memory.buffer);
     const flags = (options.durability === 'fsync' ? OpenFlag.FSYNC : 0) |
       (options.xattrs === 'off' ? OpenFlag.XATTRS_OFF : options.xattrs === 'on' ? OpenFlag.XATTRS_ON : 0);
+    if (options.open === false) return;
     this.check(this.x.open(flags));
     this.#reportQuarantined();
   }
@@ -132,24 +168,13 @@ export class Core {
     const x = this.x;
     const bytes = this.bytes();
     const text = (ptr: number, len: number) => String.fromCharCode(...bytes.subarray(ptr, ptr + len));
-    const where = (rel: string) => (rel ? `${this.path}/${rel}` : this.path);
-    switch (status) {
-      case Status.CORRUPT: {
-        const file = where(text(x.errorPath(), x.errorPathLength()));
-        const aside = where(text(x.asidePath(), x.asidePathLength()));
-        return new CorruptRecordError(`iodict: corrupt record ${file}: ${RECORD_PROBLEMS[x.errorDetail()] ?? 'invalid'}; moved to ${aside}`, file, aside);
-      }
-      case Status.NOT_STORE:
-        return new StoreError(`iodict: ${this.path} is not an iodict store (a file, or a directory holding other files)`, this.path, 'ENOTSTORE', 'open');
-      case Status.NEWER_FORMAT:
-        return new StoreError(`iodict: ${this.path} was written by a newer iodict (format > 1)`, this.path, 'EFORMAT', 'open');
-      default: {
-        const file = where(text(x.errorPath(), x.errorPathLength()));
-        const code = errnoName(x.errorCode());
-        const op = OPERATIONS[x.errorOp()] ?? 'io';
-        return new StoreError(`iodict: ${op} ${file} failed: ${code}`, file, code, op);
-      }
-    }
+    return statusError(status, this.path, {
+      op: x.errorOp(),
+      errno: x.errorCode(),
+      detail: x.errorDetail(),
+      file: text(x.errorPath(), x.errorPathLength()),
+      aside: text(x.asidePath(), x.asidePathLength()),
+    });
   }
 
   /** Room for a record whose key and value take at most these many bytes; returns its offset. */
