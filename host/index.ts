@@ -6,6 +6,8 @@ export * as cbor from './codec/cbor.js';
 export { type Key } from './core/keys.js';
 export { type StoreHost, Errno, OpenFlags, LockMode } from './core/host.js';
 export { nodeHost, type NodeHostOptions } from './node/binding.js';
+export { bunHost, type BunHostOptions } from './bun/binding.js';
+export { memoryHost, type MemoryHostOptions } from './memory/binding.js';
 export { Queue, QueueClosed, type QueueOptions, type BlockOptions } from './queue/queue.js';
 export { DurableQueue, type DurableQueueOptions, type Delivery } from './queue/durable.js';
 export { FlushQueue, withFlush, FlushError, type FlushQueueOptions, type Flushable, type FlushMethods } from './queue/flush.js';

@@ -1,11 +1,12 @@
 // The DurableQueue behaviour every host must show (run by test/durable-queue.test.mjs per host).
+// `files` inspects the store where the host keeps it: the real disk, or the host's own file system.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import fs from 'node:fs';
 import { DurableQueue, Empty, Full, ValueError, QueueClosed, CorruptRecordError } from '../../dist/index.js';
 import { storePath } from '../support/tmp.mjs';
+import { diskFiles } from '../support/files.mjs';
 
-export function queueSuite(label, hostOptions) {
+export function queueSuite(label, hostOptions, files = diskFiles) {
   const test = suite(`DurableQueue [${label}]`);
   const open = (path = storePath(), options = {}) => new DurableQueue(path, { ...hostOptions(), ...options });
 
@@ -119,7 +120,7 @@ export function queueSuite(label, hostOptions) {
     const last = open(path);
     assert.is(last.qsize(), 1);
     last.destroy();
-    assert.not.ok(fs.existsSync(path));
+    assert.not.ok(files.exists(path));
   });
 
   test('for await yields items until the queue is closed', async () => {
@@ -146,7 +147,7 @@ export function queueSuite(label, hostOptions) {
     const again = q.getNowaitAck();
     assert.is(again.value, 'first', 'released item kept its place');
     again.ack();
-    assert.equal(fs.readdirSync(`${path}/.iodict/claimed`), []);
+    assert.equal(files.list(`${path}/.iodict/claimed`), []);
     assert.is(q.getNowait(), 'second');
     await q.get({ ack: true, timeout: 10 }).then(() => assert.unreachable(), (e) => assert.ok(e instanceof Empty));
     q.close();
@@ -159,14 +160,14 @@ export function queueSuite(label, hostOptions) {
     q.putNowait('one');
     q.putNowait('two');
     q.putNowait('three');
-    const files = fs.readdirSync(path).filter((n) => n.length === 56);
+    const records = files.list(path).filter((n) => n.length === 56);
     // Damage the oldest item's record (find it by its content).
-    const victim = files.find((n) => fs.readFileSync(`${path}/${n}`).includes('one'));
-    fs.writeFileSync(`${path}/${victim}`, 'garbage');
+    const victim = records.find((n) => files.read(`${path}/${n}`).includes('one'));
+    files.write(`${path}/${victim}`, 'garbage');
     assert.is(q.getNowait(), 'two');
     assert.is(reported.length, 1);
     assert.ok(reported[0] instanceof CorruptRecordError);
-    assert.is(fs.readdirSync(`${path}/.iodict/quarantine`).length, 1);
+    assert.is(files.list(`${path}/.iodict/quarantine`).length, 1);
     assert.is(q.getNowait(), 'three');
     q.close();
   });

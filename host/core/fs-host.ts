@@ -1,0 +1,131 @@
+// The host contract over node:fs, shared by the Node and Bun bindings (node:fs sync calls are
+// native in both). A binding only chooses its name and its native helper for xattrs and flock.
+import fs from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import {
+  type StoreHost, Errno, OpenFlags, LockMode, toErrno, sleepSync, processAlive, wallClockMicros,
+} from './host.js';
+
+/** libc's fgetxattr, fsetxattr and flock, as a runtime's FFI exposes them, and the errno they set. */
+export interface Native {
+  fgetxattr(fd: number, name: string, buf: Uint8Array, size: number): number;
+  fsetxattr(fd: number, name: string, value: Uint8Array, size: number, flags: number): number;
+  flock(fd: number, op: number): number;
+  errno(): number;
+}
+
+// Linux errno values the helpers translate.
+const ERANGE = 34;
+const EOPNOTSUPP = 95;
+const ENODATA = 61;
+const EWOULDBLOCK = 11;
+
+const C = fs.constants;
+
+function nodeFlags(flags: number): number {
+  if (flags & OpenFlags.DIRECTORY) return C.O_RDONLY | (C.O_DIRECTORY ?? 0);
+  let f = flags & OpenFlags.WRITE ? (flags & OpenFlags.READ ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
+  if (flags & OpenFlags.CREATE) f |= C.O_CREAT;
+  if (flags & OpenFlags.EXCL) f |= C.O_EXCL;
+  if (flags & OpenFlags.TRUNC) f |= C.O_TRUNC;
+  if (flags & OpenFlags.APPEND) f |= C.O_APPEND;
+  return f;
+}
+
+function putStats(s: fs.Stats, out: Float64Array): number {
+  out[0] = s.size;
+  out[1] = s.mtimeMs;
+  out[2] = s.nlink;
+  out[3] = s.isDirectory() ? 1 : 0;
+  return 0;
+}
+
+/**
+ * Runs a node:fs call, turning a throw into -errno. Expected failures (ENOENT on a missing key,
+ * EEXIST) are hot paths: capturing a stack trace for them costs more than the syscall.
+ */
+function attempt(call: () => number): number {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return call();
+  } catch (e) {
+    return toErrno(e);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** A StoreHost on node:fs; `runtime` names it, `native` (or null) supplies xattrs and flock. */
+export function fsHost(runtime: string, native: Native | null): StoreHost {
+  return {
+    name: native ? runtime : `${runtime} (no native helper)`,
+    open: (path, flags) => attempt(() => fs.openSync(path, nodeFlags(flags), 0o644)),
+    close: (fd) => attempt(() => (fs.closeSync(fd), 0)),
+    read: (fd, buf, pos) => attempt(() => fs.readSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
+    write: (fd, buf, pos) => attempt(() => fs.writeSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
+    fsync: (fd) => attempt(() => (fs.fsyncSync(fd), 0)),
+    fstat: (fd, out) => attempt(() => putStats(fs.fstatSync(fd), out)),
+    stat(path, out) {
+      let stats: fs.Stats | undefined;
+      // throwIfNoEntry skips the throw on the hot ENOENT path; ENOTDIR and the like still throw.
+      const status = attempt(() => ((stats = fs.statSync(path, { throwIfNoEntry: false })), 0));
+      if (status < 0) return status;
+      return stats ? putStats(stats, out) : -Errno.ENOENT;
+    },
+    rename: (from, to) => attempt(() => (fs.renameSync(from, to), 0)),
+    unlink: (path) => attempt(() => (fs.unlinkSync(path), 0)),
+    mkdir(path) {
+      const made = attempt(() => (fs.mkdirSync(path), 0));
+      // Missing parents: create them too (the contract's mkdir makes the whole path).
+      return made === -Errno.ENOENT ? attempt(() => (fs.mkdirSync(path, { recursive: true }), 0)) : made;
+    },
+    rmdir: (path) => attempt(() => (fs.rmdirSync(path), 0)),
+    readdir(path) {
+      let names: string[] | number = -Errno.EIO;
+      const status = attempt(() => ((names = fs.readdirSync(path)), 0));
+      return status < 0 ? status : names;
+    },
+    getxattr(fd, name, buf) {
+      if (!native) return -Errno.ENOTSUP;
+      const n = native.fgetxattr(fd, name, buf, buf.length);
+      if (n >= 0) return n;
+      const errno = native.errno();
+      // ERANGE: the value is larger than buf; report "call again bigger" as the contract says.
+      if (errno === ERANGE) return Math.max(native.fgetxattr(fd, name, buf.subarray(0, 0), 0), buf.length + 1);
+      return -(errno === EOPNOTSUPP ? Errno.ENOTSUP : errno === ENODATA ? Errno.ENODATA : errno);
+    },
+    setxattr(fd, name, value) {
+      if (!native) return -Errno.ENOTSUP;
+      if (native.fsetxattr(fd, name, value, value.length, 0) === 0) return 0;
+      const errno = native.errno();
+      return -(errno === EOPNOTSUPP ? Errno.ENOTSUP : errno);
+    },
+    lock(fd, mode) {
+      if (!native) return -Errno.ENOTSUP;
+      const kind = mode & 3;
+      if (kind === 3) return -Errno.EINVAL;
+      const op = (kind === LockMode.UNLOCK ? 8 : kind === LockMode.SHARED ? 1 : 2) | (mode & LockMode.NONBLOCKING ? 4 : 0);
+      if (native.flock(fd, op) === 0) return 0;
+      const errno = native.errno();
+      return -(errno === EWOULDBLOCK ? Errno.EAGAIN : errno === EOPNOTSUPP ? Errno.ENOTSUP : errno);
+    },
+    watch(dir, onChange) {
+      // fs.watch can fail (inotify limits, unsupported file systems): waiters then just poll.
+      try {
+        const watcher = fs.watch(dir, { persistent: false }, () => onChange());
+        watcher.on('error', () => watcher.close());
+        return watcher;
+      } catch {
+        return { close() {} };
+      }
+    },
+    now: wallClockMicros,
+    random(buf) {
+      randomFillSync(buf);
+    },
+    pid: () => process.pid,
+    alive: processAlive,
+    sleep: sleepSync,
+  };
+}
