@@ -1,0 +1,242 @@
+// export and import: NDJSON (the dump format), the single-file archive (archive.ts), and
+// stores written by Python iodict (python.ts).
+import { builtinCodecs } from '../../codec/index.js';
+import { DataError, UsageError } from '../errors.js';
+import { ARCHIVE_MAGIC, ArchiveError, archiveEnd, archiveEntry, archiveHeader, readArchive } from '../archive.js';
+import { type Command, type Context, isCorrupt } from '../context.js';
+import { ByteReader, openInput } from '../input.js';
+import { MappingError, fromJson, keyFromJson, rawKey } from '../json.js';
+import { type Sink, fileSink, stdoutSink } from '../output.js';
+import { type PythonItem, pythonValue, scanPythonStore } from '../python.js';
+import type { HostStore } from '../store.js';
+import { listKeys } from '../store.js';
+import { xattrReader } from '../xattr.js';
+import { writeDump } from './read.js';
+
+export const exportCommand: Command = {
+  spec: {
+    name: 'export',
+    brief: 'write all items to NDJSON or a single-file archive',
+    args: ['PATH', '[FILE]'],
+    summary:
+      'Writes every item, oldest first, to FILE (default: stdout): NDJSON as dump prints it, or with --format archive each record file\'s bytes ' +
+      'in one file. A FILE appears complete or not at all (written aside, then renamed).',
+    options: { format: { value: 'FORMAT', choices: ['ndjson', 'archive'], help: 'ndjson (default) or archive' } },
+  },
+  async run(ctx) {
+    const [path, file] = ctx.args as [string, string | undefined];
+    const format = ctx.option('format') ?? 'ndjson';
+    const toStdout = file === undefined || file === '-';
+    if (toStdout && format === 'archive' && process.stdout.isTTY) throw new UsageError('refusing to write a binary archive to a terminal: give FILE or redirect stdout');
+    const store = ctx.hostStore(path);
+    let sink: Sink | undefined;
+    let items: number;
+    try {
+      sink = toStdout ? stdoutSink() : fileSink(file);
+      items = format === 'archive'
+        ? await writeArchive(ctx, store, sink)
+        : await writeDump(ctx, store, sink, { diag: false, label: 'export', writesStdout: toStdout });
+      await sink.close();
+    } catch (e) {
+      sink?.abort();
+      throw e;
+    } finally {
+      store.close();
+    }
+    if (ctx.json) {
+      const summary = JSON.stringify({ path, file: toStdout ? null : file, format, items });
+      // stdout holds the data when no FILE is given.
+      if (toStdout) process.stderr.write(summary + '\n');
+      else await ctx.out.line(summary);
+    }
+    return 0;
+  },
+};
+
+async function writeArchive(ctx: Context, store: HostStore, sink: Sink): Promise<number> {
+  const keys = listKeys(store);
+  const bar = ctx.progress('export', keys.length);
+  let count = 0;
+  try {
+    await sink.write(archiveHeader());
+    for (const key of keys) {
+      bar.tick();
+      let record: Uint8Array | undefined;
+      try {
+        record = store.record(key.type, key.bytes);
+      } catch (e) {
+        if (!isCorrupt(e)) throw e;
+        ctx.problem(e.message);
+      }
+      if (!record) continue; // deleted meanwhile, or quarantined just now
+      await sink.write(archiveEntry(record));
+      count++;
+    }
+    await sink.write(archiveEnd(count));
+  } finally {
+    bar.done();
+  }
+  return count;
+}
+
+export const importCommand: Command = {
+  spec: {
+    name: 'import',
+    brief: 'read NDJSON, an archive, or a Python iodict store',
+    args: ['PATH', '[FILE]'],
+    summary:
+      'Sets every item of FILE (default: stdin), in order, into the store at PATH (created if missing): NDJSON as export writes it, or an archive ' +
+      '(detected by its header). Into an empty store, keys, values and order come out as they went in; existing keys keep their place. ' +
+      'Stops at the first malformed line or record (exit code 1; items before it stay imported). ' +
+      'With --from-python DIR, imports a Python iodict store instead: nothing is written if any item cannot be imported, unless --skip-unsupported.',
+    options: {
+      format: { value: 'FORMAT', choices: ['ndjson', 'archive'], help: 'the input format (default: detected)' },
+      'from-python': { value: 'DIR', help: 'import the Python iodict 0.0.8 store in DIR (keys from user.key, order from user.birthtime, pickled values)' },
+      'skip-unsupported': { help: 'with --from-python: import what can be, report the rest (exit code 0)' },
+    },
+  },
+  async run(ctx) {
+    const [path, file] = ctx.args as [string, string | undefined];
+    const python = ctx.option('from-python');
+    if (python !== undefined) {
+      if (file !== undefined) throw new UsageError('import takes FILE or --from-python DIR, not both');
+      return importPython(ctx, path, python);
+    }
+    if (ctx.flag('skip-unsupported')) throw new UsageError('--skip-unsupported goes with --from-python');
+    if ((file === undefined || file === '-') && process.stdin.isTTY) throw new UsageError('import reads FILE, or stdin, which is a terminal here');
+    const input = openInput(file);
+    const store = ctx.hostStore(path, { create: true });
+    store.size(); // creates or opens it now: an empty input still makes a store, a bad PATH fails first
+    const bar = ctx.progress('import', input.size);
+    const reader = new ByteReader(input.chunks, (n) => bar.tick(n));
+    let items = 0;
+    let format = ctx.option('format');
+    try {
+      format ??= (await reader.startsWith(ARCHIVE_MAGIC)) ? 'archive' : 'ndjson';
+      if (format === 'archive') {
+        for await (const r of readArchive(reader)) {
+          store.set(r.keyType, r.key, r.codec, r.value);
+          items++;
+        }
+      } else {
+        let line = 0;
+        for await (const text of reader.lines()) {
+          line++;
+          if (!text.trim()) continue;
+          const item = parseLine(text, line);
+          store.set(item.type, item.bytes, item.codec, item.value);
+          items++;
+        }
+      }
+    } catch (e) {
+      if (e instanceof ArchiveError || e instanceof DataError) throw new DataError(`${e.message} (${items} item(s) were imported before it)`);
+      if (e instanceof TypeError && /encoded data was not valid/.test(e.message)) throw new DataError(`the input is not UTF-8 text (${items} item(s) were imported before it)`);
+      throw e;
+    } finally {
+      bar.done();
+      store.close();
+    }
+    if (ctx.json) await ctx.printJson({ path, format, imported: items });
+    else await ctx.out.line(`imported ${items} item(s) into ${path}`);
+    return 0;
+  },
+};
+
+/** One NDJSON line of export: {"key", "value", "codec"?} or {"key", "codec", "raw"}. */
+function parseLine(text: string, line: number): { type: number; bytes: Uint8Array; codec: number; value: Uint8Array } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new DataError(`line ${line} is not JSON`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json) || !('key' in json)) throw new DataError(`line ${line} is not a {"key", "value"} object`);
+  const entry = json as { key: unknown; value?: unknown; codec?: unknown; raw?: unknown };
+  const codec = entry.codec ?? 0;
+  if (!Number.isInteger(codec) || (codec as number) < 0 || (codec as number) > 255) throw new DataError(`line ${line}: codec must be an integer 0-255`);
+  try {
+    const key = keyFromJson(entry.key);
+    if ('raw' in entry) {
+      if (typeof entry.raw !== 'string') throw new MappingError('raw must be a base64 string');
+      return { ...key, codec: codec as number, value: fromJson({ $bytes: entry.raw }) as Uint8Array };
+    }
+    if (!('value' in entry)) throw new MappingError('it has neither "value" nor "raw"');
+    const encoder = builtinCodecs[codec as number];
+    if (!encoder) throw new MappingError(`codec ${codec} is not one this tool can encode: give the value as "raw"`);
+    return { ...key, codec: codec as number, value: encoder.encode(fromJson(entry.value)).slice() };
+  } catch (e) {
+    if (e instanceof MappingError || e instanceof TypeError) throw new DataError(`line ${line}: ${e.message.replace(/^iodict: /, '')}`);
+    throw e;
+  }
+}
+
+/** Encoded values kept between the check and the write, up to this many bytes (then read again). */
+const KEEP_BYTES = 64 * 1024 * 1024;
+
+async function importPython(ctx: Context, path: string, dir: string): Promise<number> {
+  const scanBar = ctx.progress('scan', undefined);
+  let items: PythonItem[];
+  try {
+    items = scanPythonStore(dir, xattrReader(), () => scanBar.tick());
+  } finally {
+    scanBar.done();
+  }
+  // Check every value first, so that by default either everything is imported or nothing is.
+  const kept = new Map<PythonItem, Uint8Array>();
+  let keptBytes = 0;
+  const checkBar = ctx.progress('check', items.length);
+  try {
+    for (const item of items) {
+      checkBar.tick();
+      if (item.problem) continue;
+      const value = pythonValue(dir, item);
+      if ('problem' in value) item.problem = value.problem;
+      else if ((keptBytes += value.bytes.length) <= KEEP_BYTES) kept.set(item, value.bytes);
+    }
+  } finally {
+    checkBar.done();
+  }
+  const skipped = items.filter((i) => i.problem);
+  const byCtime = items.filter((i) => !i.problem && i.orderedBy === 'ctime').length;
+  const notes = items.filter((i) => i.note);
+  const label = (i: PythonItem) => (i.key === undefined ? `file ${i.file}` : `${JSON.stringify(i.key)} (file ${i.file})`);
+  for (const i of skipped) ctx.warn(`iodict: cannot import ${label(i)}: ${i.problem}`, { key: i.key ?? null, file: i.file, problem: i.problem });
+  for (const i of notes) ctx.warn(`iodict: note: ${label(i)}: ${i.note}`, { key: i.key ?? null, file: i.file });
+  if (byCtime) ctx.warn(`iodict: note: ${byCtime} item(s) have no user.birthtime: ordered by their change time, which Python iodict does too`);
+  const write = skipped.length === 0 || ctx.flag('skip-unsupported');
+  let imported = 0;
+  if (write) {
+    const store = ctx.hostStore(path, { create: true });
+    const bar = ctx.progress('import', items.length - skipped.length);
+    try {
+      for (const item of items) {
+        if (item.problem) continue;
+        bar.tick();
+        let bytes = kept.get(item);
+        if (!bytes) {
+          const value = pythonValue(dir, item);
+          if ('problem' in value) throw new DataError(`${label(item)} changed while importing: ${value.problem}`);
+          bytes = value.bytes;
+        }
+        const key = rawKey(item.key);
+        store.set(key.type, key.bytes, 0, bytes);
+        imported++;
+      }
+    } finally {
+      bar.done();
+      store.close();
+    }
+  }
+  const report = {
+    path,
+    from: dir,
+    imported,
+    written: write,
+    skipped: skipped.map((i) => ({ key: i.key ?? null, file: i.file, problem: i.problem })),
+    orderedByCtime: byCtime,
+  };
+  if (ctx.json) await ctx.printJson(report);
+  else if (write) await ctx.out.line(`imported ${imported} item(s) from ${dir} into ${path}${skipped.length ? `; skipped ${skipped.length} (listed above)` : ''}`);
+  else await ctx.out.line(`nothing imported: ${skipped.length} item(s) cannot be (listed above); --skip-unsupported imports the other ${items.length - skipped.length}`);
+  return write ? 0 : 1;
+}

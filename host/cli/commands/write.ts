@@ -1,0 +1,70 @@
+// set and rm: single-key changes through the host build.
+import fs from 'node:fs';
+import { cborCodec } from '../../codec/index.js';
+import { KeyError } from '../../errors.js';
+import { UsageError } from '../errors.js';
+import { type Command, KEY_TYPE_OPTION } from '../context.js';
+import { MappingError, fromJson, keyText, keyToJson } from '../json.js';
+
+export const set: Command = {
+  spec: {
+    name: 'set',
+    brief: 'set a key to a JSON value',
+    args: ['PATH', 'KEY', 'VALUE'],
+    summary:
+      'Sets KEY to VALUE, a JSON text in the dump\'s mapping ({"$bigint": "1"} is a bigint, {"$bytes": "<base64>"} bytes, ...); "-" reads it from stdin. ' +
+      'Creates the store if PATH does not exist. An existing key keeps its place in the order.',
+    options: { 'key-type': KEY_TYPE_OPTION },
+  },
+  async run(ctx) {
+    const [path, keyArg, valueArg] = ctx.args as [string, string, string];
+    const key = ctx.key(keyArg);
+    const value = encodeValue(valueArg === '-' ? fs.readFileSync(0, 'utf8') : valueArg);
+    const store = ctx.hostStore(path, { create: true });
+    try {
+      const created = store.set(key.type, key.bytes, cborCodec.id, value);
+      if (ctx.json) await ctx.printJson({ key: keyToJson(key), created });
+    } finally {
+      store.close();
+    }
+    return 0;
+  },
+};
+
+/** VALUE's CBOR bytes; UsageError when it is not JSON, not in the mapping, or cannot be stored. */
+function encodeValue(text: string): Uint8Array {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`VALUE is not JSON: ${text.length > 60 ? text.slice(0, 60) + '...' : text} (a string is quoted: '"text"')`);
+  }
+  try {
+    return cborCodec.encode(fromJson(json)).slice(); // TypeError: e.g. a lone surrogate escaped in the JSON
+  } catch (e) {
+    if (e instanceof MappingError || e instanceof TypeError) throw new UsageError(`bad VALUE: ${e.message.replace(/^iodict: /, '')}`);
+    throw e;
+  }
+}
+
+export const rm: Command = {
+  spec: {
+    name: 'rm',
+    brief: 'delete a key',
+    args: ['PATH', 'KEY'],
+    summary: 'Deletes KEY. Exit code 1 when it is missing, unless --force.',
+    options: { 'key-type': KEY_TYPE_OPTION, force: { short: 'f', help: 'a missing key is not an error' } },
+  },
+  async run(ctx) {
+    const key = ctx.key(ctx.args[1]!);
+    const store = ctx.hostStore(ctx.args[0]!);
+    try {
+      const deleted = store.delete(key.type, key.bytes);
+      if (!deleted && !ctx.flag('force')) throw new KeyError(`iodict: key not found: ${keyText(key).text}`, keyText(key).text);
+      if (ctx.json) await ctx.printJson({ key: keyToJson(key), deleted });
+    } finally {
+      store.close();
+    }
+    return 0;
+  },
+};
