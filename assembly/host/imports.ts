@@ -26,6 +26,7 @@ export const ENOTDIR: i32 = 20;
 export const EISDIR: i32 = 21;
 export const EINVAL: i32 = 22;
 export const EMFILE: i32 = 24;
+export const EFBIG: i32 = 27; // a record too large for the core's 1 GiB buffers
 export const ENOSPC: i32 = 28;
 export const EROFS: i32 = 30;
 export const ENAMETOOLONG: i32 = 36;

@@ -53,12 +53,18 @@ export function corrupt(detail: i32, path: usize, pathLen: i32, aside: usize, as
 export let io: usize = heap.alloc(65536);
 export let ioCap: i32 = 65536;
 
-export function ensureIo(bytes: i32): void {
-  if (bytes <= ioCap) return;
+/** The largest buffer the core grows to: a record (or listing) beyond it is refused with EFBIG. */
+export const MAX_BUFFER: i32 = 1 << 30;
+
+/** Grows io to hold bytes; false when that is more than MAX_BUFFER. */
+export function ensureIo(bytes: i32): bool {
+  if (bytes <= ioCap) return true;
+  if (bytes > MAX_BUFFER || bytes < 0) return false;
   let cap = ioCap;
-  while (cap < bytes) cap <<= 1;
+  while (cap < bytes) cap = min(cap << 1, MAX_BUFFER);
   io = resize(io, cap);
   ioCap = cap;
+  return true;
 }
 
 export const statBuf: usize = heap.alloc(host.STAT_BYTES);
@@ -91,10 +97,11 @@ export function readWhole(path: usize, len: i32): i32 {
     total += n;
     // A short read of a regular file means end of file; only a full buffer needs another look.
     if (total < ioCap) break;
-    if (host.fstat(fd, statBuf) == 0) {
-      ensureIo(max(<i32>load<f64>(statBuf + host.STAT_SIZE) + 1, ioCap + 1));
-    } else {
-      ensureIo(ioCap + 1);
+    const size = host.fstat(fd, statBuf) == 0 ? load<f64>(statBuf + host.STAT_SIZE) + 1 : <f64>ioCap + 1;
+    if (size > <f64>MAX_BUFFER || !ensureIo(max(<i32>size, ioCap + 1))) {
+      host.close(fd);
+      fail(OP_READ, -host.EFBIG, path, len);
+      return -host.EFBIG;
     }
   }
   host.close(fd);
@@ -108,8 +115,7 @@ export function readWhole(path: usize, len: i32): i32 {
 export function listDir(path: usize, len: i32): i32 {
   let n = host.readdir(path, len, io, ioCap);
   if (n > ioCap) {
-    ensureIo(n);
-    n = host.readdir(path, len, io, ioCap);
+    n = ensureIo(n) ? host.readdir(path, len, io, ioCap) : -host.EFBIG;
     if (n > ioCap) n = -host.EIO; // grew again between the two calls: report, the caller may retry
   }
   if (n < 0) fail(OP_READDIR, n, path, len);

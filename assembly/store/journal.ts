@@ -4,7 +4,7 @@
 // one checks the record itself, so a duplicated or reordered entry is harmless.
 //
 //   0  4  magic "iodj"
-//   4  1  kind (JOURNAL_BEGIN, JOURNAL_SET, JOURNAL_DELETE)
+//   4  1  kind (JOURNAL_BEGIN, JOURNAL_SET, JOURNAL_DELETE, JOURNAL_SEALED)
 //   5  3  zero
 //   8  4  writer id (the handle that wrote it)
 //  12  4  zero
@@ -22,6 +22,7 @@ export const JOURNAL_MAGIC: u32 = 0x6a646f69; // "iodj"
 export const JOURNAL_BEGIN: u8 = 1;
 export const JOURNAL_SET: u8 = 2;
 export const JOURNAL_DELETE: u8 = 3;
+export const JOURNAL_SEALED: u8 = 4; // the last entry a rotator writes to the journal it replaced
 
 export function writeEntry(out: usize, kind: u8, writer: u32, stamp: u64, digest: usize): void {
   memory.fill(out, 0, ENTRY_BYTES);

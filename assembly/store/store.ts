@@ -13,7 +13,7 @@ import {
   indexDigest, indexClear, indexOrder as indexOrderInto,
 } from '../index/ordered';
 import {
-  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SET, JOURNAL_DELETE, writeEntry, entryValid, entryKind,
+  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SET, JOURNAL_DELETE, JOURNAL_SEALED, writeEntry, entryValid, entryKind,
   entryWriter, entryStamp, entryDigest,
 } from './journal';
 import {
@@ -26,7 +26,7 @@ import {
 import {
   ST_OK, ST_MISSING, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO, OP_OPEN, OP_READ, OP_WRITE,
   OP_RENAME, OP_UNLINK, OP_MKDIR, OP_FSYNC, OP_STAT, OP_XATTR, fail, corrupt,
-  io, statBuf, openRetrying, readWhole, writeAll, listDir,
+  io, statBuf, openRetrying, readWhole, writeAll, listDir, MAX_BUFFER,
 } from './io';
 
 // open() flags from the host.
@@ -93,10 +93,12 @@ function randomU64(): u64 {
   return load<u64>(xattrBuf);
 }
 
+/** Room for a record of this many bytes at the returned pointer; 0 when over MAX_BUFFER. */
 export function reserve(bytes: i32): usize {
+  if (bytes > MAX_BUFFER || bytes < 0) return 0;
   if (bytes > recCap) {
     let cap = recCap;
-    while (cap < bytes) cap <<= 1;
+    while (cap < bytes) cap = min(cap << 1, MAX_BUFFER);
     heap.free(rec);
     rec = heap.alloc(cap);
     recCap = cap;
@@ -232,7 +234,7 @@ function replaceJournal(): i32 {
   return writeControlFile('changes', entryBuf, ENTRY_BYTES);
 }
 
-function openJournal(): i32 {
+function openJournal(replacedBad: bool = false): i32 {
   const len = controlPath(pathA, 'changes');
   let fd = openRetrying(pathA, len, host.O_READ | host.O_WRITE | host.O_APPEND);
   if (fd == -host.ENOENT) {
@@ -245,11 +247,13 @@ function openJournal(): i32 {
   if (fd < 0) return fail(OP_OPEN, fd, pathA, len);
   const n = host.read(fd, journalBuf, ENTRY_BYTES, 0);
   if (n != ENTRY_BYTES || !entryValid(journalBuf) || entryKind(journalBuf) != JOURNAL_BEGIN) {
-    // A damaged journal is only a lost hint log: start a new one and rescan.
+    // A damaged journal is only a lost hint log: start a new one (once: a fresh one that reads
+    // back damaged means the file system is not returning what was written).
     host.close(fd);
+    if (replacedBad) return fail(OP_READ, -host.EIO, pathA, len);
     const made = replaceJournal();
     if (made != ST_OK) return made;
-    return openJournal();
+    return openJournal(true);
   }
   if (journalFd >= 0) host.close(journalFd);
   journalFd = fd;
@@ -264,13 +268,17 @@ function openJournal(): i32 {
  */
 export function syncJournal(checkReplaced: bool): i32 {
   while (true) {
+    sealedSeen = false;
     const read = readJournalTail();
     if (read < 0) return ST_IO;
-    if (read > 0 || !checkReplaced) return ST_OK;
-    const replaced = journalReplaced();
-    if (replaced < 0) return ST_IO;
-    if (!replaced) return ST_OK;
-    if (readJournalTail() < 0) return ST_IO;
+    // A SEALED entry says the file was replaced: move on now, not at the next call.
+    if (!sealedSeen && (read > 0 || !checkReplaced)) return ST_OK;
+    if (!sealedSeen) {
+      const replaced = journalReplaced();
+      if (replaced < 0) return ST_IO;
+      if (!replaced) return ST_OK;
+      if (readJournalTail() < 0) return ST_IO;
+    }
     const opened = openJournal();
     if (opened != ST_OK) return opened;
   }
@@ -291,6 +299,8 @@ function journalReplaced(): i32 {
  * Our own entries do not count: after another handle rotated, they are all a sync finds in the
  * old file, and counting them would skip the check that moves us to the new journal.
  */
+let sealedSeen = false; // a rotator marked the journal we read as replaced
+
 function readJournalTail(): i32 {
   let total = 0;
   while (true) {
@@ -302,7 +312,9 @@ function readJournalTail(): i32 {
     const whole = n / ENTRY_BYTES; // a partial entry is still being written: take it next time
     for (let i = 0; i < whole; i++) {
       const e = journalBuf + <usize>i * ENTRY_BYTES;
-      if (entryValid(e) && entryWriter(e) != writerId) {
+      if (!entryValid(e)) continue;
+      if (entryKind(e) == JOURNAL_SEALED) sealedSeen = true;
+      else if (entryWriter(e) != writerId) {
         applyEntry(e);
         total++;
       }
@@ -376,10 +388,18 @@ function rotate(): i32 {
   const lock = acquireStoreLock();
   if (lock == LOCK_BUSY) return ST_MISSING;
   let status = readJournalTail() < 0 ? ST_IO : replaceJournal();
-  if (status == ST_OK) status = readJournalTail() < 0 ? ST_IO : openJournal();
+  if (status == ST_OK) status = readJournalTail() < 0 ? ST_IO : sealJournal();
+  if (status == ST_OK) status = openJournal();
   if (status == ST_OK) status = writeCache();
   releaseStoreLock(lock);
   return status;
+}
+
+/** Marks the (already replaced) journal we hold as sealed, so its readers switch at once. */
+function sealJournal(): i32 {
+  writeEntry(entryBuf, JOURNAL_SEALED, writerId, 0, 0);
+  const r = host.write(journalFd, entryBuf, ENTRY_BYTES, -1);
+  return r < 0 ? fail(OP_WRITE, r, pathA, controlPath(pathA, 'changes')) : ST_OK;
 }
 
 /** Rotates now, whatever the journal's size (iodict compact); ST_MISSING when another handle holds the store lock. */

@@ -181,7 +181,9 @@ export class Core {
   reserve(keyValueBytes: number): number {
     const need = HEADER_BYTES + keyValueBytes + TRAILER_BYTES;
     if (need > this.#recCap) {
-      this.#recPtr = this.x.reserve(need);
+      const ptr = this.x.reserve(need);
+      if (ptr === 0) throw new RangeError(`iodict: a record of ${need} bytes is larger than the 1 GiB limit`);
+      this.#recPtr = ptr;
       this.#recCap = need;
     }
     return this.#recPtr;

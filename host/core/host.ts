@@ -53,7 +53,7 @@ export interface StoreHost {
 /** Error numbers of the contract (Linux numbering, whatever the platform). */
 export const Errno = {
   ENOENT: 2, EIO: 5, EBADF: 9, EAGAIN: 11, EACCES: 13, EEXIST: 17, ENOTDIR: 20, EISDIR: 21,
-  EINVAL: 22, EMFILE: 24, ENOSPC: 28, EROFS: 30, ENAMETOOLONG: 36, ENOTEMPTY: 39, ENODATA: 61,
+  EINVAL: 22, EMFILE: 24, EFBIG: 27, ENOSPC: 28, EROFS: 30, ENAMETOOLONG: 36, ENOTEMPTY: 39, ENODATA: 61,
   ENOTSUP: 95, ESTALE: 116, EDQUOT: 122,
 } as const;
 

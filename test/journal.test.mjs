@@ -1,0 +1,21 @@
+// Journal rotation seen from a second handle that has fallen behind.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { IODict } from '../dist/index.js';
+import { storePath } from './support/tmp.mjs';
+
+test('a handle with unread entries in a rotated journal sees writes made after the rotation at once', () => {
+  const path = storePath();
+  const writer = new IODict(path);
+  const reader = new IODict(path);
+  assert.is(reader.size, 0);
+  // Enough entries to rotate (16384 + n), all unread by `reader`, then one write in the new journal.
+  for (let i = 0; i < 17000; i++) writer.set(`k${i % 20}`, i);
+  writer.set('after rotation', true);
+  assert.is(reader.size, 21, 'the first call already includes the write after the rotation');
+  assert.is([...reader.keys()].at(-1), 'after rotation');
+  writer.close();
+  reader.close();
+});
+
+test.run();
