@@ -2,13 +2,7 @@
 // nothing compiles on install). Without it the store still works: the record carries key and
 // birth, and locking falls back to lock files. IODICT_NATIVE=0 turns it off (tests use that).
 import { createRequire } from 'node:module';
-
-export interface Native {
-  fgetxattr(fd: number, name: string, buf: Uint8Array, size: number): number;
-  fsetxattr(fd: number, name: string, value: Uint8Array, size: number, flags: number): number;
-  flock(fd: number, op: number): number;
-  errno(): number;
-}
+import type { Native } from '../core/fs-host.js';
 
 let loaded: Native | null | undefined;
 
