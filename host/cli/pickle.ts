@@ -484,7 +484,7 @@ function latin1Encode(s: string): Uint8Array | undefined {
 }
 
 /**
- * Python's raw-unicode-escape codec: bytes are latin-1, and \uXXXX / \UXXXXXXXX are escapes only
+ * Python's raw-unicode-escape codec: bytes are latin-1, and \u with 4 hex digits / \U with 8 are escapes only
  * after an odd run of backslashes (the pickler itself writes a backslash as \u005c).
  */
 function rawUnicodeEscape(s: string): string {
