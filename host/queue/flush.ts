@@ -12,7 +12,10 @@ import { Queue, QueueClosed, type QueueOptions } from './queue.js';
  */
 export interface Flushable<T> {
   putNowait(item: T): void;
+  /** Throws iodict's Empty when there is nothing, unless the class has qsize(). */
   getNowait(): T;
+  /** If present, flush() stops when it is 0 (for classes whose getNowait throws something else). */
+  qsize?(): number;
   full?(): boolean;
   readonly closed?: boolean;
   /** If present, called once per flushed item: it left the queue, so `join()` must not wait for it. */
@@ -153,6 +156,8 @@ export function withFlush<T, B extends Constructor<Flushable<T>>>(Base: B): B & 
       let count = 0;
       try {
         for (;;) {
+          // A base's own notion of empty: qsize() when it has one, else iodict's Empty.
+          if (typeof this.qsize === 'function' && this.qsize() === 0) break;
           let item: T;
           try {
             item = this.getNowait();
