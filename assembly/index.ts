@@ -7,7 +7,7 @@ import * as verify from './store/verify';
 import {
   indexSize, indexOrder, indexBirth, indexKeyType, indexKeyLength, indexKey, indexBytes,
 } from './index/ordered';
-import { HEADER_BYTES, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth } from './format/record';
+import { HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth } from './format/record';
 
 export {
   ST_OK, ST_MISSING, ST_CORRUPT, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO,
@@ -58,6 +58,10 @@ export function recoverClaims(): i32 {
 /** Removes every record and the store's own files; the directory too when nothing else is in it. */
 export function destroy(): i32 {
   return store.destroy();
+}
+/** Validates a whole record the host placed at reserve() (all but its file name): 0 or a RECORD_* problem. */
+export function checkReserved(len: i32): i32 {
+  return checkRecord(store.reservedRecord(), len);
 }
 export function clear(): i32 {
   return store.clear();

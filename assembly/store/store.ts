@@ -93,6 +93,10 @@ function randomU64(): u64 {
   return load<u64>(xattrBuf);
 }
 
+export function reservedRecord(): usize {
+  return rec;
+}
+
 /** Room for a record of this many bytes at the returned pointer; 0 when over MAX_BUFFER. */
 export function reserve(bytes: i32): usize {
   if (bytes > MAX_BUFFER || bytes < 0) return 0;

@@ -12,12 +12,10 @@
 // Each record keeps its own checksum, so the archive needs none of its own; the end marker and
 // count catch a truncated file.
 import type { ByteReader } from './input.js';
-import { isCanonical } from './json.js';
 
 export const ARCHIVE_MAGIC = 'ioda';
 const VERSION = 1;
 const HEADER_BYTES = 24;
-const OVERHEAD = 28;
 
 /** The input is not a valid archive: exit code 1 (data problem), naming the entry. */
 export class ArchiveError extends Error {
@@ -44,20 +42,6 @@ export function archiveEnd(count: number): Uint8Array {
   return out;
 }
 
-// CRC-32C (Castagnoli), as FORMAT.md defines it: the core computes it in wasm but does not
-// export it, and an archive's records must be checked before anything is written.
-const CRC_TABLE = new Uint32Array(256).map((_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-export function crc32c(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
 export interface ArchivedRecord {
   keyType: number;
   key: Uint8Array;
@@ -66,30 +50,27 @@ export interface ArchivedRecord {
   birth: number;
 }
 
-/** The fields of a record file, after checking everything the bytes alone can show (FORMAT.md 3.3). */
-export function parseRecord(bytes: Uint8Array): ArchivedRecord {
+/** Says what is wrong with a record file's bytes, or undefined: the core's own check (Core.recordProblem). */
+export type RecordCheck = (bytes: Uint8Array) => string | undefined;
+
+/** The fields of a record file, once the core found nothing wrong with its bytes (FORMAT.md 3.3). */
+export function parseRecord(bytes: Uint8Array, check: RecordCheck): ArchivedRecord {
+  const problem = check(bytes);
+  if (problem) throw new ArchiveError(problem);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < OVERHEAD) throw new ArchiveError('too short for a record');
-  if (Buffer.from(bytes.subarray(0, 4)).toString('latin1') !== 'iodr') throw new ArchiveError('bad magic');
-  if (bytes[4] !== 1) throw new ArchiveError('unknown format version');
-  if (bytes[5] !== 0) throw new ArchiveError('unknown flags');
   const keyLength = view.getUint32(16, true);
   const valueLength = view.getUint32(20, true);
-  if (OVERHEAD + keyLength + valueLength !== bytes.length) throw new ArchiveError('lengths do not add up');
-  if (view.getUint32(bytes.length - 4, true) !== crc32c(bytes.subarray(0, bytes.length - 4))) throw new ArchiveError('checksum mismatch');
-  const record = {
+  return {
     keyType: bytes[7]!,
     key: bytes.subarray(HEADER_BYTES, HEADER_BYTES + keyLength),
     codec: bytes[6]!,
     value: bytes.subarray(HEADER_BYTES + keyLength, HEADER_BYTES + keyLength + valueLength),
     birth: Number(view.getBigUint64(8, true)),
   };
-  if (!isCanonical({ type: record.keyType, bytes: record.key })) throw new ArchiveError('invalid key');
-  return record;
 }
 
 /** The records of an archive, in order; ArchiveError for anything malformed, truncated or trailing. */
-export async function* readArchive(input: ByteReader): AsyncGenerator<ArchivedRecord> {
+export async function* readArchive(input: ByteReader, check: RecordCheck): AsyncGenerator<ArchivedRecord> {
   const header = await input.read(8);
   if (!header || Buffer.from(header.subarray(0, 4)).toString('latin1') !== ARCHIVE_MAGIC) throw new ArchiveError('not an iodict archive (no "ioda" header)');
   if (header[4] !== VERSION) throw new ArchiveError(`archive version ${header[4]} is not supported (this iodict reads version ${VERSION})`);
@@ -108,7 +89,7 @@ export async function* readArchive(input: ByteReader): AsyncGenerator<ArchivedRe
     const bytes = await input.read(length);
     if (!bytes) throw new ArchiveError(`archive is truncated in record ${count + 1}`);
     try {
-      yield parseRecord(bytes);
+      yield parseRecord(bytes, check);
     } catch (e) {
       if (e instanceof ArchiveError) throw new ArchiveError(`record ${count + 1} of the archive is invalid: ${e.message}`);
       throw e;

@@ -177,18 +177,6 @@ export function keyFromJson(json: unknown): RawKey {
   }
 }
 
-/** Whether raw bytes are the canonical form of a key of that type (what the core will accept). */
-export function isCanonical(key: RawKey): boolean {
-  if (key.type === KeyType.QUEUE) return key.bytes.length === 16;
-  if (key.type > KeyType.QUEUE) return false;
-  try {
-    const again = rawKey(readKey(key.type, key.bytes)).bytes;
-    return again.length === key.bytes.length && again.every((b, i) => b === key.bytes[i]);
-  } catch {
-    return false; // invalid UTF-8, or not a decimal bigint
-  }
-}
-
 /** The names --key-type takes; `json` reads a key in the JSON mapping (any type, queue keys too). */
 export const KEY_INPUT_TYPES = ['string', 'number', 'bigint', 'boolean', 'bytes-hex', 'json'] as const;
 export type KeyInputType = (typeof KEY_INPUT_TYPES)[number];

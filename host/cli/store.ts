@@ -131,6 +131,11 @@ export class HostStore implements StoreBackend {
     return text.decode(this.core.bytes().subarray(ptr, ptr + x.diagLength()));
   }
 
+  /** What is wrong with a record file's bytes, or undefined (the core's check). */
+  recordProblem(bytes: Uint8Array): string | undefined {
+    return this.core.recordProblem(bytes);
+  }
+
   /** Sets a key's raw value bytes; returns whether the key is new. */
   set(keyType: number, key: Uint8Array, codec: number, value: Uint8Array): boolean {
     const core = this.core;

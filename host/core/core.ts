@@ -29,6 +29,7 @@ interface Exports {
   recoverClaims(): number;
   destroy(): number;
   clear(): number;
+  checkReserved(len: number): number;
   sync(): number;
   rescan(): number;
   size(): number;
@@ -215,6 +216,14 @@ export class Core {
     bytes.set(key, at);
     bytes.set(value, at + key.length);
     return key.length;
+  }
+
+  /** What is wrong with a record file's bytes (FORMAT.md 3.3, all but its name), or undefined. */
+  recordProblem(bytes: Uint8Array): string | undefined {
+    const at = this.reserve(Math.max(0, bytes.length - HEADER_BYTES - TRAILER_BYTES));
+    this.bytes().set(bytes, at);
+    const code = this.x.checkReserved(bytes.length);
+    return code === 0 ? undefined : (RECORD_PROBLEMS[code] ?? 'invalid');
   }
 
   /** Key of the last get/pop result. */

@@ -114,7 +114,7 @@ export const importCommand: Command = {
     try {
       format ??= (await reader.startsWith(ARCHIVE_MAGIC)) ? 'archive' : 'ndjson';
       if (format === 'archive') {
-        for await (const r of readArchive(reader)) {
+        for await (const r of readArchive(reader, (bytes) => store.recordProblem(bytes))) {
           store.set(r.keyType, r.key, r.codec, r.value);
           items++;
         }
