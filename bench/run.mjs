@@ -9,7 +9,9 @@ import { IODict } from '../dist/index.js';
 const quick = process.argv.includes('--quick');
 const N = quick ? 500 : 2000;
 const BIG = quick ? 20000 : 100000;
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'iodict-bench-'));
+// --dir DIR: where the bench's stores go (e.g. a tmpfs, to take the disk's noise out of the ratios).
+const dirArg = process.argv.indexOf('--dir');
+const root = fs.mkdtempSync(path.join(dirArg > 0 ? process.argv[dirArg + 1] : os.tmpdir(), 'iodict-bench-'));
 process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
 let dirCount = 0;
 const freshDir = () => {
