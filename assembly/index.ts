@@ -12,7 +12,7 @@ import { HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCo
 export {
   ST_OK, ST_MISSING, ST_CORRUPT, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO,
 } from './store/io';
-export { OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, CLAIM_DELETE, CLAIM_KEEP, SETTLE_ACK, SETTLE_RELEASE } from './store/store';
+export { OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_KIND_DICT, OPEN_KIND_QUEUE, CLAIM_DELETE, CLAIM_KEEP, SETTLE_ACK, SETTLE_RELEASE } from './store/store';
 
 export function open(flags: i32): i32 {
   return store.open(flags);

@@ -44,7 +44,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     this.#codec = options.codec ?? cborCodec;
     checkCodec(this.#codec);
     this.#lock = options.lock;
-    this.#core = new Core(options.host ?? defaultHost(), path, options);
+    this.#core = new Core(options.host ?? defaultHost(), path, { ...options, kind: 'dict' });
   }
 
   /** A fresh store at `path` holding every key of `keys` mapped to `value`. */

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { IODict, CorruptRecordError, StoreError, nodeHost, Errno } from '../dist/index.js';
+import { IODict, DurableQueue, CorruptRecordError, StoreError, nodeHost, Errno } from '../dist/index.js';
 import { storePath, tempDir } from './support/tmp.mjs';
 import { faultyHost } from './support/faulty-host.mjs';
 import { readStore } from './support/format-reader.mjs';
@@ -96,6 +96,25 @@ test('a path that is a file, or a directory of other things, is a StoreError and
   assert.throws(() => new IODict(`${dir}/other`), (e) => e instanceof StoreError && /not an iodict store/.test(e.message));
   assert.equal(fs.readdirSync(`${dir}/other`), ['notes.txt']);
   assert.is(fs.readFileSync(`${dir}/file`, 'utf8'), 'x');
+});
+
+test('a dictionary and a queue refuse each other\'s store; a marker without a kind suits both', () => {
+  const dictPath = storePath();
+  new IODict(dictPath).set('k', 1).close();
+  assert.throws(() => new DurableQueue(dictPath), (e) => e instanceof StoreError && e.code === 'EKIND' && /IODict store/.test(e.message));
+  const queuePath = storePath();
+  const q = new DurableQueue(queuePath);
+  q.putNowait('job');
+  q.close();
+  assert.throws(() => new IODict(queuePath), (e) => e instanceof StoreError && e.code === 'EKIND' && /DurableQueue store/.test(e.message));
+  assert.is(fs.readFileSync(`${queuePath}/.iodict/format`, 'utf8'), 'iodict-store 1\nkind queue\n');
+  // A marker with no kind line (as a tool might write): either class opens it.
+  fs.writeFileSync(`${dictPath}/.iodict/format`, 'iodict-store 1\n');
+  const asQueue = new DurableQueue(dictPath);
+  asQueue.close();
+  const asDict = new IODict(dictPath);
+  assert.is(asDict.get('k'), 1);
+  asDict.close();
 });
 
 test('a store of a newer format version is refused', () => {

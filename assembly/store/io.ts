@@ -40,6 +40,12 @@ export function fail(op: i32, errno: i32, path: usize, pathLen: i32): i32 {
   return ST_IO;
 }
 
+/** ST_NOT_STORE, with errorDetail saying what the directory is instead (a KIND_* when it is a store of the other kind). */
+export function notStore(detail: i32): i32 {
+  errorDetail = detail;
+  return ST_NOT_STORE;
+}
+
 export function corrupt(detail: i32, path: usize, pathLen: i32, aside: usize, asideLen: i32): i32 {
   errorDetail = detail;
   memory.copy(errorPath, path, pathLen);

@@ -24,7 +24,7 @@ import {
   pathA, pathB, putAscii, putHex, recordPath, controlPath, asidePath, parseRecordName,
 } from './paths';
 import {
-  ST_OK, ST_MISSING, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO, OP_OPEN, OP_READ, OP_WRITE,
+  ST_OK, ST_MISSING, ST_NEWER_FORMAT, ST_IO, OP_OPEN, notStore, OP_READ, OP_WRITE,
   OP_RENAME, OP_UNLINK, OP_MKDIR, OP_FSYNC, OP_STAT, OP_XATTR, fail, corrupt,
   io, statBuf, openRetrying, readWhole, writeAll, listDir, MAX_BUFFER,
 } from './io';
@@ -33,6 +33,14 @@ import {
 export const OPEN_FSYNC: i32 = 1; // durability 'fsync'
 export const OPEN_XATTRS_OFF: i32 = 2;
 export const OPEN_XATTRS_ON: i32 = 4; // fail instead of falling back when xattrs are missing
+export const OPEN_KIND_DICT: i32 = 8; // a dictionary: refuse a queue's store (tools pass no kind)
+export const OPEN_KIND_QUEUE: i32 = 16; // a queue: refuse a dictionary's store
+
+// The kind a store was made for, on the marker's second line ("kind dict" / "kind queue").
+export const KIND_ANY: i32 = 0;
+export const KIND_DICT: i32 = 1;
+export const KIND_QUEUE: i32 = 2;
+let requestedKind: i32 = KIND_ANY;
 
 const FORMAT_TEXT = 'iodict-store 1\n';
 const FORMAT_PREFIX = 'iodict-store ';
@@ -116,6 +124,7 @@ export function open(flags: i32): i32 {
   fsyncWrites = (flags & OPEN_FSYNC) != 0;
   xattrs = (flags & OPEN_XATTRS_OFF) == 0;
   xattrsRequired = (flags & OPEN_XATTRS_ON) != 0;
+  requestedKind = flags & OPEN_KIND_QUEUE ? KIND_QUEUE : flags & OPEN_KIND_DICT ? KIND_DICT : KIND_ANY;
   writerId = <u32>randomU64();
   ownerTag = (<u64><u32>host.pid() << 32) | writerId;
   const status = ensureStore();
@@ -133,7 +142,7 @@ function ensureStore(): i32 {
     r = host.stat(pathA, 0, statBuf);
   }
   if (r < 0) return fail(OP_STAT, r, pathA, 0);
-  if (load<f64>(statBuf + host.STAT_ISDIR) == 0) return ST_NOT_STORE;
+  if (load<f64>(statBuf + host.STAT_ISDIR) == 0) return notStore(0);
   const len = controlPath(pathA, 'format');
   const n = readWhole(pathA, len);
   if (n >= 0) return checkFormat(n);
@@ -141,17 +150,40 @@ function ensureStore(): i32 {
   return createStore();
 }
 
+/**
+ * Checks the marker in io[0, n): version 1, and when this handle asked for a kind, a store of
+ * that kind (a marker without a kind line, or a handle without a kind, accepts any). A store of
+ * the other kind is ST_NOT_STORE with errorDetail the kind found.
+ */
 export function checkFormat(n: i32): i32 {
   const prefix = FORMAT_PREFIX.length;
-  if (n < prefix + 2) return ST_NOT_STORE;
-  for (let i = 0; i < prefix; i++) if (load<u8>(io + i) != <u8>FORMAT_PREFIX.charCodeAt(i)) return ST_NOT_STORE;
+  if (n < prefix + 2) return notStore(0);
+  for (let i = 0; i < prefix; i++) if (load<u8>(io + i) != <u8>FORMAT_PREFIX.charCodeAt(i)) return notStore(0);
   let version = 0;
-  for (let i = prefix; i < n && load<u8>(io + i) != 0x0a; i++) {
+  let i = prefix;
+  for (; i < n && load<u8>(io + i) != 0x0a; i++) {
     const c = load<u8>(io + i);
-    if (c < 0x30 || c > 0x39) return ST_NOT_STORE;
+    if (c < 0x30 || c > 0x39) return notStore(0);
     version = version * 10 + (c - 0x30);
   }
-  return version == 1 ? ST_OK : version > 1 ? ST_NEWER_FORMAT : ST_NOT_STORE;
+  if (version != 1) return version > 1 ? ST_NEWER_FORMAT : notStore(0);
+  const found = markerKind(i + 1, n);
+  if (requestedKind != KIND_ANY && found != KIND_ANY && found != requestedKind) {
+    return notStore(found);
+  }
+  return ST_OK;
+}
+
+function markerKind(at: i32, n: i32): i32 {
+  if (lineIs(at, n, 'kind dict')) return KIND_DICT;
+  if (lineIs(at, n, 'kind queue')) return KIND_QUEUE;
+  return KIND_ANY;
+}
+
+function lineIs(at: i32, n: i32, text: string): bool {
+  if (at + text.length > n) return false;
+  for (let i = 0; i < text.length; i++) if (load<u8>(io + at + i) != <u8>text.charCodeAt(i)) return false;
+  return at + text.length == n || load<u8>(io + at + text.length) == 0x0a;
 }
 
 /** Makes an empty directory (or one holding only a half-made .iodict) into a store. */
@@ -159,7 +191,7 @@ function createStore(): i32 {
   const n = listDir(pathA, 0);
   if (n < 0) return ST_IO;
   // Anything but our own control folder means this directory belongs to something else.
-  if (n > 0 && !(n == 8 && load<u64>(io) == 0x00746369646f692e)) return ST_NOT_STORE; // ".iodict\0"
+  if (n > 0 && !(n == 8 && load<u64>(io) == 0x00746369646f692e)) return notStore(0); // ".iodict\0"
   const folders = ['', 'tmp', 'claimed', 'quarantine'];
   for (let i = 0; i < folders.length; i++) {
     const len = i == 0 ? putAscii(pathA, 0, '.iodict') : controlPath(pathA, folders[i]);
@@ -169,7 +201,9 @@ function createStore(): i32 {
   const journal = replaceJournal();
   if (journal != ST_OK) return journal;
   // The format marker goes last: a directory is a store only once it is complete.
-  const len = putAscii(rec, 0, FORMAT_TEXT);
+  let len = putAscii(rec, 0, FORMAT_TEXT);
+  if (requestedKind == KIND_DICT) len = putAscii(rec, len, 'kind dict\n');
+  if (requestedKind == KIND_QUEUE) len = putAscii(rec, len, 'kind queue\n');
   return writeControlFile('format', rec, len);
 }
 

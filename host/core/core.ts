@@ -65,7 +65,10 @@ interface Exports {
 }
 
 export const Status = { OK: 0, MISSING: 1, CORRUPT: 2, NOT_STORE: 3, NEWER_FORMAT: 4, IO: 5 } as const;
-export const OpenFlag = { FSYNC: 1, XATTRS_OFF: 2, XATTRS_ON: 4 } as const;
+export const OpenFlag = { FSYNC: 1, XATTRS_OFF: 2, XATTRS_ON: 4, KIND_DICT: 8, KIND_QUEUE: 16 } as const;
+/** What a store was made for (the format marker's kind line); a handle of one kind refuses the other. */
+export type StoreKind = 'dict' | 'queue';
+const KIND_NAMES = ['', 'an IODict store', 'a DurableQueue store'];
 export const Claim = { DELETE: 0, KEEP: 1 } as const;
 export const Settle = { ACK: 0, RELEASE: 1 } as const;
 
@@ -96,8 +99,11 @@ export function statusError(status: number, path: string, info?: FailureInfo): E
       const aside = where(info?.aside ?? '');
       return new CorruptRecordError(`iodict: corrupt record ${file}: ${RECORD_PROBLEMS[info?.detail ?? 0] ?? 'invalid'}; moved to ${aside}`, file, aside);
     }
-    case Status.NOT_STORE:
+    case Status.NOT_STORE: {
+      const kind = KIND_NAMES[info?.detail ?? 0];
+      if (kind) return new StoreError(`iodict: ${path} is ${kind}; open it with that class`, path, 'EKIND', 'open');
       return new StoreError(`iodict: ${path} is not an iodict store (a file, or a directory holding other files)`, path, 'ENOTSTORE', 'open');
+    }
     case Status.NEWER_FORMAT:
       return new StoreError(`iodict: ${path} was written by a newer iodict (format > 1)`, path, 'EFORMAT', 'open');
     default: {
@@ -124,7 +130,7 @@ export class Core {
    * `open: false` only instantiates the core, leaving the store unopened: for verification,
    * which reads record files one by one and must neither write nor quarantine (iodict verify).
    */
-  constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions & { open?: boolean } = {}) {
+  constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions & { open?: boolean; kind?: StoreKind } = {}) {
     this.#onCorrupt = options.onCorrupt;
     compiled ??= new WebAssembly.Module(wasmBytes);
     const memory = { bytes: () => this.bytes() };
@@ -132,7 +138,8 @@ export class Core {
     this.x = instance.exports as unknown as Exports;
     this.#bytes = new Uint8Array(this.x.memory.buffer);
     const flags = (options.durability === 'fsync' ? OpenFlag.FSYNC : 0) |
-      (options.xattrs === 'off' ? OpenFlag.XATTRS_OFF : options.xattrs === 'on' ? OpenFlag.XATTRS_ON : 0);
+      (options.xattrs === 'off' ? OpenFlag.XATTRS_OFF : options.xattrs === 'on' ? OpenFlag.XATTRS_ON : 0) |
+      (options.kind === 'dict' ? OpenFlag.KIND_DICT : options.kind === 'queue' ? OpenFlag.KIND_QUEUE : 0);
     if (options.open === false) return;
     this.check(this.x.open(flags));
     this.#reportQuarantined();

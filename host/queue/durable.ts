@@ -62,7 +62,7 @@ export class DurableQueue<T = unknown> extends Queue<T> {
     this.#options = options;
     this.#codec = options.codec ?? cborCodec;
     checkCodec(this.#codec);
-    this.#core = new Core(options.host ?? defaultHost(), path, { ...options, onCorrupt: (e) => this.#reportCorrupt(e) });
+    this.#core = new Core(options.host ?? defaultHost(), path, { ...options, kind: 'queue', onCorrupt: (e) => this.#reportCorrupt(e) });
     crypto.getRandomValues(this.#producer.subarray(0, 8));
     this.#recover();
     this._adoptUnfinished(this.qsize());

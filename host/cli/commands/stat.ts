@@ -54,7 +54,10 @@ export const stat: Command = {
       store.close();
     }
     const marker = readIfThere(`${path}/.iodict/format`)?.toString('latin1');
-    const format = Number(/^iodict-store (\d+)\n$/.exec(marker ?? '')?.[1] ?? NaN);
+    // FORMAT.md section 2: the version line, then an optional kind line.
+    const parsed = /^iodict-store (\d+)\n(?:kind (dict|queue)\n)?$/.exec(marker ?? '');
+    const format = Number(parsed?.[1] ?? NaN);
+    const kind = parsed?.[2] ?? 'any';
 
     const names = recordNames(path);
     const reader = xattrReader();
@@ -85,6 +88,7 @@ export const stat: Command = {
     const result = {
       path,
       format,
+      kind,
       items,
       records: { files: names.length, bytes: recordBytes },
       diskBytes: diskBytes(path),
@@ -102,6 +106,7 @@ export const stat: Command = {
     const rows: [string, string][] = [
       ['path', path],
       ['format', String(format)],
+      ['kind', kind],
       ['items', String(items)],
       ['records', `${names.length} file(s), ${sizeText(recordBytes)}`],
       ['on disk', `${sizeText(result.diskBytes)} allocated (whole store)`],
