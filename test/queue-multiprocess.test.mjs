@@ -77,4 +77,15 @@ test('a blocked get in one process is woken by a put from another process', asyn
   q.close();
 });
 
+test('an idle blocked get does not spin: a second of waiting costs little CPU', async () => {
+  const q = new DurableQueue(storePath());
+  const before = process.cpuUsage();
+  await q.get({ timeout: 1000 }).then(() => assert.unreachable(), (e) => assert.ok(e instanceof Empty));
+  const used = process.cpuUsage(before);
+  const ms = (used.user + used.system) / 1000;
+  // A busy loop would burn about 1000 ms; polling with back-off (up to 250 ms apart) costs a few.
+  assert.ok(ms < 250, `used ${ms} ms of CPU while waiting`);
+  q.close();
+});
+
 test.run();
