@@ -5,7 +5,7 @@ import type { StoreHost } from '../core/host.js';
 import { KeyType } from '../core/keys.js';
 import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
 import { CorruptRecordError, Empty } from '../errors.js';
-import { Queue, QueueClosed, type BlockOptions, type TryGet } from './queue.js';
+import { Queue, QueueClosed, checkTimeout, type BlockOptions, type TryGet } from './queue.js';
 import { defaultHost } from '../default-host.js';
 
 export interface DurableQueueOptions<T = unknown> extends CoreOptions {
@@ -33,6 +33,7 @@ export interface Delivery<T> {
 }
 
 const FIRST_POLL_MS = 5;
+const DIGEST_BYTES = 28; // SHA3-224: what names a claimed record
 const RECOVERY_MS = 1000;
 
 /**
@@ -159,7 +160,8 @@ export class DurableQueue<T = unknown> extends Queue<T> {
       if (this.#released) throw new QueueClosed();
       throw new Empty();
     }
-    const digest = this.#core.bytes().slice(this.#core.x.claimedDigest(), this.#core.x.claimedDigest() + 28);
+    const at = this.#core.x.claimedDigest();
+    const digest = this.#core.bytes().slice(at, at + DIGEST_BYTES);
     const settle = (how: number) =>
       this.#run(() => {
         this.#core.bytes().set(digest, this.#core.x.claimedDigest());
@@ -177,11 +179,7 @@ export class DurableQueue<T = unknown> extends Queue<T> {
   }
 
   async #getDelivery(options: BlockOptions): Promise<Delivery<T>> {
-    const timeout = options.timeout;
-    if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
-      throw new RangeError(`timeout must be a non-negative number of ms, got ${String(timeout)}`);
-    }
-    const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    const deadline = performance.now() + checkTimeout(options.timeout);
     this.#watch();
     try {
       for (;;) {

@@ -286,7 +286,8 @@ function first<W>(line: Set<W>): W | undefined {
   return line.size > 0 ? line.values().next().value : undefined;
 }
 
-function checkTimeout(timeout: number | undefined): number {
+/** A timeout option in ms: Infinity when absent; RangeError when negative or not a number. */
+export function checkTimeout(timeout: number | undefined): number {
   if (timeout === undefined) return Infinity;
   if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
     throw new RangeError(`timeout must be a non-negative number of ms, got ${String(timeout)}`);
