@@ -17,7 +17,7 @@ import {
 } from './format/record';
 import { cborCheck } from './format/cbor';
 import { hexLower } from './crypto/sha3';
-import { resize } from './util/memory';
+import { resize, GrowableBuffer } from './util/memory';
 
 // Statuses 0-5 are the core's (store/io.ts); these are the interface's own.
 const ST_OK = io.ST_OK;
@@ -147,16 +147,10 @@ export function iodict_birth(): u64 {
 // Output bytes: diagnostic text, the name of a verified file, an export.
 let output: usize = 0;
 let outputLen: i32 = 0;
-let outBuf: usize = 0;
-let outCap: i32 = 0;
+const outBuf = new GrowableBuffer(4096);
 
 function outReserve(more: i32): usize {
-  const need = outputLen + more;
-  if (need > outCap) {
-    outCap = max(need, max(outCap * 2, 4096));
-    outBuf = resize(outBuf, outCap);
-  }
-  return outBuf + outputLen;
+  return outBuf.room(outputLen, more);
 }
 
 export function iodict_output_ptr(): usize {
@@ -215,7 +209,7 @@ export function iodict_diag(keyType: i32, keyLen: i32): i32 {
     store<u16>(at, 0x2768); // "h'"
     hexLower(resultValue, resultValueLen, at + 2);
     store<u8>(at + 2 + resultValueLen * 2, 0x27);
-    output = outBuf;
+    output = outBuf.ptr;
     outputLen = resultValueLen * 2 + 3;
   }
   return ST_OK;
@@ -296,7 +290,7 @@ export function iodict_export(): i32 {
     putBytes(resultValue, resultValueLen);
     count++;
   }
-  output = outBuf;
+  output = outBuf.ptr;
   return count;
 }
 

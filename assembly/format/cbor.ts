@@ -1,6 +1,7 @@
 // Strict CBOR (RFC 8949) well-formedness checking and diagnostic notation
 // (RFC 8949 section 8) over raw linear memory.
 
+import { GrowableBuffer } from '../util/memory';
 import { hexLower } from "../crypto/sha3";
 
 export const CBOR_TRUNCATED: i32 = -1;
@@ -169,20 +170,12 @@ function validUtf8(p: usize, end: usize): bool {
 }
 
 // Diagnostic output is built as UTF-8 in a buffer kept between calls.
-let outBuf: usize = 0;
-let outCap: usize = 0;
+const out = new GrowableBuffer(256);
 let outLen: usize = 0;
 
 // Makes room for n more bytes and returns where they go.
 function reserve(n: usize): usize {
-  const need = outLen + n;
-  if (need > outCap) {
-    let cap = max(outCap << 1, <usize>256);
-    if (cap < need) cap = need;
-    outBuf = outBuf ? heap.realloc(outBuf, cap) : heap.alloc(cap);
-    outCap = cap;
-  }
-  return outBuf + outLen;
+  return out.room(outLen, n);
 }
 
 function putByte(c: u32): void {
@@ -253,7 +246,7 @@ function putText(p: usize, n: usize): void {
 export function cborDiag(ptr: usize, len: usize): string {
   outLen = 0;
   diagItem(ptr);
-  return String.UTF8.decodeUnsafe(outBuf, outLen);
+  return String.UTF8.decodeUnsafe(out.ptr, outLen);
 }
 
 // Prints the item at p and returns the position after it.
