@@ -62,12 +62,14 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   }
 
   get(key: K): V | undefined {
-    return this.#run(() => {
-      const core = this.#core;
-      const keyLen = core.putKey(key);
-      if (core.check(core.x.get(core.keyType, keyLen)) === Status.MISSING) return undefined;
-      return core.resultValue(this.#codec);
-    });
+    return this.#run(() => (this.#read(key) ? this.#core.resultValue(this.#codec) : undefined));
+  }
+
+  /** Reads key's record into the core's result; false when there is none. */
+  #read(key: K): boolean {
+    const core = this.#core;
+    const keyLen = core.putKey(key);
+    return core.check(core.x.get(core.keyType, keyLen)) === Status.OK;
   }
 
   has(key: K): boolean {
@@ -148,8 +150,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
           // The slot still holds this key (its cache entry would be gone otherwise): read by
           // its digest and skip hashing the key again.
           if (core.keyCache[slot] === key) return core.check(core.x.getSlot(slot)) === Status.OK;
-          const keyLen = core.putKey(key);
-          return core.check(core.x.get(core.keyType, keyLen)) === Status.OK;
+          return self.#read(key);
         });
         if (found) yield pick(key, self.#core.resultValue(self.#codec));
       }
@@ -195,8 +196,9 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   /** The value of `key`; if missing, sets it to `value` first (Python's setdefault). */
   setDefault(key: K, value: V): V {
-    const current = this.get(key);
-    if (current !== undefined || this.has(key)) return current as V;
+    // One read tells both "present" and its value (a stored undefined is present).
+    const found = this.#run(() => (this.#read(key) ? { value: this.#core.resultValue(this.#codec) } : undefined));
+    if (found) return found.value;
     this.set(key, value);
     return value;
   }

@@ -4,11 +4,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { memoryHost, Errno, OpenFlags, LockMode } from '../dist/index.js';
-import { conformanceHosts, conformanceSuite } from './support/conformance.mjs';
+import { conformanceSuite } from './support/conformance.mjs';
+import { runtimeHosts } from './support/hosts.mjs';
 import { runChild } from './support/children.mjs';
 import { storePath } from './support/tmp.mjs';
 
-for (const entry of conformanceHosts()) conformanceSuite(entry).run();
+for (const entry of runtimeHosts()) conformanceSuite(entry).run();
 
 const { READ, WRITE, CREATE } = OpenFlags;
 const text = (s) => new TextEncoder().encode(s);

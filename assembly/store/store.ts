@@ -380,24 +380,28 @@ function applyEntry(e: usize): void {
   learnRecord(digest, slot);
 }
 
-/** Brings one digest's slot in line with its record file (present, absent, or corrupt). */
-function learnRecord(digest: usize, slot: i32): void {
+/** Brings one digest's slot in line with its record file (present, absent, or corrupt); returns the slot or -1. */
+function learnRecord(digest: usize, slot: i32): i32 {
   const len = recordPath(pathA, digest);
   const n = readWhole(pathA, len);
-  if (n >= 0 && validate(n, digest) == RECORD_OK) {
+  const check = n >= 0 ? validate(n, digest) : RECORD_OK;
+  if (n >= 0 && check == RECORD_OK) {
     const birth = recordBirth(io);
     if (slot < 0) {
-      event(indexInsert(digest, birth, recordKeyType(io), io + HEADER_BYTES, recordKeyLength(io)));
+      slot = indexInsert(digest, birth, recordKeyType(io), io + HEADER_BYTES, recordKeyLength(io));
+      event(slot);
     } else if (indexBirth(slot) != birth) {
       indexRebirth(slot, birth);
     }
-    return;
+    return slot;
   }
-  if (n >= 0) quarantine(pathA, len, digest, validate(n, digest));
+  if (n >= 0) quarantine(pathA, len, digest, check);
   if (slot >= 0 && (n >= 0 || n == -host.ENOENT)) {
     indexRemove(slot);
     event(slot);
+    return -1;
   }
+  return slot; // an I/O error: keep what we knew
 }
 
 function announce(kind: u8, digest: usize, birth: u64): i32 {
@@ -582,10 +586,7 @@ export function reconcile(): i32 {
     if (load<u8>(listing + i) != 0) continue;
     if (parseRecordName(listing + start, i - start, digestBuf)) {
       let slot = indexFind(digestBuf);
-      if (slot < 0) {
-        learnRecord(digestBuf, -1);
-        slot = indexFind(digestBuf);
-      }
+      if (slot < 0) slot = learnRecord(digestBuf, -1);
       if (slot >= 0) markSeen(slot);
     }
     start = i + 1;
@@ -786,8 +787,7 @@ function restore(path: usize, len: i32, digest: usize): i32 {
   const r = host.rename(path, len, pathA, to);
   if (r == -host.ENOENT) return ST_MISSING;
   if (r < 0) return fail(OP_RENAME, r, path, len);
-  learnRecord(digest, indexFind(digest));
-  const slot = indexFind(digest);
+  const slot = learnRecord(digest, indexFind(digest));
   return announce(JOURNAL_SET, digest, slot >= 0 ? indexBirth(slot) : 0);
 }
 

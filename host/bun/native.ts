@@ -2,7 +2,7 @@
 // loaded with a runtime require, so esbuild leaves it alone and Node never evaluates it.
 // IODICT_NATIVE=0 turns it off, as in Node.
 import { createRequire } from 'node:module';
-import type { Native } from '../core/fs-host.js';
+import { optionalNative, type Native } from '../core/fs-host.js';
 
 /** The part of bun:ffi used here (Bun's types are not a dependency). */
 interface BunFFI {
@@ -17,39 +17,31 @@ interface LibC {
   __errno_location(): number;
 }
 
-let loaded: Native | null | undefined;
-
-export function loadBunNative(): Native | null {
-  if (loaded !== undefined) return loaded;
-  loaded = null;
-  if (process.env.IODICT_NATIVE === '0' || process.platform !== 'linux' || !process.versions.bun) return loaded;
-  try {
-    const runtimeRequire = createRequire(import.meta.url);
-    const ffi = runtimeRequire('bun:ffi') as BunFFI;
-    const libc = ffi.dlopen('libc.so.6', {
-      fgetxattr: { args: ['i32', 'ptr', 'ptr', 'usize'], returns: 'i64_fast' },
-      fsetxattr: { args: ['i32', 'ptr', 'ptr', 'usize', 'i32'], returns: 'i32' },
-      flock: { args: ['i32', 'i32'], returns: 'i32' },
-      // bun:ffi has no errno accessor: read libc's thread-local errno right after the call.
-      __errno_location: { args: [], returns: 'ptr' },
-    }).symbols;
-    const errnoAt = libc.__errno_location();
-    // Attribute names as NUL-terminated bytes; there are only a couple, so they are kept.
-    const names = new Map<string, Uint8Array>();
-    const cName = (name: string): Uint8Array => {
-      let bytes = names.get(name);
-      if (!bytes) names.set(name, (bytes = new TextEncoder().encode(name + '\0')));
-      return bytes;
-    };
-    loaded = {
-      fgetxattr: (fd, name, buf, size) => libc.fgetxattr(fd, cName(name), buf, size),
-      fsetxattr: (fd, name, value, size, flags) => libc.fsetxattr(fd, cName(name), value, size, flags),
-      flock: (fd, op) => libc.flock(fd, op),
-      // The errno location is per thread and this module is evaluated per thread (workers too).
-      errno: () => ffi.read.i32(errnoAt, 0),
-    };
-  } catch {
-    loaded = null; // no bun:ffi or no libc.so.6 (musl): the portable paths take over
-  }
-  return loaded;
-}
+/** bun:ffi over libc; null outside Bun, or without bun:ffi or glibc (musl). */
+export const loadBunNative = optionalNative((): Native => {
+  if (!process.versions.bun) throw new Error('not Bun');
+  const runtimeRequire = createRequire(import.meta.url);
+  const ffi = runtimeRequire('bun:ffi') as BunFFI;
+  const libc = ffi.dlopen('libc.so.6', {
+    fgetxattr: { args: ['i32', 'ptr', 'ptr', 'usize'], returns: 'i64_fast' },
+    fsetxattr: { args: ['i32', 'ptr', 'ptr', 'usize', 'i32'], returns: 'i32' },
+    flock: { args: ['i32', 'i32'], returns: 'i32' },
+    // bun:ffi has no errno accessor: read libc's thread-local errno right after the call.
+    __errno_location: { args: [], returns: 'ptr' },
+  }).symbols;
+  const errnoAt = libc.__errno_location();
+  // Attribute names as NUL-terminated bytes; there are only a couple, so they are kept.
+  const names = new Map<string, Uint8Array>();
+  const cName = (name: string): Uint8Array => {
+    let bytes = names.get(name);
+    if (!bytes) names.set(name, (bytes = new TextEncoder().encode(name + '\0')));
+    return bytes;
+  };
+  return {
+    fgetxattr: (fd, name, buf, size) => libc.fgetxattr(fd, cName(name), buf, size),
+    fsetxattr: (fd, name, value, size, flags) => libc.fsetxattr(fd, cName(name), value, size, flags),
+    flock: (fd, op) => libc.flock(fd, op),
+    // The errno location is per thread and this module is evaluated per thread (workers too).
+    errno: () => ffi.read.i32(errnoAt, 0),
+  };
+});

@@ -3,8 +3,7 @@
 // one formatting path whichever build answers. HostStore is the host build (Node or Bun), with
 // the extras only the CLI's maintenance commands need.
 import fs from 'node:fs';
-import { Core, RECORD_PROBLEMS, Status } from '../core/core.js';
-import { errnoName } from '../core/host.js';
+import { Core, Status, verifyProblem } from '../core/core.js';
 import { defaultHost } from '../default-host.js';
 import { StoreError, type CorruptRecordError } from '../errors.js';
 import type { WasiStore, WasiStoreOptions } from '../wasi/runner.js';
@@ -23,7 +22,6 @@ interface VerifyExports {
   resultDiag(): number;
   diagLength(): number;
   compact(): number;
-  VERIFY_BAD_CBOR: { value: number };
   VERIFY_GONE: { value: number };
   VERIFY_DONE: { value: number };
 }
@@ -33,13 +31,6 @@ const HEADER_BYTES = 24;
 const RECORD_NAME = /^[0-9a-f]{56}$/;
 const text = new TextDecoder();
 
-/** verifyNext's codes in words, as the WASI runner words them (the host build's record problems first). */
-export function problemText(code: number, badCbor: number): string {
-  // verifyNext reports an I/O error as -1000 - errno.
-  if (code <= -1000) return `cannot read: ${errnoName(-1000 - code)}`;
-  if (code === badCbor) return 'value is not well-formed CBOR';
-  return RECORD_PROBLEMS[code] ?? `invalid (code ${code})`;
-}
 
 /**
  * Fails unless `path` holds a store: commands other than set/import never create one (opening
@@ -170,7 +161,7 @@ export class HostStore implements StoreBackend {
         options.onRecord?.();
         if (code === 0) continue;
         const ptr = x.verifyName();
-        const bad = { name: text.decode(core.bytes().subarray(ptr, ptr + NAME_CHARS)), problem: problemText(code, x.VERIFY_BAD_CBOR.value) };
+        const bad = { name: text.decode(core.bytes().subarray(ptr, ptr + NAME_CHARS)), problem: code <= -1000 ? verifyProblem(0, -1000 - code) : verifyProblem(code) };
         report.bad.push(bad);
         if (options.quarantine && code > 0) {
           const status = x.verifyQuarantine(code);

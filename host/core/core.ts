@@ -76,6 +76,16 @@ const OPERATIONS = ['', 'open', 'read', 'write', 'rename', 'unlink', 'mkdir', 'r
 /** What a corrupt record's detail code (format/record.ts RECORD_*) means, in the words errors use. */
 export const RECORD_PROBLEMS = ['', 'too short for a record', 'bad magic', 'unknown format version', 'lengths do not add up',
   'checksum mismatch', 'invalid key', 'key does not match the file name'];
+/** verifyNext's code for a CBOR value that is not one well-formed item (assembly/store/verify.ts). */
+export const VERIFY_BAD_CBOR = 100;
+
+/** What verification found, in the words errors use: a RECORD_* code or VERIFY_BAD_CBOR, or a read failure. */
+export function verifyProblem(code: number, readErrno = 0): string {
+  if (readErrno) return `cannot read: ${errnoName(readErrno)}`;
+  if (code === VERIFY_BAD_CBOR) return 'value is not well-formed CBOR';
+  return RECORD_PROBLEMS[code] ?? `invalid (code ${code})`;
+}
+
 const HEADER_BYTES = 24;
 const TRAILER_BYTES = 4;
 

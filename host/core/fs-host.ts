@@ -7,6 +7,25 @@ import {
 } from './host.js';
 
 /** libc's fgetxattr, fsetxattr and flock, as a runtime's FFI exposes them, and the errno they set. */
+/**
+ * Wraps the loader of a runtime's FFI helper: loaded once, never when IODICT_NATIVE=0 or off
+ * Linux, and null when it cannot load (the portable paths take over).
+ */
+export function optionalNative(load: () => Native): () => Native | null {
+  let loaded: Native | null | undefined;
+  return () => {
+    if (loaded !== undefined) return loaded;
+    loaded = null;
+    if (process.env.IODICT_NATIVE === '0' || process.platform !== 'linux') return loaded;
+    try {
+      loaded = load();
+    } catch {
+      loaded = null;
+    }
+    return loaded;
+  };
+}
+
 export interface Native {
   fgetxattr(fd: number, name: string, buf: Uint8Array, size: number): number;
   fsetxattr(fd: number, name: string, value: Uint8Array, size: number, flags: number): number;

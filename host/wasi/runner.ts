@@ -5,8 +5,7 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import wasiBytes from '../../dist/iodict.wasi.wasm';
-import { Status, RECORD_PROBLEMS, statusError } from '../core/core.js';
-import { errnoName } from '../core/host.js';
+import { Status, statusError, verifyProblem } from '../core/core.js';
 import { CorruptRecordError, StoreError } from '../errors.js';
 
 export interface WasiStoreOptions {
@@ -66,7 +65,6 @@ interface WasiExports {
 const WasiStatus = { CLOSED: 6, BAD_KEY: 7, BAD_VALUE: 8, NO_ROOT: 9, BAD_ARGUMENT: 10 } as const;
 const INSPECT = 2;
 const VERIFY_DONE = -1;
-const VERIFY_BAD_CBOR = 100;
 const VERIFY_IO = 1000;
 
 /** Where the store directory appears inside the sandbox. */
@@ -197,7 +195,7 @@ class Store implements WasiStore {
     const report = { checked: 0, bad: [] as { name: string; problem: string }[] };
     for (let code = x.iodict_verify_next(); code !== VERIFY_DONE; code = x.iodict_verify_next()) {
       report.checked++;
-      if (code !== 0) report.bad.push({ name: this.#text(x.iodict_output_ptr(), x.iodict_output_len()), problem: problemText(code) });
+      if (code !== 0) report.bad.push({ name: this.#text(x.iodict_output_ptr(), x.iodict_output_len()), problem: code >= VERIFY_IO ? verifyProblem(0, code - VERIFY_IO) : verifyProblem(code) });
     }
     return report;
   }
@@ -238,12 +236,6 @@ class Store implements WasiStore {
   }
 }
 
-/** verify's codes in words: the host build's record problems, then what only verification finds. */
-function problemText(code: number): string {
-  if (code >= VERIFY_IO) return `cannot read: ${errnoName(code - VERIFY_IO)}`;
-  if (code === VERIFY_BAD_CBOR) return 'value is not well-formed CBOR';
-  return RECORD_PROBLEMS[code] ?? `invalid (code ${code})`;
-}
 
 // ---- runtimes ------------------------------------------------------------------------------
 

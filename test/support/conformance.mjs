@@ -5,28 +5,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { nodeHost, bunHost, memoryHost, Errno, OpenFlags, LockMode } from '../../dist/index.js';
+import { Errno, OpenFlags, LockMode } from '../../dist/index.js';
 import { tempDir } from './tmp.mjs';
 
 const { READ, WRITE, CREATE, EXCL, TRUNC, APPEND, DIRECTORY } = OpenFlags;
 const { SHARED, EXCLUSIVE, NONBLOCKING, UNLOCK } = LockMode;
-
-/**
- * The hosts of this runtime and what each must provide: `disk` (it works on the real file
- * system), `native` (xattrs and flock), `watch`.
- */
-export function conformanceHosts() {
-  const disk = (label, host, native) => ({ label, host, disk: true, native, watch: true });
-  const hosts = [
-    disk('node', nodeHost(), true),
-    disk('node without native helper', nodeHost({ native: false }), false),
-  ];
-  if (process.versions.bun) {
-    hosts.push(disk('bun', bunHost(), true), disk('bun without native helper', bunHost({ native: false }), false));
-  }
-  hosts.push({ label: 'memory', host: memoryHost(), disk: false, native: true, watch: false });
-  return hosts;
-}
 
 const text = (s) => new TextEncoder().encode(s);
 const decode = (bytes) => new TextDecoder().decode(bytes);
