@@ -4,6 +4,7 @@ import { resize } from './util/memory';
 import * as store from './store/store';
 import * as io from './store/io';
 import * as verify from './store/verify';
+import * as journal from './store/journal';
 import {
   indexSize, indexOrder, indexBirth, indexKeyType, indexKeyLength, indexKey, indexBytes,
 } from './index/ordered';
@@ -12,10 +13,17 @@ import { HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCo
 export {
   ST_OK, ST_MISSING, ST_CORRUPT, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO,
 } from './store/io';
-export { OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_KIND_DICT, OPEN_KIND_QUEUE, CLAIM_DELETE, CLAIM_KEEP, SETTLE_ACK, SETTLE_RELEASE } from './store/store';
+import * as claims from './store/claims';
+import * as records from './store/records';
+import * as load from './store/load';
+export {
+  OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, CLAIM_DELETE, CLAIM_KEEP,
+  SETTLE_ACK, SETTLE_RELEASE, SETTLE_QUARANTINE,
+} from './store/store';
 
-export function open(flags: i32): i32 {
-  return store.open(flags);
+/** Opens the store at the host's root; leaseMs and rotateAfter 0 take the defaults (FORMAT.md). */
+export function open(flags: i32, leaseMs: f64, rotateAfter: f64): i32 {
+  return store.open(flags, leaseMs, rotateAfter);
 }
 export function close(): void {
   store.close();
@@ -39,21 +47,32 @@ export function has(keyType: u8, keyLen: i32): i32 {
 export function remove(keyType: u8, keyLen: i32): i32 {
   return store.remove(keyType, keyLen);
 }
-export function pop(youngest: bool, mode: i32): i32 {
-  return store.pop(youngest, mode);
+/** Claims the oldest (youngest) record into the result; then finishTake or settle. */
+export function pop(youngest: bool): i32 {
+  return store.pop(youngest);
 }
-export function take(keyType: u8, keyLen: i32, mode: i32): i32 {
-  return store.take(keyType, keyLen, mode);
+export function take(keyType: u8, keyLen: i32): i32 {
+  return store.take(keyType, keyLen);
 }
-/** Settles the last CLAIM_KEEP claim (its digest at claimedDigest()): SETTLE_ACK or SETTLE_RELEASE. */
-export function settle(how: i32): i32 {
-  return store.settle(how);
+/** After the host decoded a claimed value: CLAIM_DELETE removes it, CLAIM_KEEP keeps it claimed until settled. */
+export function finishTake(mode: i32): i32 {
+  return claims.finishTake(mode);
+}
+/** Ends the claim whose digest the host placed at claimedDigest() and whose stamp it passes: SETTLE_*. */
+export function settle(how: i32, stamp: f64): i32 {
+  return claims.settle(how, <u64>stamp);
 }
 export function claimedDigest(): usize {
-  return store.claimedDigest;
+  return claims.claimedDigest;
 }
+export function claimedStamp(): f64 {
+  return <f64>claims.claimedStamp;
+}
+/** Returns the claims of gone owners to the store; the count in resultSlot(). */
 export function recoverClaims(): i32 {
-  return store.recoverClaims();
+  const recovered = claims.recoverClaims();
+  store.resultSlot = claims.recoveredCount;
+  return recovered;
 }
 /** Removes every record and the store's own files; the directory too when nothing else is in it. */
 export function destroy(): i32 {
@@ -68,21 +87,22 @@ export function clear(): i32 {
 }
 /** Applies other handles' changes; returns a status. */
 export function sync(): i32 {
-  return store.syncJournal(true);
+  return store.sync();
 }
 export function rescan(): i32 {
-  return store.reconcile();
+  return store.rescan();
 }
 /** Starts a fresh journal and rewrites the index cache now (iodict compact); ST_MISSING when another handle holds the store lock. */
 export function compact(): i32 {
-  return store.compact();
+  const status = store.sync();
+  return status != io.ST_OK ? status : journal.compact();
 }
 export function size(): u32 {
   return indexSize();
 }
 /** Records quarantined by this handle since it opened (found corrupt while syncing or reading). */
 export function quarantinedCount(): i32 {
-  return store.quarantinedCount;
+  return records.quarantinedCount;
 }
 export function xattrsActive(): bool {
   return store.xattrsActive();
@@ -126,39 +146,39 @@ export function resultIsNew(): bool {
   return store.resultIsNew;
 }
 export function resultKeyType(): u8 {
-  return recordKeyType(store.resultRecord);
+  return recordKeyType(records.resultRecord);
 }
 export function resultKey(): usize {
-  return store.resultRecord + HEADER_BYTES;
+  return records.resultRecord + HEADER_BYTES;
 }
 export function resultKeyLength(): i32 {
-  return recordKeyLength(store.resultRecord);
+  return recordKeyLength(records.resultRecord);
 }
 export function resultValue(): usize {
-  return store.resultRecord + HEADER_BYTES + recordKeyLength(store.resultRecord);
+  return records.resultRecord + HEADER_BYTES + recordKeyLength(records.resultRecord);
 }
 export function resultValueLength(): i32 {
-  return recordValueLength(store.resultRecord);
+  return recordValueLength(records.resultRecord);
 }
 export function resultCodec(): u8 {
-  return recordCodec(store.resultRecord);
+  return recordCodec(records.resultRecord);
 }
 export function resultBirth(): f64 {
-  return <f64>recordBirth(store.resultRecord);
+  return <f64>recordBirth(records.resultRecord);
 }
 
 // Slots whose key another handle added or removed (the host drops its decoded copies).
 export function eventCount(): i32 {
-  return store.eventCount;
+  return load.eventCount;
 }
 export function eventsPtr(): usize {
-  return store.events;
+  return load.events;
 }
 export function eventsOverflowed(): bool {
-  return store.eventsOverflowed;
+  return load.eventsOverflowed;
 }
 export function clearEvents(): void {
-  store.clearEvents();
+  load.clearEvents();
 }
 
 // The last failure.
@@ -203,7 +223,7 @@ export function verifiedDiag(): usize {
   return verify.diagOf(io.io);
 }
 export function resultDiag(): usize {
-  return verify.diagOf(store.resultRecord);
+  return verify.diagOf(records.resultRecord);
 }
 export function diagLength(): i32 {
   return verify.diagLength;

@@ -5,6 +5,8 @@
 import * as db from './store/store';
 import * as io from './store/io';
 import * as verify from './store/verify';
+import * as marker from './store/marker';
+import * as records from './store/records';
 import * as core from './index';
 import { selectRoot } from './host/wasi';
 import { EINVAL, ENOENT, ENOTDIR } from './host/imports';
@@ -71,7 +73,7 @@ export function iodict_open(nameLen: i32, flags: i32): i32 {
     if (status == ST_OK) state = INSPECTED;
     return status;
   }
-  const status = db.open((flags & IODICT_FSYNC ? db.OPEN_FSYNC : 0) | db.OPEN_XATTRS_OFF);
+  const status = db.open((flags & IODICT_FSYNC ? db.OPEN_FSYNC : 0) | db.OPEN_XATTRS_OFF, 0, 0);
   if (status != ST_OK) {
     db.close();
     return status;
@@ -85,7 +87,7 @@ function inspect(): i32 {
   const n = io.readWhole(pathA, controlPath(pathA, 'format'));
   if (n == -ENOENT || n == -ENOTDIR) return io.ST_NOT_STORE;
   if (n < 0) return io.ST_IO;
-  return db.checkFormat(n);
+  return marker.checkFormat(n);
 }
 
 export function iodict_close(): void {
@@ -167,7 +169,7 @@ export function iodict_get(keyType: i32, keyLen: i32): i32 {
   const checked = checkArgs(keyType, keyLen, 0);
   if (checked != ST_OK) return checked;
   const status = db.get(<u8>keyType, keyLen);
-  if (status == ST_OK) resultFromRecord(db.resultRecord);
+  if (status == ST_OK) resultFromRecord(records.resultRecord);
   return status;
 }
 
@@ -199,7 +201,7 @@ export function iodict_diag(keyType: i32, keyLen: i32): i32 {
   outputLen = 0;
   if (resultCodec == 0) {
     if (cborCheck(resultValue, resultValueLen) != 0) return ST_BAD_VALUE;
-    output = verify.diagOf(db.resultRecord);
+    output = verify.diagOf(records.resultRecord);
     outputLen = verify.diagLength;
   } else if (resultCodec == 1) {
     output = resultValue;
@@ -225,7 +227,7 @@ let listCount: i32 = 0;
 /** Brings the index up to date and snapshots its keys in birth order; returns their count, or -status. */
 export function iodict_list(): i32 {
   if (state != OPEN) return -ST_CLOSED;
-  const synced = db.syncJournal(true);
+  const synced = db.sync();
   db.clearEvents(); // the events are for hosts that cache decoded keys
   if (synced != ST_OK) return -synced;
   const n = <i32>core.order();
@@ -281,7 +283,7 @@ export function iodict_export(): i32 {
     const status = db.get(<u8>resultKeyType, resultKeyLen);
     if (status == ST_MISSING) continue; // deleted by another handle since the listing
     if (status != ST_OK) return -status;
-    resultFromRecord(db.resultRecord);
+    resultFromRecord(records.resultRecord);
     putHead(4, 5);
     putHead(0, resultKeyType);
     putBytes(resultKey, resultKeyLen);
@@ -380,5 +382,5 @@ export function iodict_aside_path_len(): i32 {
 }
 /** Records this instance moved to quarantine: met in passing (opening, listing), or reported as ST_CORRUPT. */
 export function iodict_quarantined(): i32 {
-  return db.quarantinedCount;
+  return records.quarantinedCount;
 }

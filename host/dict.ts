@@ -171,9 +171,9 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
       const core = this.#core;
       const keyLen = core.putKey(key);
       // Claimed by rename, like popItem: of two handles popping one key, one gets it.
-      const status = core.check(core.x.take(core.keyType, keyLen, Claim.DELETE));
+      const status = core.check(core.x.take(core.keyType, keyLen));
       core.absorbEvents();
-      if (status === Status.OK) return core.resultValue(this.#codec);
+      if (status === Status.OK) return core.finishTake(this.#codec, Claim.DELETE).value;
       if (fallback === NO_DEFAULT) throw new KeyError(`iodict: key not found: ${String(key)}`, key);
       return fallback;
     });
@@ -187,10 +187,11 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   popItem(options: { last?: boolean } = {}): [K, V] {
     return this.#run(() => {
       const core = this.#core;
-      const status = core.check(core.x.pop(options.last ? 1 : 0, Claim.DELETE));
+      const status = core.check(core.x.pop(options.last ? 1 : 0));
       core.absorbEvents();
       if (status === Status.MISSING) throw new KeyError('iodict: popItem(): dictionary is empty');
-      return [core.resultKey() as K, core.resultValue(this.#codec)];
+      const key = core.resultKey() as K;
+      return [key, core.finishTake(this.#codec, Claim.DELETE).value];
     });
   }
 

@@ -48,13 +48,17 @@ for (const [name, damage] of Object.entries(damages)) {
   });
 }
 
-test('a corrupt record met while iterating is reported once; iteration again goes on without it', () => {
+test('a corrupt record met while iterating is reported once and skipped; iteration goes on without it', () => {
   const path = storePath();
-  const d = new IODict(path);
+  const reported = [];
+  const d = new IODict(path, { onCorrupt: (error) => reported.push(error) });
   d.set('a', 1).set('b', 2).set('c', 3);
   fs.writeFileSync(fileOf(path, 'b'), 'not a record');
-  assert.throws(() => [...d.values()], (e) => e instanceof CorruptRecordError);
   assert.equal([...d.values()], [1, 3]);
+  assert.equal([...d.values()], [1, 3]);
+  assert.is(reported.length, 1, 'reported once');
+  assert.ok(reported[0] instanceof CorruptRecordError);
+  assert.is(fs.readdirSync(`${path}/.iodict/quarantine`).length, 1);
   d.close();
 });
 
@@ -80,11 +84,16 @@ test('a dead writer\'s temp file is removed at open; a live writer\'s is kept', 
   const deadPid = 2 ** 22 + 12345; // above pid_max's default: no such process
   const dead = `${path}/.iodict/tmp/${deadPid.toString(16).padStart(8, '0')}00000001-00000000`;
   const live = `${path}/.iodict/tmp/${process.pid.toString(16).padStart(8, '0')}00000002-00000000`;
-  fs.writeFileSync(dead, 'half a record');
-  fs.writeFileSync(live, 'being written');
+  // Version 2 names: identity (12 hex), pid (8), writer (8), counter.
+  const identity = nodeHost().identity().toString(16).padStart(12, '0');
+  const deadV2 = `${path}/.iodict/tmp/${identity}${deadPid.toString(16).padStart(8, '0')}00000003-00000000`;
+  const liveV2 = `${path}/.iodict/tmp/${identity}${process.pid.toString(16).padStart(8, '0')}00000004-00000000`;
+  for (const file of [dead, live, deadV2, liveV2]) fs.writeFileSync(file, 'half a record');
   new IODict(path).close();
   assert.not.ok(fs.existsSync(dead));
+  assert.not.ok(fs.existsSync(deadV2));
   assert.ok(fs.existsSync(live));
+  assert.ok(fs.existsSync(liveV2));
 });
 
 test('a path that is a file, or a directory of other things, is a StoreError and is left alone', () => {
@@ -107,7 +116,7 @@ test('a dictionary and a queue refuse each other\'s store; a marker without a ki
   q.putNowait('job');
   q.close();
   assert.throws(() => new IODict(queuePath), (e) => e instanceof StoreError && e.code === 'EKIND' && /DurableQueue store/.test(e.message));
-  assert.is(fs.readFileSync(`${queuePath}/.iodict/format`, 'utf8'), 'iodict-store 1\nkind queue\n');
+  assert.is(fs.readFileSync(`${queuePath}/.iodict/format`, 'utf8'), 'iodict-store 2\nkind queue\n');
   // A marker with no kind line (as a tool might write): either class opens it.
   fs.writeFileSync(`${dictPath}/.iodict/format`, 'iodict-store 1\n');
   const asQueue = new DurableQueue(dictPath);
@@ -120,7 +129,10 @@ test('a dictionary and a queue refuse each other\'s store; a marker without a ki
 test('a store of a newer format version is refused', () => {
   const path = storePath();
   new IODict(path).close();
-  fs.writeFileSync(`${path}/.iodict/format`, 'iodict-store 2\n');
+  fs.writeFileSync(`${path}/.iodict/format`, 'iodict-store 3\n');
+  assert.throws(() => new IODict(path), (e) => e instanceof StoreError && e.code === 'EFORMAT');
+  // A version number too long for any integer is a newer format, never one that wrapped around.
+  fs.writeFileSync(`${path}/.iodict/format`, 'iodict-store 4294967297\n');
   assert.throws(() => new IODict(path), (e) => e instanceof StoreError && e.code === 'EFORMAT');
 });
 

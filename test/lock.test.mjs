@@ -5,20 +5,21 @@ import fs from 'node:fs';
 import { IODict, nodeHost } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 
+/** A lock file's content (FORMAT.md section 8): the owner tag, this machine's identity and a pid. */
 function ownerFile(pid) {
-  const bytes = Buffer.alloc(8);
-  bytes.writeBigUInt64LE((BigInt(pid) << 32n) | 7n);
-  return bytes;
+  const identity = nodeHost().identity().toString(16).padStart(12, '0');
+  return Buffer.from(`${identity}${pid.toString(16).padStart(8, '0')}00000007`);
 }
 
 function churn(d) {
-  // Past the rotation threshold (16384 + n journal entries).
-  for (let i = 0; i < 17000; i++) d.set(`k${i % 50}`, i);
+  // Past the rotation threshold (rotateAfter + n journal entries).
+  d.size;
+  for (let i = 0; i < 200; i++) d.set(`k${i % 50}`, i);
 }
 
 test('a lock file left by a dead process is taken over: the journal rotates and the file is released', () => {
   const path = storePath();
-  const d = new IODict(path, { host: nodeHost({ native: false }) });
+  const d = new IODict(path, { host: nodeHost({ native: false }), rotateAfter: 64 });
   const lockFile = `${path}/.iodict/lock.owner`;
   fs.writeFileSync(lockFile, ownerFile(2 ** 22 + 99)); // no such pid
   const journal = fs.statSync(`${path}/.iodict/changes`).ino;
@@ -30,7 +31,7 @@ test('a lock file left by a dead process is taken over: the journal rotates and 
 
 test('a lock file of a live process is respected: no rotation, the file is untouched', () => {
   const path = storePath();
-  const d = new IODict(path, { host: nodeHost({ native: false }) });
+  const d = new IODict(path, { host: nodeHost({ native: false }), rotateAfter: 64 });
   const lockFile = `${path}/.iodict/lock.owner`;
   fs.writeFileSync(lockFile, ownerFile(process.ppid));
   const journal = fs.statSync(`${path}/.iodict/changes`).ino;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { WASI } from 'node:wasi';
 import { build } from 'esbuild';
 import { decodeMultiple } from 'cbor-x';
-import { IODict, cbor, StoreError, CorruptRecordError } from '../dist/index.js';
+import { IODict, cbor, StoreError, CorruptRecordError, nodeHost } from '../dist/index.js';
 import { storePath, tempDir } from './support/tmp.mjs';
 import { runChild } from './support/children.mjs';
 import { runtimes } from './support/runtimes.mjs';
@@ -146,11 +146,9 @@ test('the WASI reader follows a journal rotation by the host (nlink 0 on the ren
   store.list();
   const journal = `${dir}/.iodict/changes`;
   const inode = fs.statSync(journal).ino;
-  const d = new IODict(dir);
-  // Rotation happens once the journal passes (16384 + items) entries. Grow it with entries no
-  // reader takes (zero bytes: no magic, no CRC) rather than 16k writes, then write once.
-  fs.appendFileSync(journal, Buffer.alloc(16384 * 64));
-  d.set('counter', 1);
+  const d = new IODict(dir, { rotateAfter: 16 });
+  d.size; // rotation is for handles whose index is loaded (it writes the index cache)
+  for (let i = 0; i < 24; i++) d.set('counter', i);
   assert.is.not(fs.statSync(journal).ino, inode, 'the host rotated the journal');
   store.list(); // reads the replaced journal to its end
   d.set('after rotation', 1);
@@ -234,7 +232,7 @@ test('errors: the host build\'s StoreError codes; bad keys and values are TypeEr
   assert.equal(fs.readdirSync(foreign), ['notes.txt'], 'nothing written into a foreign directory');
 
   const { dir } = hostStore();
-  fs.writeFileSync(`${dir}/.iodict/format`, 'iodict-store 2\n');
+  fs.writeFileSync(`${dir}/.iodict/format`, 'iodict-store 3\n');
   const newer = await openWasiStore(dir);
   assert.is(catching(() => newer.list()).code, 'EFORMAT');
   newer.close();
@@ -448,15 +446,16 @@ test('the raw interface: subdirectories of a preopen, export as a CBOR sequence,
   assert.is(y.iodict_open(put2(utf8.encode('first/stores/one')), 2), 0, 'names compare without their leading slash');
 });
 
-test('WASI writers are never judged dead by a host: their temp files carry a pid with bit 31 set', () => {
+test('WASI writers are never judged dead by a host: their temp files carry their own identity and a pid with bit 31 set', () => {
   const dir = tempDir();
   const { x, put, calls } = rawInstance({ '/s': dir });
   assert.is(x.iodict_open(put(utf8.encode('/s')), 0), 0);
   assert.is(x.iodict_set(0, put(utf8.encode('k'), cbor.encode(1)) - 1, 1, 0), 0);
   x.iodict_close();
   const temp = calls.find((c) => c.name === 'path_open' && c.path.startsWith('.iodict/tmp/')).path.slice('.iodict/tmp/'.length);
-  assert.match(temp, /^[0-9a-f]{16}-[0-9a-f]{8}$/);
-  assert.ok(parseInt(temp.slice(0, 8), 16) >= 0x80000000, `owner ${temp.slice(0, 16)}`);
+  assert.match(temp, /^[0-9a-f]{28}-[0-9a-f]{8}$/);
+  assert.is.not(temp.slice(0, 12), nodeHost().identity().toString(16).padStart(12, '0'), 'not the host\'s identity');
+  assert.ok(parseInt(temp.slice(12, 20), 16) >= 0x80000000, `owner ${temp.slice(0, 28)}`);
   // As if that write were still in flight when a host opens the store; next to it, a dead process's leftover.
   fs.writeFileSync(`${dir}/.iodict/tmp/${temp}`, 'in flight');
   const dead = `${(0x7ffffff0).toString(16)}00000001-00000000`;

@@ -18,5 +18,6 @@
 @external("host", "now") export declare function now(): f64;
 @external("host", "random") export declare function random(buf: usize, len: i32): void;
 @external("host", "pid") export declare function pid(): i32;
+@external("host", "identity") export declare function identity(): f64;
 @external("host", "alive") export declare function alive(pid: i32): i32;
 @external("host", "sleep") export declare function sleep(ms: i32): void;

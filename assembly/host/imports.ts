@@ -152,6 +152,14 @@ export const STAT_BYTES: i32 = 32;
   if (isDefined(HOST_WASI)) return wasi.pid();
   else return js.pid();
 }
+/**
+ * A 48-bit number naming this machine's boot and pid namespace: alive() is trusted only for
+ * owners of the same identity. WASI: a random number per instance (no liveness at all).
+ */
+@inline export function identity(): f64 {
+  if (isDefined(HOST_WASI)) return wasi.identity();
+  else return js.identity();
+}
 /** 1 if a process with this id exists on this machine, 0 if not, -ENOTSUP if the host cannot tell (WASI). */
 @inline export function alive(pid: i32): i32 {
   if (isDefined(HOST_WASI)) return wasi.alive(pid);

@@ -440,6 +440,16 @@ export function pid(): i32 {
   return instanceId;
 }
 
+/** A random identity per instance: no other owner ever shares it, so no pid is ever trusted. */
+let instanceIdentity: f64 = 0;
+export function identity(): f64 {
+  if (instanceIdentity == 0) {
+    random(word(), 8);
+    instanceIdentity = <f64>((load<u64>(word()) & 0xffffffffffff) | 1);
+  }
+  return instanceIdentity;
+}
+
 /** Cannot tell: the core then never deletes another owner's temp files or recovers its claims. */
 export function alive(pid: i32): i32 {
   return -ENOTSUP;

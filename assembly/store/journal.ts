@@ -1,21 +1,32 @@
-// The change journal (.iodict/changes): an append-only file of 64-byte entries that tells
-// every handle which records other handles changed, so each keeps its index coherent at a
-// cost proportional to the changes, never to the store. Entries are hints: whoever applies
-// one checks the record itself, so a duplicated or reordered entry is harmless.
+// The change journal (.iodict/changes): an append-only file of 64-byte entries that tells every
+// handle which records other handles changed, so each keeps its index coherent at a cost
+// proportional to the changes, never to the store. Entries are hints: whoever applies one checks
+// the record itself, so a duplicated, reordered or stale entry is harmless; a lost one is what
+// registrations (registry.ts) and generations (below) exist to catch.
 //
 //   0  4  magic "iodj"
-//   4  1  kind (JOURNAL_BEGIN, JOURNAL_SET, JOURNAL_DELETE, JOURNAL_SEALED)
+//   4  1  kind (JOURNAL_*)
 //   5  3  zero
 //   8  4  writer id (the handle that wrote it)
 //  12  4  zero
-//  16  8  birth stamp (SET), journal id (BEGIN), 0 (DELETE)
-//  24 28  record digest (zero for BEGIN)
+//  16  8  SET: birth stamp; BEGIN: this journal's id; SEALED: the successor's id; else 0
+//  24 28  SET, DELETE: record digest. BEGIN: predecessor id (u64) at 24, generation (u64) at 32.
+//         SEALED: the successor's generation (u64) at 24. Else zero.
 //  52  8  zero
 //  60  4  CRC-32C of bytes 0..59
-// Entries are 64 bytes and the file only grows by whole entries, so no entry straddles a
-// page: a reader racing a writer sees all of an entry or none of it.
+// Entries are 64 bytes and the file only grows by whole entries, so no entry straddles a page:
+// a reader racing a writer sees all of an entry or none of it.
+import * as host from '../host/imports';
 import { crc32c } from '../crypto/crc32c';
 import { DIGEST_BYTES } from '../format/key';
+import { indexSize } from '../index/ordered';
+import { handle } from './handle';
+import { controlBuf, controlPath } from './paths';
+import { writeControlFile } from './temp';
+import { fail, openRetrying, statBuf, OP_OPEN, OP_READ, OP_STAT, ST_OK, ST_IO } from './io';
+import { applyEntry, reconcile, writeCache } from './load';
+import { acquireStoreLock, releaseStoreLock, LOCK_BUSY } from './lock';
+import { markTrouble } from './registry';
 
 export const ENTRY_BYTES: i32 = 64;
 export const JOURNAL_MAGIC: u32 = 0x6a646f69; // "iodj"
@@ -23,6 +34,7 @@ export const JOURNAL_BEGIN: u8 = 1;
 export const JOURNAL_SET: u8 = 2;
 export const JOURNAL_DELETE: u8 = 3;
 export const JOURNAL_SEALED: u8 = 4; // the last entry a rotator writes to the journal it replaced
+export const JOURNAL_RESCAN: u8 = 5; // something happened that no entry says: list the directory
 
 export function writeEntry(out: usize, kind: u8, writer: u32, stamp: u64, digest: usize): void {
   memory.fill(out, 0, ENTRY_BYTES);
@@ -31,6 +43,10 @@ export function writeEntry(out: usize, kind: u8, writer: u32, stamp: u64, digest
   store<u32>(out, writer, 8);
   store<u64>(out, stamp, 16);
   if (digest) memory.copy(out + 24, digest, DIGEST_BYTES);
+  sealEntry(out);
+}
+
+function sealEntry(out: usize): void {
   store<u32>(out, crc32c(out, 60), 60);
 }
 
@@ -48,4 +64,260 @@ export function entryStamp(e: usize): u64 {
 }
 export function entryDigest(e: usize): usize {
   return e + 24;
+}
+
+const JOURNAL_READ: i32 = 64 * ENTRY_BYTES;
+const readBuf: usize = heap.alloc(JOURNAL_READ);
+const beginBuf: usize = heap.alloc(ENTRY_BYTES);
+/** Our last entry, kept whole until we know it landed before any seal. */
+const ownEntry: usize = heap.alloc(ENTRY_BYTES);
+
+/**
+ * Puts a fresh journal (a BEGIN naming its predecessor and generation) in place of the current
+ * one: written whole to a temp file and renamed over, so a reader opens an old or a new journal,
+ * never a half-made one. Leaves the new id in madeId.
+ */
+let madeId: u64 = 0;
+export function replaceJournal(predecessor: u64, generation: u64): i32 {
+  host.random(beginBuf, 8);
+  madeId = load<u64>(beginBuf) | 1;
+  writeEntry(beginBuf, JOURNAL_BEGIN, handle.writer, madeId, 0);
+  store<u64>(beginBuf, predecessor, 24);
+  store<u64>(beginBuf, generation, 32);
+  sealEntry(beginBuf);
+  return writeControlFile('changes', beginBuf, ENTRY_BYTES);
+}
+
+function journalPath(): i32 {
+  return controlPath(controlBuf, 'changes');
+}
+
+/**
+ * Opens the current journal, letting go of the one we held first (on network file systems, a
+ * client holding the old file open can keep the new one from opening). A damaged or missing
+ * journal is only a lost hint log: a new one is started, whose generation tells every follower
+ * that it must list the directory.
+ */
+export function openJournal(replacedBad: bool = false): i32 {
+  if (handle.journalFd >= 0) {
+    host.close(handle.journalFd);
+    handle.journalFd = -1;
+  }
+  const len = journalPath();
+  let fd = openRetrying(controlBuf, len, host.O_READ | host.O_WRITE | host.O_APPEND);
+  if (fd == -host.ENOENT && !replacedBad) {
+    const made = replaceJournal(0, 0);
+    if (made != ST_OK) return made;
+    return openJournal(true);
+  }
+  // A read-only store still reads: its writes fail at their own first step.
+  if (fd == -host.EROFS || fd == -host.EACCES) fd = openRetrying(controlBuf, len, host.O_READ);
+  if (fd < 0) return fail(OP_OPEN, fd, controlBuf, len);
+  const n = host.read(fd, beginBuf, ENTRY_BYTES, 0);
+  if (n != ENTRY_BYTES || !entryValid(beginBuf) || entryKind(beginBuf) != JOURNAL_BEGIN) {
+    host.close(fd);
+    // Once only: a fresh journal that reads back damaged means the file system is not
+    // returning what was written.
+    if (replacedBad) return fail(OP_READ, -host.EIO, controlBuf, len);
+    const made = replaceJournal(0, 0);
+    if (made != ST_OK) return made;
+    return openJournal(true);
+  }
+  handle.journalFd = fd;
+  handle.journalId = entryStamp(beginBuf);
+  handle.generation = load<u64>(beginBuf, 32);
+  handle.journalOffset = ENTRY_BYTES;
+  return ST_OK;
+}
+
+// What the last readTail met.
+let sealed = false;
+let successorId: u64 = 0;
+let successorGeneration: u64 = 0;
+let ownAfterSeal = false; // our own entry landed after the seal: it must be written again
+let rescanAsked = false;
+/** Others' SET entries for the digest of ownEntry, read before it: the earliest birth among them. */
+export let rivalBirth: u64 = 0;
+
+/**
+ * Reads what was appended since we last looked; applies others' entries to the index (when it
+ * is loaded). Returns how many entries of other handles it read, or -1 on a failed read.
+ */
+function readTail(): i32 {
+  let total = 0;
+  let ownSeen = false;
+  while (true) {
+    const n = host.read(handle.journalFd, readBuf, JOURNAL_READ, <f64>handle.journalOffset);
+    if (n < 0) {
+      fail(OP_READ, n, controlBuf, journalPath());
+      return -1;
+    }
+    const whole = n / ENTRY_BYTES; // a partial entry is still being written: take it next time
+    for (let i = 0; i < whole; i++) {
+      const e = readBuf + <usize>i * ENTRY_BYTES;
+      if (!entryValid(e)) {
+        rescanAsked = true; // damage, not a race (appends are whole entries): a hint was lost
+        continue;
+      }
+      const kind = entryKind(e);
+      if (kind == JOURNAL_SEALED) {
+        sealed = true;
+        successorId = entryStamp(e);
+        successorGeneration = load<u64>(e, 24);
+      } else if (entryWriter(e) == handle.writer) {
+        if (memory.compare(e, ownEntry, ENTRY_BYTES) == 0) {
+          ownSeen = true;
+          if (sealed) ownAfterSeal = true;
+        }
+      } else if (kind == JOURNAL_RESCAN) {
+        rescanAsked = true;
+        total++;
+      } else {
+        if (kind == JOURNAL_SET && !ownSeen && entryKind(ownEntry) == JOURNAL_SET &&
+            memory.compare(entryDigest(e), entryDigest(ownEntry), DIGEST_BYTES) == 0) {
+          const birth = entryStamp(e);
+          if (rivalBirth == 0 || birth < rivalBirth) rivalBirth = birth;
+        }
+        if (handle.indexLoaded) applyEntry(e);
+        total++;
+      }
+    }
+    handle.journalOffset += <u64>whole * ENTRY_BYTES;
+    handle.entriesSinceCache += whole;
+    if (n < JOURNAL_READ) return total;
+  }
+}
+
+/**
+ * Applies what other handles appended since we last looked, following the journal across
+ * rotations: a SEALED entry names the successor; a journal replaced without one (its rotator
+ * died) is caught by nlink 0, checked on every 16th sync that finds nothing new. A successor
+ * other than the one named (we slept through rotations whose journals are gone) means entries
+ * were missed: the directory listing replaces them.
+ */
+export function syncJournal(checkReplaced: bool): i32 {
+  if (handle.journalFd < 0) {
+    const opened = openJournal();
+    if (opened != ST_OK) return opened;
+    if (handle.indexLoaded) rescanAsked = true; // we lost our place
+  }
+  while (true) {
+    sealed = false;
+    ownAfterSeal = false;
+    const read = readTail();
+    if (read < 0) return ST_IO;
+    let expectedId: u64 = 0;
+    if (sealed) {
+      expectedId = successorId;
+    } else {
+      if (read > 0 || !checkReplaced || (++handle.quietSyncs & 15) != 0) return afterSync();
+      const replaced = journalReplaced();
+      if (replaced < 0) return ST_IO;
+      if (!replaced) return afterSync();
+      if (readTail() < 0) return ST_IO;
+      // Replaced without a seal: whoever wrote into the old file meanwhile was not heard.
+      rescanAsked = true;
+    }
+    const previous = handle.journalId;
+    const expectedGeneration = sealed ? successorGeneration : handle.generation + 1;
+    const resend = ownAfterSeal;
+    const opened = openJournal();
+    if (opened != ST_OK) return opened;
+    if ((expectedId != 0 && handle.journalId != expectedId) || handle.generation != expectedGeneration ||
+        (!sealed && load<u64>(beginBuf, 24) != previous)) {
+      rescanAsked = true;
+    }
+    if (resend && appendOwn() != ST_OK) markTrouble();
+    if (!sealed) appendRescan();
+  }
+}
+
+/** A rescan asked for by an entry, damage, or a gap: list the directory (when the index is loaded). */
+function afterSync(): i32 {
+  if (!rescanAsked) return ST_OK;
+  rescanAsked = false;
+  return handle.indexLoaded ? reconcile() : ST_OK;
+}
+
+function journalReplaced(): i32 {
+  const r = host.fstat(handle.journalFd, statBuf);
+  if (r < 0) {
+    fail(OP_STAT, r, controlBuf, journalPath());
+    return -1;
+  }
+  return load<f64>(statBuf + host.STAT_NLINK) == 0 ? 1 : 0;
+}
+
+function appendOwn(): i32 {
+  const r = host.write(handle.journalFd, ownEntry, ENTRY_BYTES, -1);
+  return r == ENTRY_BYTES ? ST_OK : ST_IO;
+}
+
+/** Tells every handle to list the directory (a crash or a lost entry was found). */
+export function appendRescan(): void {
+  writeEntry(ownEntry, JOURNAL_RESCAN, handle.writer, 0, 0);
+  if (appendOwn() != ST_OK) markTrouble();
+}
+
+/**
+ * Appends one entry about a change that has already happened, then reads the tail: that one
+ * read both brings the index up to date and tells whether a rotation sealed the journal before
+ * our entry landed (then it is written again in the successor). An append or read that fails
+ * does not undo the change: the registration is marked instead, which makes every other handle
+ * list the directory (registry.ts). Returns ST_OK; rivalBirth tells set() of an earlier creator.
+ */
+export function announce(kind: u8, digest: usize, birth: u64): i32 {
+  writeEntry(ownEntry, kind, handle.writer, birth, digest);
+  rivalBirth = 0;
+  if (handle.journalFd < 0 || appendOwn() != ST_OK) {
+    markTrouble();
+    return ST_OK;
+  }
+  handle.entriesSinceCache++;
+  if (syncJournal(false) != ST_OK) markTrouble();
+  if (handle.indexLoaded && handle.journalOffset > rotationThreshold()) rotate();
+  return ST_OK;
+}
+
+function rotationThreshold(): u64 {
+  return (handle.rotateAfter + indexSize()) * <u64>ENTRY_BYTES;
+}
+
+/**
+ * Starts a new journal and snapshots the index into the cache, under the store lock so only one
+ * handle rotates at a time; skipped (the journal just grows) when another handle holds it. The
+ * trigger is checked again under the lock: another rotator may have just done it. Steps, and
+ * what a crash after each leaves:
+ *  1. the new journal (BEGIN: predecessor, generation + 1) renamed over .iodict/changes: readers
+ *     find the old file unlinked without a seal, follow by nlink, and list the directory;
+ *  2. SEALED (successor id, generation) appended to the old file: readers switch at once;
+ *  3. the old file read to its end, so our index holds everything before the seal;
+ *  4. the index cache written for the new journal at its start: without it, the next cold open
+ *     lists the directory.
+ * Late entries (appended to the old file after the seal) are written again by their writers.
+ */
+function rotate(force: bool = false): i32 {
+  const lock = acquireStoreLock();
+  if (lock == LOCK_BUSY) return force ? ST_BUSY : ST_OK;
+  let status = syncJournal(true);
+  if (status == ST_OK && (force || handle.journalOffset > rotationThreshold())) {
+    status = replaceJournal(handle.journalId, handle.generation + 1);
+    if (status == ST_OK) {
+      writeEntry(readBuf, JOURNAL_SEALED, handle.writer, madeId, 0);
+      store<u64>(readBuf, handle.generation + 1, 24);
+      sealEntry(readBuf);
+      host.write(handle.journalFd, readBuf, ENTRY_BYTES, -1); // a failed seal: readers follow by nlink
+      status = syncJournal(false);
+    }
+    if (status == ST_OK) status = writeCache();
+  }
+  releaseStoreLock(lock);
+  return status;
+}
+
+const ST_BUSY: i32 = 1; // ST_MISSING: another handle holds the store lock
+
+/** Rotates now, whatever the journal's size (iodict compact); ST_MISSING when another handle holds the store lock. */
+export function compact(): i32 {
+  return rotate(true);
 }

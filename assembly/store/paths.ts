@@ -1,10 +1,28 @@
-// Store-relative paths, built in two reusable buffers (a rename needs two at once).
+// Store-relative paths. Each protocol step builds its paths in its own buffer (named for what it
+// holds), so no step can overwrite a path another step is still using.
 import { digestName, NAME_CHARS, DIGEST_BYTES } from '../format/key';
 
 export const CONTROL_DIR = '.iodict';
 export const PATH_CAP: i32 = 512;
-export const pathA: usize = heap.alloc(PATH_CAP);
-export const pathB: usize = heap.alloc(PATH_CAP);
+const newPath = (): usize => heap.alloc(PATH_CAP);
+/** A record's path in the store root (reads, writes, claims' source). */
+export const recordBuf: usize = newPath();
+/** The temp file being written (temp.ts). */
+export const tempBuf: usize = newPath();
+/** Control files: marker, journal, index cache (for opening and for error messages). */
+export const controlBuf: usize = newPath();
+/** Entries of the side folders (tmp/, claimed/, handles/) while they are walked. */
+export const sideBuf: usize = newPath();
+/** Where a record is moved aside (claimed/, quarantine/). */
+export const asideBuf: usize = newPath();
+/** The lock files (lock.ts). */
+export const lockBuf: usize = newPath();
+export const lockBuf2: usize = newPath();
+/** Our registration (registry.ts) and the name it is renewed to. */
+export const registrationBuf: usize = newPath();
+export const registrationBuf2: usize = newPath();
+/** Kept for the WASI interface and verify: the root is the empty path. */
+export const pathA: usize = recordBuf;
 
 export function putAscii(buf: usize, at: i32, text: string): i32 {
   for (let i = 0; i < text.length; i++) store<u8>(buf + at + i, <u8>text.charCodeAt(i));
@@ -32,13 +50,20 @@ export function controlPath(buf: usize, name: string): i32 {
   return putAscii(buf, at, name);
 }
 
-/** ".iodict/<folder>/<56 hex>.<tag as 16 hex>": a record moved aside (claimed, quarantined). */
-export function asidePath(buf: usize, folder: string, digest: usize, tag: u64): i32 {
+/** ".iodict/<folder>/<56 hex>.": the start of a record moved aside (claimed, quarantined). */
+export function asidePrefix(buf: usize, folder: string, digest: usize): i32 {
   let at = controlPath(buf, folder + '/');
   digestName(digest, buf + at);
   at += NAME_CHARS;
   store<u8>(buf + at++, 0x2e);
-  return putHex(buf, at, tag, 16);
+  return at;
+}
+
+/** ".iodict/<folder>/<name>" from a listed name. */
+export function sidePath(buf: usize, folder: string, name: usize, nameLen: i32): i32 {
+  const at = controlPath(buf, folder + '/');
+  memory.copy(buf + at, name, nameLen);
+  return at + nameLen;
 }
 
 /** Parses 56 lowercase hex characters into a digest; false if the name is not a record name. */

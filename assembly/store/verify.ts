@@ -7,7 +7,7 @@ import { recordCodec, recordKeyLength, recordValueLength, HEADER_BYTES, RECORD_O
 import { cborCheck, cborDiag } from '../format/cbor';
 import { parseRecordName, pathA } from './paths';
 import { io, readWhole, listDir, ST_OK, ST_IO } from './io';
-import { validate, quarantine } from './store';
+import { validate, quarantine } from './records';
 
 /** A value whose codec is CBOR but whose bytes are not one well-formed item. */
 export const VERIFY_BAD_CBOR: i32 = 100;

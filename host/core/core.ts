@@ -14,7 +14,7 @@ export type { CoreOptions };
 /** The core's exports (assembly/index.ts). */
 interface Exports {
   memory: WebAssembly.Memory;
-  open(flags: number): number;
+  open(flags: number, leaseMs: number, rotateAfter: number): number;
   close(): void;
   reserve(bytes: number): number;
   set(keyType: number, keyLen: number, valueLen: number, codec: number): number;
@@ -22,10 +22,12 @@ interface Exports {
   getSlot(slot: number): number;
   has(keyType: number, keyLen: number): number;
   remove(keyType: number, keyLen: number): number;
-  pop(youngest: number, mode: number): number;
-  take(keyType: number, keyLen: number, mode: number): number;
-  settle(how: number): number;
+  pop(youngest: number): number;
+  take(keyType: number, keyLen: number): number;
+  finishTake(mode: number): number;
+  settle(how: number, stamp: number): number;
   claimedDigest(): number;
+  claimedStamp(): number;
   recoverClaims(): number;
   destroy(): number;
   clear(): number;
@@ -65,12 +67,19 @@ interface Exports {
 }
 
 export const Status = { OK: 0, MISSING: 1, CORRUPT: 2, NOT_STORE: 3, NEWER_FORMAT: 4, IO: 5 } as const;
-export const OpenFlag = { FSYNC: 1, XATTRS_OFF: 2, XATTRS_ON: 4, KIND_DICT: 8, KIND_QUEUE: 16 } as const;
+export const OpenFlag = { FSYNC: 1, XATTRS_OFF: 2, XATTRS_ON: 4, KIND_DICT: 8, KIND_QUEUE: 16, XATTRS_AUTO: 32 } as const;
 /** What a store was made for (the format marker's kind line); a handle of one kind refuses the other. */
 export type StoreKind = 'dict' | 'queue';
 const KIND_NAMES = ['', 'an IODict store', 'a DurableQueue store'];
 export const Claim = { DELETE: 0, KEEP: 1 } as const;
-export const Settle = { ACK: 0, RELEASE: 1 } as const;
+export const Settle = { ACK: 0, RELEASE: 1, QUARANTINE: 2 } as const;
+const DIGEST_BYTES = 28; // SHA3-224: what names a claimed record
+
+/** A claim the host holds (a Delivery): what settle() needs to name it again. */
+export interface ClaimTicket {
+  readonly digest: Uint8Array;
+  readonly stamp: number;
+}
 
 const OPERATIONS = ['', 'open', 'read', 'write', 'rename', 'unlink', 'mkdir', 'readdir', 'fsync', 'stat', 'setxattr', 'lock'];
 /** What a corrupt record's detail code (format/record.ts RECORD_*) means, in the words errors use. */
@@ -148,10 +157,10 @@ export class Core {
     this.x = instance.exports as unknown as Exports;
     this.#bytes = new Uint8Array(this.x.memory.buffer);
     const flags = (options.durability === 'fsync' ? OpenFlag.FSYNC : 0) |
-      (options.xattrs === 'off' ? OpenFlag.XATTRS_OFF : options.xattrs === 'on' ? OpenFlag.XATTRS_ON : 0) |
+      (options.xattrs === 'off' ? OpenFlag.XATTRS_OFF : options.xattrs === 'on' ? OpenFlag.XATTRS_ON : OpenFlag.XATTRS_AUTO) |
       (options.kind === 'dict' ? OpenFlag.KIND_DICT : options.kind === 'queue' ? OpenFlag.KIND_QUEUE : 0);
     if (options.open === false) return;
-    this.check(this.x.open(flags));
+    this.check(this.x.open(flags, options.lease ?? 0, options.rotateAfter ?? 0));
     this.#reportQuarantined();
   }
 
@@ -265,6 +274,41 @@ export class Core {
       }
       throw e;
     }
+  }
+
+  /**
+   * Finishes a claim (pop, take): decodes the claimed value, then removes the record (DELETE) or
+   * keeps it claimed (KEEP, returning its ticket). A value that does not decode stays safe: an
+   * unknown codec puts the record back untouched, invalid bytes move it to quarantine.
+   */
+  finishTake<V>(codec: Codec<V>, mode: number): { value: V; ticket?: ClaimTicket } {
+    const ticket = this.#ticket();
+    let value: V;
+    try {
+      value = this.resultValue(codec);
+    } catch (error) {
+      const how = error instanceof CorruptRecordError ? Settle.QUARANTINE : Settle.RELEASE;
+      this.settle(ticket, how, false);
+      if (error instanceof CorruptRecordError) this.#quarantinedSeen = this.x.quarantinedCount();
+      throw error;
+    }
+    this.check(this.x.finishTake(mode));
+    this.absorbEvents();
+    return mode === Claim.KEEP ? { value, ticket } : { value };
+  }
+
+  #ticket(): ClaimTicket {
+    const at = this.x.claimedDigest();
+    return { digest: this.bytes().slice(at, at + DIGEST_BYTES), stamp: this.x.claimedStamp() };
+  }
+
+  /** Ends a claim: ACK removes it, RELEASE puts it back in line, QUARANTINE moves it aside. Returns false when it was no longer ours. */
+  settle(ticket: ClaimTicket, how: number, report = true): boolean {
+    this.bytes().set(ticket.digest, this.x.claimedDigest());
+    const status = this.x.settle(how, ticket.stamp);
+    if (report || status === Status.IO) this.check(status);
+    this.absorbEvents();
+    return status === Status.OK;
   }
 
   /** The key of an index slot (cached). */

@@ -1,7 +1,8 @@
 // The host contract over node:fs, shared by the Node and Bun bindings (node:fs sync calls are
 // native in both). A binding only chooses its name and its native helper for xattrs and flock.
 import fs from 'node:fs';
-import { randomFillSync } from 'node:crypto';
+import { randomFillSync, createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   type StoreHost, Errno, OpenFlags, LockMode, toErrno, sleepSync, processAlive, wallClockMicros,
 } from './host.js';
@@ -144,7 +145,25 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
       randomFillSync(buf);
     },
     pid: () => process.pid,
+    identity: processIdentity,
     alive: processAlive,
     sleep: sleepSync,
   };
+}
+
+let identity: number | undefined;
+
+/**
+ * This kernel boot and pid namespace (Linux: boot_id and the inode of /proc/self/ns/pid), so that
+ * containers sharing a volume, and other hosts, never judge each other's pids; elsewhere the host name.
+ */
+function processIdentity(): number {
+  if (identity !== undefined) return identity;
+  let source: string;
+  try {
+    source = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1') + fs.readlinkSync('/proc/self/ns/pid');
+  } catch {
+    source = hostname();
+  }
+  return (identity = createHash('sha256').update(source).digest().readUIntLE(0, 6));
 }

@@ -38,6 +38,13 @@ export interface StoreHost {
   now(): number;
   random(buf: Uint8Array): void;
   pid(): number;
+  /**
+   * Who may judge this process's liveness: a 48-bit number naming the machine (its boot) and
+   * the pid namespace. Two processes with the same identity see each other's pids, so `alive`
+   * is trusted between them; an owner of another identity (another container, another host)
+   * is judged only by its lease (FORMAT.md section 7).
+   */
+  identity(): number;
   /** 1 if the process exists on this machine, 0 if not, -ENOTSUP if unknowable. */
   alive(pid: number): number;
   /** Blocks the thread for about ms (used only to back off on ESTALE and lock waits). */
@@ -65,10 +72,18 @@ export function errnoName(errno: number): string {
   return `E${errno}`;
 }
 
-/** Translates a thrown runtime error (Node/Bun style, with a string `code`) into -errno. */
+const knownErrnos = new Set<number>(Object.values(Errno));
+
+/**
+ * Translates a thrown runtime error (Node/Bun style) into -errno. Node names some errors only
+ * by number ("Unknown system error -116" for ESTALE): those are kept when the contract knows them.
+ */
 export function toErrno(error: unknown): number {
-  const code = (error as { code?: unknown })?.code;
-  return -(typeof code === 'string' ? errnoByName[code] ?? Errno.EIO : Errno.EIO);
+  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
+  const named = typeof code === 'string' ? errnoByName[code] : undefined;
+  if (named !== undefined) return -named;
+  if (typeof errno === 'number' && knownErrnos.has(-errno)) return errno;
+  return -Errno.EIO;
 }
 
 export const OpenFlags = { READ: 1, WRITE: 2, CREATE: 4, EXCL: 8, TRUNC: 16, APPEND: 32, DIRECTORY: 64 } as const;
@@ -90,6 +105,22 @@ export function processAlive(pid: number): number {
   }
 }
 
+let clockOffset = 0;
+let lastMicros = 0;
+
+/**
+ * The real-time clock in microseconds, strictly increasing in this process. Birth stamps and
+ * leases must agree between processes and survive a suspend, which the monotonic clock alone
+ * does not; Date.now() alone has only milliseconds. So: the monotonic clock for the fine digits,
+ * pulled back to Date.now() whenever the two part by more than 50 ms (a suspend, a clock step).
+ */
 export function wallClockMicros(): number {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  let ms = performance.timeOrigin + performance.now() + clockOffset;
+  const real = Date.now();
+  if (Math.abs(ms - real) > 50) {
+    clockOffset += real - ms;
+    ms = real;
+  }
+  const micros = Math.max(Math.floor(ms * 1000), lastMicros + 1);
+  return (lastMicros = micros);
 }

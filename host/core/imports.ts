@@ -70,6 +70,7 @@ export function importTable(host: StoreHost, root: string, memory: MemoryRef): W
       now: () => host.now(),
       random: (buf: number, len: number) => host.random(memory.bytes().subarray(buf, buf + len)),
       pid: () => host.pid(),
+      identity: () => host.identity(),
       alive: (pid: number) => host.alive(pid),
       sleep: (ms: number) => host.sleep(ms),
     },

@@ -15,4 +15,12 @@ export interface CoreOptions {
    * reads are reported by throwing CorruptRecordError instead.
    */
   onCorrupt?: (error: CorruptRecordError) => void;
+  /**
+   * How long (ms) a claim, temp file, lock file or registration of an owner that cannot be asked
+   * whether it is alive (another container or host sharing the store) is trusted before it is
+   * taken back. Owners on this machine and pid namespace are asked directly. Default 30000.
+   */
+  lease?: number;
+  /** Journal entries (beyond the item count) after which the journal is rotated. Default 16384. */
+  rotateAfter?: number;
 }

@@ -53,6 +53,8 @@ export function memoryHost(options: MemoryHostOptions = {}): StoreHost {
   const capacity = options.capacity ?? Infinity;
   const maxOpenFiles = options.maxOpenFiles ?? Infinity;
   const pid = (globalThis as { process?: { pid?: number } }).process?.pid ?? 1;
+  // One in-memory file system is one machine: a fresh identity each.
+  const identity = crypto.getRandomValues(new Uint32Array(1))[0]! * 0x10000 + 0x1234;
   const inode = (entries: Map<string, Inode> | null, parent: Inode | null): Inode => ({
     entries, parent, data: new Uint8Array(0), size: 0, mtimeMs: Date.now(), links: 1, opens: 0, xattrs: new Map(), locks: new Map(),
   });
@@ -319,6 +321,7 @@ export function memoryHost(options: MemoryHostOptions = {}): StoreHost {
       for (let at = 0; at < buf.length; at += RANDOM_CHUNK) crypto.getRandomValues(buf.subarray(at, at + RANDOM_CHUNK));
     },
     pid: () => pid,
+    identity: () => identity,
     // Only this process can see this file system: any other owner it names is gone.
     alive: (other) => (other === pid ? 1 : 0),
     sleep: sleepSync,

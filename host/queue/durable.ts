@@ -1,10 +1,10 @@
-import { Core, Status, Claim, Settle } from '../core/core.js';
+import { Core, Status, Claim, Settle, type ClaimTicket } from '../core/core.js';
 import type { CoreOptions } from '../core/options.js';
 import { type Lock, withLock } from '../core/lock.js';
 import type { StoreHost } from '../core/host.js';
 import { KeyType } from '../core/keys.js';
 import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
-import { CorruptRecordError, Empty } from '../errors.js';
+import { CorruptRecordError, Empty, StoreError } from '../errors.js';
 import { Queue, QueueClosed, checkTimeout, type BlockOptions, type TryGet } from './queue.js';
 import { defaultHost } from '../default-host.js';
 
@@ -33,7 +33,6 @@ export interface Delivery<T> {
 }
 
 const FIRST_POLL_MS = 5;
-const DIGEST_BYTES = 28; // SHA3-224: what names a claimed record
 const RECOVERY_MS = 1000;
 
 /**
@@ -94,18 +93,18 @@ export class DurableQueue<T = unknown> extends Queue<T> {
 
   protected override _tryGet(): TryGet<T> {
     const got = this.#claim(Claim.DELETE);
-    return got === undefined ? { ok: false } : { ok: true, value: got };
+    return got === undefined ? { ok: false } : { ok: true, value: got.value };
   }
 
   /** Claims the oldest item; undefined when there is none. Corrupt items are quarantined, reported and skipped. */
-  #claim(mode: number): T | undefined {
+  #claim(mode: number): { value: T; ticket?: ClaimTicket } | undefined {
     return this.#run(() => {
       const core = this.#core;
       for (;;) {
         try {
-          const status = core.check(core.x.pop(0, mode));
+          const status = core.check(core.x.pop(0));
           core.absorbEvents();
-          return status === Status.MISSING ? undefined : core.resultValue(this.#codec);
+          return status === Status.MISSING ? undefined : core.finishTake(this.#codec, mode);
         } catch (error) {
           if (!(error instanceof CorruptRecordError)) throw error;
           this.#reportCorrupt(error);
@@ -155,27 +154,25 @@ export class DurableQueue<T = unknown> extends Queue<T> {
 
   /** Like getNowait(), but the item stays claimed until the Delivery is ack()ed (see get). */
   getNowaitAck(): Delivery<T> {
-    const value = this.#claim(Claim.KEEP);
-    if (value === undefined) {
+    const got = this.#claim(Claim.KEEP);
+    if (got === undefined) {
       if (this.#released) throw new QueueClosed();
       throw new Empty();
     }
-    const at = this.#core.x.claimedDigest();
-    const digest = this.#core.bytes().slice(at, at + DIGEST_BYTES);
-    const settle = (how: number) =>
-      this.#run(() => {
-        this.#core.bytes().set(digest, this.#core.x.claimedDigest());
-        this.#core.check(this.#core.x.settle(how));
-        this.#core.absorbEvents();
-      });
+    const ticket = got.ticket!;
     let settled = false;
     const once = (how: number) => {
       if (settled) throw new Error('iodict: this delivery was already acknowledged or released');
       settled = true;
-      settle(how);
+      const ours = this.#run(() => this.#core.settle(ticket, how));
+      if (!ours) {
+        const fate = how === Settle.ACK ? 'it will be delivered again' : 'nothing to release';
+        throw new StoreError(`iodict: the claim on this item in ${this.path} outlived its lease and the item went back to the queue: ${fate}`,
+          this.path, 'ELEASE', how === Settle.ACK ? 'ack' : 'release');
+      }
       if (how === Settle.RELEASE) this._notifyItem();
     };
-    return { value, ack: () => once(Settle.ACK), release: () => once(Settle.RELEASE) };
+    return { value: got.value, ack: () => once(Settle.ACK), release: () => once(Settle.RELEASE) };
   }
 
   async #getDelivery(options: BlockOptions): Promise<Delivery<T>> {

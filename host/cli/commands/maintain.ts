@@ -90,8 +90,8 @@ export const repair: Command = {
     let compacted: boolean;
     let items: number;
     try {
-      items = store.size(); // opening removed dead writers' temp files
-      claimsRecovered = store.recoverClaims();
+      claimsRecovered = store.recoverClaims(); // opening removed dead writers' temp files
+      items = store.size();
       compacted = store.compact();
     } finally {
       store.close();

@@ -1,0 +1,187 @@
+// Claims: taking a record (popItem, pop(key), queue get). The record is renamed into
+// .iodict/claimed/<56 hex>.<owner>.<stamp> first, so of several handles racing for it exactly one
+// wins (the others' rename fails with ENOENT); it is then read and checked, handed to the host to
+// decode, and only then removed (finishTake) or kept until acknowledged. Any failure before that
+// renames it back (nothing happened); a crash leaves it in claimed/ under an owner that is gone,
+// and any handle returns it to the store (recoverClaims). So a record is always in exactly one
+// place: in the store, claimed by a live owner, or delivered.
+import * as host from '../host/imports';
+import { DIGEST_BYTES, NAME_CHARS } from '../format/key';
+import { RECORD_OK } from '../format/record';
+import { handle } from './handle';
+import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
+import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
+import { io, readWhole, listDir, fail, OP_RENAME, OP_UNLINK, OP_OPEN, OP_FSYNC, ST_OK, ST_MISSING, ST_IO } from './io';
+import { validate, quarantine, setResult } from './records';
+import { announce, JOURNAL_SET, JOURNAL_DELETE } from './journal';
+import { learnRecord, forget } from './load';
+import { indexFind, indexBirth } from '../index/ordered';
+
+export const CLAIM_DELETE: i32 = 0; // pop: the record is removed once the host has decoded it
+export const CLAIM_KEEP: i32 = 1; // get with ack: the record waits in claimed/ for ack or release
+
+export const SETTLE_ACK: i32 = 0; // processed: remove the claimed record
+export const SETTLE_RELEASE: i32 = 1; // not processed (or not decodable here): put it back in its old place
+export const SETTLE_QUARANTINE: i32 = 2; // its value does not decode: move it to quarantine
+
+/** Digest and stamp of the last claim; the host passes them back to settle a CLAIM_KEEP claim. */
+export const claimedDigest: usize = heap.alloc(DIGEST_BYTES);
+export let claimedStamp: u64 = 0;
+const claimBuf: usize = heap.alloc(256);
+let claimLen: i32 = 0;
+
+function claimPath(digest: usize, stamp: u64): i32 {
+  let at = asidePrefix(claimBuf, 'claimed', digest);
+  at = putOwner(claimBuf, at);
+  store<u8>(claimBuf + at++, 0x2e);
+  return putHex(claimBuf, at, stamp, STAMP_CHARS);
+}
+
+/**
+ * Claims the record of a digest and reads it into io (resultRecord): ST_OK (then the host calls
+ * finishTake or settle), ST_MISSING (absent, or another handle won), ST_CORRUPT (quarantined),
+ * or ST_IO (the record is back in the store).
+ */
+export function claim(digest: usize): i32 {
+  memory.copy(claimedDigest, digest, DIGEST_BYTES);
+  const from = recordPath(recordBuf, claimedDigest);
+  claimedStamp = <u64>host.now();
+  claimLen = claimPath(claimedDigest, claimedStamp);
+  const r = host.rename(recordBuf, from, claimBuf, claimLen);
+  if (r == -host.ENOENT) {
+    forget(claimedDigest);
+    return ST_MISSING;
+  }
+  if (r < 0) return fail(OP_RENAME, r, recordBuf, from);
+  const n = readWhole(claimBuf, claimLen);
+  if (n == -host.ENOENT) return ST_MISSING; // returned to the store under us: a lease ran out
+  if (n < 0) {
+    restore(); // the failure of the read stays the one reported
+    return ST_IO;
+  }
+  const check = validate(n, claimedDigest);
+  if (check != RECORD_OK) {
+    const status = quarantine(claimBuf, claimLen, claimedDigest, check);
+    forget(claimedDigest);
+    announce(JOURNAL_DELETE, claimedDigest, 0);
+    return status;
+  }
+  setResult(io);
+  return ST_OK;
+}
+
+/**
+ * The host decoded the claimed value: CLAIM_DELETE removes the record, CLAIM_KEEP leaves it
+ * claimed. Under durability 'fsync' both folders are synced, so a taken item cannot come back
+ * after a power loss. A failed unlink puts the record back: the take did not happen.
+ */
+export function finishTake(mode: i32): i32 {
+  if (mode == CLAIM_DELETE) {
+    const u = host.unlink(claimBuf, claimLen);
+    if (u < 0 && u != -host.ENOENT) {
+      const status = fail(OP_UNLINK, u, claimBuf, claimLen);
+      restore();
+      return status;
+    }
+  }
+  if (handle.fsyncWrites) {
+    const synced = syncDir(controlBuf, 0);
+    if (synced != ST_OK) return synced;
+    if (mode == CLAIM_DELETE) {
+      const again = syncDir(controlBuf, controlPath(controlBuf, 'claimed'));
+      if (again != ST_OK) return again;
+    }
+  }
+  forget(claimedDigest);
+  return announce(JOURNAL_DELETE, claimedDigest, 0);
+}
+
+/** fsync of a directory (the store root is the empty path). */
+export function syncDir(path: usize, len: i32): i32 {
+  const fd = host.open(path, len, host.O_DIRECTORY);
+  if (fd < 0) return fail(OP_OPEN, fd, path, len);
+  const r = host.fsync(fd);
+  host.close(fd);
+  return r < 0 ? fail(OP_FSYNC, r, path, len) : ST_OK;
+}
+
+/** Ends the claim named by claimedDigest and claimedStamp (set by the host for a CLAIM_KEEP claim). */
+export function settle(how: i32, stamp: u64): i32 {
+  claimedStamp = stamp;
+  claimLen = claimPath(claimedDigest, stamp);
+  if (how == SETTLE_ACK) {
+    const r = host.unlink(claimBuf, claimLen);
+    // Gone: our lease ran out and another handle returned it to the queue (it is redelivered).
+    if (r == -host.ENOENT) return ST_MISSING;
+    if (r < 0) return fail(OP_UNLINK, r, claimBuf, claimLen);
+    return handle.fsyncWrites ? syncDir(controlBuf, controlPath(controlBuf, 'claimed')) : ST_OK;
+  }
+  if (how == SETTLE_QUARANTINE) {
+    const status = quarantine(claimBuf, claimLen, claimedDigest, 100);
+    forget(claimedDigest);
+    announce(JOURNAL_DELETE, claimedDigest, 0);
+    return status;
+  }
+  return restore();
+}
+
+/** Renames the claim in claimBuf back into the store, at its old place in line. */
+function restore(): i32 {
+  const to = recordPath(recordBuf, claimedDigest);
+  const r = host.rename(claimBuf, claimLen, recordBuf, to);
+  if (r == -host.ENOENT) return ST_MISSING;
+  if (r < 0) return fail(OP_RENAME, r, claimBuf, claimLen);
+  return announceBack(claimedDigest);
+}
+
+function announceBack(digest: usize): i32 {
+  const slot = handle.indexLoaded ? learnRecord(digest, indexFind(digest)) : -1;
+  return announce(JOURNAL_SET, digest, slot >= 0 ? indexBirth(slot) : 0);
+}
+
+const recoveredDigest: usize = heap.alloc(DIGEST_BYTES);
+export let recoveredCount: i32 = 0;
+
+/**
+ * Returns the claims of gone owners to the store (owner.ts judges: a dead process of our
+ * identity, or an expired lease). Returns a status; the count in recoveredCount.
+ */
+export function recoverClaims(): i32 {
+  recoveredCount = 0;
+  const n = listDir(sideBuf, controlPath(sideBuf, 'claimed'));
+  if (n == -host.ENOENT) return ST_OK;
+  if (n < 0) return ST_IO;
+  const listing = heap.alloc(max(n, 1));
+  memory.copy(listing, io, n);
+  let start = 0;
+  let status = ST_OK;
+  for (let i = 0; i < n && status == ST_OK; i++) {
+    if (load<u8>(listing + i) != 0) continue;
+    const name = listing + start;
+    const nameLen = i - start;
+    start = i + 1;
+    if (nameLen < NAME_CHARS + 17 || load<u8>(name + NAME_CHARS) != 0x2e) continue;
+    if (!parseRecordName(name, NAME_CHARS, recoveredDigest)) continue;
+    const owner = name + NAME_CHARS + 1;
+    let gone = false;
+    if (nameLen == NAME_CHARS + 1 + OWNER_CHARS + 1 + STAMP_CHARS) {
+      const stamp = parseHex(owner + OWNER_CHARS + 1, STAMP_CHARS);
+      gone = stamp >= 0 && !isOurs(owner) && ownerGone(owner, <u64>stamp);
+    } else if (nameLen == NAME_CHARS + 17) {
+      gone = v1OwnerGone(owner); // version 1: "<56 hex>.<pid, writer 16 hex>"
+    }
+    if (!gone) continue;
+    const from = sidePath(sideBuf, 'claimed', name, nameLen);
+    const to = recordPath(recordBuf, recoveredDigest);
+    const r = host.rename(sideBuf, from, recordBuf, to);
+    if (r == -host.ENOENT) continue; // another handle returned it first
+    if (r < 0) {
+      status = fail(OP_RENAME, r, sideBuf, from);
+      break;
+    }
+    recoveredCount++;
+    announceBack(recoveredDigest);
+  }
+  heap.free(listing);
+  return status;
+}

@@ -1,0 +1,136 @@
+// Temp files: every record and control file is written whole to .iodict/tmp/ and renamed into
+// place, so readers see the old file or the new one, never a mix. A crash leaves at most an
+// orphan temp file, which no reader ever looks at; removeOrphanTemps() deletes those of owners
+// that are gone.
+import * as host from '../host/imports';
+import { KEY_STRING } from '../format/key';
+import { HEADER_BYTES } from '../format/record';
+import { handle } from './handle';
+import { tempBuf, controlBuf, controlPath, putAscii, sidePath, sideBuf } from './paths';
+import { putOwner, ownerGone, v1OwnerGone, OWNER_CHARS } from './owner';
+import { fail, writeAll, listDir, io, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK } from './io';
+
+let tempLength: i32 = 0; // of the path in tempBuf
+const attrName: usize = heap.alloc(32);
+const attrValue: usize = heap.alloc(8);
+
+/** ".iodict/tmp/<owner, 28 hex>-<counter, 8 hex>": unique to this handle, so O_EXCL never collides. */
+function tempPath(): i32 {
+  let at = controlPath(tempBuf, 'tmp/');
+  at = putOwner(tempBuf, at);
+  store<u8>(tempBuf + at++, 0x2d);
+  return putHexU32(tempBuf, at, handle.tempCounter++);
+}
+
+function putHexU32(buf: usize, at: i32, v: u32): i32 {
+  for (let i = 7; i >= 0; i--) {
+    const nibble = <u8>(v & 0xf);
+    store<u8>(buf + at + i, nibble < 10 ? 0x30 + nibble : 0x57 + nibble);
+    v >>= 4;
+  }
+  return at + 8;
+}
+
+/**
+ * Writes buf to a new temp file, with the record's xattrs when `record` points at one being
+ * mirrored, and an fsync under durability 'fsync'. On failure the temp file is removed: it is
+ * ours alone, and whatever it was to replace is untouched.
+ */
+export function writeTemp(buf: usize, len: i32, record: usize = 0, keyType: u8 = 0, keyLen: i32 = 0, birth: u64 = 0): i32 {
+  tempLength = tempPath();
+  const fd = host.open(tempBuf, tempLength, host.O_WRITE | host.O_CREATE | host.O_EXCL);
+  if (fd < 0) return fail(OP_OPEN, fd, tempBuf, tempLength);
+  let r = writeAll(fd, buf, len);
+  let op = OP_WRITE;
+  if (r == 0 && record && handle.xattrs) {
+    r = mirrorXattrs(fd, record, keyType, keyLen, birth);
+    op = OP_XATTR;
+  }
+  if (r == 0 && handle.fsyncWrites) {
+    r = host.fsync(fd);
+    op = OP_FSYNC;
+  }
+  host.close(fd);
+  if (r < 0) {
+    host.unlink(tempBuf, tempLength);
+    return fail(op, r, tempBuf, tempLength);
+  }
+  return ST_OK;
+}
+
+/** Renames the temp file of writeTemp over its target (atomically replacing it). */
+export function moveTemp(to: usize, toLen: i32): i32 {
+  const r = host.rename(tempBuf, tempLength, to, toLen);
+  if (r < 0) {
+    host.unlink(tempBuf, tempLength);
+    return fail(OP_RENAME, r, to, toLen);
+  }
+  return ST_OK;
+}
+
+/** Writes a control file through a temp file and rename, so readers see all of it or none. */
+export function writeControlFile(name: string, buf: usize, len: i32): i32 {
+  const written = writeTemp(buf, len);
+  if (written != ST_OK) return written;
+  return moveTemp(controlBuf, controlPath(controlBuf, name));
+}
+
+/**
+ * user.key (the bytes Python iodict's key.encode() gives for string keys; 0xFF, type and
+ * canonical bytes otherwise) and user.birthtime (big-endian float64 seconds, as Python writes).
+ * A mirror, never the truth: a file system without xattrs, or a key longer than its xattr limit,
+ * simply goes without (the write succeeds); only xattrs: 'on' makes a missing mirror an error.
+ */
+function mirrorXattrs(fd: i32, record: usize, keyType: u8, keyLen: i32, birth: u64): i32 {
+  const keyName = putAscii(attrName, 0, 'user.key');
+  let r: i32;
+  if (keyType == KEY_STRING) {
+    r = host.setxattr(fd, attrName, keyName, record + HEADER_BYTES, keyLen);
+  } else {
+    // The two bytes before the key are header bytes; borrow them for the prefix and restore.
+    const at = record + HEADER_BYTES - 2;
+    const saved = load<u16>(at);
+    store<u8>(at, 0xff);
+    store<u8>(at, keyType, 1);
+    r = host.setxattr(fd, attrName, keyName, at, keyLen + 2);
+    store<u16>(at, saved);
+  }
+  if (r == 0) {
+    store<u64>(attrValue, bswap<u64>(reinterpret<u64>(<f64>birth / 1e6)));
+    r = host.setxattr(fd, attrName, putAscii(attrName, 0, 'user.birthtime'), attrValue, 8);
+  }
+  if (r == 0 || handle.xattrsRequired) return r;
+  // This file system has none: the record alone carries key and birth from now on. Any other
+  // failure (a key over the file system's limit, about 4 KB on ext4) leaves this record unmirrored.
+  if (r == -host.ENOTSUP) handle.xattrs = false;
+  return 0;
+}
+
+/**
+ * Deletes temp files whose owner is gone (a crash between create and rename): they were never
+ * renamed into place, so no reader can need them. An owner of another identity is judged by the
+ * file's age against the lease (a live writer finishes a temp file in far less).
+ */
+export function removeOrphanTemps(): void {
+  const n = listDir(sideBuf, controlPath(sideBuf, 'tmp'));
+  if (n <= 0) return;
+  const listing = heap.alloc(n);
+  memory.copy(listing, io, n);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    if (load<u8>(listing + i) != 0) continue;
+    const name = listing + start;
+    const nameLen = i - start;
+    start = i + 1;
+    const len = sidePath(sideBuf, 'tmp', name, nameLen);
+    let gone = false;
+    if (nameLen == OWNER_CHARS + 9 && load<u8>(name + OWNER_CHARS) == 0x2d) {
+      if (host.stat(sideBuf, len, statBuf) < 0) continue;
+      gone = ownerGone(name, <u64>(load<f64>(statBuf + host.STAT_MTIME) * 1000));
+    } else if (nameLen == 25 && load<u8>(name + 16) == 0x2d) {
+      gone = v1OwnerGone(name); // version 1: "<pid, writer 16 hex>-<counter>"
+    }
+    if (gone) host.unlink(sideBuf, len);
+  }
+  heap.free(listing);
+}
