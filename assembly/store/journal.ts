@@ -188,14 +188,18 @@ function readTail(): i32 {
   }
 }
 
+// How often syncJournal asks whether our journal was replaced without a seal (nlink 0).
+export const REPLACED_SOMETIMES: i32 = 1; // on every 16th sync that finds nothing new
+export const REPLACED_ALWAYS: i32 = 2; // before acting on the journal's size (rotation)
+
 /**
  * Applies what other handles appended since we last looked, following the journal across
  * rotations: a SEALED entry names the successor; a journal replaced without one (its rotator
- * died) is caught by nlink 0, checked on every 16th sync that finds nothing new. A successor
- * other than the one named (we slept through rotations whose journals are gone) means entries
- * were missed: the directory listing replaces them.
+ * died) is caught by nlink 0, checked as `checkReplaced` says. A successor other than the one
+ * named (we slept through rotations whose journals are gone) means entries were missed: the
+ * directory listing replaces them.
  */
-export function syncJournal(checkReplaced: bool): i32 {
+export function syncJournal(checkReplaced: i32): i32 {
   if (handle.journalFd < 0) {
     const opened = openJournal();
     if (opened != ST_OK) return opened;
@@ -210,7 +214,7 @@ export function syncJournal(checkReplaced: bool): i32 {
     if (sealed) {
       expectedId = successorId;
     } else {
-      if (read > 0 || !checkReplaced || (++handle.quietSyncs & 15) != 0) return afterSync();
+      if (checkReplaced != REPLACED_ALWAYS && (read > 0 || (++handle.quietSyncs & 15) != 0)) return afterSync();
       const replaced = journalReplaced();
       if (replaced < 0) return ST_IO;
       if (!replaced) return afterSync();
@@ -239,7 +243,8 @@ function afterSync(): i32 {
   return handle.indexLoaded ? reconcile() : ST_OK;
 }
 
-function journalReplaced(): i32 {
+/** 1 when our journal file was renamed over (nlink 0), 0 when not, -1 on failure; its size in statBuf. */
+export function journalReplaced(): i32 {
   const r = host.fstat(handle.journalFd, statBuf);
   if (r < 0) {
     fail(OP_STAT, r, controlBuf, journalPath());
@@ -274,7 +279,7 @@ export function announce(kind: u8, digest: usize, birth: u64): i32 {
     return ST_OK;
   }
   handle.entriesSinceCache++;
-  if (syncJournal(false) != ST_OK) markTrouble();
+  if (syncJournal(REPLACED_SOMETIMES) != ST_OK) markTrouble();
   if (handle.indexLoaded && handle.journalOffset > rotationThreshold()) rotate();
   return ST_OK;
 }
@@ -299,7 +304,8 @@ function rotationThreshold(): u64 {
 function rotate(force: bool = false): i32 {
   const lock = acquireStoreLock();
   if (lock == LOCK_BUSY) return force ? ST_BUSY : ST_OK;
-  let status = syncJournal(true);
+  // Again under the lock, and on the current journal: another rotator may have just done it.
+  let status = syncJournal(REPLACED_ALWAYS);
   if (status == ST_OK && (force || handle.journalOffset > rotationThreshold())) {
     status = replaceJournal(handle.journalId, handle.generation + 1);
     if (status == ST_OK) {
@@ -307,7 +313,7 @@ function rotate(force: bool = false): i32 {
       store<u64>(readBuf, handle.generation + 1, 24);
       sealEntry(readBuf);
       host.write(handle.journalFd, readBuf, ENTRY_BYTES, -1); // a failed seal: readers follow by nlink
-      status = syncJournal(false);
+      status = syncJournal(REPLACED_SOMETIMES);
     }
     if (status == ST_OK) status = writeCache();
   }

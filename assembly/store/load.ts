@@ -19,7 +19,8 @@ import { recordBuf, controlBuf, controlPath, recordPath, parseRecordName } from 
 import { io, readWhole, listDir, statBuf, fail, OP_STAT, ST_OK, ST_IO } from './io';
 import { validate, quarantine } from './records';
 import {
-  ENTRY_BYTES, JOURNAL_SET, JOURNAL_DELETE, entryKind, entryStamp, entryDigest, syncJournal,
+  ENTRY_BYTES, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, entryKind, entryStamp, entryDigest, syncJournal,
+  journalReplaced, openJournal,
 } from './journal';
 import { writeControlFile } from './temp';
 import { checkRegistrations } from './registry';
@@ -54,15 +55,21 @@ function loadIndex(): i32 {
   let fromCache = n > 0 && cacheMatches(io, n, handle.journalId) && loadCache(n);
   if (!fromCache) {
     indexClear();
-    // Everything from here on in the journal is applied over the listing below.
-    const r = host.fstat(handle.journalFd, statBuf);
-    if (r < 0) return failLoad(fail(OP_STAT, r, controlBuf, controlPath(controlBuf, 'changes')));
+    // Everything from here on in the journal is applied over the listing below. A journal
+    // already replaced would keep its seal behind that point: take the current one first.
+    let replaced = journalReplaced();
+    for (let tries = 0; replaced == 1 && tries < 8; tries++) {
+      const opened = openJournal();
+      if (opened != ST_OK) return failLoad(opened);
+      replaced = journalReplaced();
+    }
+    if (replaced != 0) return failLoad(replaced < 0 ? ST_IO : fail(OP_STAT, -host.ESTALE, controlBuf, controlPath(controlBuf, 'changes')));
     const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
     handle.journalOffset = size - size % ENTRY_BYTES;
     const scanned = reconcile();
     if (scanned != ST_OK) return failLoad(scanned);
   }
-  let status = syncJournal(true);
+  let status = syncJournal(REPLACED_SOMETIMES);
   if (status == ST_OK && fromCache) status = checkRegistrations();
   if (status != ST_OK) return failLoad(status);
   status = recoverClaims();

@@ -14,7 +14,7 @@ import { io, statBuf, listDir, fail, MAX_BUFFER, OP_UNLINK, OP_STAT, ST_OK, ST_M
 import { readRecordAt, readHead, resultRecord, setResult } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore } from './marker';
-import { openJournal, syncJournal, announce, rivalBirth, JOURNAL_SET, JOURNAL_DELETE } from './journal';
+import { openJournal, syncJournal, announce, rivalBirth, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
 import { ensureIndex, forget, clearEvents, writeCache, event, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, syncDir, recoverClaims } from './claims';
@@ -81,7 +81,7 @@ export function open(flags: i32, leaseMs: f64, rotateAfter: f64): i32 {
 export function close(): void {
   if (handle.journalFd < 0) return;
   // Leave a fresh cache behind when the journal has grown well past it: next open is faster.
-  if (handle.indexLoaded && handle.entriesSinceCache > 1024 && syncJournal(true) == ST_OK) writeCache();
+  if (handle.indexLoaded && handle.entriesSinceCache > 1024 && syncJournal(REPLACED_SOMETIMES) == ST_OK) writeCache();
   unregister();
   host.close(handle.journalFd);
   handle.journalFd = -1;
@@ -134,7 +134,7 @@ export function has(keyType: u8, keyLen: i32): i32 {
 export function sync(): i32 {
   const loaded = ensureIndex();
   if (loaded != ST_OK) return loaded;
-  const synced = syncJournal(true);
+  const synced = syncJournal(REPLACED_SOMETIMES);
   if (synced != ST_OK) return synced;
   return checkNow();
 }

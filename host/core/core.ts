@@ -287,9 +287,7 @@ export class Core {
     try {
       value = this.resultValue(codec);
     } catch (error) {
-      const how = error instanceof CorruptRecordError ? Settle.QUARANTINE : Settle.RELEASE;
-      this.settle(ticket, how, false);
-      if (error instanceof CorruptRecordError) this.#quarantinedSeen = this.x.quarantinedCount();
+      this.settle(ticket, error instanceof CorruptRecordError ? Settle.QUARANTINE : Settle.RELEASE, false);
       throw error;
     }
     this.check(this.x.finishTake(mode));
@@ -306,6 +304,8 @@ export class Core {
   settle(ticket: ClaimTicket, how: number, report = true): boolean {
     this.bytes().set(ticket.digest, this.x.claimedDigest());
     const status = this.x.settle(how, ticket.stamp);
+    // A quarantine here goes with an error thrown to the caller: not to be reported again in passing.
+    if (how === Settle.QUARANTINE) this.#quarantinedSeen = this.x.quarantinedCount();
     if (report || status === Status.IO) this.check(status);
     this.absorbEvents();
     return status === Status.OK;

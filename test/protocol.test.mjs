@@ -1,0 +1,318 @@
+// Store protocol v2 (FORMAT.md section 7-9): journal generations across rotations, the store
+// lock's takeover, owners in other pid namespaces, registrations that catch a crashed writer,
+// claims that never strand an item, and version 1 stores.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { IODict, DurableQueue, nodeHost, CorruptRecordError, StoreError, Empty } from '../dist/index.js';
+import { storePath } from './support/tmp.mjs';
+import { runChild } from './support/children.mjs';
+import { crc32c } from './support/format-reader.mjs';
+import { liveChild, pidNamespaceRefusal } from './support/live-child.mjs';
+
+const worker = new URL('./workers/protocol-worker.mjs', import.meta.url).pathname;
+const nameOf = (key) => createHash('sha3-224').update(key).digest('hex');
+const journalOf = (path) => fs.statSync(`${path}/.iodict/changes`).ino;
+const identityHex = () => nodeHost().identity().toString(16).padStart(12, '0');
+
+test('a handle idle across three rotations converges: a deleted key goes, new keys come, and its cache is right', () => {
+  const path = storePath();
+  const idle = new IODict(path);
+  idle.set('stays', 1).set('goes', 2);
+  assert.equal([...idle.keys()], ['stays', 'goes']);
+  const busy = new IODict(path, { rotateAfter: 4 });
+  busy.size;
+  busy.delete('goes');
+  const journals = new Set([journalOf(path)]);
+  for (let i = 0; journals.size < 4; i++) {
+    busy.set(`new${i % 5}`, i);
+    journals.add(journalOf(path));
+    assert.ok(i < 200, 'rotates');
+  }
+  const expected = [...busy.keys()];
+  assert.ok(expected.includes('stays') && !expected.includes('goes') && expected.includes('new0'));
+  assert.equal([...idle.keys()], expected, 'the idle handle sees what the busy one sees');
+  assert.is(idle.size, expected.length);
+  idle.close();
+  busy.close();
+  const fresh = new IODict(path);
+  assert.equal([...fresh.keys()], expected, 'and a fresh open agrees');
+  fresh.close();
+});
+
+test('two rotating processes race: every key and value is seen alike by both and by a fresh handle', async () => {
+  const path = storePath();
+  new IODict(path).close();
+  const results = await Promise.all([0, 1].map((id) => runChild(worker, { role: 'churn', path, id, count: 400 })));
+  const d = new IODict(path);
+  const all = Object.fromEntries([...d]);
+  for (const [id, result] of results.entries()) {
+    for (const key of result.keys) assert.is(all[key], result.values[key], `${key} of ${id}`);
+    assert.equal(Object.keys(all).filter((k) => k.startsWith(`${id}-`)).sort(), [...result.keys].sort());
+  }
+  d.close();
+});
+
+test('a stale lock file taken over by two handles at once: the one that got a live lock gives it back', () => {
+  const path = storePath();
+  const deadPid = 2 ** 22 + 321;
+  const lockFile = `${path}/.iodict/lock.owner`;
+  let interleaved = false;
+  let innerRename;
+  // Handle B's host: right after B has created its own lock file, A's pending takeover rename runs.
+  const baseB = nodeHost({ native: false });
+  const hostB = Object.create(baseB);
+  hostB.open = (file, flags) => {
+    const fd = baseB.open(file, flags);
+    if (innerRename && file.includes('/.iodict/tmp/') && fs.existsSync(lockFile)) {
+      const pending = innerRename;
+      innerRename = undefined;
+      pending();
+    }
+    return fd;
+  };
+  // Handle A's host: its takeover rename (lock.owner -> lock.stale-...) waits until B holds the lock.
+  const baseA = nodeHost({ native: false });
+  const hostA = Object.create(baseA);
+  let renamedOver;
+  hostA.rename = (from, to) => {
+    if (!interleaved && from === lockFile && to.includes('lock.stale-')) {
+      interleaved = true;
+      innerRename = () => (renamedOver = baseA.rename(from, to));
+      b.set('b', 1); // B takes over the stale lock, rotates and, inside, lets A's rename run
+      return renamedOver;
+    }
+    return baseA.rename(from, to);
+  };
+  const a = new IODict(path, { host: hostA, rotateAfter: 2 });
+  const b = new IODict(path, { host: hostB, rotateAfter: 2 });
+  a.size;
+  b.size;
+  const staleLock = `${identityHex()}${deadPid.toString(16).padStart(8, '0')}00000001`;
+  fs.writeFileSync(lockFile, staleLock);
+  const before = journalOf(path);
+  // Overwrites grow the journal past the threshold; A's rotation judges the lock stale and takes
+  // it over, interleaved with B.
+  for (let i = 0; i < 20 && !interleaved; i++) a.set('a', i);
+  assert.ok(interleaved, 'the interleaving happened');
+  assert.is(renamedOver, 0, "A's rename moved B's live lock file");
+  assert.is.not(journalOf(path), before, 'B rotated');
+  assert.not.ok(fs.existsSync(lockFile), 'B released its lock, which A had given back');
+  assert.equal(fs.readdirSync(`${path}/.iodict`).filter((n) => n.startsWith('lock.stale')), [], 'nothing left aside');
+  assert.equal([...a.keys()], [...b.keys()]);
+  a.close();
+  b.close();
+});
+
+test('a release removes only its own lock file', () => {
+  const path = storePath();
+  const d = new IODict(path, { host: nodeHost({ native: false }), rotateAfter: 2 });
+  d.size;
+  const lockFile = `${path}/.iodict/lock.owner`;
+  // Someone else (alive: this process's parent) holds the lock: no rotation, and their file stays.
+  const theirs = `${identityHex()}${process.ppid.toString(16).padStart(8, '0')}00000009`;
+  fs.writeFileSync(lockFile, theirs);
+  const before = journalOf(path);
+  for (let i = 0; i < 20; i++) d.set(`k${i}`, i);
+  assert.is(journalOf(path), before);
+  assert.is(fs.readFileSync(lockFile, 'utf8'), theirs);
+  d.close();
+});
+
+const namespaceRefusal = pidNamespaceRefusal();
+const nsTest = namespaceRefusal ? test.skip : test;
+const nsName = (name) => (namespaceRefusal ? `${name} (skipped: ${namespaceRefusal})` : name);
+
+nsTest(nsName('a consumer in another pid namespace keeps its live claim; the claim comes back only once its lease has expired'), async () => {
+  const path = storePath();
+  const q = new DurableQueue(path);
+  q.putNowait('job');
+  q.close();
+  const consumer = liveChild(worker, { role: 'hold-claim', path }, { namespace: true });
+  try {
+    const { claimed } = await consumer.first;
+    assert.is(claimed, 'job');
+    const claims = fs.readdirSync(`${path}/.iodict/claimed`);
+    assert.is(claims.length, 1);
+    assert.is.not(claims[0].split('.')[1].slice(0, 12), identityHex(), 'the claim names the other namespace');
+    // Within its lease: not taken, however dead its pid looks from here.
+    const patient = new DurableQueue(path, { lease: 60_000 });
+    assert.throws(() => patient.getNowait(), (e) => e instanceof Empty);
+    assert.is(fs.readdirSync(`${path}/.iodict/claimed`).length, 1);
+    patient.close();
+    // Past its lease (1 ms here): returned and delivered again.
+    const strict = new DurableQueue(path, { lease: 1 });
+    assert.is(strict.getNowait(), 'job');
+    strict.close();
+  } finally {
+    await consumer.kill();
+  }
+});
+
+nsTest(nsName("a writer's temp file in another pid namespace is kept while its lease runs, removed after"), async () => {
+  const path = storePath();
+  new IODict(path).close();
+  const writer = liveChild(worker, { role: 'hold-temp', path }, { namespace: true });
+  try {
+    const { temp } = await writer.first;
+    new IODict(path, { lease: 60_000 }).close();
+    assert.ok(fs.existsSync(`${path}/.iodict/tmp/${temp}`), 'kept: its owner may be writing');
+    new IODict(path, { lease: 1 }).close();
+    assert.not.ok(fs.existsSync(`${path}/.iodict/tmp/${temp}`), 'removed once the lease is over');
+  } finally {
+    await writer.kill();
+  }
+});
+
+for (const change of ['set', 'delete']) {
+  test(`a writer killed between its ${change} and the journal entry is seen by a live handle within 256 calls`, async () => {
+    const path = storePath();
+    const live = new IODict(path);
+    live.set('there', 1);
+    assert.equal([...live.keys()], ['there']);
+    const child = liveChild(worker, { role: 'crash-before-entry', path, key: 'there', value: 2, delete: change === 'delete', ...(change === 'set' ? { key: 'new' } : {}) });
+    const { signal } = await child.exited;
+    assert.is(signal, 'SIGKILL');
+    const expected = change === 'set' ? ['there', 'new'] : [];
+    assert.ok(fs.readdirSync(`${path}/.iodict/handles`).length >= 2, 'the dead writer\'s registration is still there');
+    let calls = 0;
+    while (JSON.stringify([...live.keys()]) !== JSON.stringify(expected)) {
+      calls++;
+      assert.ok(calls <= 256, `converged within 256 calls (${[...live.keys()]})`);
+    }
+    assert.is(live.size, expected.length);
+    live.close();
+    const fresh = new IODict(path);
+    assert.equal([...fresh.keys()], expected);
+    fresh.close();
+  });
+}
+
+test('two processes creating one store at once both succeed', async () => {
+  for (let round = 0; round < 8; round++) {
+    const path = storePath();
+    await Promise.all([0, 1].map((id) => runChild(worker, { role: 'create', path, id })));
+    const d = new IODict(path);
+    assert.equal([...d.keys()].sort(), ['from 0', 'from 1']);
+    d.close();
+  }
+});
+
+test('a version 1 store opens without loss: records, a dead process\'s claim, and its marker becomes version 2', () => {
+  const path = storePath();
+  const d = new IODict(path);
+  for (let i = 0; i < 5; i++) d.set(`k${i}`, i);
+  d.close();
+  fs.writeFileSync(`${path}/.iodict/format`, 'iodict-store 1\nkind dict\n');
+  fs.rmSync(`${path}/.iodict/handles`, { recursive: true });
+  const deadPid = (2 ** 22 + 77).toString(16).padStart(8, '0');
+  fs.renameSync(`${path}/${nameOf('k2')}`, `${path}/.iodict/claimed/${nameOf('k2')}.${deadPid}00000001`);
+  fs.writeFileSync(`${path}/.iodict/tmp/${deadPid}00000001-00000003`, 'half');
+  const v2 = new IODict(path);
+  assert.equal([...v2.keys()], ['k0', 'k1', 'k2', 'k3', 'k4']);
+  assert.equal([...v2.values()], [0, 1, 2, 3, 4]);
+  assert.is(fs.readFileSync(`${path}/.iodict/format`, 'utf8'), 'iodict-store 2\nkind dict\n');
+  assert.equal(fs.readdirSync(`${path}/.iodict/tmp`), []);
+  v2.close();
+});
+
+test('a key longer than the file system\'s xattr limit is stored, unmirrored', () => {
+  const path = storePath();
+  const d = new IODict(path, { xattrs: 'auto' });
+  const key = 'k'.repeat(5000);
+  d.set(key, 1);
+  d.set('short', 2);
+  assert.is(d.get(key), 1);
+  assert.equal([...d.keys()], [key, 'short']);
+  d.close();
+});
+
+test('a queue item whose value is undefined is delivered, not lost', async () => {
+  const q = new DurableQueue(storePath());
+  q.putNowait(undefined);
+  q.putNowait(null);
+  assert.is(q.qsize(), 2);
+  assert.is(q.getNowait(), undefined);
+  assert.is(await q.get({ timeout: 0 }), null);
+  assert.throws(() => q.getNowait(), (e) => e instanceof Empty);
+  q.close();
+});
+
+test('a pop of a record this handle cannot decode leaves it: an unknown codec stays in place, invalid bytes go to quarantine', () => {
+  const path = storePath();
+  const appCodec = { id: 200, encode: (v) => new TextEncoder().encode(String(v)), decode: (b) => new TextDecoder().decode(b) };
+  const writer = new IODict(path, { codec: appCodec });
+  writer.set('app', 'value');
+  writer.close();
+  const d = new IODict(path);
+  assert.throws(() => d.popItem(), (e) => e instanceof StoreError && e.code === 'ECODEC' && /codec 200/.test(e.message));
+  assert.throws(() => d.pop('app'), (e) => e instanceof StoreError && e.code === 'ECODEC');
+  assert.ok(fs.existsSync(`${path}/${nameOf('app')}`), 'the record stays where it was');
+  assert.equal(fs.readdirSync(`${path}/.iodict/claimed`), []);
+  assert.equal([...d.keys()], ['app']);
+  d.close();
+  assert.is(new IODict(path, { codec: appCodec }).popItem()[1], 'value', 'the right codec still takes it');
+
+  // CBOR that passes the checksum but is not a value (0xff: a lone "break").
+  const bad = new IODict(path);
+  bad.set('bad', 1);
+  bad.close();
+  const file = `${path}/${nameOf('bad')}`;
+  const bytes = fs.readFileSync(file);
+  bytes[bytes.length - 5] = 0xff; // the value's one byte
+  bytes.writeUInt32LE(crc32c(bytes.subarray(0, bytes.length - 4)), bytes.length - 4);
+  fs.writeFileSync(file, bytes);
+  const e = new IODict(path);
+  assert.throws(() => e.popItem(), (err) => err instanceof CorruptRecordError);
+  assert.not.ok(fs.existsSync(`${path}/${nameOf('bad')}`));
+  assert.is(fs.readdirSync(`${path}/.iodict/quarantine`).length, 1, 'kept in quarantine, not deleted');
+  assert.is(e.size, 0);
+  e.close();
+});
+
+test('durability fsync covers takes: a pop syncs the folders it changed', () => {
+  for (const [durability, expectSync] of [['none', false], ['fsync', true]]) {
+    const base = nodeHost();
+    const host = Object.create(base);
+    let syncs = 0;
+    host.fsync = (fd) => (syncs++, base.fsync(fd));
+    const d = new IODict(storePath(), { host, durability });
+    d.set('k', 1);
+    syncs = 0;
+    assert.equal(d.popItem(), ['k', 1]);
+    assert.is(syncs >= 2, expectSync, `${durability}: ${syncs} fsyncs`);
+    d.close();
+  }
+});
+
+test('a journal append that fails after the rename: set succeeds, and another live handle still learns of it', () => {
+  const path = storePath();
+  const base = nodeHost();
+  const host = Object.create(base);
+  let journalFd = -1;
+  let failJournal = false;
+  host.open = (file, flags) => {
+    const fd = base.open(file, flags);
+    if (file.endsWith('/.iodict/changes')) journalFd = fd;
+    return fd;
+  };
+  host.write = (fd, buf, pos) => (failJournal && fd === journalFd ? -28 : base.write(fd, buf, pos));
+  const live = new IODict(path);
+  live.set('first', 1);
+  assert.equal([...live.keys()], ['first']);
+  const d = new IODict(path, { host });
+  failJournal = true;
+  d.set('second', 2); // ENOSPC on the journal only: the value is in place, so this succeeds
+  assert.is(d.get('second'), 2);
+  assert.ok(fs.readdirSync(`${path}/.iodict/handles`).some((n) => n.endsWith('.0000000000000000')), 'the registration is marked');
+  let calls = 0;
+  while (!live.has('second') || ![...live.keys()].includes('second')) {
+    assert.ok(++calls <= 256, 'the live handle converges within 256 calls');
+  }
+  failJournal = false;
+  d.close();
+  live.close();
+});
+
+test.run();
