@@ -18,7 +18,7 @@ import * as records from './store/records';
 import * as load from './store/load';
 export {
   OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, CLAIM_DELETE, CLAIM_KEEP,
-  SETTLE_ACK, SETTLE_RELEASE, SETTLE_QUARANTINE,
+  SETTLE_ACK, SETTLE_RELEASE, SETTLE_QUARANTINE, SETTLE_RENEW,
 } from './store/store';
 
 /** Opens the store at the host's root; leaseMs and rotateAfter 0 take the defaults (FORMAT.md). */

@@ -228,6 +228,36 @@ test('a key longer than the file system\'s xattr limit is stored, unmirrored', (
   d.close();
 });
 
+/** A host on this disk that presents itself as another machine (another identity). */
+function otherMachine() {
+  const host = Object.create(nodeHost());
+  host.identity = () => 0x0123456789ab;
+  return host;
+}
+
+test('a claim that outlives its lease is taken back, and its holder\'s ack() then says so; renew() restarts the lease', () => {
+  const path = storePath();
+  const consumer = new DurableQueue(path, { host: otherMachine() });
+  consumer.putNowait('a');
+  consumer.putNowait('b');
+  const first = consumer.getNowaitAck();
+  const second = consumer.getNowaitAck();
+  const claimed = () => fs.readdirSync(`${path}/.iodict/claimed`).sort();
+  const before = claimed();
+  second.renew();
+  assert.is(claimed().length, 2);
+  assert.is.not(JSON.stringify(claimed()), JSON.stringify(before), 'the renewed claim carries a new stamp');
+  const patient = new DurableQueue(path, { lease: 60_000 });
+  assert.throws(() => patient.getNowait(), (e) => e instanceof Empty, 'claims within their lease stay');
+  patient.close();
+  const strict = new DurableQueue(path, { lease: 0.001 });
+  assert.equal([strict.getNowait(), strict.getNowait()], ['a', 'b'], 'both taken back once their lease is over, in order');
+  strict.close();
+  assert.throws(() => first.ack(), (e) => e instanceof StoreError && e.code === 'ELEASE' && /delivered again/.test(e.message));
+  assert.throws(() => second.renew(), (e) => e instanceof StoreError && e.code === 'ELEASE');
+  consumer.close();
+});
+
 test('a queue item whose value is undefined is delivered, not lost', async () => {
   const q = new DurableQueue(storePath());
   q.putNowait(undefined);

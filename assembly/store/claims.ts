@@ -23,6 +23,7 @@ export const CLAIM_KEEP: i32 = 1; // get with ack: the record waits in claimed/ 
 export const SETTLE_ACK: i32 = 0; // processed: remove the claimed record
 export const SETTLE_RELEASE: i32 = 1; // not processed (or not decodable here): put it back in its old place
 export const SETTLE_QUARANTINE: i32 = 2; // its value does not decode: move it to quarantine
+export const SETTLE_RENEW: i32 = 3; // still working on it: restart its lease (the new stamp in claimedStamp)
 
 /** Digest and stamp of the last claim; the host passes them back to settle a CLAIM_KEEP claim. */
 export const claimedDigest: usize = heap.alloc(DIGEST_BYTES);
@@ -115,6 +116,19 @@ export function settle(how: i32, stamp: u64): i32 {
     if (r == -host.ENOENT) return ST_MISSING;
     if (r < 0) return fail(OP_UNLINK, r, claimBuf, claimLen);
     return handle.fsyncWrites ? syncDir(controlBuf, controlPath(controlBuf, 'claimed')) : ST_OK;
+  }
+  if (how == SETTLE_RENEW) {
+    const renewedStamp = <u64>host.now();
+    const from = heap.alloc(claimLen);
+    const fromLen = claimLen;
+    memory.copy(from, claimBuf, fromLen);
+    claimLen = claimPath(claimedDigest, renewedStamp);
+    const r = host.rename(from, fromLen, claimBuf, claimLen);
+    heap.free(from);
+    if (r == -host.ENOENT) return ST_MISSING;
+    if (r < 0) return fail(OP_RENAME, r, claimBuf, claimLen);
+    claimedStamp = renewedStamp;
+    return ST_OK;
   }
   if (how == SETTLE_QUARANTINE) {
     const status = quarantine(claimBuf, claimLen, claimedDigest, 100);

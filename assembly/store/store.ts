@@ -22,7 +22,7 @@ import { claim, finishTake, syncDir, recoverClaims } from './claims';
 export {
   OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, KIND_ANY, KIND_DICT, KIND_QUEUE,
 };
-export { CLAIM_DELETE, CLAIM_KEEP, SETTLE_ACK, SETTLE_RELEASE, SETTLE_QUARANTINE } from './claims';
+export { CLAIM_DELETE, CLAIM_KEEP, SETTLE_ACK, SETTLE_RELEASE, SETTLE_QUARANTINE, SETTLE_RENEW } from './claims';
 
 const digestBuf: usize = heap.alloc(DIGEST_BYTES);
 const randomBuf: usize = heap.alloc(8);

@@ -72,13 +72,14 @@ export const OpenFlag = { FSYNC: 1, XATTRS_OFF: 2, XATTRS_ON: 4, KIND_DICT: 8, K
 export type StoreKind = 'dict' | 'queue';
 const KIND_NAMES = ['', 'an IODict store', 'a DurableQueue store'];
 export const Claim = { DELETE: 0, KEEP: 1 } as const;
-export const Settle = { ACK: 0, RELEASE: 1, QUARANTINE: 2 } as const;
+export const Settle = { ACK: 0, RELEASE: 1, QUARANTINE: 2, RENEW: 3 } as const;
 const DIGEST_BYTES = 28; // SHA3-224: what names a claimed record
 
 /** A claim the host holds (a Delivery): what settle() needs to name it again. */
 export interface ClaimTicket {
   readonly digest: Uint8Array;
-  readonly stamp: number;
+  /** When the claim's lease began (µs); a renewal moves it. */
+  stamp: number;
 }
 
 const OPERATIONS = ['', 'open', 'read', 'write', 'rename', 'unlink', 'mkdir', 'readdir', 'fsync', 'stat', 'setxattr', 'lock'];
@@ -304,6 +305,7 @@ export class Core {
   settle(ticket: ClaimTicket, how: number, report = true): boolean {
     this.bytes().set(ticket.digest, this.x.claimedDigest());
     const status = this.x.settle(how, ticket.stamp);
+    if (how === Settle.RENEW && status === Status.OK) ticket.stamp = this.x.claimedStamp();
     // A quarantine here goes with an error thrown to the caller: not to be reported again in passing.
     if (how === Settle.QUARANTINE) this.#quarantinedSeen = this.x.quarantinedCount();
     if (report || status === Status.IO) this.check(status);

@@ -30,6 +30,12 @@ export interface Delivery<T> {
   ack(): void;
   /** The item was not processed: return it to the queue at its old place. */
   release(): void;
+  /**
+   * Still working on it: restart the claim's lease (the `lease` option). Handles on this machine
+   * never take back a live process's claim, but those in other containers or on other hosts do
+   * once the lease has run out: renew before that when processing takes longer.
+   */
+  renew(): void;
 }
 
 const FIRST_POLL_MS = 5;
@@ -161,18 +167,24 @@ export class DurableQueue<T = unknown> extends Queue<T> {
     }
     const ticket = got.ticket!;
     let settled = false;
-    const once = (how: number) => {
+    const settle = (how: number, operation: string) => {
       if (settled) throw new Error('iodict: this delivery was already acknowledged or released');
+      if (how !== Settle.RENEW) settled = true;
+      if (this.#run(() => this.#core.settle(ticket, how))) return;
       settled = true;
-      const ours = this.#run(() => this.#core.settle(ticket, how));
-      if (!ours) {
-        const fate = how === Settle.ACK ? 'it will be delivered again' : 'nothing to release';
-        throw new StoreError(`iodict: the claim on this item in ${this.path} outlived its lease and the item went back to the queue: ${fate}`,
-          this.path, 'ELEASE', how === Settle.ACK ? 'ack' : 'release');
-      }
-      if (how === Settle.RELEASE) this._notifyItem();
+      const fate = how === Settle.ACK ? 'it will be delivered again' : 'it is no longer yours';
+      throw new StoreError(`iodict: the claim on this item in ${this.path} outlived its lease and the item went back to the queue: ${fate}`,
+        this.path, 'ELEASE', operation);
     };
-    return { value: got.value, ack: () => once(Settle.ACK), release: () => once(Settle.RELEASE) };
+    return {
+      value: got.value,
+      ack: () => settle(Settle.ACK, 'ack'),
+      release: () => {
+        settle(Settle.RELEASE, 'release');
+        this._notifyItem();
+      },
+      renew: () => settle(Settle.RENEW, 'renew'),
+    };
   }
 
   async #getDelivery(options: BlockOptions): Promise<Delivery<T>> {
