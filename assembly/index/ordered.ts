@@ -172,6 +172,66 @@ export function indexFind(digest: usize): i32 {
 
 /** Adds a digest that is not in the index, with its key; returns its slot. */
 export function indexInsert(digest: usize, birth: u64, keyType: u8, key: usize, keyLen: i32): u32 {
+  const s = newSlot(digest, birth, keyType, key, keyLen);
+  root = insertAt(root, s);
+  spineLength = SPINE_STALE;
+  return s;
+}
+
+// The treap's right spine (root, its right child, ...), kept while slots are appended in order.
+const SPINE_STALE: u32 = 0xffffffff;
+let spine: usize = 0;
+let spineCap: u32 = 0;
+let spineLength: u32 = SPINE_STALE;
+
+/** Room for n more slots, so a bulk load grows the arrays and the hash table once. */
+export function indexReserve(n: u32): void {
+  while (capacity < used + n) grow();
+  let buckets: u32 = table ? tableMask + 1 : 2048;
+  while ((count + n) * 4 > buckets * 3) buckets <<= 1;
+  if (!table || buckets != tableMask + 1) rehash(buckets);
+}
+
+/**
+ * Adds a digest that orders after every slot in the index (a bulk load in birth order, as the
+ * index cache stores it): amortized O(1), building the treap along its right spine instead of
+ * descending from the root. False when it does not order last (the caller inserts it instead).
+ */
+export function indexAppend(digest: usize, birth: u64, keyType: u8, key: usize, keyLen: i32): bool {
+  if (spineLength == SPINE_STALE) {
+    spineLength = 0;
+    for (let t = root; t != NIL; t = R(t)) pushSpine(t);
+  }
+  if (spineLength > 0) {
+    const last = load<u32>(spine + (<usize>(spineLength - 1) << 2));
+    const lastBirth = load<u64>(births + (<usize>last << 3));
+    if (birth < lastBirth || (birth == lastBirth && memory.compare(digest, digestAt(last), DIGEST_BYTES) <= 0)) return false;
+  }
+  const s = newSlot(digest, birth, keyType, key, keyLen);
+  let child = NIL;
+  while (spineLength > 0) {
+    const top = load<u32>(spine + (<usize>(spineLength - 1) << 2));
+    if (priority(top) >= priority(s)) break;
+    child = top;
+    spineLength--;
+  }
+  setL(s, child);
+  if (spineLength > 0) setR(load<u32>(spine + (<usize>(spineLength - 1) << 2)), s);
+  else root = s;
+  pushSpine(s);
+  return true;
+}
+
+function pushSpine(t: u32): void {
+  if (spineLength >= spineCap) {
+    spineCap = spineCap ? spineCap << 1 : 64;
+    spine = resize(spine, <usize>spineCap << 2);
+  }
+  store<u32>(spine + (<usize>(spineLength++) << 2), t);
+}
+
+/** Takes a slot and fills it (digest, birth, key) and its hash entry; not yet in the treap. */
+function newSlot(digest: usize, birth: u64, keyType: u8, key: usize, keyLen: i32): u32 {
   let s: u32;
   if (freeHead != NIL) {
     s = freeHead;
@@ -199,11 +259,11 @@ export function indexInsert(digest: usize, birth: u64, keyType: u8, key: usize, 
   } else {
     tablePut(s);
   }
-  root = insertAt(root, s);
   return s;
 }
 
 export function indexRemove(s: u32): void {
+  spineLength = SPINE_STALE;
   root = removeAt(root, s);
   tableRemove(s);
   if (<usize>indexKeyLength(s) > KEY_INLINE) heap.free(load<usize>(keyBodies + <usize>s * KEY_INLINE));
@@ -215,6 +275,7 @@ export function indexRemove(s: u32): void {
 
 /** Moves a slot to a new birth stamp (a key deleted and set again elsewhere). */
 export function indexRebirth(s: u32, birth: u64): void {
+  spineLength = SPINE_STALE;
   root = removeAt(root, s);
   store<u64>(births + (<usize>s << 3), birth);
   setL(s, NIL);
@@ -290,6 +351,7 @@ export function indexClear(): void {
   used = 0;
   freeHead = NIL;
   root = NIL;
+  spineLength = SPINE_STALE;
   if (table) memory.fill(table, 0, <usize>(tableMask + 1) << 2);
 }
 

@@ -8,7 +8,7 @@ import { resize } from '../util/memory';
 import { DIGEST_BYTES } from '../format/key';
 import { HEADER_BYTES, RECORD_OK, recordBirth, recordKeyType, recordKeyLength } from '../format/record';
 import {
-  indexFind, indexInsert, indexRemove, indexRebirth, indexBirth, indexSize, indexClear, indexOrder,
+  indexFind, indexInsert, indexAppend, indexReserve, indexRemove, indexRebirth, indexBirth, indexSize, indexClear, indexOrder,
 } from '../index/ordered';
 import {
   buildCache, cacheLength, cacheMatches, cacheOffset, cacheCount, cacheNext, cacheEntryBirth,
@@ -51,6 +51,7 @@ function loadIndex(): i32 {
   indexClear();
   clearEvents();
   handle.indexLoaded = true;
+  listed = false;
   const n = readWhole(controlBuf, controlPath(controlBuf, 'index'));
   let fromCache = n > 0 && cacheMatches(io, n, handle.journalId) && loadCache(n);
   if (!fromCache) {
@@ -73,8 +74,11 @@ function loadIndex(): i32 {
   if (status == ST_OK && fromCache) status = checkRegistrations();
   if (status != ST_OK) return failLoad(status);
   status = recoverClaims();
+  if (status != ST_OK) return failLoad(status);
+  // A load that had to list the directory leaves a cache behind, so the next one need not.
+  if (listed && syncJournal(REPLACED_SOMETIMES) == ST_OK) writeCache();
   clearEvents();
-  return status == ST_OK ? ST_OK : failLoad(status);
+  return ST_OK;
 }
 
 function failLoad(status: i32): i32 {
@@ -87,9 +91,17 @@ function loadCache(n: i32): bool {
   const end = io + n - 4;
   let e = io + CACHE_HEADER;
   const count = cacheCount(io);
+  // Each entry takes at least 41 bytes: a count the file cannot hold is damage, not a size to reserve.
+  if (<u64>count * 41 > <u64>(end - e)) return false;
+  indexReserve(count);
   for (let i: u32 = 0; i < count; i++) {
     if (e + 41 > end || cacheNext(e) > end) return false;
-    if (indexFind(e) < 0) indexInsert(e, cacheEntryBirth(e), cacheEntryKeyType(e), cacheEntryKey(e), cacheEntryKeyLength(e));
+    const birth = cacheEntryBirth(e);
+    const keyType = cacheEntryKeyType(e);
+    const key = cacheEntryKey(e);
+    const keyLen = cacheEntryKeyLength(e);
+    // In order (as caches are written): appended along the treap's spine; otherwise inserted.
+    if (indexFind(e) < 0 && !indexAppend(e, birth, keyType, key, keyLen)) indexInsert(e, birth, keyType, key, keyLen);
     e = cacheNext(e);
   }
   handle.journalOffset = cacheOffset(io);
@@ -174,8 +186,12 @@ const listedDigest: usize = heap.alloc(DIGEST_BYTES);
  * Makes the index match the directory listing: records the index lacks are read and added,
  * slots whose record is gone are dropped. Catches what no journal entry said.
  */
+/** Whether reconcile() ran since the index started loading. */
+let listed = false;
+
 export function reconcile(): i32 {
   if (!handle.indexLoaded) return ST_OK;
+  listed = true;
   const n = listDir(recordBuf, 0);
   if (n < 0) return ST_IO;
   // Copy the listing out of io: reading records reuses io.

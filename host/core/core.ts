@@ -101,6 +101,18 @@ const TRAILER_BYTES = 4;
 
 let compiled: WebAssembly.Module | undefined;
 
+// Handles still open when the process exits are closed then: an exit is not a crash, and a
+// registration left behind would make the next handle list the whole directory (FORMAT.md 7.2).
+const openCores = new Set<Core>();
+let exitHooked = false;
+function closeAtExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const core of openCores) core.close();
+  });
+}
+
 /** The core's account of a failure: its error getters, with paths relative to the store. */
 export interface FailureInfo {
   op: number;
@@ -162,6 +174,8 @@ export class Core {
       (options.kind === 'dict' ? OpenFlag.KIND_DICT : options.kind === 'queue' ? OpenFlag.KIND_QUEUE : 0);
     if (options.open === false) return;
     this.check(this.x.open(flags, options.lease ?? 0, options.rotateAfter ?? 0));
+    openCores.add(this);
+    closeAtExit();
     this.#reportQuarantined();
   }
 
@@ -353,11 +367,13 @@ export class Core {
   }
 
   close(): void {
+    openCores.delete(this);
     this.x.close();
   }
 
   /** Removes the store from disk (records, control files, and the directory if left empty). */
   destroy(): void {
+    openCores.delete(this);
     this.check(this.x.destroy());
   }
 }

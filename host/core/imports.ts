@@ -11,7 +11,8 @@ const STAT_FIELDS = 4;
 
 type Latin1 = (bytes: Uint8Array, start: number, end: number) => string;
 const bufferLatin1 = (globalThis as { Buffer?: { prototype: { latin1Slice?: (s: number, e: number) => string } } }).Buffer?.prototype.latin1Slice;
-const latin1: Latin1 = bufferLatin1
+/** Bytes as Latin-1 text (native on Node and Bun): paths, attribute names, ASCII keys. */
+export const latin1: Latin1 = bufferLatin1
   ? (bytes, start, end) => bufferLatin1.call(bytes, start, end)
   : (bytes, start, end) => String.fromCharCode(...bytes.subarray(start, end));
 

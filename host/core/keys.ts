@@ -1,4 +1,5 @@
 // Keys as the core stores them: a type byte and canonical bytes (FORMAT.md "Keys").
+import { latin1 } from './imports.js';
 // Two keys are the same key exactly when their type and bytes are equal: 0 and -0 are one
 // key, as in Map; Uint8Array keys compare by content, not identity.
 
@@ -82,14 +83,11 @@ export function writeKey(key: Key, type: number, out: Uint8Array, at: number): n
 export function readKey(type: number, bytes: Uint8Array): Key {
   switch (type) {
     case KeyType.STRING: {
-      if (bytes.length < 64) {
-        let s = '';
-        for (let i = 0; i < bytes.length; i++) {
-          const c = bytes[i]!;
-          if (c >= 0x80) return utf8Strict.decode(bytes);
-          s += String.fromCharCode(c);
-        }
-        return s;
+      // ASCII (most keys) decodes as Latin-1, natively and without the UTF-8 decoder's setup.
+      if (bytes.length < 256) {
+        let ascii = true;
+        for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) ascii = false;
+        if (ascii) return latin1(bytes, 0, bytes.length);
       }
       return utf8Strict.decode(bytes);
     }
