@@ -104,6 +104,10 @@ export function size(): u32 {
 export function quarantinedCount(): i32 {
   return records.quarantinedCount;
 }
+/** True once after an operation whose change stands but whose fsync failed (errorOp/errorCode say which). */
+export function takeUnsyncedChange(): bool {
+  return io.takeUnsyncedChange();
+}
 export function xattrsActive(): bool {
   return store.xattrsActive();
 }

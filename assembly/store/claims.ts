@@ -11,10 +11,11 @@ import { RECORD_OK } from '../format/record';
 import { handle } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
-import { io, readWhole, listDir, fail, OP_RENAME, OP_UNLINK, OP_OPEN, OP_FSYNC, ST_OK, ST_MISSING, ST_IO } from './io';
+import { io, readWhole, listDir, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { validate, quarantine, setResult } from './records';
 import { announce, JOURNAL_SET, JOURNAL_DELETE } from './journal';
-import { learnRecord, forget } from './load';
+import { learnRecord, forget, LEARN_FAILED } from './load';
+import { markRescan } from './journal';
 import { indexFind, indexBirth } from '../index/ordered';
 
 export const CLAIM_DELETE: i32 = 0; // pop: the record is removed once the host has decoded it
@@ -86,24 +87,11 @@ export function finishTake(mode: i32): i32 {
     }
   }
   if (handle.fsyncWrites) {
-    const synced = syncDir(controlBuf, 0);
-    if (synced != ST_OK) return synced;
-    if (mode == CLAIM_DELETE) {
-      const again = syncDir(controlBuf, controlPath(controlBuf, 'claimed'));
-      if (again != ST_OK) return again;
-    }
+    syncAfterChange(controlBuf, 0);
+    if (mode == CLAIM_DELETE) syncAfterChange(controlBuf, controlPath(controlBuf, 'claimed'));
   }
   forget(claimedDigest);
   return announce(JOURNAL_DELETE, claimedDigest, 0);
-}
-
-/** fsync of a directory (the store root is the empty path). */
-export function syncDir(path: usize, len: i32): i32 {
-  const fd = host.open(path, len, host.O_DIRECTORY);
-  if (fd < 0) return fail(OP_OPEN, fd, path, len);
-  const r = host.fsync(fd);
-  host.close(fd);
-  return r < 0 ? fail(OP_FSYNC, r, path, len) : ST_OK;
 }
 
 /** Ends the claim named by claimedDigest and claimedStamp (set by the host for a CLAIM_KEEP claim). */
@@ -115,7 +103,8 @@ export function settle(how: i32, stamp: u64): i32 {
     // Gone: our lease ran out and another handle returned it to the queue (it is redelivered).
     if (r == -host.ENOENT) return ST_MISSING;
     if (r < 0) return fail(OP_UNLINK, r, claimBuf, claimLen);
-    return handle.fsyncWrites ? syncDir(controlBuf, controlPath(controlBuf, 'claimed')) : ST_OK;
+    if (handle.fsyncWrites) syncAfterChange(controlBuf, controlPath(controlBuf, 'claimed'));
+    return ST_OK;
   }
   if (how == SETTLE_RENEW) {
     const renewedStamp = <u64>host.now();
@@ -150,6 +139,7 @@ function restore(): i32 {
 
 function announceBack(digest: usize): i32 {
   const slot = handle.indexLoaded ? learnRecord(digest, indexFind(digest)) : -1;
+  if (slot == LEARN_FAILED) markRescan();
   return announce(JOURNAL_SET, digest, slot >= 0 ? indexBirth(slot) : 0);
 }
 

@@ -128,6 +128,34 @@ export function listDir(path: usize, len: i32): i32 {
   return n;
 }
 
+/**
+ * Set when an fsync that follows a change (durability 'fsync') failed: the change stands, seen by
+ * every handle, but may not survive a power loss. An error would say it did not happen, so the
+ * operation succeeds and the host warns (errorOp, errorCode and errorPath say which call failed).
+ */
+export let unsyncedChange = false;
+export function takeUnsyncedChange(): bool {
+  const was = unsyncedChange;
+  unsyncedChange = false;
+  return was;
+}
+
+/** fsync of a directory (the store root is the empty path) after a change in it. */
+export function syncAfterChange(path: usize, len: i32): void {
+  const fd = host.open(path, len, host.O_DIRECTORY);
+  if (fd < 0) {
+    fail(OP_OPEN, fd, path, len);
+    unsyncedChange = true;
+    return;
+  }
+  const r = host.fsync(fd);
+  host.close(fd);
+  if (r < 0) {
+    fail(OP_FSYNC, r, path, len);
+    unsyncedChange = true;
+  }
+}
+
 /** Writes a whole buffer at the current position, retrying short writes. */
 export function writeAll(fd: i32, buf: usize, len: i32): i32 {
   let done = 0;

@@ -178,7 +178,8 @@ function readTail(): i32 {
           const birth = entryStamp(e);
           if (rivalBirth == 0 || birth < rivalBirth) rivalBirth = birth;
         }
-        if (handle.indexLoaded) applyEntry(e);
+        // A record we could not read: its change is not in our index yet; list the directory.
+        if (handle.indexLoaded && !applyEntry(e)) rescanAsked = true;
         total++;
       }
     }
@@ -236,11 +237,17 @@ export function syncJournal(checkReplaced: i32): i32 {
   }
 }
 
+/** Our index missed a change it could not read: list the directory at the next sync. */
+export function markRescan(): void {
+  rescanAsked = true;
+}
+
 /** A rescan asked for by an entry, damage, or a gap: list the directory (when the index is loaded). */
 function afterSync(): i32 {
-  if (!rescanAsked) return ST_OK;
-  rescanAsked = false;
-  return handle.indexLoaded ? reconcile() : ST_OK;
+  if (!rescanAsked || !handle.indexLoaded) return ST_OK;
+  const status = reconcile();
+  if (status == ST_OK) rescanAsked = false; // else asked again at the next sync
+  return status;
 }
 
 /** 1 when our journal file was renamed over (nlink 0), 0 when not, -1 on failure; its size in statBuf. */

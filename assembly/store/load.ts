@@ -116,21 +116,27 @@ export function writeCache(): i32 {
   return status;
 }
 
-/** One journal entry of another handle: checked against the record itself. */
-export function applyEntry(e: usize): void {
+/** One journal entry of another handle, checked against the record itself; false when the record could not be read. */
+export function applyEntry(e: usize): bool {
   const kind = entryKind(e);
-  if (kind != JOURNAL_SET && kind != JOURNAL_DELETE) return;
+  if (kind != JOURNAL_SET && kind != JOURNAL_DELETE) return true;
   const digest = entryDigest(e);
   const slot = indexFind(digest);
   // An overwrite keeps its birth: nothing to learn if we know the record at that birth.
-  if (kind == JOURNAL_SET && slot >= 0 && indexBirth(slot) == entryStamp(e)) return;
-  if (kind == JOURNAL_DELETE && slot < 0) return;
-  learnRecord(digest, slot);
+  if (kind == JOURNAL_SET && slot >= 0 && indexBirth(slot) == entryStamp(e)) return true;
+  if (kind == JOURNAL_DELETE && slot < 0) return true;
+  return learnRecord(digest, slot) != LEARN_FAILED;
 }
+
+/** learnRecord's answer when the record could not be read (an I/O error): the index is unchanged. */
+export const LEARN_FAILED: i32 = -2;
 
 const learnDigest: usize = heap.alloc(DIGEST_BYTES);
 
-/** Brings one digest's slot in line with its record file (present, absent, or corrupt); returns the slot or -1. */
+/**
+ * Brings one digest's slot in line with its record file (present, absent, or corrupt); returns
+ * the slot, -1 when there is no valid record, or LEARN_FAILED when it could not be read.
+ */
 export function learnRecord(digest: usize, slot: i32): i32 {
   memory.copy(learnDigest, digest, DIGEST_BYTES);
   const len = recordPath(recordBuf, learnDigest);
@@ -148,12 +154,12 @@ export function learnRecord(digest: usize, slot: i32): i32 {
     return slot;
   }
   if (n >= 0) quarantine(recordBuf, len, learnDigest, check);
-  if (slot >= 0 && (n >= 0 || n == -host.ENOENT)) {
+  if (n < 0 && n != -host.ENOENT) return LEARN_FAILED; // keep what we knew; the caller decides
+  if (slot >= 0) {
     indexRemove(slot);
     event(slot);
-    return -1;
   }
-  return slot; // an I/O error: keep what we knew
+  return -1;
 }
 
 /** Drops a slot we know is gone (taken or deleted). */
@@ -204,6 +210,11 @@ export function reconcile(): i32 {
     if (parseRecordName(listing + start, i - start, listedDigest)) {
       let slot = indexFind(listedDigest);
       if (slot < 0) slot = learnRecord(listedDigest, -1);
+      if (slot == LEARN_FAILED) {
+        // A record we cannot read now: an index without it would misreport; fail, and list again next time.
+        heap.free(listing);
+        return ST_IO;
+      }
       if (slot >= 0) markSeen(slot);
     }
     start = i + 1;

@@ -10,14 +10,14 @@ import {
   KIND_ANY, KIND_DICT, KIND_QUEUE,
 } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf } from './paths';
-import { io, statBuf, listDir, fail, MAX_BUFFER, OP_UNLINK, OP_STAT, ST_OK, ST_MISSING, ST_IO } from './io';
+import { io, statBuf, listDir, fail, syncAfterChange, MAX_BUFFER, OP_UNLINK, OP_STAT, ST_OK, ST_MISSING, ST_IO } from './io';
 import { readRecordAt, readHead, resultRecord, setResult } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore } from './marker';
 import { openJournal, syncJournal, announce, rivalBirth, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
 import { ensureIndex, forget, clearEvents, writeCache, event, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
-import { claim, finishTake, syncDir, recoverClaims } from './claims';
+import { claim, finishTake, recoverClaims } from './claims';
 
 export {
   OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, KIND_ANY, KIND_DICT, KIND_QUEUE,
@@ -168,7 +168,12 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   renewRegistration();
   const digest = digestKey(keyType, keyLen);
   let slot = handle.indexLoaded ? indexFind(digest) : -1;
-  let birth = slot >= 0 ? indexBirth(slot) : handle.indexLoaded ? 0 : birthOnDisk(digest);
+  let birth = slot >= 0 ? indexBirth(slot) : 0;
+  if (slot < 0 && !handle.indexLoaded) {
+    const onDisk = birthOnDisk(digest);
+    if (onDisk < 0) return ST_IO; // not knowing the key's place, change nothing
+    birth = <u64>onDisk;
+  }
   const isNew = birth == 0;
   if (isNew) birth = nextBirth(<u64>host.now());
   const written = writeRecord(digest, keyType, keyLen, valueLen, codec, birth);
@@ -196,13 +201,17 @@ function writeRecord(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, cod
   if (written != ST_OK) return written;
   const moved = moveTemp(recordBuf, recordPath(recordBuf, digest));
   if (moved != ST_OK) return moved;
-  return handle.fsyncWrites ? syncDir(controlBuf, 0) : ST_OK;
+  if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
+  return ST_OK;
 }
 
-/** The birth stamp of a key's current record (0 when there is none or it is unreadable). */
-function birthOnDisk(digest: usize): u64 {
-  const n = readHead(recordBuf, recordPath(recordBuf, digest), HEADER_BYTES);
-  return n == HEADER_BYTES && load<u32>(io) == RECORD_MAGIC ? recordBirth(io) : 0;
+/** The birth stamp of a key's current record: 0 when there is none (or it is no record), -1 on a failed read. */
+function birthOnDisk(digest: usize): i64 {
+  const len = recordPath(recordBuf, digest);
+  const n = readHead(recordBuf, len, HEADER_BYTES);
+  if (n == -host.ENOENT) return 0;
+  if (n < 0) return -1;
+  return n == HEADER_BYTES && load<u32>(io) == RECORD_MAGIC ? <i64>recordBirth(io) : 0;
 }
 
 export function xattrsActive(): bool {
@@ -217,10 +226,7 @@ export function remove(keyType: u8, keyLen: i32): i32 {
   if (r == -host.ENOENT) return ST_MISSING;
   if (r < 0) return fail(OP_UNLINK, r, recordBuf, len);
   forget(digest);
-  if (handle.fsyncWrites) {
-    const synced = syncDir(controlBuf, 0);
-    if (synced != ST_OK) return synced;
-  }
+  if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
   return announce(JOURNAL_DELETE, digest, 0);
 }
 

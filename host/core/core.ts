@@ -36,6 +36,7 @@ interface Exports {
   rescan(): number;
   size(): number;
   xattrsActive(): number;
+  takeUnsyncedChange(): number;
   quarantinedCount(): number;
   order(): number;
   orderPtr(): number;
@@ -200,10 +201,19 @@ export class Core {
 
   /** Throws the typed error for a status other than OK and MISSING; returns the status. */
   check(status: number): number {
-    if (status <= Status.MISSING) return status;
+    if (status <= Status.MISSING) {
+      if (this.x.takeUnsyncedChange()) this.#warnUnsynced();
+      return status;
+    }
     // This one is thrown to the caller: not to be reported again in passing.
     if (status === Status.CORRUPT) this.#quarantinedSeen = this.x.quarantinedCount();
     throw this.error(status);
+  }
+
+  /** A change was made but its fsync failed: it stands (so no error), but may not survive a power loss. */
+  #warnUnsynced(): void {
+    const failure = this.error(Status.IO);
+    process.emitWarning(`${failure.message}: the change was made and is seen by every handle, but may not survive a power loss`, 'DurabilityWarning');
   }
 
   error(status: number): Error {

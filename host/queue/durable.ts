@@ -169,8 +169,10 @@ export class DurableQueue<T = unknown> extends Queue<T> {
     let settled = false;
     const settle = (how: number, operation: string) => {
       if (settled) throw new Error('iodict: this delivery was already acknowledged or released');
+      // A failed call (it throws) leaves the delivery as it was: it can be tried again.
+      const ours = this.#run(() => this.#core.settle(ticket, how));
       if (how !== Settle.RENEW) settled = true;
-      if (this.#run(() => this.#core.settle(ticket, how))) return;
+      if (ours) return;
       settled = true;
       const fate = how === Settle.ACK ? 'it will be delivered again' : 'it is no longer yours';
       throw new StoreError(`iodict: the claim on this item in ${this.path} outlived its lease and the item went back to the queue: ${fate}`,
