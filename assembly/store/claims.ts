@@ -11,7 +11,7 @@ import { RECORD_OK } from '../format/record';
 import { handle } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
-import { io, readWhole, listDir, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
+import { io, statBuf, readWhole, listDir, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { validate, quarantine, setResult } from './records';
 import { announce, JOURNAL_SET, JOURNAL_DELETE } from './journal';
 import { learnRecord, forget, LEARN_FAILED } from './load';
@@ -130,11 +130,24 @@ export function settle(how: i32, stamp: u64): i32 {
 
 /** Renames the claim in claimBuf back into the store, at its old place in line. */
 function restore(): i32 {
-  const to = recordPath(recordBuf, claimedDigest);
-  const r = host.rename(claimBuf, claimLen, recordBuf, to);
+  return putBack(claimBuf, claimLen, claimedDigest);
+}
+
+/**
+ * Returns a claimed record to the store, unless the key was set again meanwhile (a dictionary
+ * key popped, then set, before the pop finished): the newer record stands, and the claimed one,
+ * whose take never completed, is dropped. ST_MISSING when the claim is gone or superseded.
+ */
+function putBack(from: usize, fromLen: i32, digest: usize): i32 {
+  const to = recordPath(recordBuf, digest);
+  if (host.stat(recordBuf, to, statBuf) == 0) {
+    host.unlink(from, fromLen);
+    return ST_MISSING;
+  }
+  const r = host.rename(from, fromLen, recordBuf, to);
   if (r == -host.ENOENT) return ST_MISSING;
-  if (r < 0) return fail(OP_RENAME, r, claimBuf, claimLen);
-  return announceBack(claimedDigest);
+  if (r < 0) return fail(OP_RENAME, r, from, fromLen);
+  return announceBack(digest);
 }
 
 function announceBack(digest: usize): i32 {
@@ -175,16 +188,13 @@ export function recoverClaims(): i32 {
       gone = v1OwnerGone(owner); // version 1: "<56 hex>.<pid, writer 16 hex>"
     }
     if (!gone) continue;
-    const from = sidePath(sideBuf, 'claimed', name, nameLen);
-    const to = recordPath(recordBuf, recoveredDigest);
-    const r = host.rename(sideBuf, from, recordBuf, to);
-    if (r == -host.ENOENT) continue; // another handle returned it first
-    if (r < 0) {
-      status = fail(OP_RENAME, r, sideBuf, from);
+    const r = putBack(sideBuf, sidePath(sideBuf, 'claimed', name, nameLen), recoveredDigest);
+    if (r == ST_MISSING) continue; // another handle returned it first, or the key was set again
+    if (r != ST_OK) {
+      status = r;
       break;
     }
     recoveredCount++;
-    announceBack(recoveredDigest);
   }
   heap.free(listing);
   return status;

@@ -74,7 +74,10 @@ export function open(flags: i32, leaseMs: f64, rotateAfter: f64): i32 {
   const opened = openJournal();
   if (opened != ST_OK) return opened;
   renewRegistration();
+  // Leftovers of gone owners (small folders: only writes and claims in flight). A store we may
+  // not write to still opens for reading: its leftovers wait for a writer.
   removeOrphanTemps();
+  recoverClaims();
   return ST_OK;
 }
 

@@ -70,7 +70,7 @@ export class DurableQueue<T = unknown> extends Queue<T> {
     checkCodec(this.#codec);
     this.#core = new Core(options.host ?? defaultHost(), path, { ...options, kind: 'queue', onCorrupt: (e) => this.#reportCorrupt(e) });
     crypto.getRandomValues(this.#producer.subarray(0, 8));
-    this.#recover();
+    this.#lastRecovery = Date.now(); // opening returned the claims of gone owners
     this._adoptUnfinished(this.qsize());
   }
 
