@@ -63,7 +63,11 @@ const trialRoot = () => fs.mkdtempSync(path.join(os.tmpdir(), 'iodict-crash-'));
 /** Checks a trial and removes its directory unless it failed and `keep` is set: { violations, root }. */
 function finish(root, variant, violations, keep) {
   const host = baseHost(variant.host);
-  violations.push(...checkTrial({ root, logPath: `${root}/ops.log`, host, durability: variant.durability }));
+  try {
+    violations.push(...checkTrial({ root, logPath: `${root}/ops.log`, host, durability: variant.durability }));
+  } catch (error) {
+    violations.push({ kind: 'checker failed', detail: error.stack });
+  }
   if (!(keep && violations.length)) fs.rmSync(root, { recursive: true, force: true });
   return { violations, root };
 }
