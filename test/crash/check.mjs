@@ -247,7 +247,9 @@ export function judgeHistory(history, observed) {
     const delivered = deliveries(history);
     const differences = possible.models.map((model) => stateDifferences(observed, visibleState(model), delivered));
     const closest = differences.reduce((a, b) => (b.length < a.length ? b : a));
-    violations.push({ kind: 'state', detail: `fresh handles show a state no history allows; closest of ${differences.length}: ${closest.join('; ')}` });
+    const cut = history.steps.filter((step) => !step.done).map(stepLabel);
+    const hint = cut.length ? ` (steps cut short by a kill: ${cut.join(', ')})` : '';
+    violations.push({ kind: 'state', detail: `fresh handles show a state no history allows; closest of ${differences.length}: ${closest.join('; ')}${hint}` });
   }
   return violations;
 }
