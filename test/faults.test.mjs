@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { StoreError, CorruptRecordError, memoryHost, Errno } from '../dist/index.js';
-import { OPS, OP_NAMES, baseHost, openHandles, fixedCase, runFixedCase, modelAfter, visibleState } from './crash/ops.mjs';
+import { OPS, OP_NAMES, baseHost, openHandles, fixedCase, runFixedCase, traceFixedCase, modelAfter, visibleState } from './crash/ops.mjs';
 import { FILE_METHODS, instrumentedHost } from './crash/host.mjs';
 import { brief, readDict, inspectStores, stateDifferences } from './crash/check.mjs';
 import { diskFiles, hostFiles } from './support/files.mjs';
@@ -92,23 +92,13 @@ function runCell(op, environment, durability, position, errno) {
   return problems;
 }
 
-/** The file-system calls the fixed case of `op` makes (a dry run without faults). */
-function callsOf(op, environment, durability) {
-  const { base, root } = environment.fresh();
-  const host = instrumentedHost(base);
-  const handles = openHandles(root, { host, durability });
-  const { trace, error } = runFixedCase(op, handles, host, { methods: FILE_METHODS });
-  if (error) throw error;
-  handles.close();
-  return trace;
-}
-
 for (const environment of ENVIRONMENTS) {
   for (const durability of ['none', 'fsync']) {
     for (const op of OP_NAMES) {
       test(`${op} [${environment.label}, durability ${durability}]: each failing call gives a typed error or success, the old or the new state, nothing stranded`, () => {
         assert.is(runCell(op, environment, durability, 0, 0).join('; '), '', 'without a fault');
-        const calls = callsOf(op, environment, durability);
+        const { base, root } = environment.fresh();
+        const calls = traceFixedCase(op, { base, root, durability, methods: FILE_METHODS });
         assert.ok(calls.length > 0, 'the op makes file-system calls');
         const failures = [];
         calls.forEach((method, i) => {

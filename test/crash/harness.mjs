@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { OP_NAMES, VARIANTS, variantName, baseHost, openHandles, runFixedCase, seededRandom } from './ops.mjs';
-import { HOST_METHODS, instrumentedHost } from './host.mjs';
+import { OP_NAMES, VARIANTS, variantName, baseHost, traceFixedCase, seededRandom } from './ops.mjs';
+import { HOST_METHODS } from './host.mjs';
 import { logEvent } from './log.mjs';
 import { checkTrial } from './check.mjs';
 
@@ -72,16 +72,11 @@ function finish(root, variant, violations, keep) {
   return { violations, root };
 }
 
-/** The host methods the fixed case of `op` calls, counted in this process (a dry run). */
-export function dryRun(op, variant) {
+/** The host calls the fixed case of `op` makes, counted in this process. */
+function dryRun(op, variant) {
   const root = trialRoot();
   try {
-    const host = instrumentedHost(baseHost(variant.host));
-    const handles = openHandles(root, { host, durability: variant.durability });
-    const { trace, error } = runFixedCase(op, handles, host, { methods: HOST_METHODS });
-    if (error) throw error;
-    handles.close();
-    return trace;
+    return traceFixedCase(op, { base: baseHost(variant.host), root, durability: variant.durability, methods: HOST_METHODS });
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -116,7 +111,7 @@ async function runPositional(testCase, keep) {
 }
 
 /** The plan of random trial `trial` of `seed`: variant, and per round the children's seeds and kill times. */
-export function trialPlan(seed, trial) {
+function trialPlan(seed, trial) {
   const random = seededRandom(seed * 1000003 + trial);
   const variant = VARIANTS[Math.floor(random() * VARIANTS.length)];
   let next = 0;

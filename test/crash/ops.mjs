@@ -5,6 +5,7 @@
 // Values are unique per write ({ key, seq } in the dictionary, { p, i } in the queue), so a stale
 // or foreign value is always detectable. Results are plain JSON, so children can log them.
 import { IODict, DurableQueue, KeyError, Empty, nodeHost } from '../../dist/index.js';
+import { instrumentedHost } from './host.mjs';
 
 /** Options the new store protocol adds (ignored by cores that lack them): short leases, frequent rotations. */
 export const HANDLE_OPTIONS = { lease: 200, rotateAfter: 8 };
@@ -301,4 +302,14 @@ export function runFixedCase(name, handles, host, { methods, before, perform = p
   }
   outcome.trace = host.disarm();
   return outcome;
+}
+
+/** A dry run: the calls to `methods` that the fixed case of `name` makes on `base`, in a store at `root`. */
+export function traceFixedCase(name, { base, root, durability, methods }) {
+  const host = instrumentedHost(base);
+  const handles = openHandles(root, { host, durability });
+  const { trace, error } = runFixedCase(name, handles, host, { methods });
+  if (error) throw error;
+  handles.close();
+  return trace;
 }
