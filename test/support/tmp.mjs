@@ -8,8 +8,8 @@ process.on('exit', () => {
   for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-export function tempDir(prefix = 'iodict-test-') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+export function tempDir(prefix = 'iodict-test-', parent = os.tmpdir()) {
+  const dir = fs.mkdtempSync(path.join(parent, prefix));
   made.push(dir);
   return dir;
 }

@@ -1,0 +1,114 @@
+// The crash harness (test/crash/): first the checker itself on hand-written logs (it must catch
+// each kind of violation and accept what a crash may legitimately leave), then a short
+// deterministic run: every op killed before each of its host calls, and a few random trials.
+// The full run is `npm run test:crash -- --trials 1000`.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseHistory, judgeHistory } from './crash/check.mjs';
+import { OP_NAMES, VARIANTS, variantName } from './crash/ops.mjs';
+import { crashRun, positionalCases, trialPlans } from './crash/harness.mjs';
+
+const spawn = (c, round = 0) => ({ t: 'spawn', c, round });
+const death = (c) => ({ t: 'death', c });
+const begin = (c, n, op, args) => ({ t: 'begin', c, n, op, args });
+const end = (c, n, result) => ({ t: 'end', c, n, result });
+/** A step that completed: its begin and end lines. */
+const step = (c, n, op, args, result = null) => [begin(c, n, op, args), end(c, n, result)];
+const value = (key, seq) => ({ key, seq });
+const set = (c, n, key, seq) => step(c, n, 'dict.set', { key, value: value(key, seq) });
+const entry = (key, seq) => ({ key, value: value(key, seq) });
+const item = (p, i) => ({ p, i });
+
+/** The violations' kinds and details for a log and what fresh handles would show. */
+function judge(events, observed) {
+  return judgeHistory(parseHistory(events.flat()), { dict: [], queue: [], ...observed }).map((v) => `${v.kind}: ${v.detail}`);
+}
+const passes = (events, observed) => assert.equal(judge(events, observed), []);
+function fails(events, observed, pattern) {
+  const found = judge(events, observed);
+  assert.ok(found.some((v) => pattern.test(v)), `expected a violation matching ${pattern}, got: ${found.join(' | ') || 'none'}`);
+}
+
+test('checker: an acknowledged write must be there, with its latest value', () => {
+  const log = [spawn('c0'), set('c0', 1, 'k', 'a'), set('c0', 2, 'k', 'b'), death('c0')];
+  passes(log, { dict: [entry('k', 'b')] });
+  fails(log, { dict: [] }, /state: .*dict lost k=b/);
+  fails(log, { dict: [entry('k', 'a')] }, /state: .*dict holds k=a, expected k=b/);
+  fails(log, { dict: [entry('k', 'b'), entry('x', 'c0.9')] }, /state: .*dict holds x=c0.9, expected no x/);
+});
+
+test('checker: a step cut short happened fully or not at all', () => {
+  const log = [spawn('c0'), set('c0', 1, 'k', 'a'), begin('c0', 2, 'dict.set', { key: 'k', value: value('k', 'b') }), death('c0')];
+  passes(log, { dict: [entry('k', 'a')] });
+  passes(log, { dict: [entry('k', 'b')] });
+  fails(log, { dict: [] }, /state: .*dict lost k/);
+});
+
+test('checker: keys() order is birth order: an overwrite keeps its place, a delete and set moves to the end', () => {
+  const log = [spawn('c0'), set('c0', 1, 'a', '1'), set('c0', 2, 'b', '2'), set('c0', 3, 'a', '3'), death('c0')];
+  passes(log, { dict: [entry('a', '3'), entry('b', '2')] });
+  fails(log, { dict: [entry('b', '2'), entry('a', '3')] }, /state: .*dict order b a, expected a b/);
+  const moved = [spawn('c0'), set('c0', 1, 'a', '1'), set('c0', 2, 'b', '2'), step('c0', 3, 'dict.delete', { key: 'a' }, true), set('c0', 4, 'a', '4'), death('c0')];
+  passes(moved, { dict: [entry('b', '2'), entry('a', '4')] });
+  fails(moved, { dict: [entry('a', '4'), entry('b', '2')] }, /state: .*dict order/);
+});
+
+test('checker: a popped item is in exactly one place; a pop cut short leaves it or takes it, never a copy', () => {
+  const popped = [spawn('c0'), set('c0', 1, 'k', 'a'), step('c0', 2, 'dict.popItem', {}, entry('k', 'a')), death('c0')];
+  passes(popped, {});
+  fails(popped, { dict: [entry('k', 'a')] }, /state: .*dict holds k=a, expected no k \(already delivered by c0#2 dict.popItem/);
+  const cut = [spawn('c0'), set('c0', 1, 'k', 'a'), begin('c0', 2, 'dict.popItem', {}), death('c0')];
+  passes(cut, {});
+  passes(cut, { dict: [entry('k', 'a')] });
+});
+
+test('checker: a result that no order of the steps explains is reported at its step', () => {
+  const stale = [spawn('c0'), set('c0', 1, 'k', 'a'), set('c0', 2, 'k', 'b'), step('c0', 3, 'dict.pop', { key: 'k' }, { value: value('k', 'a') }), death('c0')];
+  fails(stale, {}, /impossible result: c0#3 dict.pop\(k\) returned k=a, but every possible state says k=b/);
+  const thrown = [spawn('c0'), begin('c0', 1, 'dict.set', { key: 'k', value: value('k', 'a') }), { t: 'end', c: 'c0', n: 1, thrown: 'StoreError: write failed' }, death('c0')];
+  fails(thrown, {}, /thrown: c0#1 dict.set\(k=a\) threw StoreError/);
+});
+
+test('checker: queue items are delivered once; an unacknowledged one comes back, an acknowledged one never', () => {
+  const put = (n, i) => step('c0', n, 'queue.put', { value: item('c0', i) });
+  const claimed = [spawn('c0'), put(1, 0), put(2, 1), step('c0', 3, 'queue.getAck', {}, { value: item('c0', 0) }), death('c0')];
+  passes(claimed, { queue: [item('c0', 0), item('c0', 1)] });
+  fails(claimed, { queue: [item('c0', 1)] }, /state: .*queue lost c0.0/);
+  fails(claimed, { queue: [item('c0', 1), item('c0', 0)] }, /state: .*queue order c0.1 c0.0, expected c0.0 c0.1/);
+  const acked = [...claimed.slice(0, -1), step('c0', 4, 'queue.ack', { value: item('c0', 0) }), death('c0')];
+  passes(acked, { queue: [item('c0', 1)] });
+  fails(acked, { queue: [item('c0', 0), item('c0', 1)] }, /state: .*queue holds c0.0 1 more time\(s\) than expected \(already delivered by c0#4 queue.ack/);
+  const got = [spawn('c0'), put(1, 0), step('c0', 2, 'queue.get', {}, { value: item('c0', 0) }), death('c0')];
+  fails(got, { queue: [item('c0', 0)] }, /already delivered by c0#2 queue.get/);
+});
+
+test('checker: two processes: overlapping steps in either order, others in real-time order; a dead claimer\'s item may be taken', () => {
+  const putBy = (c, n, i) => step(c, n, 'queue.put', { value: item(c, i) });
+  const overlapping = [spawn('a'), spawn('b'), begin('a', 1, 'queue.put', { value: item('a', 0) }), putBy('b', 1, 0), end('a', 1, null), death('a'), death('b')];
+  passes(overlapping, { queue: [item('a', 0), item('b', 0)] });
+  passes(overlapping, { queue: [item('b', 0), item('a', 0)] });
+  const ordered = [spawn('a'), spawn('b'), putBy('a', 1, 0), putBy('b', 1, 0), death('a'), death('b')];
+  fails(ordered, { queue: [item('b', 0), item('a', 0)] }, /state: .*queue order b.0 a.0, expected a.0 b.0/);
+  const claim = [spawn('a'), spawn('b'), putBy('a', 1, 0), step('a', 2, 'queue.getAck', {}, { value: item('a', 0) })];
+  passes([...claim, death('a'), step('b', 1, 'queue.get', {}, { value: item('a', 0) }), death('b')], {});
+  fails([...claim, step('b', 1, 'queue.get', {}, { value: item('a', 0) }), death('a'), death('b')], {}, /impossible result: b#1 queue.get\(\) returned a.0, but every possible state says Empty/);
+});
+
+// Each op under two variants that together cover both durabilities and both hosts; the full
+// sweep over all four is npm run test:crash.
+const PAIRS = [
+  [VARIANTS[0], VARIANTS[3]],
+  [VARIANTS[1], VARIANTS[2]],
+];
+
+test('crash harness: every op killed before each of its host calls, and random trials with fixed seeds', async () => {
+  const cases = OP_NAMES.flatMap((op, i) => positionalCases({ ops: [op], variants: PAIRS[i % 2] }));
+  const variants = new Set(cases.map((c) => variantName(c.variant)));
+  assert.is(variants.size, 4, 'all four variants are covered');
+  const results = await crashRun({ cases, plans: trialPlans(8, 8), jobs: 2 });
+  assert.ok(results.filter((r) => r.steps !== undefined).reduce((n, r) => n + r.steps, 0) > 0, 'random children made steps');
+  const violations = results.flatMap((r) => r.violations.map((v) => `${r.name}: ${v.kind}: ${v.detail}`));
+  assert.ok(!violations.length, `${violations.length} violation(s) in ${results.length} runs:\n    ${violations.join('\n    ')}\n`);
+});
+
+test.run();

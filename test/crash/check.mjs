@@ -1,0 +1,263 @@
+// The crash checker. From a trial's log it computes every store state the logged history allows
+// (each child's steps in order; steps of different children in any order their times allow; a
+// step cut short by a kill, or failing, happened fully or not at all; a dead process's claims
+// come back), then opens fresh handles and compares what they show, and looks for leftovers.
+import { isDeepStrictEqual } from 'node:util';
+import { IODict, DurableQueue, Empty } from '../../dist/index.js';
+import { diskFiles } from '../support/files.mjs';
+import { OPS, HANDLE_OPTIONS, emptyModel, release, visibleState, itemId } from './ops.mjs';
+import { readLog } from './log.mjs';
+
+/** States explored per round at most: a bound on a runaway search, far above what trials reach. */
+const MAX_STATES = 500000;
+
+/** A value, result or arguments in a few characters: `k1=c0.3` for a dict value, `c0.7` for a queue item. */
+export function brief(x) {
+  if (x === null || typeof x !== 'object') return String(x);
+  if (x.error) return x.error;
+  if (x.seq !== undefined) return `${x.key}=${x.seq}`;
+  if (x.p !== undefined) return itemId(x);
+  if (x.value !== undefined) return brief(x.value);
+  return x.key ?? '';
+}
+
+export const stepLabel = (op) => `${op.child}#${op.n} ${op.op}(${brief(op.args)})`;
+
+/** The log as rounds of children, each child with its steps: { op, args, begin, end, done, result | thrown }. */
+export function parseHistory(events) {
+  const children = new Map();
+  const rounds = [];
+  events.forEach((event, at) => {
+    if (event.t === 'spawn') {
+      const child = { id: event.c, steps: [], death: Infinity };
+      children.set(event.c, child);
+      (rounds[event.round] ??= []).push(child);
+      return;
+    }
+    const child = children.get(event.c);
+    if (event.t === 'death') child.death = at;
+    else if (event.t === 'begin') child.steps.push({ child: event.c, n: event.n, op: event.op, args: event.args, begin: at, end: Infinity, done: false });
+    else if (event.t === 'end' && child.steps.at(-1)?.n === event.n) {
+      Object.assign(child.steps.at(-1), { end: at, done: true, result: event.result, thrown: event.thrown });
+    }
+  });
+  // A step cut short took effect, if at all, before its process died.
+  for (const child of children.values()) for (const step of child.steps) if (!step.done) step.end = child.death;
+  return { rounds: rounds.filter(Boolean), steps: [...children.values()].flatMap((c) => c.steps) };
+}
+
+const clone = (model) => JSON.parse(JSON.stringify(model));
+
+/** The models a step can lead to; for a completed step, only if its logged result is the model's. */
+function successors(step, model) {
+  const op = OPS[step.op];
+  const applied = (claim) => {
+    const next = clone(model);
+    return { next, result: op.apply(next, step.args, step.child, claim) };
+  };
+  if (step.done && step.thrown === undefined) {
+    const { next, result } = applied(false);
+    return isDeepStrictEqual(result, step.result) ? { models: [next] } : { models: [], expected: result };
+  }
+  // Cut short or failed: not at all, fully, or (a take) claimed and to come back at its owner's death.
+  const models = [clone(model), applied(false).next];
+  if (op.takes) models.push(applied(true).next);
+  return { models };
+}
+
+/** Every model a round can end in, starting from any of `starts`; `failures` collects impossible results. */
+function exploreRound(starts, round, failures) {
+  const finals = new Map();
+  const seen = new Set();
+  const stack = starts.map((model) => ({ at: round.map(() => 0), model }));
+  while (stack.length) {
+    const { at, model } = stack.pop();
+    const key = `${at}|${JSON.stringify(model)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (seen.size > MAX_STATES) throw new Error(`checker: more than ${MAX_STATES} states in one round`);
+    const pending = round.map((child, i) => child.steps[at[i]]);
+    if (pending.every((step) => !step)) {
+      const ids = round.map((c) => c.id);
+      const final = release(clone(model), (e) => ids.includes(e.claimedBy));
+      finals.set(JSON.stringify(final), final);
+      continue;
+    }
+    // A step can come next unless another pending step ended before it began.
+    const horizon = Math.min(...pending.map((step) => step?.end ?? Infinity));
+    const progress = at.reduce((a, b) => a + b, 0);
+    pending.forEach((step, i) => {
+      if (!step || step.begin > horizon) return;
+      const { models, expected } = successors(step, model);
+      if (expected !== undefined) failures.add(step, expected, progress);
+      for (const next of models) stack.push({ at: at.with(i, at[i] + 1), model: next });
+    });
+    // A claim of a process that died may come back at any moment after its death.
+    const dead = round.filter((c) => c.death < horizon).map((c) => c.id);
+    for (const [list, entries] of Object.entries(model)) {
+      entries.forEach((entry, index) => {
+        if (!dead.includes(entry.claimedBy)) return;
+        const next = clone(model);
+        const target = next[list][index];
+        stack.push({ at, model: release(next, (e) => e === target) });
+      });
+    }
+  }
+  return [...finals.values()];
+}
+
+/** Keeps the impossible results seen furthest into a round: where the history stops making sense. */
+function failureLog() {
+  let furthest = -1;
+  let byStep = new Map();
+  return {
+    add(step, expected, progress) {
+      if (progress < furthest) return;
+      if (progress > furthest) (furthest = progress), (byStep = new Map());
+      const seen = byStep.get(step) ?? new Set();
+      byStep.set(step, seen.add(brief(expected)));
+    },
+    describe: () => [...byStep].map(([step, expected]) => `${stepLabel(step)} returned ${brief(step.result)}, but every possible state says ${[...expected].join(' or ')}`),
+  };
+}
+
+/** Every state the history allows once all its processes are dead, or the step where it breaks. */
+export function possibleStates(history) {
+  let models = [emptyModel()];
+  for (const round of history.rounds) {
+    const failures = failureLog();
+    const finals = exploreRound(models, round, failures);
+    if (!finals.length) return { broken: failures.describe() };
+    models = finals;
+  }
+  return { models };
+}
+
+/** Reads a dictionary through a handle: its entries in keys() order, and any disagreement between keys(), get() and size. */
+export function readDict(dict, knownKeys = []) {
+  const problems = [];
+  const keys = [...dict.keys()];
+  const entries = keys.map((key) => ({ key, value: dict.get(key) }));
+  for (const { key, value } of entries) if (value === undefined) problems.push(`keys() lists ${key}, get() finds nothing`);
+  if (new Set(keys).size !== keys.length) problems.push(`keys() lists a key twice: ${keys.join(', ')}`);
+  for (const key of knownKeys) if (!keys.includes(key) && dict.get(key) !== undefined) problems.push(`get() finds ${key}, keys() does not list it`);
+  if (dict.size !== keys.length) problems.push(`size ${dict.size}, keys() lists ${keys.length}`);
+  return { entries: entries.filter((e) => e.value !== undefined), problems };
+}
+
+/** Takes every item from a queue handle, in order; a count other than qsize() is a problem. */
+export function drainQueue(queue) {
+  const size = queue.qsize();
+  const values = [];
+  const problems = [];
+  try {
+    // Bounded: a core that delivers forever must not hang the checker.
+    while (values.length <= size + 100) values.push(queue.getNowait());
+    problems.push(`getNowait() keeps delivering past qsize() ${size}`);
+  } catch (error) {
+    if (!(error instanceof Empty)) throw error;
+  }
+  if (values.length !== size) problems.push(`qsize() ${size}, ${values.length} item(s) delivered`);
+  return { values, problems };
+}
+
+const errorText = (error) => `${error?.name}: ${error?.message}`;
+
+/**
+ * Opens fresh handles on the stores under `root` (those that exist) and reads everything: { observed: { dict, queue },
+ * problems: [{ kind, detail }] }. Claims and temp files still there after the open are problems:
+ * their owners are gone (or, in-process, the handle that made them is closed).
+ */
+export function inspectStores(root, { host, durability, files = diskFiles, knownKeys = [] }) {
+  const options = { host, durability, ...HANDLE_OPTIONS };
+  const observed = { dict: [], queue: [] };
+  const problems = [];
+  const leftovers = (store) => {
+    for (const dir of ['claimed', 'tmp']) {
+      const path = `${root}/${store}/.iodict/${dir}`;
+      const names = files.exists(path) ? files.list(path) : [];
+      if (names.length) problems.push({ kind: `leftover ${dir}`, detail: `${store}/.iodict/${dir}/ holds ${names.join(', ')} after a fresh handle opened` });
+    }
+  };
+  const read = (store, Class, readAll) => {
+    if (!files.exists(`${root}/${store}`)) return; // never made: empty
+    try {
+      const handle = new Class(`${root}/${store}`, options);
+      try {
+        leftovers(store);
+        const { problems: found, ...state } = readAll(handle);
+        observed[store] = state.entries ?? state.values;
+        problems.push(...found.map((detail) => ({ kind: `inconsistent ${store}`, detail })));
+      } finally {
+        handle.close();
+      }
+    } catch (error) {
+      problems.push({ kind: 'thrown', detail: `reading ${store} with a fresh handle: ${errorText(error)}` });
+    }
+  };
+  read('dict', IODict, (dict) => readDict(dict, knownKeys));
+  read('queue', DurableQueue, drainQueue);
+  return { observed, problems };
+}
+
+/** What tells `observed` from `expected` ({ dict, queue } as visibleState gives), in words. */
+export function stateDifferences(observed, expected, delivered = new Map()) {
+  const out = [];
+  const byKey = (entries) => new Map(entries.map((e) => [e.key, e.value]));
+  const [seen, want] = [byKey(observed.dict), byKey(expected.dict)];
+  const gone = (id) => (delivered.has(id) ? ` (already delivered by ${delivered.get(id).join(', ')})` : '');
+  for (const [key, value] of want) if (!seen.has(key)) out.push(`dict lost ${brief(value)}`);
+  for (const [key, value] of seen) {
+    if (!want.has(key)) out.push(`dict holds ${brief(value)}, expected no ${key}${gone(brief(value))}`);
+    else if (!isDeepStrictEqual(value, want.get(key))) out.push(`dict holds ${brief(value)}, expected ${brief(want.get(key))}${gone(brief(value))}`);
+  }
+  if (!out.length && !isDeepStrictEqual(observed.dict, expected.dict)) {
+    out.push(`dict order ${observed.dict.map((e) => e.key).join(' ')}, expected ${expected.dict.map((e) => e.key).join(' ')}`);
+  }
+  const [got, queued] = [observed.queue.map(itemId), expected.queue.map(itemId)];
+  const before = out.length;
+  for (const id of queued) if (!got.includes(id)) out.push(`queue lost ${id}`);
+  for (const id of new Set(got)) {
+    const extra = got.filter((x) => x === id).length - queued.filter((x) => x === id).length;
+    if (extra > 0) out.push(`queue holds ${id} ${extra} more time(s) than expected${gone(id)}`);
+  }
+  if (out.length === before && !isDeepStrictEqual(got, queued)) out.push(`queue order ${got.join(' ')}, expected ${queued.join(' ')}`);
+  return out;
+}
+
+/** Item id (brief of the value) -> the completed steps that took it for good. */
+function deliveries(history) {
+  const delivered = new Map();
+  for (const step of history.steps) {
+    if (!step.done || step.thrown !== undefined) continue;
+    const value = step.op === 'queue.ack' ? step.args.value : OPS[step.op].takes ? step.result?.value : undefined;
+    if (value !== undefined) delivered.set(brief(value), [...(delivered.get(brief(value)) ?? []), stepLabel(step)]);
+  }
+  return delivered;
+}
+
+/** Judges what fresh handles show (`observed`, as inspectStores gives it) against a history: violations [{ kind, detail }]. */
+export function judgeHistory(history, observed) {
+  const violations = history.steps
+    .filter((step) => step.thrown !== undefined)
+    .map((step) => ({ kind: 'thrown', detail: `${stepLabel(step)} threw ${step.thrown}` }));
+  const possible = possibleStates(history);
+  if (possible.broken) violations.push(...possible.broken.map((detail) => ({ kind: 'impossible result', detail })));
+  else if (!possible.models.some((model) => isDeepStrictEqual(visibleState(model), observed))) {
+    const delivered = deliveries(history);
+    const differences = possible.models.map((model) => stateDifferences(observed, visibleState(model), delivered));
+    const closest = differences.reduce((a, b) => (b.length < a.length ? b : a));
+    const cut = history.steps.filter((step) => !step.done).map(stepLabel);
+    const hint = cut.length ? ` (steps cut short by a kill: ${cut.join(', ')})` : '';
+    violations.push({ kind: 'state', detail: `fresh handles show a state no history allows; closest of ${differences.length}: ${closest.join('; ')}${hint}` });
+  }
+  return violations;
+}
+
+/** Checks a finished trial (every child dead): its log against fresh handles on its stores. */
+export function checkTrial({ root, logPath, host, durability }) {
+  const history = parseHistory(readLog(logPath));
+  const knownKeys = [...new Set(history.steps.filter((s) => s.op.startsWith('dict.')).flatMap((s) => [s.args.key, s.result?.key]).filter(Boolean))];
+  const { observed, problems } = inspectStores(root, { host, durability, knownKeys });
+  return [...judgeHistory(history, observed), ...problems];
+}

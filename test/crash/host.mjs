@@ -1,0 +1,64 @@
+// A StoreHost wrapper that numbers the calls made while it is armed and lets a hook act before
+// each one: kill the process (crash harness) or fail the call with an errno (fault matrix).
+
+/** Every method of the StoreHost contract (host/core/host.ts) the core can call. */
+export const HOST_METHODS = ['open', 'close', 'read', 'write', 'fsync', 'fstat', 'stat', 'rename', 'unlink', 'mkdir', 'rmdir',
+  'readdir', 'getxattr', 'setxattr', 'lock', 'now', 'random', 'pid', 'alive', 'sleep'];
+
+/** The methods that reach the file system and can report -errno (now, random, pid, alive, sleep cannot fail). */
+export const FILE_METHODS = HOST_METHODS.slice(0, HOST_METHODS.indexOf('now'));
+
+const PATH_METHODS = new Set(['open', 'stat', 'rename', 'unlink', 'mkdir', 'rmdir', 'readdir']);
+const FD_METHODS = new Set(['close', 'read', 'write', 'fsync', 'fstat', 'getxattr', 'setxattr', 'lock']);
+
+/** A path inside a store in a few characters: `.iodict/changes`, `claimed/<record>`, `<record>`, `store directory`. */
+function shortPath(path) {
+  const parts = String(path).split('/');
+  if (['dict', 'queue'].includes(parts.at(-1))) return 'store directory';
+  return parts
+    .slice(-2)
+    .filter((part) => !['dict', 'queue'].includes(part))
+    .join('/')
+    .replace(/\b[0-9a-f]{56}(\.[0-9a-f]{16})?\b/g, '<record>')
+    .replace(/\b[0-9a-f]{16}-[0-9a-f]{8}\b/g, '<temp>');
+}
+
+/**
+ * Wraps `base` (pattern of test/support/faulty-host.mjs). While armed, the calls to `methods` are
+ * numbered from 1 and `before(position, method)` runs first; if it returns an errno, the call
+ * fails with -errno without happening (close still closes, as close(2) does on Linux). The trace
+ * names each call and the file it touches, e.g. "write .iodict/changes".
+ */
+export function instrumentedHost(base) {
+  const host = Object.create(base);
+  host.name = `${base.name} (instrumented)`;
+  const openFiles = new Map(); // descriptor -> path, to name the file of descriptor calls
+  let armed = null;
+  for (const method of HOST_METHODS) {
+    host[method] = (...args) => {
+      if (armed?.methods.has(method)) {
+        const file = PATH_METHODS.has(method) ? args[0] : FD_METHODS.has(method) ? openFiles.get(args[0]) : undefined;
+        armed.trace.push(file === undefined ? method : `${method} ${shortPath(file)}`);
+        const errno = armed.before(armed.trace.length, method);
+        if (errno) {
+          if (method === 'close') base.close(...args);
+          return -errno;
+        }
+      }
+      const result = base[method](...args);
+      if (method === 'open' && result >= 0) openFiles.set(result, args[0]);
+      return result;
+    };
+  }
+  /** Starts numbering the calls to `methods`. */
+  host.arm = (methods, before = () => undefined) => {
+    armed = { methods: new Set(methods), before, trace: [] };
+  };
+  /** Stops numbering; returns the calls made while armed, in order ("method file"). */
+  host.disarm = () => {
+    const trace = armed?.trace ?? [];
+    armed = null;
+    return trace;
+  };
+  return host;
+}
