@@ -62,6 +62,10 @@ export function finishTake(mode: i32): i32 {
 export function settle(how: i32, stamp: f64): i32 {
   return claims.settle(how, <u64>stamp);
 }
+/** Claims of gone owners this handle returned to the store since it opened (opening returns them). */
+export function recoveredClaims(): i32 {
+  return claims.recoveredTotal;
+}
 export function claimedDigest(): usize {
   return claims.claimedDigest;
 }

@@ -11,7 +11,7 @@ import { RECORD_OK } from '../format/record';
 import { handle } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
-import { io, statBuf, readWhole, listDir, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
+import { io, statBuf, readWhole, listDir, Listing, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { validate, quarantine, setResult } from './records';
 import { announce, JOURNAL_SET, JOURNAL_DELETE } from './journal';
 import { learnRecord, forget, LEARN_FAILED } from './load';
@@ -157,7 +157,9 @@ function announceBack(digest: usize): i32 {
 }
 
 const recoveredDigest: usize = heap.alloc(DIGEST_BYTES);
+/** Claims returned by the last recoverClaims(), and by this handle since it opened. */
 export let recoveredCount: i32 = 0;
+export let recoveredTotal: i32 = 0;
 
 /**
  * Returns the claims of gone owners to the store (owner.ts judges: a dead process of our
@@ -168,15 +170,11 @@ export function recoverClaims(): i32 {
   const n = listDir(sideBuf, controlPath(sideBuf, 'claimed'));
   if (n == -host.ENOENT) return ST_OK;
   if (n < 0) return ST_IO;
-  const listing = heap.alloc(max(n, 1));
-  memory.copy(listing, io, n);
-  let start = 0;
+  const listing = new Listing(n);
   let status = ST_OK;
-  for (let i = 0; i < n && status == ST_OK; i++) {
-    if (load<u8>(listing + i) != 0) continue;
-    const name = listing + start;
-    const nameLen = i - start;
-    start = i + 1;
+  while (status == ST_OK && listing.next()) {
+    const name = listing.name;
+    const nameLen = listing.nameLength;
     if (nameLen < NAME_CHARS + 17 || load<u8>(name + NAME_CHARS) != 0x2e) continue;
     if (!parseRecordName(name, NAME_CHARS, recoveredDigest)) continue;
     const owner = name + NAME_CHARS + 1;
@@ -195,7 +193,8 @@ export function recoverClaims(): i32 {
       break;
     }
     recoveredCount++;
+    recoveredTotal++;
   }
-  heap.free(listing);
+  listing.free();
   return status;
 }

@@ -156,6 +156,43 @@ export function syncAfterChange(path: usize, len: i32): void {
   }
 }
 
+/**
+ * A directory listing copied out of io (reading files reuses io), walked name by name:
+ * `while (l.next()) use(l.name, l.nameLength)`, then `l.free()`.
+ */
+export class Listing {
+  private buf: usize;
+  private end: i32;
+  private at: i32 = 0;
+  name: usize = 0;
+  nameLength: i32 = 0;
+
+  /** The listing in io[0, n) (listDir's result). */
+  constructor(n: i32) {
+    this.end = max(n, 0);
+    this.buf = heap.alloc(max(n, 1));
+    memory.copy(this.buf, io, this.end);
+  }
+
+  next(): bool {
+    if (this.at >= this.end) return false;
+    let i = this.at;
+    while (i < this.end && load<u8>(this.buf + i) != 0) i++;
+    this.name = this.buf + this.at;
+    this.nameLength = i - this.at;
+    this.at = i + 1;
+    return true;
+  }
+
+  rewind(): void {
+    this.at = 0;
+  }
+
+  free(): void {
+    heap.free(this.buf);
+  }
+}
+
 /** Writes a whole buffer at the current position, retrying short writes. */
 export function writeAll(fd: i32, buf: usize, len: i32): i32 {
   let done = 0;

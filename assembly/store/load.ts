@@ -16,7 +16,7 @@ import {
 } from './cache';
 import { handle } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, parseRecordName } from './paths';
-import { io, readWhole, listDir, statBuf, fail, OP_STAT, ST_OK, ST_IO } from './io';
+import { io, readWhole, listDir, statBuf, fail, Listing, OP_STAT, ST_OK, ST_IO } from './io';
 import { validate, quarantine } from './records';
 import {
   ENTRY_BYTES, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, entryKind, entryStamp, entryDigest, syncJournal,
@@ -200,26 +200,20 @@ export function reconcile(): i32 {
   listed = true;
   const n = listDir(recordBuf, 0);
   if (n < 0) return ST_IO;
-  // Copy the listing out of io: reading records reuses io.
-  const listing = heap.alloc(max(n, 1));
-  memory.copy(listing, io, n);
+  const listing = new Listing(n);
   memory.fill(seen, 0, seenCap);
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    if (load<u8>(listing + i) != 0) continue;
-    if (parseRecordName(listing + start, i - start, listedDigest)) {
-      let slot = indexFind(listedDigest);
-      if (slot < 0) slot = learnRecord(listedDigest, -1);
-      if (slot == LEARN_FAILED) {
-        // A record we cannot read now: an index without it would misreport; fail, and list again next time.
-        heap.free(listing);
-        return ST_IO;
-      }
-      if (slot >= 0) markSeen(slot);
+  while (listing.next()) {
+    if (!parseRecordName(listing.name, listing.nameLength, listedDigest)) continue;
+    let slot = indexFind(listedDigest);
+    if (slot < 0) slot = learnRecord(listedDigest, -1);
+    if (slot == LEARN_FAILED) {
+      // A record we cannot read now: an index without it would misreport; fail, and list again next time.
+      listing.free();
+      return ST_IO;
     }
-    start = i + 1;
+    if (slot >= 0) markSeen(slot);
   }
-  heap.free(listing);
+  listing.free();
   const order = heap.alloc(<usize>max<u32>(indexSize(), 1) << 2);
   const count = indexOrder(order);
   for (let i: u32 = 0; i < count; i++) {

@@ -9,7 +9,7 @@ import * as host from '../host/imports';
 import { handle } from './handle';
 import { registrationBuf, registrationBuf2, sideBuf, controlPath, putHex, sidePath } from './paths';
 import { putOwner, ownerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
-import { listDir, io, statBuf, ST_OK } from './io';
+import { listDir, statBuf, Listing, ST_OK } from './io';
 import { appendRescan } from './journal';
 import { reconcile } from './load';
 
@@ -76,17 +76,14 @@ export function unregister(): void {
 export function checkRegistrations(): i32 {
   const n = listDir(sideBuf, controlPath(sideBuf, 'handles'));
   if (n <= 0) return ST_OK;
-  const listing = heap.alloc(n);
-  memory.copy(listing, io, n);
+  const listing = new Listing(n);
   let found = false;
   let status = ST_OK;
   for (let pass = 0; pass < 2 && status == ST_OK; pass++) {
-    let start = 0;
-    for (let i = 0; i < n; i++) {
-      if (load<u8>(listing + i) != 0) continue;
-      const name = listing + start;
-      const nameLen = i - start;
-      start = i + 1;
+    listing.rewind();
+    while (listing.next()) {
+      const name = listing.name;
+      const nameLen = listing.nameLength;
       if (nameLen != OWNER_CHARS + 1 + STAMP_CHARS || load<u8>(name + OWNER_CHARS) != 0x2e || isOurs(name)) continue;
       const stamp = parseHex(name + OWNER_CHARS + 1, STAMP_CHARS);
       if (stamp < 0 || !ownerGone(name, <u64>stamp)) continue;
@@ -104,6 +101,6 @@ export function checkRegistrations(): i32 {
       if (status == ST_OK) appendRescan();
     }
   }
-  heap.free(listing);
+  listing.free();
   return status;
 }

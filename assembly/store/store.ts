@@ -9,8 +9,8 @@ import {
   handle, nextBirth, OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE,
   KIND_ANY, KIND_DICT, KIND_QUEUE,
 } from './handle';
-import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf } from './paths';
-import { io, statBuf, listDir, fail, syncAfterChange, MAX_BUFFER, OP_UNLINK, OP_STAT, ST_OK, ST_MISSING, ST_IO } from './io';
+import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
+import { io, statBuf, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, OP_STAT, ST_OK, ST_MISSING, ST_IO } from './io';
 import { readRecordAt, readHead, resultRecord, setResult } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore } from './marker';
@@ -332,16 +332,15 @@ function emptyFolder(folder: string): i32 {
   const n = listDir(sideBuf, dirLen);
   if (n == -host.ENOENT) return ST_OK;
   if (n < 0) return ST_IO;
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    if (load<u8>(io + i) != 0) continue;
-    let at = controlPath(controlBuf, folder + '/');
-    memory.copy(controlBuf + at, io + start, i - start);
-    at += i - start;
-    start = i + 1;
-    const r = host.unlink(controlBuf, at);
-    if (r < 0 && r != -host.ENOENT) return fail(OP_UNLINK, r, controlBuf, at);
+  const listing = new Listing(n);
+  let status = ST_OK;
+  while (status == ST_OK && listing.next()) {
+    const len = sidePath(controlBuf, folder, listing.name, listing.nameLength);
+    const r = host.unlink(controlBuf, len);
+    if (r < 0 && r != -host.ENOENT) status = fail(OP_UNLINK, r, controlBuf, len);
   }
+  listing.free();
+  if (status != ST_OK) return status;
   const r = host.rmdir(sideBuf, dirLen);
   return r < 0 && r != -host.ENOENT ? fail(OP_UNLINK, r, sideBuf, dirLen) : ST_OK;
 }

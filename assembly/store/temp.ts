@@ -8,7 +8,7 @@ import { HEADER_BYTES } from '../format/record';
 import { handle } from './handle';
 import { tempBuf, controlBuf, controlPath, putAscii, sidePath, sideBuf } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, OWNER_CHARS } from './owner';
-import { fail, writeAll, listDir, io, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK } from './io';
+import { fail, writeAll, listDir, Listing, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK } from './io';
 
 let tempLength: i32 = 0; // of the path in tempBuf
 const attrName: usize = heap.alloc(32);
@@ -114,14 +114,10 @@ function mirrorXattrs(fd: i32, record: usize, keyType: u8, keyLen: i32, birth: u
 export function removeOrphanTemps(): void {
   const n = listDir(sideBuf, controlPath(sideBuf, 'tmp'));
   if (n <= 0) return;
-  const listing = heap.alloc(n);
-  memory.copy(listing, io, n);
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    if (load<u8>(listing + i) != 0) continue;
-    const name = listing + start;
-    const nameLen = i - start;
-    start = i + 1;
+  const listing = new Listing(n);
+  while (listing.next()) {
+    const name = listing.name;
+    const nameLen = listing.nameLength;
     const len = sidePath(sideBuf, 'tmp', name, nameLen);
     let gone = false;
     if (nameLen == OWNER_CHARS + 9 && load<u8>(name + OWNER_CHARS) == 0x2d) {
@@ -132,5 +128,5 @@ export function removeOrphanTemps(): void {
     }
     if (gone) host.unlink(sideBuf, len);
   }
-  heap.free(listing);
+  listing.free();
 }

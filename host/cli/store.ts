@@ -176,12 +176,12 @@ export class HostStore implements StoreBackend {
     return report;
   }
 
-  /** Returns claims of dead processes to the store; the count. */
+  /** Returns claims of dead processes to the store; the count, with those that opening the store returned. */
   recoverClaims(): number {
     const core = this.core;
     core.check(core.x.recoverClaims());
     core.absorbEvents();
-    return core.x.resultSlot();
+    return core.x.recoveredClaims();
   }
 
   /** Rotates the journal to a fresh one and rewrites the index cache; false when another handle holds the store lock. */

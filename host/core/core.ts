@@ -28,6 +28,7 @@ interface Exports {
   settle(how: number, stamp: number): number;
   claimedDigest(): number;
   claimedStamp(): number;
+  recoveredClaims(): number;
   recoverClaims(): number;
   destroy(): number;
   clear(): number;

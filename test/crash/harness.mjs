@@ -113,12 +113,12 @@ async function runPositional(testCase, keep) {
 }
 
 /** The plan of random trial `trial` of `seed`: variant, and per round the children's seeds and kill times. */
-function trialPlan(seed, trial) {
+function trialPlan(seed, trial, concurrent) {
   const random = seededRandom(seed * 1000003 + trial);
   const variant = VARIANTS[Math.floor(random() * VARIANTS.length)];
   let next = 0;
   const rounds = Array.from({ length: 1 + Math.floor(random() * MAX_ROUNDS) }, () =>
-    Array.from({ length: random() < TWO_CHILDREN ? 2 : 1 }, (_, lane) => {
+    Array.from({ length: random() < TWO_CHILDREN && concurrent ? 2 : 1 }, (_, lane) => {
       const fromSpawn = random() < KILL_FROM_SPAWN;
       return {
         id: `c${next++}`,
@@ -155,8 +155,12 @@ async function runRandom(plan, keep) {
   return { ...finish(root, plan.variant, problems, keep), name: plan.name, group: `random ${variantName(plan.variant)}`, steps };
 }
 
-/** The plans of random trials 0 .. trials - 1 of `seed`. */
-export const trialPlans = (seed, trials) => Array.from({ length: trials }, (_, trial) => trialPlan(seed, trial));
+/**
+ * The plans of random trials 0 .. trials - 1 of `seed`. `concurrent: false` runs one child at a
+ * time: no two writers race, so the kill timing alone varies (what npm test can run repeatably).
+ */
+export const trialPlans = (seed, trials, { concurrent = true } = {}) =>
+  Array.from({ length: trials }, (_, trial) => trialPlan(seed, trial, concurrent));
 
 /**
  * Runs positional `cases` and random trial `plans`, `jobs` at a time, calling onResult with each
