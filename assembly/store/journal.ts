@@ -138,6 +138,8 @@ let ownAfterSeal = false; // our own entry landed after the seal: it must be wri
 let rescanAsked = false;
 /** Others' SET entries for the digest of ownEntry, read before it: the earliest birth among them. */
 export let rivalBirth: u64 = 0;
+/** Another handle's DELETE (or take) of that digest was read before it. */
+export let rivalDeleted = false;
 
 /**
  * Reads what was appended since we last looked; applies others' entries to the index (when it
@@ -173,10 +175,15 @@ function readTail(): i32 {
         rescanAsked = true;
         total++;
       } else {
-        if (kind == JOURNAL_SET && !ownSeen && entryKind(ownEntry) == JOURNAL_SET &&
+        if (!ownSeen && entryKind(ownEntry) == JOURNAL_SET &&
             memory.compare(entryDigest(e), entryDigest(ownEntry), DIGEST_BYTES) == 0) {
-          const birth = entryStamp(e);
-          if (rivalBirth == 0 || birth < rivalBirth) rivalBirth = birth;
+          if (kind == JOURNAL_DELETE) {
+            rivalDeleted = true;
+            rivalBirth = 0; // a creation before the delete no longer gives the key its place
+          } else if (kind == JOURNAL_SET) {
+            const birth = entryStamp(e);
+            if (rivalBirth == 0 || birth < rivalBirth) rivalBirth = birth;
+          }
         }
         // A record we could not read: its change is not in our index yet; list the directory.
         if (handle.indexLoaded && !applyEntry(e)) rescanAsked = true;
@@ -281,6 +288,7 @@ export function appendRescan(): void {
 export function announce(kind: u8, digest: usize, birth: u64): i32 {
   writeEntry(ownEntry, kind, handle.writer, birth, digest);
   rivalBirth = 0;
+  rivalDeleted = false;
   if (handle.journalFd < 0 || appendOwn() != ST_OK) {
     markTrouble();
     return ST_OK;

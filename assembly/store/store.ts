@@ -14,7 +14,7 @@ import { io, statBuf, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UN
 import { readRecordAt, readHead, resultRecord, setResult } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore } from './marker';
-import { openJournal, syncJournal, announce, rivalBirth, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
+import { openJournal, syncJournal, announce, rivalBirth, rivalDeleted, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
 import { ensureIndex, forget, clearEvents, writeCache, event, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
@@ -188,12 +188,18 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   }
   resultSlot = slot;
   announce(JOURNAL_SET, digest, birth);
-  // Another handle created this key before us, unseen: its birth is the key's place in line.
-  if (rivalBirth != 0 && rivalBirth < birth) {
-    const rewritten = writeRecord(digest, keyType, keyLen, valueLen, codec, rivalBirth);
-    if (rewritten != ST_OK) return ST_OK; // ours stands, at our birth: still a consistent order
-    if (handle.indexLoaded && slot >= 0 && indexFind(digest) == slot) indexRebirth(slot, rivalBirth);
-    announce(JOURNAL_SET, digest, rivalBirth);
+  // What the journal read after our entry says about this key, unseen when we chose its birth:
+  // another handle created it before us (its birth is the key's place in line), or deleted it
+  // (ours is a new key: it goes to the end). Only while the record is still the one we wrote.
+  let better: u64 = 0;
+  if (rivalBirth != 0 && rivalBirth < birth) better = rivalBirth;
+  else if (rivalDeleted && !isNew) better = nextBirth(<u64>host.now());
+  if (better != 0 && birthOnDisk(digest) == <i64>birth && writeRecord(digest, keyType, keyLen, valueLen, codec, better) == ST_OK) {
+    slot = handle.indexLoaded ? indexFind(digest) : -1;
+    if (slot >= 0) indexRebirth(slot, better);
+    else if (handle.indexLoaded) slot = indexInsert(digest, better, keyType, rec + HEADER_BYTES, keyLen);
+    resultSlot = slot;
+    announce(JOURNAL_SET, digest, better);
   }
   return ST_OK;
 }
