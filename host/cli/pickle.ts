@@ -61,8 +61,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 type Dict = Map<unknown, unknown>;
 
 /**
- * About how many bytes a pickle of `inputBytes` may stand for once every shared reference is
- * written out in full: 16 MiB, plus 16 bytes per input byte. The memo lets a few hundred bytes
+ * How many bytes a pickle of `inputBytes` may stand for once every shared reference is written
+ * out in full: 16 MiB, plus 16 bytes per input byte. The memo lets a few hundred bytes
  * reference a list of ten references to a list of ten... ("billion laughs"), which Python loads
  * as a small graph but any encoder, and so the store, would write out as a tree of 10^9 items.
  */
@@ -77,7 +77,7 @@ export function expansionBudget(inputBytes: number): number {
  * str -> string, bytes/bytearray -> Uint8Array, list/tuple -> Array, set/frozenset -> Set,
  * dict -> plain object when every key is a str (`__proto__` becomes an own property), else Map.
  * Shared and recursive references are preserved, but the value written out in full must stay
- * within `budget` bytes (about). The input must hold exactly one pickle.
+ * within `budget` bytes. The input must hold exactly one pickle.
  */
 export function unpickle(input: Uint8Array, budget = expansionBudget(input.byteLength)): unknown {
   // A Buffer's slice() would alias the input; a plain view makes every slice a copy.
@@ -446,25 +446,27 @@ function finish(root: unknown, hashable: Set<object>): unknown {
 }
 
 /**
- * Fails once the value, with every shared reference written out in full, passes `budget` bytes
- * (about: a byte per scalar and container, plus the length of strings, bytes and bigints). Each
- * container is measured once and its size reused wherever it is referenced, so this takes time
- * linear in the graph, not in the tree it stands for; a reference back into a container being
- * measured (a cycle, which no encoder writes) counts one.
+ * Fails once the value, with every shared reference written out in full, could pass `budget`
+ * bytes. What is counted bounds what the CBOR codec writes (FORMAT.md 4): a head takes at most
+ * 9 bytes and a tag 3 more, a UTF-16 unit at most 3 bytes of UTF-8. Each container is measured
+ * once and its size reused wherever it is referenced, so this takes time linear in the graph,
+ * not in the tree it stands for; a reference back into a container being measured (a cycle,
+ * which no encoder writes) counts one byte.
  */
 function checkExpansion(root: unknown, budget: number): void {
   const sizes = new Map<object, number>();
   const frames: { node: object; children: Iterator<unknown>; size: number }[] = [];
   /** A scalar's or measured container's size; undefined for a container not measured yet. */
   const sizeOf = (v: unknown): number | undefined => {
-    if (typeof v === 'string') return 1 + v.length;
-    if (typeof v === 'bigint') return 1 + (v.toString(16).length >> 1);
-    if (v instanceof Uint8Array) return 1 + v.length;
+    if (typeof v === 'string') return 9 + 3 * v.length;
+    if (typeof v === 'number') return 9;
+    if (typeof v === 'bigint') return 12 + ((v.toString(16).length + 1) >> 1);
+    if (v instanceof Uint8Array) return 9 + v.length;
     if (v === null || typeof v !== 'object') return 1;
     return sizes.get(v);
   };
   const add = (frame: { size: number }, n: number): void => {
-    if ((frame.size += n) > budget) fail(`the value expands to more than ${budget} bytes once its shared references are written out (the limit is 16 MiB + 16 bytes per pickle byte)`);
+    if ((frame.size += n) > budget) fail(`the value could take more than ${budget} bytes once its shared references are written out (the limit is 16 MiB + 16 bytes per pickle byte)`);
   };
   const enter = (node: object): void => {
     sizes.set(node, 1);
@@ -476,7 +478,7 @@ function checkExpansion(root: unknown, budget: number): void {
     const next = frame.children.next();
     if (next.done) {
       frames.pop();
-      add(frame, 1);
+      add(frame, 12);
       sizes.set(frame.node, frame.size);
       if (frames.length) add(frames[frames.length - 1]!, frame.size);
       continue;
