@@ -7,11 +7,11 @@ import { buildSync } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DurableQueue, IODict } from '../dist/index.js';
+import { DurableQueue } from '../dist/index.js';
+import { CLI, entries, formatMarker as marker } from './support/cli.mjs';
 import { crc32c } from './support/format-reader.mjs';
 import { storePath, tempDir } from './support/tmp.mjs';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** Runs the CLI. A hang guard, not a speed check: a run that never ends fails instead of hanging the suite. */
 function cli(args, { input } = {}) {
@@ -35,15 +35,6 @@ function refused(args, pattern, options) {
   return r;
 }
 
-const entries = (path) => {
-  const d = new IODict(path);
-  try {
-    return [...d.entries()];
-  } finally {
-    d.close();
-  }
-};
-const marker = (path) => fs.readFileSync(`${path}/.iodict/format`, 'latin1');
 const write = (text) => {
   const file = `${tempDir()}/input`;
   fs.writeFileSync(file, text);

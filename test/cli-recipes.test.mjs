@@ -5,11 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { DurableQueue, IODict } from '../dist/index.js';
+import { CLI, entries, formatMarker as kind } from './support/cli.mjs';
 import { tempDir } from './support/tmp.mjs';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const DOC = fs.readFileSync(new URL('../docs/CLI.md', import.meta.url), 'utf8');
 
 /** The recipes: the ```sh blocks of the Recipes section, by their first line's comment. */
@@ -39,15 +38,6 @@ function fixture() {
   return { dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1' } };
 }
 
-const entries = (path) => {
-  const d = new IODict(path);
-  try {
-    return [...d.entries()];
-  } finally {
-    d.close();
-  }
-};
-const kind = (path) => fs.readFileSync(`${path}/.iodict/format`, 'latin1');
 const lines = (text) => text.split('\n').filter((l) => l !== '');
 
 /** What each recipe must do: checks by title, given the fixture directory and the recipe's stdout. */
