@@ -16,5 +16,11 @@ export function entries(path) {
   }
 }
 
-/** The store's format marker text (FORMAT.md 2): its version line and kind line. */
+/** The store's format marker text (FORMAT.md 2): its version line, then an optional kind line. */
 export const formatMarker = (path) => fs.readFileSync(`${path}/.iodict/format`, 'latin1');
+
+/** The kind a store's marker records: 'dict', 'queue', or 'any' (no kind line); undefined for a malformed marker. */
+export function markerKind(path) {
+  const match = /^iodict-store \d+\n(?:kind (dict|queue)\n)?$/.exec(formatMarker(path));
+  return match ? (match[1] ?? 'any') : undefined;
+}
