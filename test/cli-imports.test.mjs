@@ -87,8 +87,8 @@ test('import --from-python never follows a symbolic link out of its directory', 
   const r = refused(['import', storePath(), '--from-python', dir, '--json'], /a symbolic link: not followed/);
   const report = JSON.parse(r.stdout);
   assert.equal(report.skipped.map((s) => [s.file, s.problem]).sort(), [
-    ['folder', 'a symbolic link: not followed (only regular files are items)'],
-    ['secret', 'a symbolic link: not followed (only regular files are items)'],
+    ['folder', 'a symbolic link: not followed (only regular files are read)'],
+    ['secret', 'a symbolic link: not followed (only regular files are read)'],
   ]);
   assert.is(report.written, false);
   const target = storePath();

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { cborCodec } from '../codec/index.js';
 import { StoreError } from '../errors.js';
+import { openRegular, readUpTo } from './files.js';
 import { UnpicklingError, unpickle } from './pickle.js';
 import type { XattrReader } from './xattr.js';
 
@@ -25,9 +26,6 @@ export interface PythonItem {
 const HASH_NAME = /^[0-9a-f]{56}$/;
 /** The largest pickle read (what one read of a file into memory can take, 2 GiB - 1 bytes). */
 export const MAX_PICKLE_BYTES = 2 ** 31 - 1;
-// Where the platform lacks them (Windows), the lstat before each open still refuses links.
-const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
-const SYMLINK = 'a symbolic link: not followed (only regular files are items)';
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Python names a file sha3_224(key.encode()); null where this runtime has no SHA3 (then nothing is cross-checked). */
@@ -56,7 +54,7 @@ export function scanPythonStore(dir: string, xattrs: XattrReader | null, onFile:
   }
   const items = names.map((file): PythonItem => {
     onFile();
-    const entry = openEntry(`${dir}/${file}`);
+    const entry = openRegular(`${dir}/${file}`);
     const item: PythonItem = { file, key: undefined, birth: entry.stat.ctimeMs / 1000, orderedBy: 'ctime' };
     if (entry.fd === undefined) return { ...item, problem: entry.problem };
     let rawKey: Uint8Array | null, birth: Uint8Array | null;
@@ -91,40 +89,14 @@ export function scanPythonStore(dir: string, xattrs: XattrReader | null, onFile:
   return items.sort((a, b) => a.birth - b.birth || (a.file < b.file ? -1 : 1));
 }
 
-/**
- * An entry of the directory opened for reading if it is a regular file, else why not. Nothing
- * else is ever opened: not a link (lstat, then O_NOFOLLOW against a swap in between), not a FIFO
- * or device (which could block or have side effects).
- */
-function openEntry(path: string): { fd: number; stat: fs.Stats } | { fd: undefined; stat: fs.Stats; problem: string } {
-  const stat = fs.lstatSync(path);
-  if (stat.isSymbolicLink()) return { fd: undefined, stat, problem: SYMLINK };
-  if (!stat.isFile()) return { fd: undefined, stat, problem: 'not a regular file' };
-  let fd: number;
-  try {
-    fd = fs.openSync(path, OPEN_FLAGS);
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ELOOP') return { fd: undefined, stat, problem: SYMLINK };
-    throw e;
-  }
-  const opened = fs.fstatSync(fd);
-  if (opened.isFile()) return { fd, stat: opened };
-  fs.closeSync(fd);
-  return { fd: undefined, stat, problem: 'not a regular file' };
-}
-
 /** The bytes of an item's file, or why they are not read. */
 function readPickle(path: string): Uint8Array | string {
-  const entry = openEntry(path);
+  const entry = openRegular(path);
   if (entry.fd === undefined) return entry.problem;
   try {
     const size = entry.stat.size;
     if (size > MAX_PICKLE_BYTES) return `the file is ${size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit for one pickle`;
-    // The size checked, not whatever the file has grown to since (readFileSync would read on).
-    const bytes = Buffer.allocUnsafe(size);
-    let read = 0;
-    for (let n; read < size && (n = fs.readSync(entry.fd, bytes, read, size - read, read)); ) read += n;
-    return bytes.subarray(0, read);
+    return readUpTo(entry.fd, size); // the size checked, not whatever the file has grown to since
   } finally {
     fs.closeSync(entry.fd);
   }

@@ -7,6 +7,7 @@ import { Core, Status, type StoreKind, verifyProblem } from '../core/core.js';
 import { defaultHost } from '../default-host.js';
 import { StoreError, type CorruptRecordError } from '../errors.js';
 import type { WasiStore, WasiStoreOptions } from '../wasi/runner.js';
+import { openRegular, readUpTo } from './files.js';
 import type { RawKey } from './json.js';
 
 /** What a store answers, through either build: the WASI runner's interface, which HostStore implements too. */
@@ -49,6 +50,9 @@ export function requireStore(path: string): void {
   }
 }
 
+/** More than any well-formed marker takes: a longer one is malformed, and is not read further. */
+const MARKER_MAX_BYTES = 64;
+
 /** What a store was made for: a marker without a kind line suits either (FORMAT.md 2). */
 export type MarkerKind = StoreKind | 'any';
 
@@ -57,12 +61,19 @@ export type MarkerKind = StoreKind | 'any';
  * line. Undefined when PATH has no marker; a version of NaN when the marker is malformed.
  */
 export function readMarker(path: string): { version: number; kind: MarkerKind } | undefined {
-  let text: string;
+  let marker: ReturnType<typeof openRegular>;
   try {
-    text = fs.readFileSync(`${path}/.iodict/format`, 'latin1');
+    marker = openRegular(`${path}/.iodict/format`);
   } catch (e) {
     if ((e as { code?: string }).code === 'ENOENT') return undefined;
     throw e;
+  }
+  if (marker.fd === undefined) return { version: NaN, kind: 'any' };
+  let text: string;
+  try {
+    text = readUpTo(marker.fd, MARKER_MAX_BYTES).toString('latin1');
+  } finally {
+    fs.closeSync(marker.fd);
   }
   const parsed = /^iodict-store (\d+)\n(?:kind (dict|queue)\n)?$/.exec(text);
   return { version: Number(parsed?.[1] ?? NaN), kind: (parsed?.[2] ?? 'any') as MarkerKind };
