@@ -11,7 +11,7 @@ export interface Input {
 }
 
 /** The longest NDJSON line import reads (its text must fit in one string, and JSON.parse holds it twice). */
-export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
 export function openInput(file: string | undefined): Input {
   if (file === undefined || file === '-') return { chunks: process.stdin, size: undefined };

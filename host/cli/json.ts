@@ -81,7 +81,7 @@ export function toJson(value: unknown): unknown {
  * each count one level), checked before recursing so deep input is a MappingError, never a
  * stack overflow.
  */
-export const MAX_VALUE_DEPTH = 512;
+const MAX_VALUE_DEPTH = 512;
 
 /** The value a JSON form stands for; MappingError when it does not follow the mapping. */
 export function fromJson(json: unknown): unknown {

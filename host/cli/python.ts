@@ -25,7 +25,7 @@ export interface PythonItem {
 
 const HASH_NAME = /^[0-9a-f]{56}$/;
 /** The largest pickle read (what one read of a file into memory can take, 2 GiB - 1 bytes). */
-export const MAX_PICKLE_BYTES = 2 ** 31 - 1;
+const MAX_PICKLE_BYTES = 2 ** 31 - 1;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Python names a file sha3_224(key.encode()); null where this runtime has no SHA3 (then nothing is cross-checked). */
