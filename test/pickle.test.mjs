@@ -285,6 +285,32 @@ test('a memoized argument reused by REDUCE cannot amplify the input', () => {
   assert.throws(() => unpickle(make(1000)), isUnpicklingError(/expands/));
 });
 
+test('shared references count against the output budget: "billion laughs" of every container, in every protocol, is refused', () => {
+  // Each level references the one below ten times: 10^10 leaves from a few hundred bytes.
+  const laughs = (wrap) => `(lambda f: f(f, 'lol', 10))(lambda f, a, n: a if n == 0 else f(f, ${wrap}, n - 1))`;
+  const exprs = [laughs('[a] * 10'), laughs('(a,) * 10'), laughs('{str(i): a for i in range(10)}'), laughs('{i: a for i in range(10)}'),
+    laughs('frozenset((i, a) for i in range(10))'), laughs('[a, [a, [a, [a, a]]]]')];
+  const all = pickles(exprs);
+  for (const e of exprs) {
+    for (const p of PROTOCOLS) {
+      assert.ok(all[e][p].length < 2000, `${e}: a small pickle`);
+      assert.throws(() => unpickle(all[e][p]), isUnpicklingError(/^the value could take more than \d+ bytes once its shared references are written out/), `${e}, protocol ${p}`);
+    }
+  }
+  // The budget is what the value takes written out: within it, shared references decode (and still share).
+  const shared = pickles(['(lambda s: [s] * 100)("x" * 1000)'])['(lambda s: [s] * 100)("x" * 1000)'];
+  for (const p of PROTOCOLS) {
+    assert.is(unpickle(shared[p], 301_000).length, 100); // each str written out: 9 + 3 bytes per character at most
+    assert.throws(() => unpickle(shared[p], 300_000), isUnpicklingError(/could take more than 300000 bytes/));
+  }
+  // Cycles count once: a list that contains itself still decodes (the encoder refuses it later).
+  const cyclic = pickles(['(lambda l: (l.extend([l] * 50), l)[1])([])'])['(lambda l: (l.extend([l] * 50), l)[1])([])'];
+  for (const p of PROTOCOLS) {
+    const v = unpickle(cyclic[p]);
+    assert.ok(v.length === 50 && v.every((x) => x === v), `protocol ${p}`);
+  }
+});
+
 /** The value a manifest `expected` description stands for (see make_python_store.py). */
 function fromDescription(d) {
   if (Array.isArray(d)) return d.map(fromDescription);

@@ -1,5 +1,6 @@
 // What a command gets: its parsed arguments, stdout, stderr messages, progress bars, and the
 // way to open stores, so every command reports the same way.
+import type { StoreKind } from '../core/core.js';
 import { CorruptRecordError } from '../errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { UsageError } from './errors.js';
@@ -70,10 +71,10 @@ export class Context {
   /** Corrupt records the core finds in passing: reported, and the command ends with exit code 1. */
   readonly onCorrupt = (error: CorruptRecordError): void => this.problem(error.message, { quarantine: error.path });
 
-  /** An existing store through the host build. */
-  hostStore(path: string, options: { create?: boolean } = {}): HostStore {
+  /** An existing store through the host build; with `create`, made if missing, recording `kind`. */
+  hostStore(path: string, options: { create?: boolean; kind?: StoreKind } = {}): HostStore {
     if (!options.create) requireStore(path);
-    return new HostStore(path, { onCorrupt: this.onCorrupt });
+    return new HostStore(path, { onCorrupt: this.onCorrupt, kind: options.kind });
   }
 
   /** An existing store through the build --wasi asks for. */

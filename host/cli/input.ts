@@ -1,6 +1,8 @@
 // Reading import input as a stream (a file, or stdin for "-"), so a big export never has to
-// fit in memory: whole lines for NDJSON, exact byte counts for archives.
+// fit in memory: whole lines for NDJSON, exact byte counts for archives. Chunks are joined once
+// per read or line, never once per chunk, so a long line or record is read in linear time.
 import fs from 'node:fs';
+import { DataError } from './errors.js';
 
 export interface Input {
   chunks: AsyncIterable<Uint8Array>;
@@ -8,16 +10,20 @@ export interface Input {
   size: number | undefined;
 }
 
+/** The longest NDJSON line import reads (its text must fit in one string, and JSON.parse holds it twice). */
+const MAX_LINE_BYTES = 256 * 1024 * 1024;
+
 export function openInput(file: string | undefined): Input {
   if (file === undefined || file === '-') return { chunks: process.stdin, size: undefined };
   const stat = fs.statSync(file); // ENOENT here, before anything is imported
   return { chunks: fs.createReadStream(file), size: stat.isFile() ? stat.size : undefined };
 }
 
-/** Pulls exact byte counts from a chunk stream. */
+/** Pulls exact byte counts, or lines, from a chunk stream. */
 export class ByteReader {
   #iterator: AsyncIterator<Uint8Array>;
-  #buffer = new Uint8Array(0);
+  /** The unread bytes are #buffer[#at..]. */
+  #buffer: Uint8Array = new Uint8Array(0);
   #at = 0;
   #ended = false;
 
@@ -25,18 +31,32 @@ export class ByteReader {
     this.#iterator = chunks[Symbol.asyncIterator]();
   }
 
-  async #fill(n: number): Promise<boolean> {
-    while (this.#buffer.length - this.#at < n && !this.#ended) {
-      const next = await this.#iterator.next();
-      if (next.done) {
-        this.#ended = true;
-        break;
-      }
-      this.onBytes(next.value.length);
-      this.#buffer = Buffer.concat([this.#buffer.subarray(this.#at), next.value]);
-      this.#at = 0;
+  /** The next chunk of input, or null at its end. */
+  async #next(): Promise<Uint8Array | null> {
+    if (this.#ended) return null;
+    const next = await this.#iterator.next();
+    if (next.done) {
+      this.#ended = true;
+      return null;
     }
-    return this.#buffer.length - this.#at >= n;
+    this.onBytes(next.value.length);
+    return next.value;
+  }
+
+  /** The unread bytes, then these chunks, become the buffer (one copy). */
+  #join(parts: Uint8Array[], total: number): void {
+    this.#buffer = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+    this.#at = 0;
+  }
+
+  /** Makes at least n unread bytes contiguous; false when the input ends first. */
+  async #fill(n: number): Promise<boolean> {
+    let total = this.#buffer.length - this.#at;
+    if (total >= n) return true;
+    const parts = [this.#buffer.subarray(this.#at)];
+    for (let chunk; total < n && (chunk = await this.#next()); total += chunk.length) parts.push(chunk);
+    this.#join(parts, total);
+    return total >= n;
   }
 
   /** Exactly n bytes, or null when the input ends first. */
@@ -57,28 +77,47 @@ export class ByteReader {
     return !(await this.#fill(1));
   }
 
-  /** Lines without their "\n" (or "\r\n"); the last one may lack a newline. */
-  async *lines(): AsyncGenerator<string> {
+  /**
+   * Reads chunks until one holds a newline (or the input ends, or the line outgrows maxBytes);
+   * returns the newline's index in the joined buffer, or -1 at the end of the input.
+   */
+  async #gatherLine(maxBytes: number): Promise<number> {
+    const parts = [this.#buffer.subarray(this.#at)];
+    let total = parts[0]!.length;
+    let newline = -1;
+    for (let chunk; newline < 0 && total <= maxBytes && (chunk = await this.#next()); total += chunk.length) {
+      const at = chunk.indexOf(0x0a);
+      if (at >= 0) newline = total + at;
+      parts.push(chunk);
+    }
+    this.#join(parts, total);
+    return newline;
+  }
+
+  /**
+   * Lines without their "\n" (or "\r\n"), numbered from 1; the last one may lack a newline.
+   * DataError for a line longer than maxBytes (read no further than that) or not UTF-8.
+   */
+  async *lines(maxBytes = MAX_LINE_BYTES): AsyncGenerator<{ number: number; text: string }> {
     const decoder = new TextDecoder('utf-8', { fatal: true });
-    const decode = (line: Uint8Array) => decoder.decode(line[line.length - 1] === 0x0d ? line.subarray(0, -1) : line);
-    let searchFrom = this.#at;
-    for (;;) {
-      const end = this.#buffer.indexOf(0x0a, searchFrom);
-      if (end >= 0) {
-        const line = this.#buffer.subarray(this.#at, end);
-        this.#at = searchFrom = end + 1;
-        yield decode(line);
-        continue;
+    for (let number = 1; ; number++) {
+      let end = this.#buffer.indexOf(0x0a, this.#at);
+      if (end < 0) end = await this.#gatherLine(maxBytes);
+      const last = end < 0;
+      if (last) end = this.#buffer.length;
+      if (end - this.#at > maxBytes) throw new DataError(`line ${number} is longer than ${maxBytes} bytes`);
+      let line = this.#buffer.subarray(this.#at, end);
+      this.#at = Math.min(end + 1, this.#buffer.length);
+      if (last && line.length === 0) return;
+      if (line[line.length - 1] === 0x0d) line = line.subarray(0, -1);
+      let text: string;
+      try {
+        text = decoder.decode(line);
+      } catch {
+        throw new DataError(`line ${number} is not UTF-8 text`);
       }
-      if (this.#ended) {
-        const rest = this.#buffer.subarray(this.#at);
-        this.#at = this.#buffer.length;
-        if (rest.length) yield decode(rest);
-        return;
-      }
-      const searched = this.#buffer.length - this.#at;
-      await this.#fill(searched + 1); // moves the unread bytes to the front
-      searchFrom = this.#at + searched;
+      yield { number, text };
+      if (last) return;
     }
   }
 }

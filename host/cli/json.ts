@@ -76,19 +76,42 @@ export function toJson(value: unknown): unknown {
   throw new MappingError(`no JSON form for a ${typeof value}`);
 }
 
+/**
+ * How deep values may nest: as deep as the CBOR codec encodes (arrays, objects, Maps and Sets
+ * each count one level), checked before recursing so deep input is a MappingError, never a
+ * stack overflow.
+ */
+const MAX_VALUE_DEPTH = 512;
+
 /** The value a JSON form stands for; MappingError when it does not follow the mapping. */
 export function fromJson(json: unknown): unknown {
+  return valueFromJson(json, 0);
+}
+
+/** JSON text for a message, cut short. */
+function brief(json: unknown): string {
+  const text = JSON.stringify(json);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function nested(depth: number): number {
+  if (depth >= MAX_VALUE_DEPTH) throw new MappingError(`the value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  return depth + 1;
+}
+
+function valueFromJson(json: unknown, depth: number): unknown {
   if (json === null || typeof json !== 'object') return json;
-  if (Array.isArray(json)) return json.map(fromJson);
+  const inner = nested(depth);
+  if (Array.isArray(json)) return json.map((v) => valueFromJson(v, inner));
   const keys = Object.keys(json);
   const record = json as Record<string, unknown>;
-  if (keys.length !== 1 || !keys[0]!.startsWith('$')) return plainObject(record);
+  if (keys.length !== 1 || !keys[0]!.startsWith('$')) return plainObject(record, inner);
   const tag = keys[0]!;
   const v = record[tag];
   switch (tag) {
     case '$object':
       if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new MappingError('$object needs an object');
-      return plainObject(v as Record<string, unknown>);
+      return plainObject(v as Record<string, unknown>, inner);
     case '$bigint':
       if (typeof v !== 'string' || !/^-?\d+$/.test(v)) throw new MappingError('$bigint needs a decimal string');
       return BigInt(v);
@@ -108,12 +131,27 @@ export function fromJson(json: unknown): unknown {
       if (!date || Number.isNaN(date.getTime())) throw new MappingError('$date needs an ISO 8601 string or null');
       return date;
     }
-    case '$map':
+    case '$map': {
       if (!Array.isArray(v) || !v.every((e) => Array.isArray(e) && e.length === 2)) throw new MappingError('$map needs an array of [key, value] pairs');
-      return new Map(v.map(([k, x]) => [fromJson(k), fromJson(x)]));
-    case '$set':
+      const map = new Map();
+      for (const [k, x] of v as [unknown, unknown][]) {
+        const key = valueFromJson(k, inner);
+        // A Map keeps one entry per key (SameValueZero): a repeated key would silently drop a value.
+        if (map.has(key)) throw new MappingError(`$map has the key ${brief(k)} twice`);
+        map.set(key, valueFromJson(x, inner));
+      }
+      return map;
+    }
+    case '$set': {
       if (!Array.isArray(v)) throw new MappingError('$set needs an array');
-      return new Set(v.map(fromJson));
+      const set = new Set();
+      for (const e of v) {
+        const value = valueFromJson(e, inner);
+        if (set.has(value)) throw new MappingError(`$set has the value ${brief(e)} twice`);
+        set.add(value);
+      }
+      return set;
+    }
     case '$queue':
       throw new MappingError('$queue is a key form, not a value');
   }
@@ -127,9 +165,9 @@ export function fromJson(json: unknown): unknown {
   throw new MappingError(`unknown tag ${tag} (a plain object with one "$" key is written {"$object": {...}})`);
 }
 
-function plainObject(record: Record<string, unknown>): Record<string, unknown> {
+function plainObject(record: Record<string, unknown>, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(record)) define(out, k, fromJson(record[k]));
+  for (const k of Object.keys(record)) define(out, k, valueFromJson(record[k], depth));
   return out;
 }
 

@@ -5,7 +5,9 @@
  * Nothing is executed and no name is ever resolved: the only globals accepted are the few the
  * pickler itself uses to encode builtin types in protocols 0-3, and our own code applies each
  * one after checking its arguments. Every read is bounds-checked, nothing recurses on the
- * input's nesting, and everything allocated is bounded by the input's size.
+ * input's nesting, and everything allocated is bounded by the input's size. The value's size
+ * with every shared reference written out in full, which is what storing it writes, is bounded
+ * too: see expansionBudget.
  */
 
 export class UnpicklingError extends Error {
@@ -59,14 +61,25 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 type Dict = Map<unknown, unknown>;
 
 /**
+ * How many bytes a pickle of `inputBytes` may stand for once every shared reference is written
+ * out in full: 16 MiB, plus 16 bytes per input byte. The memo lets a few hundred bytes
+ * reference a list of ten references to a list of ten... ("billion laughs"), which Python loads
+ * as a small graph but any encoder, and so the store, would write out as a tree of 10^9 items.
+ */
+export function expansionBudget(inputBytes: number): number {
+  return 16 * 1024 * 1024 + 16 * inputBytes;
+}
+
+/**
  * Decodes a pickle (protocols 0-5) of plain data. Returns the JS value; throws UnpicklingError naming the opcode/global for anything else.
  *
  * None -> null, bool -> boolean, int -> number (bigint beyond safe integers), float -> number,
  * str -> string, bytes/bytearray -> Uint8Array, list/tuple -> Array, set/frozenset -> Set,
  * dict -> plain object when every key is a str (`__proto__` becomes an own property), else Map.
- * Shared and recursive references are preserved. The input must hold exactly one pickle.
+ * Shared and recursive references are preserved, but the value written out in full must stay
+ * within `budget` bytes. The input must hold exactly one pickle.
  */
-export function unpickle(input: Uint8Array): unknown {
+export function unpickle(input: Uint8Array, budget = expansionBudget(input.byteLength)): unknown {
   // A Buffer's slice() would alias the input; a plain view makes every slice a copy.
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -194,6 +207,7 @@ export function unpickle(input: Uint8Array): unknown {
         if (stack.length !== 1 || marks.length) fail('STOP with a malformed stack');
         const result = pop();
         if (pos !== bytes.length) fail('trailing data after STOP');
+        checkExpansion(result, budget);
         return finish(result, hashable);
       }
 
@@ -429,6 +443,62 @@ function finish(root: unknown, hashable: Set<object>): unknown {
     }
   }
   return result;
+}
+
+/**
+ * Fails once the value, with every shared reference written out in full, could pass `budget`
+ * bytes. What is counted bounds what the CBOR codec writes (FORMAT.md 4): a head takes at most
+ * 9 bytes and a tag 3 more, a UTF-16 unit at most 3 bytes of UTF-8. Each container is measured
+ * once and its size reused wherever it is referenced, so this takes time linear in the graph,
+ * not in the tree it stands for; a reference back into a container being measured (a cycle,
+ * which no encoder writes) counts one byte.
+ */
+function checkExpansion(root: unknown, budget: number): void {
+  const sizes = new Map<object, number>();
+  const frames: { node: object; children: Iterator<unknown>; size: number }[] = [];
+  /** A scalar's or measured container's size; undefined for a container not measured yet. */
+  const sizeOf = (v: unknown): number | undefined => {
+    if (typeof v === 'string') return 9 + 3 * v.length;
+    if (typeof v === 'number') return 9;
+    if (typeof v === 'bigint') return 12 + ((v.toString(16).length + 1) >> 1);
+    if (v instanceof Uint8Array) return 9 + v.length;
+    if (v === null || typeof v !== 'object') return 1;
+    return sizes.get(v);
+  };
+  const add = (frame: { size: number }, n: number): void => {
+    if ((frame.size += n) > budget) fail(`the value could take more than ${budget} bytes once its shared references are written out (the limit is 16 MiB + 16 bytes per pickle byte)`);
+  };
+  const enter = (node: object): void => {
+    sizes.set(node, 1);
+    frames.push({ node, children: childrenOf(node), size: 0 });
+  };
+  if (sizeOf(root) === undefined) enter(root as object);
+  while (frames.length) {
+    const frame = frames[frames.length - 1]!;
+    const next = frame.children.next();
+    if (next.done) {
+      frames.pop();
+      add(frame, 12);
+      sizes.set(frame.node, frame.size);
+      if (frames.length) add(frames[frames.length - 1]!, frame.size);
+      continue;
+    }
+    const size = sizeOf(next.value);
+    if (size === undefined) enter(next.value as object);
+    else add(frame, size);
+  }
+}
+
+/** The values a container holds: a list's or tuple's items, a set's elements, a dict's keys and values. */
+function* childrenOf(node: object): Generator<unknown> {
+  if (node instanceof Map) {
+    for (const [k, v] of node) {
+      yield k;
+      yield v;
+    }
+  } else {
+    yield* node as unknown[] | Set<unknown>;
+  }
 }
 
 function stringKeys(m: Dict): boolean {

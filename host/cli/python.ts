@@ -1,11 +1,13 @@
 // Reading a store written by Python iodict 0.0.8, as that library reads itself: every entry of
 // the directory is an item; its key is the user.key xattr, else the file name (its layout
 // where xattrs are missing names files str(key)); its place in the order is the user.birthtime
-// xattr (big-endian float64 seconds), else the change time; its value is a pickle.
+// xattr (big-endian float64 seconds), else the change time; its value is a pickle. Only regular
+// files are read: a symbolic link is reported, never followed out of the directory.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { cborCodec } from '../codec/index.js';
 import { StoreError } from '../errors.js';
+import { openRegular, readUpTo } from './files.js';
 import { UnpicklingError, unpickle } from './pickle.js';
 import type { XattrReader } from './xattr.js';
 
@@ -22,6 +24,8 @@ export interface PythonItem {
 }
 
 const HASH_NAME = /^[0-9a-f]{56}$/;
+/** The largest pickle read (what one read of a file into memory can take, 2 GiB - 1 bytes). */
+const MAX_PICKLE_BYTES = 2 ** 31 - 1;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Python names a file sha3_224(key.encode()); null where this runtime has no SHA3 (then nothing is cross-checked). */
@@ -50,12 +54,16 @@ export function scanPythonStore(dir: string, xattrs: XattrReader | null, onFile:
   }
   const items = names.map((file): PythonItem => {
     onFile();
-    const path = `${dir}/${file}`;
-    const fstat = fs.statSync(path);
-    const item: PythonItem = { file, key: undefined, birth: fstat.ctimeMs / 1000, orderedBy: 'ctime' };
-    if (!fstat.isFile()) return { ...item, problem: 'not a regular file' };
-    const rawKey = xattrs?.get(path, 'user.key') ?? null;
-    const birth = xattrs?.get(path, 'user.birthtime') ?? null;
+    const entry = openRegular(`${dir}/${file}`);
+    const item: PythonItem = { file, key: undefined, birth: entry.stat.ctimeMs / 1000, orderedBy: 'ctime' };
+    if (entry.fd === undefined) return { ...item, problem: entry.problem };
+    let rawKey: Uint8Array | null, birth: Uint8Array | null;
+    try {
+      rawKey = xattrs?.getFd(entry.fd, 'user.key') ?? null;
+      birth = xattrs?.getFd(entry.fd, 'user.birthtime') ?? null;
+    } finally {
+      fs.closeSync(entry.fd);
+    }
     if (birth?.length === 8) {
       item.birth = new DataView(birth.buffer, birth.byteOffset, 8).getFloat64(0, false);
       item.orderedBy = 'birthtime';
@@ -81,11 +89,26 @@ export function scanPythonStore(dir: string, xattrs: XattrReader | null, onFile:
   return items.sort((a, b) => a.birth - b.birth || (a.file < b.file ? -1 : 1));
 }
 
+/** The bytes of an item's file, or why they are not read. */
+function readPickle(path: string): Uint8Array | string {
+  const entry = openRegular(path);
+  if (entry.fd === undefined) return entry.problem;
+  try {
+    const size = entry.stat.size;
+    if (size > MAX_PICKLE_BYTES) return `the file is ${size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit for one pickle`;
+    return readUpTo(entry.fd, size); // the size checked, not whatever the file has grown to since
+  } finally {
+    fs.closeSync(entry.fd);
+  }
+}
+
 /** An item's value as CBOR bytes, or why it cannot be imported. */
 export function pythonValue(dir: string, item: PythonItem): { bytes: Uint8Array } | { problem: string } {
+  const pickle = readPickle(`${dir}/${item.file}`);
+  if (typeof pickle === 'string') return { problem: pickle };
   let value: unknown;
   try {
-    value = unpickle(fs.readFileSync(`${dir}/${item.file}`));
+    value = unpickle(pickle);
   } catch (e) {
     if (e instanceof UnpicklingError) return { problem: `unsupported value: ${e.message}` };
     throw e;

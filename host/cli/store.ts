@@ -3,10 +3,11 @@
 // one formatting path whichever build answers. HostStore is the host build (Node or Bun), with
 // the extras only the CLI's maintenance commands need.
 import fs from 'node:fs';
-import { Core, Status, verifyProblem } from '../core/core.js';
+import { Core, Status, type StoreKind, verifyProblem } from '../core/core.js';
 import { defaultHost } from '../default-host.js';
 import { StoreError, type CorruptRecordError } from '../errors.js';
 import type { WasiStore, WasiStoreOptions } from '../wasi/runner.js';
+import { openRegular, readUpTo } from './files.js';
 import type { RawKey } from './json.js';
 
 /** What a store answers, through either build: the WASI runner's interface, which HostStore implements too. */
@@ -49,6 +50,35 @@ export function requireStore(path: string): void {
   }
 }
 
+/** More than any well-formed marker takes: a longer one is malformed, and is not read further. */
+const MARKER_MAX_BYTES = 64;
+
+/** What a store was made for: a marker without a kind line suits either (FORMAT.md 2). */
+export type MarkerKind = StoreKind | 'any';
+
+/**
+ * The format marker's version and kind (FORMAT.md 2): the version line, then an optional kind
+ * line. Undefined when PATH has no marker; a version of NaN when the marker is malformed.
+ */
+export function readMarker(path: string): { version: number; kind: MarkerKind } | undefined {
+  let marker: ReturnType<typeof openRegular>;
+  try {
+    marker = openRegular(`${path}/.iodict/format`);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  if (marker.fd === undefined) return { version: NaN, kind: 'any' };
+  let text: string;
+  try {
+    text = readUpTo(marker.fd, MARKER_MAX_BYTES).toString('latin1');
+  } finally {
+    fs.closeSync(marker.fd);
+  }
+  const parsed = /^iodict-store (\d+)\n(?:kind (dict|queue)\n)?$/.exec(text);
+  return { version: Number(parsed?.[1] ?? NaN), kind: (parsed?.[2] ?? 'any') as MarkerKind };
+}
+
 /** The record files of a store (names only), for counts and progress totals. */
 export function recordNames(path: string): string[] {
   return fs.readdirSync(path).filter((n) => RECORD_NAME.test(n));
@@ -64,6 +94,8 @@ export interface VerifyOptions {
 export interface HostStoreOptions {
   /** Corrupt records the core finds (and quarantines) while opening or syncing. */
   onCorrupt?: (error: CorruptRecordError) => void;
+  /** The kind a store created now records; without it, a store of either kind opens. */
+  kind?: StoreKind;
 }
 
 /** A store through the host build. The store is opened on first use; `verify` never opens it. */
@@ -73,7 +105,7 @@ export class HostStore implements StoreBackend {
   constructor(readonly path: string, readonly options: HostStoreOptions = {}) {}
 
   get core(): Core {
-    return (this.#core ??= new Core(defaultHost(), this.path, { onCorrupt: this.options.onCorrupt }));
+    return (this.#core ??= new Core(defaultHost(), this.path, { onCorrupt: this.options.onCorrupt, kind: this.options.kind }));
   }
 
   #x(core: Core): Core['x'] & VerifyExports {
@@ -120,11 +152,6 @@ export class HostStore implements StoreBackend {
     const x = this.#x(this.core);
     const ptr = x.resultDiag();
     return text.decode(this.core.bytes().subarray(ptr, ptr + x.diagLength()));
-  }
-
-  /** What is wrong with a record file's bytes, or undefined (the core's check). */
-  recordProblem(bytes: Uint8Array): string | undefined {
-    return this.core.recordProblem(bytes);
   }
 
   /** Sets a key's raw value bytes; returns whether the key is new. */
@@ -199,6 +226,12 @@ export class HostStore implements StoreBackend {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The core's check of a record file's bytes: what is wrong with them, or undefined. Opens no store. */
+export function recordChecker(): (bytes: Uint8Array) => string | undefined {
+  const core = new Core(defaultHost(), '', { open: false });
+  return (bytes) => core.recordProblem(bytes);
+}
 
 /** The same view of keys for every backend: RawKey plus birth. */
 export function listKeys(store: StoreBackend): (RawKey & { birth: number })[] {

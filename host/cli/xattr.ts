@@ -10,6 +10,8 @@ const ENOTSUP = 95;
 export interface XattrReader {
   /** The attribute's bytes, or null when the file does not have it. */
   get(file: string, name: string): Uint8Array | null;
+  /** The same, of a file already open. */
+  getFd(fd: number, name: string): Uint8Array | null;
 }
 
 /** A reader, or null where xattrs cannot be read (no native helper: not Linux, or koffi missing). */
@@ -30,6 +32,7 @@ export function xattrReader(): XattrReader | null {
     }
   };
   return {
+    getFd: read,
     get(file, name) {
       const fd = fs.openSync(file, 'r');
       try {

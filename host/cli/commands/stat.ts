@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { type Command } from '../context.js';
 import { sizeText, table } from '../format.js';
-import { recordNames } from '../store.js';
+import { readMarker, recordNames } from '../store.js';
 import { xattrReader } from '../xattr.js';
 
 /** Allocated bytes of everything under dir (blocks, not apparent sizes). */
@@ -53,11 +53,9 @@ export const stat: Command = {
     } finally {
       store.close();
     }
-    const marker = readIfThere(`${path}/.iodict/format`)?.toString('latin1');
-    // FORMAT.md section 2: the version line, then an optional kind line.
-    const parsed = /^iodict-store (\d+)\n(?:kind (dict|queue)\n)?$/.exec(marker ?? '');
-    const format = Number(parsed?.[1] ?? NaN);
-    const kind = parsed?.[2] ?? 'any';
+    const marker = readMarker(path);
+    const format = marker?.version ?? NaN;
+    const kind = marker?.kind ?? 'any';
 
     const names = recordNames(path);
     const reader = xattrReader();

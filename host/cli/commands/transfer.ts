@@ -1,16 +1,16 @@
 // export and import: NDJSON (the dump format), the single-file archive (archive.ts), and
 // stores written by Python iodict (python.ts).
-import { builtinCodecs } from '../../codec/index.js';
 import { DataError, UsageError } from '../errors.js';
 import { ARCHIVE_MAGIC, ArchiveError, archiveEnd, archiveEntry, archiveHeader, readArchive } from '../archive.js';
 import { type Command, type Context, isCorrupt } from '../context.js';
 import { ByteReader, openInput } from '../input.js';
-import { MappingError, fromJson, keyFromJson, rawKey } from '../json.js';
+import { rawKey } from '../json.js';
+import { type ImportItem, isReservedCodec, parseLine } from '../ndjson.js';
 import { type Sink, fileSink, stdoutSink } from '../output.js';
 import { type PythonItem, pythonValue, scanPythonStore } from '../python.js';
-import type { HostStore } from '../store.js';
-import { listKeys } from '../store.js';
+import { type HostStore, listKeys, recordChecker } from '../store.js';
 import { xattrReader } from '../xattr.js';
+import { FORCE_KIND_OPTION, KIND_OPTION, WriteTarget } from '../target.js';
 import { writeDump } from './read.js';
 
 export const exportCommand: Command = {
@@ -88,11 +88,15 @@ export const importCommand: Command = {
       'Sets every item of FILE (default: stdin), in order, into the store at PATH (created if missing): NDJSON as export writes it, or an archive ' +
       '(detected by its header). Into an empty store, keys, values and order come out as they went in; existing keys keep their place. ' +
       'Stops at the first malformed line or record (exit code 1; items before it stay imported). ' +
+      "A new store records its kind (--kind, else that of the first key: queue for a queue item key, else dict); a plain key is refused in a queue's store, " +
+      "and a queue item key in a dictionary's, unless --force-kind. " +
       'With --from-python DIR, imports a Python iodict store instead: nothing is written if any item cannot be imported, unless --skip-unsupported.',
     options: {
       format: { value: 'FORMAT', choices: ['ndjson', 'archive'], help: 'the input format (default: detected)' },
       'from-python': { value: 'DIR', help: 'import the Python iodict 0.0.8 store in DIR (keys from user.key, order from user.birthtime, pickled values)' },
       'skip-unsupported': { help: 'with --from-python: import what can be, report the rest (exit code 0)' },
+      kind: KIND_OPTION,
+      'force-kind': FORCE_KIND_OPTION,
     },
   },
   async run(ctx) {
@@ -105,70 +109,45 @@ export const importCommand: Command = {
     if (ctx.flag('skip-unsupported')) throw new UsageError('--skip-unsupported goes with --from-python');
     if ((file === undefined || file === '-') && process.stdin.isTTY) throw new UsageError('import reads FILE, or stdin, which is a terminal here');
     const input = openInput(file);
-    const store = ctx.hostStore(path, { create: true });
-    store.size(); // creates or opens it now: an empty input still makes a store, a bad PATH fails first
+    const target = new WriteTarget(ctx, path, { create: true });
     const bar = ctx.progress('import', input.size);
     const reader = new ByteReader(input.chunks, (n) => bar.tick(n));
     let items = 0;
     let format = ctx.option('format');
+    /** Sets one item; `where` names it in errors ("line 3", "record 3 of the archive"). */
+    const setItem = (item: ImportItem, where: string) => {
+      const misfit = target.misfit(item);
+      if (misfit) throw new DataError(`${where}: ${misfit}`);
+      target.store().set(item.type, item.bytes, item.codec, item.value);
+      items++;
+    };
     try {
       format ??= (await reader.startsWith(ARCHIVE_MAGIC)) ? 'archive' : 'ndjson';
       if (format === 'archive') {
-        for await (const r of readArchive(reader, (bytes) => store.recordProblem(bytes))) {
-          store.set(r.keyType, r.key, r.codec, r.value);
-          items++;
+        let count = 0;
+        for await (const r of readArchive(reader, recordChecker())) {
+          const where = `record ${++count} of the archive`;
+          if (isReservedCodec(r.codec)) throw new DataError(`${where}: codec ${r.codec} is reserved`);
+          setItem({ type: r.keyType, bytes: r.key, codec: r.codec, value: r.value }, where);
         }
       } else {
-        let line = 0;
-        for await (const text of reader.lines()) {
-          line++;
-          if (!text.trim()) continue;
-          const item = parseLine(text, line);
-          store.set(item.type, item.bytes, item.codec, item.value);
-          items++;
+        for await (const { number, text } of reader.lines()) {
+          if (text.trim()) setItem(parseLine(text, number), `line ${number}`);
         }
       }
+      target.store(); // an empty input still makes a store
     } catch (e) {
       if (e instanceof ArchiveError || e instanceof DataError) throw new DataError(`${e.message} (${items} item(s) were imported before it)`);
-      if (e instanceof TypeError && /encoded data was not valid/.test(e.message)) throw new DataError(`the input is not UTF-8 text (${items} item(s) were imported before it)`);
       throw e;
     } finally {
       bar.done();
-      store.close();
+      target.close();
     }
     if (ctx.json) await ctx.printJson({ path, format, imported: items });
     else await ctx.out.line(`imported ${items} item(s) into ${path}`);
     return 0;
   },
 };
-
-/** One NDJSON line of export: {"key", "value", "codec"?} or {"key", "codec", "raw"}. */
-function parseLine(text: string, line: number): { type: number; bytes: Uint8Array; codec: number; value: Uint8Array } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new DataError(`line ${line} is not JSON`);
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json) || !('key' in json)) throw new DataError(`line ${line} is not a {"key", "value"} object`);
-  const entry = json as { key: unknown; value?: unknown; codec?: unknown; raw?: unknown };
-  const codec = entry.codec ?? 0;
-  if (!Number.isInteger(codec) || (codec as number) < 0 || (codec as number) > 255) throw new DataError(`line ${line}: codec must be an integer 0-255`);
-  try {
-    const key = keyFromJson(entry.key);
-    if ('raw' in entry) {
-      if (typeof entry.raw !== 'string') throw new MappingError('raw must be a base64 string');
-      return { ...key, codec: codec as number, value: fromJson({ $bytes: entry.raw }) as Uint8Array };
-    }
-    if (!('value' in entry)) throw new MappingError('it has neither "value" nor "raw"');
-    const encoder = builtinCodecs[codec as number];
-    if (!encoder) throw new MappingError(`codec ${codec} is not one this tool can encode: give the value as "raw"`);
-    return { ...key, codec: codec as number, value: encoder.encode(fromJson(entry.value)).slice() };
-  } catch (e) {
-    if (e instanceof MappingError || e instanceof TypeError) throw new DataError(`line ${line}: ${e.message.replace(/^iodict: /, '')}`);
-    throw e;
-  }
-}
 
 /** Encoded values kept between the check and the write, up to this many bytes (then read again). */
 const KEEP_BYTES = 64 * 1024 * 1024;
@@ -206,7 +185,7 @@ async function importPython(ctx: Context, path: string, dir: string): Promise<nu
   const write = skipped.length === 0 || ctx.flag('skip-unsupported');
   let imported = 0;
   if (write) {
-    const store = ctx.hostStore(path, { create: true });
+    const target = new WriteTarget(ctx, path, { create: true });
     const bar = ctx.progress('import', items.length - skipped.length);
     try {
       for (const item of items) {
@@ -219,12 +198,13 @@ async function importPython(ctx: Context, path: string, dir: string): Promise<nu
           bytes = value.bytes;
         }
         const key = rawKey(item.key);
-        store.set(key.type, key.bytes, 0, bytes);
+        target.require(key).set(key.type, key.bytes, 0, bytes);
         imported++;
       }
+      target.store(); // with every item skipped, still an (empty) store
     } finally {
       bar.done();
-      store.close();
+      target.close();
     }
   }
   const report = {

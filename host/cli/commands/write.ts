@@ -5,6 +5,7 @@ import { KeyError } from '../../errors.js';
 import { UsageError } from '../errors.js';
 import { type Command, KEY_TYPE_OPTION } from '../context.js';
 import { MappingError, fromJson, keyText, keyToJson } from '../json.js';
+import { FORCE_KIND_OPTION, KIND_OPTION, WriteTarget } from '../target.js';
 
 export const set: Command = {
   spec: {
@@ -13,19 +14,20 @@ export const set: Command = {
     args: ['PATH', 'KEY', 'VALUE'],
     summary:
       'Sets KEY to VALUE, a JSON text in the dump\'s mapping ({"$bigint": "1"} is a bigint, {"$bytes": "<base64>"} bytes, ...); "-" reads it from stdin. ' +
-      'Creates the store if PATH does not exist. An existing key keeps its place in the order.',
-    options: { 'key-type': KEY_TYPE_OPTION },
+      'Creates the store if PATH does not exist (of --kind, else of the kind KEY belongs to). An existing key keeps its place in the order. ' +
+      "A plain key is refused in a queue's store, and a queue item key in a dictionary's, unless --force-kind.",
+    options: { 'key-type': KEY_TYPE_OPTION, kind: KIND_OPTION, 'force-kind': FORCE_KIND_OPTION },
   },
   async run(ctx) {
     const [path, keyArg, valueArg] = ctx.args as [string, string, string];
     const key = ctx.key(keyArg);
     const value = encodeValue(valueArg === '-' ? fs.readFileSync(0, 'utf8') : valueArg);
-    const store = ctx.hostStore(path, { create: true });
+    const target = new WriteTarget(ctx, path, { create: true });
     try {
-      const created = store.set(key.type, key.bytes, cborCodec.id, value);
+      const created = target.require(key).set(key.type, key.bytes, cborCodec.id, value);
       if (ctx.json) await ctx.printJson({ key: keyToJson(key), created });
     } finally {
-      store.close();
+      target.close();
     }
     return 0;
   },
@@ -52,18 +54,18 @@ export const rm: Command = {
     name: 'rm',
     brief: 'delete a key',
     args: ['PATH', 'KEY'],
-    summary: 'Deletes KEY. Exit code 1 when it is missing, unless --force.',
-    options: { 'key-type': KEY_TYPE_OPTION, force: { short: 'f', help: 'a missing key is not an error' } },
+    summary: "Deletes KEY. Exit code 1 when it is missing, unless --force. A plain key is refused in a queue's store, and a queue item key in a dictionary's, unless --force-kind.",
+    options: { 'key-type': KEY_TYPE_OPTION, force: { short: 'f', help: 'a missing key is not an error' }, 'force-kind': FORCE_KIND_OPTION },
   },
   async run(ctx) {
     const key = ctx.key(ctx.args[1]!);
-    const store = ctx.hostStore(ctx.args[0]!);
+    const target = new WriteTarget(ctx, ctx.args[0]!, { create: false });
     try {
-      const deleted = store.delete(key.type, key.bytes);
+      const deleted = target.require(key).delete(key.type, key.bytes);
       if (!deleted && !ctx.flag('force')) throw new KeyError(`iodict: key not found: ${keyText(key).text}`, keyText(key).text);
       if (ctx.json) await ctx.printJson({ key: keyToJson(key), deleted });
     } finally {
-      store.close();
+      target.close();
     }
     return 0;
   },
