@@ -175,7 +175,9 @@ function readTail(): i32 {
         rescanAsked = true;
         total++;
       } else {
-        if (!ownSeen && entryKind(ownEntry) == JOURNAL_SET &&
+        // What the set could not know when it chose its birth (from its index; without one, the
+        // record on disk told it, and older entries say nothing new).
+        if (!ownSeen && handle.indexLoaded && entryKind(ownEntry) == JOURNAL_SET &&
             memory.compare(entryDigest(e), entryDigest(ownEntry), DIGEST_BYTES) == 0) {
           if (kind == JOURNAL_DELETE) {
             rivalDeleted = true;
@@ -255,6 +257,25 @@ function afterSync(): i32 {
   const status = reconcile();
   if (status == ST_OK) rescanAsked = false; // else asked again at the next sync
   return status;
+}
+
+/**
+ * Moves our place to the end of the current journal: what came before is covered by whatever
+ * the caller reads instead (the listing, or nothing while the index is not loaded). A journal
+ * already replaced would keep its seal behind that point: the current one is taken first.
+ */
+export function skipToJournalEnd(): i32 {
+  let replaced = journalReplaced();
+  for (let tries = 0; replaced == 1 && tries < 8; tries++) {
+    const opened = openJournal();
+    if (opened != ST_OK) return opened;
+    replaced = journalReplaced();
+  }
+  if (replaced < 0) return ST_IO;
+  if (replaced != 0) return fail(OP_STAT, -host.ESTALE, controlBuf, journalPath());
+  const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
+  handle.journalOffset = size - size % ENTRY_BYTES;
+  return ST_OK;
 }
 
 /** 1 when our journal file was renamed over (nlink 0), 0 when not, -1 on failure; its size in statBuf. */

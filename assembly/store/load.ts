@@ -19,8 +19,7 @@ import { recordBuf, controlBuf, controlPath, recordPath, parseRecordName } from 
 import { io, readWhole, listDir, statBuf, fail, Listing, OP_STAT, ST_OK, ST_IO } from './io';
 import { validate, quarantine } from './records';
 import {
-  ENTRY_BYTES, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, entryKind, entryStamp, entryDigest, syncJournal,
-  journalReplaced, openJournal,
+  JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, entryKind, entryStamp, entryDigest, syncJournal, skipToJournalEnd,
 } from './journal';
 import { writeControlFile } from './temp';
 import { checkRegistrations } from './registry';
@@ -56,17 +55,9 @@ function loadIndex(): i32 {
   let fromCache = n > 0 && cacheMatches(io, n, handle.journalId) && loadCache(n);
   if (!fromCache) {
     indexClear();
-    // Everything from here on in the journal is applied over the listing below. A journal
-    // already replaced would keep its seal behind that point: take the current one first.
-    let replaced = journalReplaced();
-    for (let tries = 0; replaced == 1 && tries < 8; tries++) {
-      const opened = openJournal();
-      if (opened != ST_OK) return failLoad(opened);
-      replaced = journalReplaced();
-    }
-    if (replaced != 0) return failLoad(replaced < 0 ? ST_IO : fail(OP_STAT, -host.ESTALE, controlBuf, controlPath(controlBuf, 'changes')));
-    const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
-    handle.journalOffset = size - size % ENTRY_BYTES;
+    // Everything from here on in the journal is applied over the listing below.
+    const skipped = skipToJournalEnd();
+    if (skipped != ST_OK) return failLoad(skipped);
     const scanned = reconcile();
     if (scanned != ST_OK) return failLoad(scanned);
   }

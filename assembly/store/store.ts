@@ -14,7 +14,7 @@ import { io, statBuf, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UN
 import { readRecordAt, readHead, resultRecord, setResult } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore } from './marker';
-import { openJournal, syncJournal, announce, rivalBirth, rivalDeleted, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
+import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
 import { ensureIndex, forget, clearEvents, writeCache, event, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
@@ -73,6 +73,9 @@ export function open(flags: i32, leaseMs: f64, rotateAfter: f64): i32 {
   if (status != ST_OK) return status;
   const opened = openJournal();
   if (opened != ST_OK) return opened;
+  // Until the index loads, entries already in the journal tell this handle nothing.
+  const skipped = skipToJournalEnd();
+  if (skipped != ST_OK) return skipped;
   renewRegistration();
   // Leftovers of gone owners (small folders: only writes and claims in flight). A store we may
   // not write to still opens for reading: its leftovers wait for a writer.
