@@ -7,6 +7,7 @@ import * as io from './store/io';
 import * as verify from './store/verify';
 import * as marker from './store/marker';
 import * as records from './store/records';
+import * as loader from './store/load';
 import * as core from './index';
 import { selectRoot } from './host/wasi';
 import { EINVAL, ENOENT, ENOTDIR } from './host/imports';
@@ -228,7 +229,7 @@ let listCount: i32 = 0;
 export function iodict_list(): i32 {
   if (state != OPEN) return -ST_CLOSED;
   const synced = db.sync();
-  db.clearEvents(); // the events are for hosts that cache decoded keys
+  loader.clearEvents(); // the events are for hosts that cache decoded keys
   if (synced != ST_OK) return -synced;
   const n = <i32>core.order();
   const slots = core.orderPtr();

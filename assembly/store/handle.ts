@@ -42,10 +42,6 @@ export class Handle {
   journalOffset: u64 = 0; // next byte to read
   entriesSinceCache: u32 = 0;
   quietSyncs: u32 = 0;
-  /** An entry whose append failed: retried before anything else is appended (announce). */
-  pendingKind: u8 = 0;
-  pendingBirth: u64 = 0;
-  pendingDigest: usize = heap.alloc(32);
 
   // ---- the index (load.ts): loaded on the first call that needs order or size
   indexLoaded: bool = false;

@@ -3,7 +3,7 @@
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
 import { checkRecord, HEADER_BYTES, RECORD_OK, RECORD_WRONG_NAME, recordKeyType, recordKeyLength } from '../format/record';
-import { handle, nextBirth } from './handle';
+import { nextBirth } from './handle';
 import { asideBuf, asidePrefix, putHex } from './paths';
 import { io, readWhole, corrupt, fail, OP_RENAME, OP_OPEN, OP_READ, ST_OK, ST_MISSING, ST_IO } from './io';
 
@@ -65,4 +65,3 @@ export function readHead(path: usize, len: i32, bytes: i32): i32 {
   return n;
 }
 
-export { handle };

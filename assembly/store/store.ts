@@ -11,11 +11,11 @@ import {
 } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
 import { io, statBuf, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, OP_STAT, ST_OK, ST_MISSING, ST_IO } from './io';
-import { readRecordAt, readHead, resultRecord, setResult } from './records';
+import { readRecordAt, readHead } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore } from './marker';
 import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
-import { ensureIndex, forget, clearEvents, writeCache, event, reconcile } from './load';
+import { ensureIndex, forget, writeCache, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
 
@@ -354,4 +354,3 @@ function emptyFolder(folder: string): i32 {
   return r < 0 && r != -host.ENOENT ? fail(OP_UNLINK, r, sideBuf, dirLen) : ST_OK;
 }
 
-export { resultRecord, setResult, clearEvents, event };
