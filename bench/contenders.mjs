@@ -14,6 +14,10 @@ const packageVersion = (name) => readPackage(`../node_modules/${name}/package.js
 export const na = (why) => ({ na: why });
 export const isNa = (op) => op === undefined || (typeof op === 'object' && 'na' in op);
 
+/** Prefills a store: a contender's bulk path where it has one (a transaction, parallel writes), else its set or put. */
+export const fill = (c, handle, keys, value) => (c.fill ?? c.set).call(c, handle, keys, value);
+export const fillQueue = (c, handle, count, value) => (c.fillQueue ?? c.put).call(c, handle, count, value);
+
 const BATCH_WRITE = 'no batch write';
 
 /** Runs `task(item)` for every item with at most `width` in flight (fast prefills of async stores). */
@@ -97,9 +101,6 @@ const floor = {
   open: floorOpen,
   openQueue: floorOpen,
   close: (h) => fs.closeSync(h.dirFd),
-  fill(h, keys, value) {
-    return this.set(h, keys, value);
-  },
   set(h, keys, value) {
     const bytes = value.bytes;
     for (const key of keys) {
@@ -147,9 +148,6 @@ const floor = {
     for (let i = 0; i < count; i++) floorClaim(h, String(h.head++).padStart(12, '0'));
     return count;
   },
-  fillQueue(h, count, value) {
-    return this.put(h, count, value);
-  },
   roundTrip(h, count, value) {
     for (let i = 0; i < count; i++) {
       floorWrite(h, String(h.seq++).padStart(12, '0'), value.bytes);
@@ -177,9 +175,6 @@ function iodictContender(lib, label, extraOptions) {
     open: (dir, { durability }) => new IODict(storePath(dir), options(durability)),
     openQueue: (dir, { durability }) => new DurableQueue(storePath(dir), options(durability)),
     close: (h) => h.close(),
-    fill(h, keys, value) {
-      return this.set(h, keys, value);
-    },
     set(d, keys, value) {
       const v = value.object;
       for (const key of keys) d.set(key, v);
@@ -228,9 +223,6 @@ function iodictContender(lib, label, extraOptions) {
       for (let i = 0; i < count; i++) q.getNowait();
       return count;
     },
-    fillQueue(q, count, value) {
-      return this.put(q, count, value);
-    },
     roundTrip(q, count, value) {
       for (let i = 0; i < count; i++) {
         q.putNowait(value.object);
@@ -269,9 +261,6 @@ function asyncIodictContender(lib) {
     order: 'birth order',
     open: (dir, { durability }) => new AsyncIODict(storePath(dir), { durability }),
     close: (h) => h.close(),
-    fill(h, keys, value) {
-      return this.set(h, keys, value);
-    },
     async set(d, keys, value) {
       for (const key of keys) await d.set(key, value.object);
       return keys.length;
@@ -329,6 +318,11 @@ async function nodePersist() {
     await s.init();
     return s;
   };
+  // Its timers (write queue, expiry scan) outlive the handle otherwise, and scan removed directories.
+  const close = (s) => {
+    s.stopWriteQueueInterval();
+    s.stopExpiredKeysInterval();
+  };
   return {
     name: 'node-persist',
     label: 'node-persist',
@@ -336,12 +330,10 @@ async function nodePersist() {
     about: 'one JSON file per key (fs.writeFile, no temp file or rename)',
     order: 'directory order',
     durability: ['none'],
+    slowListing: true,
     open,
-    close: (s) => s.stopWriteQueueInterval(),
-    // Sequential: concurrent setItem calls wait for node-persist's write-queue interval (1 s, unref'd).
-    fill(s, keys, value) {
-      return this.set(s, keys, value);
-    },
+    close,
+    // Filled by set, one at a time: concurrent setItem calls wait for its 1 s write-queue interval.
     async set(s, keys, value) {
       for (const key of keys) await s.setItem(key, value.object);
       return keys.length;
@@ -360,13 +352,13 @@ async function nodePersist() {
     async openGet(dir, options, key) {
       const s = await open(dir);
       await s.getItem(key);
-      s.stopWriteQueueInterval();
+      close(s);
       return 1;
     },
     async openList(dir) {
       const s = await open(dir);
       const n = (await s.keys()).length;
-      s.stopWriteQueueInterval();
+      close(s);
       return n;
     },
   };
@@ -434,6 +426,7 @@ async function cacachePeer() {
     about: 'content-addressed cache: content file + append-only index bucket per key',
     order: 'index order (by key hash)',
     durability: ['none'],
+    slowListing: true,
     open: (dir) => cacheDir(dir),
     close: () => {},
     async fill(c, keys, value) {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadContenders } from './contenders.mjs';
+import { fill, fillQueue, loadContenders } from './contenders.mjs';
 import { makeValue, prefillKey } from './operations.mjs';
 
 const here = fileURLToPath(import.meta.url);
@@ -69,11 +69,11 @@ async function child(mode, args) {
   }
   const value = makeValue(100);
   const count = Number(args.count);
-  const fill = Number(args.fill);
+  const prefill = Number(args.fill);
   const queue = QUEUE_OPS.has(args.op);
   const handle = await (queue ? c.openQueue : c.open)(args.dir, config);
-  if (queue) await c.fillQueue(handle, fill, value);
-  else await c.fill(handle, Array.from({ length: fill }, (_, i) => prefillKey(i)), value);
+  if (queue) await fillQueue(c, handle, prefill, value);
+  else await fill(c, handle, Array.from({ length: prefill }, (_, i) => prefillKey(i)), value);
   const keys = Array.from({ length: count }, (_, i) => (args.op === 'set' ? `p${i}` : prefillKey(i)));
   const byOp = { set: keys, get: keys, has: keys, delete: keys, popItem: count, put: count, queueGet: count };
   if (!(args.op in byOp)) throw new Error(`probe: no syscall probe for ${args.op}`);

@@ -45,7 +45,8 @@ function cell(row, name) {
 }
 
 function rowTable(run, rows, { bun = true } = {}) {
-  const peers = PEERS.filter((p) => rows.some((row) => row.results[p]));
+  // AsyncIODict gets a column once a build has it (until then the contenders list says n/a).
+  const peers = ['iodict async', ...PEERS].filter((p) => rows.some((row) => (p === 'iodict async' ? usOf(row, p) !== undefined : row.results[p])));
   const hasBun = bun && rows.some((row) => row.runtimes?.bun?.iodict !== undefined);
   const head = ['operation', 'iodict', 'floor', 'iodict ÷ floor', ...peers.map((p) => `${labelOf(run, p)} (iodict ÷ it)`), ...(hasBun ? ['iodict on Bun', 'Bun ÷ Node'] : [])];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];

@@ -4,9 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OPS, OPEN_OPS, makeValue, prefillKey, rowId, sampleArgs, survivorKey } from './operations.mjs';
-import { isNa } from './contenders.mjs';
+import { fill, fillQueue, isNa } from './contenders.mjs';
 
 const FINDS = new Set(['get', 'has']);
+// Listings that read every item's file: minutes per pass at 100k items for the slowest peers.
+const LISTINGS = new Set(['listKeys', 'values', 'openList']);
+const SLOW_LISTING_MAX = 10000;
 const now = () => process.hrtime.bigint();
 const collectGarbage = globalThis.gc ?? (globalThis.Bun ? () => globalThis.Bun.gc(true) : () => {});
 export const median = (values) => {
@@ -21,6 +24,7 @@ function unsupported(contender, op, config) {
   if (!(contender.durability ?? ['none', 'fsync']).includes(config.durability)) return 'no fsync option';
   if (config.kind === 'queue' && !contender.openQueue) return 'no queue';
   if (isNa(contender[op])) return contender[op]?.na ?? 'no such operation';
+  if (contender.slowListing && LISTINGS.has(op) && config.n > SLOW_LISTING_MAX) return `not run above n=${SLOW_LISTING_MAX / 1000}k: one pass reads every item's file (see the smaller n)`;
   return undefined;
 }
 
@@ -61,8 +65,8 @@ export async function runConfig(config, contenders, options) {
     const dir = freshDir();
     const t0 = now();
     const handle = await (config.kind === 'queue' ? c.openQueue : c.open)(dir, config);
-    if (config.kind === 'queue') await c.fillQueue(handle, config.n, value);
-    else await c.fill(handle, Array.from({ length: config.n }, (_, i) => prefillKey(i)), value);
+    if (config.kind === 'queue') await fillQueue(c, handle, config.n, value);
+    else await fill(c, handle, Array.from({ length: config.n }, (_, i) => prefillKey(i)), value);
     stores.set(c.name, { dir, handle, fillSeconds: Number(now() - t0) / 1e9 });
   }
   log(`${config.kind} n=${config.n} ${value.bytesLabel} ${config.durability}: filled ${[...stores].map(([name, s]) => `${name} ${s.fillSeconds.toFixed(1)} s`).join(', ')}`);
@@ -119,6 +123,7 @@ export async function runConfig(config, contenders, options) {
   if (config.memory && options.probeMemory) {
     memory = { n: config.n, results: {} };
     for (const [name, store] of stores) {
+      if (contenders.find((x) => x.name === name).slowListing && config.n > SLOW_LISTING_MAX) continue;
       memory.results[name] = { ...(await options.probeMemory(name, store.dir, config)), ...(store.indexBytes ? { indexBytesPerItem: store.indexBytes / config.n } : {}) };
     }
   }
