@@ -18,7 +18,7 @@ export function barChart({ title, subtitle, panels, contenders }) {
   const plot = width - labelWidth - 90;
   const bar = 9;
   const gap = 10;
-  const shown = contenders.filter((c) => c.name in COLORS);
+  const shown = Object.keys(COLORS).map((name) => contenders.find((c) => c.name === name)).filter(Boolean);
   const all = panels.flatMap((p) => p.groups.flatMap((g) => Object.values(g.values))).filter((v) => v > 0);
   const lo = 10 ** Math.floor(Math.log10(Math.min(...all)));
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...all)));

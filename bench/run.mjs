@@ -9,6 +9,7 @@
 //
 // A quick or filtered run prints its table and writes nothing unless --out is given.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './args.mjs';
@@ -108,6 +109,7 @@ async function main() {
     process.stdout.write(JSON.stringify(rows));
     return;
   }
+  const loadAtStart = os.loadavg()[0];
   log(`bench: stores under ${args.dir}, ${args.rounds} rounds${args.quick ? ', quick' : ''}`);
   const { rows, memory } = await measureGrid(args, contenders, args.probes);
   const syscalls = args.probes ? measureSyscalls(args) : { available: false, note: 'skipped (--no-probes)' };
@@ -121,6 +123,8 @@ async function main() {
     ...environment(args.dir, contenders),
     options: { quick: args.quick, rounds: args.rounds, only: args.only ?? null, sizes: args.sizes ?? null },
     seconds: Math.round((Date.now() - started) / 1000),
+    // Others share this machine: the one-minute load average says how noisy the run was.
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
     contenders: contenders.map(({ name, label, version, about, order, unavailable }) => ({ name, label, version, about, order, ...(unavailable ? { unavailable } : {}) })),
     rows,
     memory: memory ?? null,
