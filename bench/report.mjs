@@ -92,7 +92,9 @@ function memoryTable(run) {
   for (const [name, r] of Object.entries(results)) {
     lines.push(`| ${labelOf(run, name)} | ${(r.rssBytes / 2 ** 20).toFixed(1)} MiB | ${(r.rssOpenBytes / 2 ** 20).toFixed(1)} MiB | ${Math.round(r.rssOpenBytes / n)} B | ${r.indexBytesPerItem ? `${r.indexBytesPerItem.toFixed(1)} B` : ''} |`);
   }
-  return `Process memory, a fresh process opening a store of ${countLabel(n)} items and listing every key:\n\n${lines.join('\n')}`;
+  const skipped = run.contenders.filter((c) => !c.unavailable && !(c.name in results)).map((c) => c.label);
+  const note = skipped.length ? `\n\nNot measured at this size: ${skipped.join(', ')} (listing every key reads every item's file, minutes per pass).` : '';
+  return `Process memory, a fresh process opening a store of ${countLabel(n)} items and listing every key:\n\n${lines.join('\n')}${note}`;
 }
 
 // ---- the bars of DESIGN.md section 5 ----
@@ -221,7 +223,7 @@ function fullReport(results) {
     for (const row of run.rows) groups.set(groupKey(row), [...(groups.get(groupKey(row)) ?? []), row]);
     for (const rows of groups.values()) parts.push(`### ${groupTitle(rows[0])}`, '', rowTable(run, rows), '');
     parts.push('### Syscalls', '', syscallTable(run), '', '### Memory', '', memoryTable(run), '');
-    if (run.runtimeRuns) parts.push(`The Bun column: the iodict rows in ${run.runtimeRuns.children} Bun child process(es) alternating with as many Node ones (Bun ÷ Node compares those children); ${run.runtimeRuns.versions.bun}, Node ${run.runtimeRuns.versions.node}.`, '');
+    if (run.runtimeRuns) parts.push(`The Bun column: the iodict rows in ${run.runtimeRuns.children} Bun child process(es) alternating with as many Node ones (Bun ÷ Node compares those children); Bun ${run.runtimeRuns.versions.bun}, Node ${run.runtimeRuns.versions.node}.`, '');
   }
   parts.push('## The bars of DESIGN.md section 5', '', barsTable(orderedRuns(results)), '');
   return parts.join('\n');
@@ -247,14 +249,15 @@ function losesParagraph(results) {
 function readmeSection(results) {
   const runs = orderedRuns(results);
   const parts = [
-    '`npm run bench` runs the whole suite (about half an hour; `--quick` for a smoke run under a',
+    `\`npm run bench\` runs the whole suite (${runs.map((r) => `${Math.round(r.seconds / 60)} minutes on ${fsName(r)}`).join(', ')} here; \`--quick\` for a smoke run under a`,
     'minute, `--dir DIR` to put the stores on another file system, `--only set,get` to pick operations,',
     '`--n 1000,10000` to pick store sizes) and writes `bench/results.json`; `npm run bench:report`',
     'regenerates this section, `bench/chart.svg` and every row in [bench/results.md](bench/results.md).',
     'Each operation runs against the floor (the bare `fs` calls doing the same work) and node-persist,',
     'keyv-file, cacache, lmdb and SQLite (better-sqlite3, WAL) on the same file system, interleaved',
     'round by round; a cell is the median µs per operation. "n/a" marks an operation a store does not',
-    'have (no pop, no birth order, no queue, no fsync option).',
+    'have (no pop, no birth order, no queue, no fsync option). The machine is shared (2 cores, other',
+    'jobs running): compare ratios within one run, not absolute numbers across runs.',
     '',
     '![µs per operation: iodict, the floor and the peers](bench/chart.svg)',
     '',

@@ -98,6 +98,7 @@ async function main() {
     const columns = await runtimeColumns(args, log);
     console.log(`µs per unit, median of ${columns.children} child runs per runtime; node ${columns.versions.node}, bun ${columns.versions.bun}`);
     for (const [id, r] of Object.entries(columns.rows)) {
+      if (r.node.iodict === undefined || r.bun.iodict === undefined) continue;
       console.log(`${id.padEnd(34)} node ${fmt(r.node.iodict)}  bun ${fmt(r.bun.iodict)}  bun/node ${(r.bun.iodict / r.node.iodict).toFixed(2)}`);
     }
     return;
@@ -114,35 +115,41 @@ async function main() {
   const { rows, memory } = await measureGrid(args, contenders, args.probes);
   const syscalls = args.probes ? measureSyscalls(args) : { available: false, note: 'skipped (--no-probes)' };
   const asyncLag = await measureAsyncLag(args);
-  const runtimes = args.bun ? await runtimeColumns(args, log) : undefined;
-  if (runtimes) {
-    for (const row of rows) row.runtimes = runtimes.rows[row.id];
-  }
-  printRows(rows);
   const run = {
     ...environment(args.dir, contenders),
     options: { quick: args.quick, rounds: args.rounds, only: args.only ?? null, sizes: args.sizes ?? null },
-    seconds: Math.round((Date.now() - started) / 1000),
+    seconds: 0,
     // Others share this machine: the one-minute load average says how noisy the run was.
-    loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
+    loadAverage: { start: loadAtStart, end: 0 },
     contenders: contenders.map(({ name, label, version, about, order, unavailable }) => ({ name, label, version, about, order, ...(unavailable ? { unavailable } : {}) })),
     rows,
     memory: memory ?? null,
     syscalls,
     asyncLag,
-    runtimeRuns: runtimes ? { children: runtimes.children, versions: runtimes.versions } : null,
+    runtimeRuns: null,
   };
   const partial = args.quick || args.only || args.sizes || args.contenders;
   const out = args.out ?? (partial ? undefined : path.join(here, 'results.json'));
-  if (!out) {
-    log(`(a quick or filtered run: not written; pass --out FILE to keep it) ${run.seconds} s`);
-    return;
+  // Saved before the Bun column and again after it, so that a failure there loses nothing measured.
+  const save = () => {
+    run.seconds = Math.round((Date.now() - started) / 1000);
+    run.loadAverage.end = os.loadavg()[0];
+    if (!out) return;
+    const results = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : { runs: {} };
+    results.runs[run.machine.fileSystem] = run;
+    fs.writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
+    log(`wrote ${out} (${run.machine.fileSystem} run, ${run.seconds} s)`);
+    if (out === path.join(here, 'results.json')) writeReport(results, log);
+  };
+  save();
+  if (args.bun) {
+    const runtimes = await runtimeColumns(args, log);
+    for (const row of rows) row.runtimes = runtimes.rows[row.id];
+    run.runtimeRuns = { children: runtimes.children, versions: runtimes.versions };
+    save();
   }
-  const results = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : { runs: {} };
-  results.runs[run.machine.fileSystem] = run;
-  fs.writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
-  log(`wrote ${out} (${run.machine.fileSystem} run, ${run.seconds} s)`);
-  if (out === path.join(here, 'results.json')) writeReport(results, log);
+  printRows(rows);
+  if (!out) log(`(a quick or filtered run: not written; pass --out FILE to keep it) ${run.seconds} s`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
