@@ -1,369 +1,155 @@
-// npm run bench: iodict against the bare fs calls doing the same work (the floor) and against
-// the packages users would pick instead, side by side in one run. Prints µs/op and ratios.
+// npm run bench: iodict against the floor (bare fs calls doing the same work) and the stores a Node
+// user would pick instead, interleaved on the same file system; then the same iodict rows under
+// Bun, syscalls per op and process memory. Writes bench/results.json (one run per file system
+// type, so a tmpfs run and a disk run sit side by side) and regenerates the report.
+//
+//   node --expose-gc bench/run.mjs [--quick] [--dir DIR] [--only set,get,...] [--n 1000,10000]
+//        [--contenders floor,iodict,...] [--rounds R] [--no-bun] [--no-probes] [--out FILE]
+//   node bench/run.mjs --runtimes [--quick] [--dir DIR]   (only the Bun column, printed)
+//
+// A quick or filtered run prints its table and writes nothing unless --out is given.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import { IODict } from '../dist/index.js';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from './args.mjs';
+import { contenderNames, loadContenders } from './contenders.mjs';
+import { grid } from './operations.mjs';
+import { fmt, runConfig, scratch } from './runner.mjs';
+import { runtimeColumns } from './runtimes.mjs';
+import { hasStrace, probeMemory, probeSyscalls } from './probe.mjs';
+import { environment } from './environment.mjs';
+import { writeReport } from './report.mjs';
 
-const quick = process.argv.includes('--quick');
-const N = quick ? 500 : 2000;
-const BIG = quick ? 20000 : 100000;
-// --dir DIR: where the bench's stores go (e.g. a tmpfs, to take the disk's noise out of the ratios).
-const dirArg = process.argv.indexOf('--dir');
-const root = fs.mkdtempSync(path.join(dirArg > 0 ? process.argv[dirArg + 1] : os.tmpdir(), 'iodict-bench-'));
-process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
-let dirCount = 0;
-const freshDir = () => {
-  const dir = path.join(root, `d${dirCount++}`);
-  fs.mkdirSync(dir);
-  return dir;
-};
-const name = (key) => createHash('sha3-224').update(key).digest('hex');
-const small = { id: 12345, name: 'a small record', tags: ['x', 'y'], score: 0.75, ok: true };
-const kib = { blob: 'x'.repeat(900), n: [1, 2, 3, 4, 5, 6, 7, 8] };
-const now = () => process.hrtime.bigint();
-const usPer = (t0, n) => Number(now() - t0) / 1e3 / n;
+const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Runs each contender `rounds` times, interleaved, and keeps each one's median µs/op. */
-async function compare(contenders, rounds = 5) {
-  const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (const [label, run] of Object.entries(contenders)) samples[label].push(await run(r));
+const started = Date.now();
+const log = (line) => process.stderr.write(`[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s] ${line}\n`);
+
+/** The main measurement: every configuration of the grid, every contender, interleaved. */
+async function measureGrid(args, contenders, probes) {
+  const { freshDir } = scratch(args.dir);
+  const only = args.only && new Set(args.only);
+  const rows = [];
+  let memory;
+  // Warm-up, untimed: a fresh process runs its first few thousand operations 1.5-1.7x slower (JIT).
+  for (const config of grid({ quick: true, sizes: [args.quick ? 150 : 300] }).filter((c) => c.value === 100 && c.durability === 'none')) {
+    await runConfig({ ...config, perSample: args.quick ? 50 : 100, memory: false }, contenders, { rounds: 1, only, freshDir, log: () => {}, quick: true });
   }
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.sort((a, b) => a - b)[Math.floor(v.length / 2)]]));
+  log('warmed up');
+  for (const config of grid({ quick: args.quick, sizes: args.sizes })) {
+    const result = await runConfig(config, contenders, { rounds: args.rounds, only, freshDir, log, quick: args.quick, probeMemory: probes ? probeMemory : undefined });
+    rows.push(...result.rows);
+    memory = result.memory ?? memory;
+  }
+  return { rows, memory };
 }
 
-const rows = [];
-function row(op, result, floorLabel = 'floor') {
-  rows.push({ op, ...result, floorLabel });
-  const floor = result[floorLabel];
-  const parts = Object.entries(result).map(([k, v]) => `${k} ${v.toFixed(2)}`);
-  console.log(`${op.padEnd(38)} ${parts.join('  ')}  ->  iodict/floor ${(result.iodict / floor).toFixed(2)}x`);
+const SYSCALL_PROBES = [
+  ['set', 'none'], ['get', 'none'], ['has', 'none'], ['delete', 'none'], ['popItem', 'none'],
+  ['put', 'none'], ['queueGet', 'none'], ['set', 'fsync'],
+];
+const QUICK_PROBES = ['set', 'get'];
+
+function measureSyscalls(args) {
+  if (!hasStrace()) return { available: false, note: 'strace not found' };
+  const count = args.quick ? 300 : 1000;
+  const results = [];
+  for (const [op, durability] of SYSCALL_PROBES) {
+    if ((args.only && !args.only.includes(op)) || (args.quick && !QUICK_PROBES.includes(op))) continue;
+    const row = { op, durability, perOp: {} };
+    for (const contender of ['iodict', 'floor']) row.perOp[contender] = probeSyscalls({ contender, op, durability, count, parent: args.dir });
+    log(`  syscalls ${op} ${durability}: iodict ${row.perOp.iodict.toFixed(1)}, floor ${row.perOp.floor.toFixed(1)}`);
+    results.push(row);
+  }
+  return { available: true, count, results };
 }
 
-// ---- set, new key ----
-for (const [label, value] of [['100 B', small], ['1 KiB', kib]]) {
-  const bytes = Buffer.from(JSON.stringify(value));
-  row(`set new key, ${label} value`, await compare({
-    // The fastest bare atomic write measured here: a uniquely named temp file in a side
-    // folder, renamed over the target (reusing one temp name in the target folder is slower).
-    floor: () => {
-      const dir = freshDir();
-      fs.mkdirSync(path.join(dir, 'tmp'));
-      const names = Array.from({ length: N }, (_, i) => path.join(dir, name(`k${i}`)));
-      const t0 = now();
-      for (let i = 0; i < N; i++) {
-        const tmp = path.join(dir, 'tmp', String(i));
-        fs.writeFileSync(tmp, bytes);
-        fs.renameSync(tmp, names[i]);
-      }
-      return usPer(t0, N);
-    },
-    iodict: () => {
-      const d = new IODict(freshDir() + '/s');
-      const t0 = now();
-      for (let i = 0; i < N; i++) d.set(`k${i}`, value);
-      const us = usPer(t0, N);
-      d.close();
-      return us;
-    },
-    'iodict xattrs:off': () => {
-      const d = new IODict(freshDir() + '/s', { xattrs: 'off' });
-      const t0 = now();
-      for (let i = 0; i < N; i++) d.set(`k${i}`, value);
-      const us = usPer(t0, N);
-      d.close();
-      return us;
-    },
-  }));
+/** The async bar: how late a 10 ms timer fires while 10,000 AsyncIODict sets run. */
+async function measureAsyncLag(args) {
+  const { AsyncIODict } = await import('../dist/index.js');
+  if (typeof AsyncIODict !== 'function') return { available: false, note: 'no AsyncIODict in this build' };
+  const { freshDir } = scratch(args.dir);
+  const d = new AsyncIODict(path.join(freshDir(), 'store'));
+  const sets = args.quick ? 2000 : 10000;
+  let worst = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const t = performance.now();
+    worst = Math.max(worst, t - last - 10);
+    last = t;
+  }, 10);
+  await Promise.all(Array.from({ length: sets }, (_, i) => d.set(`a${i}`, i)));
+  clearInterval(timer);
+  await d.close();
+  return { available: true, sets, worstLagMs: worst };
 }
 
-// ---- get ----
-{
-  const floorDir = freshDir();
-  const bytes = Buffer.from(JSON.stringify(small));
-  const files = Array.from({ length: N }, (_, i) => path.join(floorDir, name(`k${i}`)));
-  for (const f of files) fs.writeFileSync(f, bytes);
-  const d = new IODict(freshDir() + '/s');
-  for (let i = 0; i < N; i++) d.set(`k${i}`, small);
-  row('get, 100 B value', await compare({
-    floor: () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++) fs.readFileSync(files[i]);
-      return usPer(t0, N);
-    },
-    'floor+JSON.parse': () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++) JSON.parse(fs.readFileSync(files[i], 'utf8'));
-      return usPer(t0, N);
-    },
-    iodict: () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++) d.get(`k${i}`);
-      return usPer(t0, N);
-    },
-  }, 5));
-  d.close();
+function printRows(rows) {
+  for (const row of rows) {
+    const parts = Object.entries(row.results).map(([name, r]) => `${name} ${'na' in r ? 'n/a' : fmt(r.us)}`);
+    console.log(`${row.id.padEnd(34)} ${parts.join('  ')}`);
+  }
 }
 
-// ---- a big store: ordered keys, values, popItem depth, cold open ----
-const bigPath = freshDir() + '/big';
-{
-  const d = new IODict(bigPath);
-  const t0 = now();
-  for (let i = 0; i < BIG; i++) d.set(`key-${i}`, i);
-  console.log(`(built a ${BIG}-item store in ${(Number(now() - t0) / 1e9).toFixed(1)} s)`);
-  const keysUs = await compare({
-    iodict: () => {
-      const t1 = now();
-      let n = 0;
-      for (const _ of d.keys()) n++;
-      return usPer(t1, n);
-    },
-  }, 5);
-  console.log(`${'warm ordered keys(), per key'.padEnd(38)} iodict ${keysUs.iodict.toFixed(3)} µs   (bar <= 0.3)`);
-  rows.push({ op: 'warm keys() per key', iodict: keysUs.iodict });
-  const names = fs.readdirSync(bigPath).filter((n) => n.length === 56).slice(0, N);
-  row('values(), per item', await compare({
-    floor: () => {
-      const t1 = now();
-      for (const n of names) fs.readFileSync(path.join(bigPath, n));
-      return usPer(t1, names.length);
-    },
-    iodict: () => {
-      const t1 = now();
-      let n = 0;
-      for (const _ of d.values()) if (++n === names.length) break;
-      return usPer(t1, n);
-    },
-  }));
-  const stats = d.stats();
-  console.log(`index memory: ${(stats.indexBytes / stats.size).toFixed(1)} bytes per item at ${stats.size} items (bar <= 100)`);
-  rows.push({ op: 'index bytes per item', iodict: stats.indexBytes / stats.size });
-  d.close();
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.runtimesOnly) {
+    const columns = await runtimeColumns(args, log);
+    console.log(`µs per unit, median of ${columns.children} child runs per runtime; node ${columns.versions.node}, bun ${columns.versions.bun}`);
+    for (const [id, r] of Object.entries(columns.rows)) {
+      if (r.node.iodict === undefined || r.bun.iodict === undefined) continue;
+      console.log(`${id.padEnd(34)} node ${fmt(r.node.iodict)}  bun ${fmt(r.bun.iodict)}  bun/node ${(r.bun.iodict / r.node.iodict).toFixed(2)}`);
+    }
+    return;
+  }
+  const names = args.contenders ?? contenderNames;
+  const contenders = await loadContenders(names);
+  if (args.child) {
+    const { rows } = await measureGrid(args, contenders, false);
+    process.stdout.write(JSON.stringify(rows));
+    return;
+  }
+  const loadAtStart = os.loadavg()[0];
+  log(`bench: stores under ${args.dir}, ${args.rounds} rounds${args.quick ? ', quick' : ''}`);
+  const { rows, memory } = await measureGrid(args, contenders, args.probes);
+  const syscalls = args.probes ? measureSyscalls(args) : { available: false, note: 'skipped (--no-probes)' };
+  const asyncLag = await measureAsyncLag(args);
+  const run = {
+    ...environment(args.dir, contenders),
+    options: { quick: args.quick, rounds: args.rounds, only: args.only ?? null, sizes: args.sizes ?? null },
+    seconds: 0,
+    // Others share this machine: the one-minute load average says how noisy the run was.
+    loadAverage: { start: loadAtStart, end: 0 },
+    contenders: contenders.map(({ name, label, version, about, order, unavailable }) => ({ name, label, version, about, order, ...(unavailable ? { unavailable } : {}) })),
+    rows,
+    memory: memory ?? null,
+    syscalls,
+    asyncLag,
+    runtimeRuns: null,
+  };
+  const partial = args.quick || args.only || args.sizes || args.contenders;
+  const out = args.out ?? (partial ? undefined : path.join(here, 'results.json'));
+  // Saved before the Bun column and again after it, so that a failure there loses nothing measured.
+  const save = () => {
+    run.seconds = Math.round((Date.now() - started) / 1000);
+    run.loadAverage.end = os.loadavg()[0];
+    if (!out) return;
+    const results = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : { runs: {} };
+    results.runs[run.machine.fileSystem] = run;
+    fs.writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
+    log(`wrote ${out} (${run.machine.fileSystem} run, ${run.seconds} s)`);
+    if (out === path.join(here, 'results.json')) writeReport(results, log);
+  };
+  save();
+  if (args.bun) {
+    const runtimes = await runtimeColumns(args, log);
+    for (const row of rows) row.runtimes = runtimes.rows[row.id];
+    run.runtimeRuns = { children: runtimes.children, versions: runtimes.versions };
+    save();
+  }
+  printRows(rows);
+  if (!out) log(`(a quick or filtered run: not written; pass --out FILE to keep it) ${run.seconds} s`);
 }
 
-for (const withCache of [true, false]) {
-  if (!withCache) fs.rmSync(path.join(bigPath, '.iodict/index'), { force: true });
-  const t0 = now();
-  const d = new IODict(bigPath);
-  const keys = [...d.keys()];
-  const ms = Number(now() - t0) / 1e6;
-  console.log(`${`cold open + ordered keys, ${keys.length} items${withCache ? '' : ', no cache'}`.padEnd(38)} ${ms.toFixed(0)} ms   (bar <= 500)`);
-  rows.push({ op: `cold open ${withCache ? 'cached' : 'rebuild'}`, iodict: ms * 1000 });
-  d.close();
-}
-
-// popItem at n = 1k and n = BIG: the same pops from a shallow and a deep store.
-{
-  const pops = 500;
-  const floorDir = freshDir();
-  fs.mkdirSync(path.join(floorDir, 'claimed'));
-  const floorFiles = Array.from({ length: pops * 6 }, (_, i) => name(`k${i}`));
-  for (const f of floorFiles) fs.writeFileSync(path.join(floorDir, f), 'v'.repeat(40));
-  const shallow = new IODict(freshDir() + '/shallow');
-  for (let i = 0; i < 1000 + pops * 6; i++) shallow.set(`k${i}`, i);
-  const deep = new IODict(bigPath);
-  let f = 0;
-  const popRow = await compare({
-    floor: () => {
-      const t0 = now();
-      for (let i = 0; i < pops; i++, f++) {
-        const from = path.join(floorDir, floorFiles[f]);
-        const to = path.join(floorDir, 'claimed', floorFiles[f]);
-        fs.renameSync(from, to);
-        fs.readFileSync(to);
-        fs.unlinkSync(to);
-      }
-      return usPer(t0, pops);
-    },
-    iodict: () => {
-      const t0 = now();
-      for (let i = 0; i < pops; i++) shallow.popItem();
-      return usPer(t0, pops);
-    },
-    [`iodict n=${BIG / 1000}k`]: () => {
-      const t0 = now();
-      for (let i = 0; i < pops; i++) deep.popItem();
-      return usPer(t0, pops);
-    },
-  });
-  row('popItem, n=1k (and deep)', popRow);
-  console.log(`${''.padEnd(38)} popItem n=${BIG / 1000}k / n=1k: ${(popRow[`iodict n=${BIG / 1000}k`] / popRow.iodict).toFixed(2)}x (bar <= 1.5)`);
-  shallow.close();
-  deep.close();
-}
-
-// ---- queue ----
-{
-  const { DurableQueue } = await import('../dist/index.js');
-  const item = { job: 'resize', id: 12345, args: ['a.png', 640, 480] };
-  const bytes = Buffer.from(JSON.stringify(item));
-  const floorDir = freshDir();
-  fs.mkdirSync(path.join(floorDir, 'tmp'));
-  fs.mkdirSync(path.join(floorDir, 'claimed'));
-  let f = 0;
-  const q = new DurableQueue(freshDir() + '/q');
-  const putRow = await compare({
-    floor: () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++, f++) {
-        const tmp = path.join(floorDir, 'tmp', String(f));
-        fs.writeFileSync(tmp, bytes);
-        fs.renameSync(tmp, path.join(floorDir, String(f)));
-      }
-      return usPer(t0, N);
-    },
-    iodict: () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++) q.putNowait(item);
-      return usPer(t0, N);
-    },
-  });
-  row('queue putNowait', putRow);
-  let g = 0;
-  const getRow = await compare({
-    floor: () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++, g++) {
-        const claimed = path.join(floorDir, 'claimed', String(g));
-        fs.renameSync(path.join(floorDir, String(g)), claimed);
-        fs.readFileSync(claimed);
-        fs.unlinkSync(claimed);
-      }
-      return usPer(t0, N);
-    },
-    iodict: () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++) q.getNowait();
-      return usPer(t0, N);
-    },
-  });
-  row('queue getNowait', getRow);
-  const trip = await compare({
-    iodict: () => {
-      const t0 = now();
-      for (let i = 0; i < N; i++) {
-        q.putNowait(item);
-        q.getNowait();
-      }
-      return usPer(t0, N);
-    },
-  });
-  console.log(`${'queue put+get round trip, per item'.padEnd(38)} iodict ${trip.iodict.toFixed(1)} µs  (reference, Python here: diskcache.Deque 97, persist-queue 572)`);
-  rows.push({ op: 'queue round trip', ...trip });
-  q.close();
-
-  // Depth: the same gets from a queue of 1k and one of BIG items.
-  const shallow = new DurableQueue(freshDir() + '/q1k');
-  const deep = new DurableQueue(freshDir() + '/qbig');
-  const gets = 300;
-  for (let i = 0; i < 1000 + gets * 5; i++) shallow.putNowait(item);
-  for (let i = 0; i < BIG; i++) deep.putNowait(item);
-  const depth = await compare({
-    'n=1k': () => {
-      const t0 = now();
-      for (let i = 0; i < gets; i++) shallow.getNowait();
-      return usPer(t0, gets);
-    },
-    [`n=${BIG / 1000}k`]: () => {
-      const t0 = now();
-      for (let i = 0; i < gets; i++) deep.getNowait();
-      return usPer(t0, gets);
-    },
-  });
-  console.log(`${'queue getNowait by depth'.padEnd(38)} ${Object.entries(depth).map(([k, v]) => `${k} ${v.toFixed(1)}`).join('  ')}  ->  ${(depth[`n=${BIG / 1000}k`] / depth['n=1k']).toFixed(2)}x (bar <= 1.5)`);
-  rows.push({ op: 'queue depth', ...depth });
-  shallow.close();
-  deep.close();
-}
-
-// ---- peers ----
-{
-  const { default: storage } = await import('node-persist');
-  const { default: Keyv } = await import('keyv');
-  const { KeyvFile } = await import('keyv-file');
-  const cacache = (await import('cacache')).default;
-  const M = Math.min(N, 1000);
-  const persistDir = freshDir();
-  await storage.init({ dir: persistDir });
-  const keyv = new Keyv({ store: new KeyvFile({ filename: path.join(freshDir(), 'db.json') }) });
-  const cache = freshDir();
-  const d = new IODict(freshDir() + '/s');
-  let round = 0;
-  const setRow = await compare({
-    iodict: () => {
-      const t0 = now();
-      for (let i = 0; i < M; i++) d.set(`r${round}-${i}`, small);
-      return usPer(t0, M);
-    },
-    'node-persist': async () => {
-      const t0 = now();
-      for (let i = 0; i < M; i++) await storage.setItem(`r${round}-${i}`, small);
-      return usPer(t0, M);
-    },
-    // keyv-file rewrites its whole JSON file after a 100 ms debounce that each set awaits: a few
-    // sets measure it as well as a thousand would.
-    'keyv-file': async () => {
-      const sets = 10;
-      const t0 = now();
-      for (let i = 0; i < sets; i++) await keyv.set(`r${round}-${i}`, small);
-      return usPer(t0, sets);
-    },
-    cacache: async () => {
-      const t0 = now();
-      for (let i = 0; i < M; i++) await cacache.put(cache, `r${round}-${i}`, JSON.stringify(small));
-      round++;
-      return usPer(t0, M);
-    },
-  });
-  console.log(`peers: set   ${Object.entries(setRow).map(([k, v]) => `${k} ${v.toFixed(1)}`).join('  ')}`);
-  rows.push({ op: 'peers set', ...setRow });
-  const getRow = await compare({
-    iodict: () => {
-      const t0 = now();
-      for (let i = 0; i < M; i++) d.get(`r0-${i}`);
-      return usPer(t0, M);
-    },
-    'node-persist': async () => {
-      const t0 = now();
-      for (let i = 0; i < M; i++) await storage.getItem(`r0-${i}`);
-      return usPer(t0, M);
-    },
-    'keyv-file': async () => {
-      const t0 = now();
-      for (let i = 0; i < M; i++) await keyv.get(`r0-${i}`);
-      return usPer(t0, M);
-    },
-    cacache: async () => {
-      const t0 = now();
-      for (let i = 0; i < M; i++) await cacache.get(cache, `r0-${i}`);
-      return usPer(t0, M);
-    },
-  });
-  console.log(`peers: get   ${Object.entries(getRow).map(([k, v]) => `${k} ${v.toFixed(1)}`).join('  ')}`);
-  rows.push({ op: 'peers get', ...getRow });
-  const keysRow = await compare({
-    iodict: () => {
-      const t0 = now();
-      const n = [...d.keys()].length;
-      return usPer(t0, n);
-    },
-    'node-persist': async () => {
-      const t0 = now();
-      const n = (await storage.keys()).length;
-      return usPer(t0, n);
-    },
-    cacache: async () => {
-      const t0 = now();
-      const n = Object.keys(await cacache.ls(cache)).length;
-      return usPer(t0, n);
-    },
-  });
-  console.log(`peers: keys  ${Object.entries(keysRow).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('  ')} (per key)`);
-  rows.push({ op: 'peers keys per key', ...keysRow });
-  d.close();
-}
-
-if (process.argv.includes('--json')) console.log(JSON.stringify(rows));
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

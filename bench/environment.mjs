@@ -1,0 +1,30 @@
+// What a result depends on besides the code: the machine, the file system under the stores, the
+// runtimes and package versions.
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { runtimes } from '../test/support/runtimes.mjs';
+
+const output = (command, args) => {
+  const child = spawnSync(command, args, { encoding: 'utf8' });
+  return child.status === 0 ? child.stdout.trim() : undefined;
+};
+
+/** The file system type under `dir` (ext4, tmpfs, ...). */
+export const fileSystemType = (dir) => output('findmnt', ['-n', '-o', 'FSTYPE', '--target', dir]) ?? output('stat', ['-f', '-c', '%T', dir]) ?? 'unknown';
+
+export function environment(dir, contenders) {
+  const cpus = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpus[0]?.model ?? 'unknown',
+      cores: cpus.length,
+      memoryBytes: os.totalmem(),
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      fileSystem: fileSystemType(dir),
+      dir,
+    },
+    runtimes: { node: process.versions.node, bun: output(runtimes.bun, ['--version']) ?? 'not found' },
+    packages: Object.fromEntries(contenders.filter((c) => !c.unavailable).map((c) => [c.name, c.version])),
+  };
+}
