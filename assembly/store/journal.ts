@@ -136,6 +136,15 @@ let successorId: u64 = 0;
 let successorGeneration: u64 = 0;
 let ownAfterSeal = false; // our own entry landed after the seal: it must be written again
 let rescanAsked = false;
+/**
+ * Set while the index loads from the cache: our own entries written before it loaded (sets and
+ * deletes made without an index) are news to the index too.
+ */
+export let applyOwnEntries = false;
+export function setApplyOwnEntries(on: bool): void {
+  applyOwnEntries = on;
+}
+
 /** Others' SET entries for the digest of ownEntry, read before it: the earliest birth among them. */
 export let rivalBirth: u64 = 0;
 /** Another handle's DELETE (or take) of that digest was read before it. */
@@ -166,7 +175,7 @@ function readTail(): i32 {
         sealed = true;
         successorId = entryStamp(e);
         successorGeneration = load<u64>(e, 24);
-      } else if (entryWriter(e) == handle.writer) {
+      } else if (entryWriter(e) == handle.writer && !applyOwnEntries) {
         if (memory.compare(e, ownEntry, ENTRY_BYTES) == 0) {
           ownSeen = true;
           if (sealed) ownAfterSeal = true;

@@ -20,6 +20,7 @@ import { io, readWhole, listDir, statBuf, fail, Listing, OP_STAT, ST_OK, ST_IO }
 import { validate, quarantine } from './records';
 import {
   JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, entryKind, entryStamp, entryDigest, syncJournal, skipToJournalEnd,
+  setApplyOwnEntries,
 } from './journal';
 import { writeControlFile } from './temp';
 import { checkRegistrations } from './registry';
@@ -61,7 +62,9 @@ function loadIndex(): i32 {
     const scanned = reconcile();
     if (scanned != ST_OK) return failLoad(scanned);
   }
+  setApplyOwnEntries(true);
   let status = syncJournal(REPLACED_SOMETIMES);
+  setApplyOwnEntries(false);
   if (status == ST_OK && fromCache) status = checkRegistrations();
   if (status != ST_OK) return failLoad(status);
   status = recoverClaims();
