@@ -889,7 +889,8 @@ function closeKeys(f: usize, at: usize): i32 {
     sortKeys(first, n);
     for (let i: u32 = 1; i < n; i++) {
       const e = first + <usize>i * KEY_BYTES;
-      if (compareKeys(e - KEY_BYTES, e) == 0) return fail(VALUE_DUPLICATE, base + <usize>load<u32>(e, 8));
+      // Reported at the second of the two in the value.
+      if (compareKeys(e - KEY_BYTES, e) == 0) return fail(VALUE_DUPLICATE, base + <usize>max(load<u32>(e, 8), load<u32>(e - KEY_BYTES, 8)));
     }
   }
   keyTop = from;

@@ -68,7 +68,7 @@ export function problemText(problem: ValueProblem): string {
   const { code, offset, detail } = problem;
   let text = PROBLEMS[code] ?? `problem ${code}`;
   if (code === 9) text = `unsupported tag ${detail}`;
-  else if (code === 10 && detail) text = `tag ${detail}: ${text}`;
+  else if (code === 10) text = `tag ${detail}: ${text}`;
   else if (code === ValueCode.TOO_LARGE && detail)
     text = `decoding would take more than ${Math.floor(detail / 2 ** 20)} MiB: over 32 times the value's size plus 4 MiB`;
   else if (code === 17) return `codec ${detail} is reserved (2-127)`;
