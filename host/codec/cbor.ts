@@ -575,21 +575,27 @@ function refusedKind(o: object): string {
   if (types.isPromise(o)) return 'a Promise';
   if (types.isWeakMap(o)) return 'a WeakMap';
   if (types.isWeakSet(o)) return 'a WeakSet';
-  if (types.isSharedArrayBuffer(o)) return 'a SharedArrayBuffer (shared memory cannot be stored)';
+  if (types.isSharedArrayBuffer(o)) return 'a SharedArrayBuffer'; // shared memory cannot be stored
   if (types.isGeneratorObject(o)) return 'a generator';
   if (types.isMapIterator(o) || types.isSetIterator(o)) return 'an iterator';
   if (types.isKeyObject(o) || types.isCryptoKey(o)) return 'a crypto key';
   if (types.isModuleNamespaceObject(o)) return 'a module namespace';
+  for (const [name, Type] of REFUSED_CLASSES) if (o instanceof Type) return `a ${name}`;
   const tag = Object.prototype.toString.call(o).slice(8, -1);
   if (REFUSED_TAGS.has(tag)) return `a ${tag}`;
   return '';
 }
 
-// Built-ins whose internal state structuredClone cannot copy, told by their toStringTag.
+// Built-ins whose state lies outside their properties (or is only read asynchronously, as a
+// Blob's): not storable. Told by their class where the runtime has it, else by toStringTag.
+const REFUSED_CLASSES: [string, new () => object][] = [];
+for (const name of ['WeakRef', 'FinalizationRegistry', 'Blob', 'MessagePort', 'ReadableStream', 'WritableStream', 'TransformStream']) {
+  const Type = (globalThis as unknown as Record<string, unknown>)[name];
+  if (typeof Type === 'function') REFUSED_CLASSES.push([name, Type as new () => object]);
+}
 const REFUSED_TAGS = new Set([
-  'WeakRef', 'FinalizationRegistry', 'Blob', 'File', 'MessagePort', 'ReadableStream', 'WritableStream',
-  'TransformStream', 'WebAssembly.Module', 'WebAssembly.Memory', 'WebAssembly.Instance', 'Array Iterator',
-  'String Iterator', 'RegExp String Iterator', 'Iterator', 'AsyncGenerator',
+  'WeakRef', 'FinalizationRegistry', 'Blob', 'File', 'MessagePort', 'WebAssembly.Module', 'WebAssembly.Memory',
+  'WebAssembly.Instance', 'Array Iterator', 'String Iterator', 'RegExp String Iterator', 'Iterator', 'AsyncGenerator',
 ]);
 
 function writeArray(a: unknown[], depth: number): void {
@@ -761,17 +767,26 @@ function writeBoxed(o: object, depth: number): void {
   writeValue(box[2].call(o), inner);
 }
 
+/** The bytes a buffer or view shows; a detached buffer (which has none to show) is refused. */
+function bytesOf(buffer: ArrayBufferLike, offset = 0, length?: number): Uint8Array {
+  try {
+    return new Uint8Array(buffer, offset, length);
+  } catch {
+    throw new Refused(TypeError, 'a detached ArrayBuffer');
+  }
+}
+
 function writeArrayBuffer(b: ArrayBuffer, depth: number): void {
   nest(depth);
-  const buffer = b as ArrayBuffer & { detached?: boolean; resizable?: boolean; maxByteLength?: number };
-  if (buffer.detached) throw new Refused(TypeError, 'a detached ArrayBuffer');
+  const buffer = b as ArrayBuffer & { resizable?: boolean; maxByteLength?: number };
+  const bytes = bytesOf(b);
   writeObjectHead('ArrayBuffer', buffer.resizable ? 3 : 2);
-  writeBytes(new Uint8Array(b));
+  writeBytes(bytes);
   if (buffer.resizable) writeNumber(buffer.maxByteLength!);
 }
 
 function writeView(v: ArrayBufferView, depth: number): void {
-  const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  const bytes = bytesOf(v.buffer, v.byteOffset, v.byteLength);
   const name = (v as { [Symbol.toStringTag]?: string })[Symbol.toStringTag];
   if (name === 'Uint8Array') return writeBytes(bytes);
   if (types.isDataView(v)) {
