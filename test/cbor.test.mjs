@@ -356,6 +356,11 @@ test('Map, Set, Date', () => {
     new Date(-8.64e15),
     new Date(1700000000123),
     new Date(NaN),
+    // Far from 1970 seconds x 1000 is itself rounded: the encoder picks seconds that read back exactly.
+    new Date(-4426573975375269),
+    new Date(8.64e15 - 1),
+    new Date(-8.64e15 + 1),
+    ...Array.from({ length: 2000 }, (_, i) => new Date(Math.round((i / 1000 - 1) * 8.64e15) + (i % 999))),
   ];
   for (const v of values) same(roundTrip(v), v);
   assert.is(hex(encode(new Map())), 'd90103a0');

@@ -706,9 +706,26 @@ function writeDate(d: Date): void {
     // Also covers an invalid Date, whose NaN time round-trips as a NaN float64.
     ensure(9);
     buf[pos] = 0xfb;
-    view.setFloat64(pos + 1, ms / 1000);
+    view.setFloat64(pos + 1, secondsOf(ms));
     pos += 9;
   }
+}
+
+/**
+ * Seconds that read back as exactly `ms` (FORMAT.md: round(seconds x 1000), half up): ms / 1000,
+ * or, far from 1970 where seconds x 1000 is itself rounded, one of its neighbouring float64s.
+ */
+function secondsOf(ms: number): number {
+  const seconds = ms / 1000;
+  if (Math.round(seconds * 1000) === ms || ms !== ms) return seconds;
+  scratch.setFloat64(0, seconds);
+  const bits = scratch.getBigUint64(0);
+  for (const step of [1n, -1n, 2n, -2n]) {
+    scratch.setBigUint64(0, bits + step);
+    const near = scratch.getFloat64(0);
+    if (Math.round(near * 1000) === ms) return near;
+  }
+  return seconds;
 }
 
 function writeRegExp(r: RegExp, depth: number): void {
@@ -842,7 +859,9 @@ export function decodeChecked(bytes: Uint8Array): unknown {
   src = bytes;
   p = 0;
   try {
-    return readItem();
+    const value = readItem();
+    if (p !== bytes.length) throw new Error('iodict: the decoder read other bounds than the core checked (a bug: please report it)');
+    return value;
   } finally {
     src = EMPTY; // do not keep the caller's buffer alive
     if (shared.length) shared = [];
