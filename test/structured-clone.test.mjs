@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isDeepStrictEqual } from 'node:util';
 import { MessageChannel } from 'node:worker_threads';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { IODict, cbor } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
@@ -202,6 +203,34 @@ test('each type structuredClone refuses is a TypeError naming its path, and noth
   assert.not.ok(store.has('refused'));
   // The first refusal on the way ends the walk: a shared object is named where it was first met.
   assert.throws(() => store.set('k', { first: { ok: 1 }, second: [1, Symbol.iterator] }), /a symbol at value\.second\[1\]$/);
+});
+
+test('the CLI writes values its JSON mapping cannot express raw, and import brings them back', () => {
+  const from = storePath();
+  const d = new IODict(from);
+  const cyclic = { name: 'loop' };
+  cyclic.self = cyclic;
+  const values = [/a+/gi, new TypeError('t'), [1, , 3], cyclic, new Number(4), new Uint8Array([1]).buffer, { plain: [1, 2] }];
+  values.forEach((v, i) => d.set(`k${i}`, v));
+  d.close();
+  const cli = (...args) => spawnSync(process.execPath, ['dist/cli.js', ...args], { encoding: 'utf8' });
+  const dump = cli('dump', from);
+  assert.is(dump.status, 0, dump.stderr);
+  const lines = dump.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.map((l) => ('raw' in l ? 'raw' : 'value')), ['raw', 'raw', 'raw', 'raw', 'raw', 'raw', 'value']);
+  assert.match(cli('get', from, 'k0').stderr, /no JSON form for a RegExp/);
+  const file = `${storePath()}.ndjson`;
+  assert.is(cli('export', from, file).status, 0);
+  const to = storePath();
+  assert.is(cli('import', to, file).status, 0);
+  const e = new IODict(to);
+  for (const [i, v] of values.entries()) {
+    const back = e.get(`k${i}`);
+    if (i === 3) assert.is(back.self, back);
+    else if (i === 1) assert.ok(back instanceof TypeError && back.message === 't');
+    else assert.ok(isDeepStrictEqual(back, structuredClone(v)), `k${i}`);
+  }
+  e.close();
 });
 
 test.after(() => store.close());
