@@ -14,8 +14,9 @@ buildSync({
   outfile,
   bundle: true,
   format: 'esm',
-  platform: 'neutral',
-  target: 'es2022',
+  platform: 'node',
+  target: 'node20',
+  loader: { '.wasm': 'binary' },
   logLevel: 'warning',
 });
 const cbor = await import(pathToFileURL(outfile).href);

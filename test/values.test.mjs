@@ -90,6 +90,23 @@ test('duplicates: map keys and Set elements JavaScript cannot tell apart are ref
     'd90102 82 41 00 41 00', // two Uint8Arrays with the same bytes
     'a2 c1 00 01 c1 00 02', // two Dates
   ]) assert.not.throws(() => decode(unhex(h)), h);
+  // Large maps and Sets (sorted by hash, then compared in full), the duplicate anywhere.
+  const head = (major, n) => (n < 24 ? [major | n] : n < 256 ? [major | 24, n] : [major | 25, n >> 8, n & 255]);
+  const f64 = (x) => [0xfb, ...new Uint8Array(new Float64Array([x]).buffer).reverse()];
+  for (const n of [9, 100, 3000]) {
+    for (const at of [0, n >> 1, n - 2]) {
+      const texts = Array.from({ length: n - 1 }, (_, i) => [...encode(`key ${i}`), 0x01]);
+      refused(new Uint8Array([...head(0xa0, n), ...texts.flat(), ...encode(`key ${at}`), 0x01]), dup);
+      const ints = Array.from({ length: n - 1 }, (_, i) => [...encode(i), 0x00]);
+      refused(new Uint8Array([0xd9, 0x01, 0x03, ...head(0xa0, n), ...ints.flat(), ...f64(at), 0x00]), dup);
+      const items = Array.from({ length: n - 1 }, (_, i) => [...encode(i % 2 ? `s${i}` : i)]);
+      refused(new Uint8Array([0xd9, 0x01, 0x02, ...head(0x80, n), ...items.flat(), ...encode(at % 2 ? `s${at}` : at)]), dup);
+    }
+    const keys = Array.from({ length: n }, (_, i) => `key ${i}`);
+    assert.not.throws(() => decode(encode(new Set(keys))));
+    assert.not.throws(() => decode(encode(new Map(keys.map((k, i) => [i % 2 ? k : i, i])))));
+    assert.not.throws(() => decode(encode(Object.fromEntries(keys.map((k) => [k, 1])))));
+  }
 });
 
 test('maps: string keys make an object; any other key a Map in wire order, array-index keys read before it first', () => {

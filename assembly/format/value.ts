@@ -248,9 +248,87 @@ function checkCbor(ptr: usize, len: usize): i32 {
     if (r != VALUE_OK) return r;
     if (weight > limit) return overBudget(p);
     if (top == 0) break;
-    expect = expectNext(frame(top - 1));
+    let f = frame(top - 1);
+    const kind = load<u8>(f, O_KIND);
+    if (kind <= F_MAP_TAGGED && !(load<u8>(f, O_FLAGS) & FL_INDEFINITE)) {
+      // The bulk of most values: let the flat scan take what it can, then go on as usual.
+      const scanned = scanFlat(f, kind);
+      if (scanned != VALUE_OK) return scanned;
+      if (weight > limit) return overBudget(p);
+      if (load<u64>(f, O_LEFT) == 0) {
+        const closed = closeFrame(p);
+        if (closed != VALUE_OK) return closed;
+        const completed = complete();
+        if (completed != VALUE_OK) return completed;
+        if (top == 0) break;
+        f = frame(top - 1);
+      }
+    }
+    expect = expectNext(f);
   }
   return p == end ? VALUE_OK : fail(VALUE_TRAILING, p);
+}
+
+/**
+ * The common case, fast: in a definite array, map, Map or Set, takes the numbers, simple values
+ * and definite strings that come next, exactly as item() and complete() would, and stops at
+ * anything else (a container, a tag, a float key, anything wrong), which they then take.
+ */
+function scanFlat(f: usize, kind: u8): i32 {
+  let flags = load<u8>(f, O_FLAGS);
+  let left = load<u64>(f, O_LEFT);
+  const keyed = kind != F_ARRAY;
+  if (flags & FL_SHARED) return VALUE_OK; // its keys must be strings: item() checks that
+  const keyWeight: u64 = kind == F_MAP ? W_SLOT : kind == F_MAP_TAGGED ? 24 : 16;
+  while (left > 0 && p < end) {
+    const start = p;
+    const b = <u32>load<u8>(p);
+    const major = b >> 5;
+    const info = b & 31;
+    const asKey = keyed && (kind == F_SET || !(flags & FL_VALUE_NEXT));
+    if (major <= 1 && info < 27) {
+      const n = argBytes(info);
+      if (end - p <= n) break;
+      if (asKey) {
+        const arg = readArg(p + 1, info);
+        pushKey(K_NUMBER, reinterpret<u64>(major == 0 ? <f64>arg : -1.0 - <f64>arg), start);
+      }
+      p += 1 + n;
+      weight += W_SLOT;
+    } else if (b >= 0xf4 && b <= 0xf7) {
+      if (asKey) pushKey(K_CONSTANT, info, start);
+      p++;
+      weight += W_SLOT;
+    } else if (b >= 0xf9 && b <= 0xfb && !asKey) {
+      const n = <usize>1 << (info - 24);
+      if (end - p <= n) break;
+      p += 1 + n;
+      weight += W_SLOT;
+    } else if ((major == 2 || major == 3) && info < 28) {
+      const n = argBytes(info);
+      if (end - p <= n) break;
+      const length = readArg(p + 1, info);
+      const at = p + 1 + n;
+      if (length > <u64>(end - at)) break;
+      const size = <usize>length;
+      if (major == 3) {
+        if (!validUtf8(at, at + size)) break;
+        weight += size <= 1 ? W_SLOT : W_STRING + length;
+        if (asKey) pushKey(K_TEXT, hashOf(at, size, false), start);
+      } else {
+        weight += W_BUFFER + length; // a Uint8Array: equal to no other key
+      }
+      p = at + size;
+    } else {
+      break;
+    }
+    if (asKey) weight += keyWeight;
+    if (keyed && kind != F_SET) flags ^= FL_VALUE_NEXT;
+    left--;
+  }
+  store<u8>(f, flags, O_FLAGS);
+  store<u64>(f, left, O_LEFT);
+  return keyTop > MAX_ITEMS ? fail(VALUE_TOO_MANY, p) : VALUE_OK;
 }
 
 /**
@@ -331,9 +409,9 @@ function integer(expect: u32, major: u32, arg: u64, start: usize): i32 {
   }
   weight += W_BIGINT + 8;
   if (expect == E_KEY) {
-    hashStart();
-    for (let i = 7; i >= 0; i--) hashMagnitudeByte(<u32>(arg >> (<u64>i << 3)) & 0xff);
-    pushKey(major == 0 ? K_BIGINT : K_NEGATIVE_BIGINT, hash, start);
+    // Hashed as its big-endian bytes, as the same magnitude in a bignum's byte string is.
+    store<u64>(argScratch, bswap<u64>(arg));
+    pushKey(major == 0 ? K_BIGINT : K_NEGATIVE_BIGINT, hashOf(argScratch, 8, true), start);
   }
   return VALUE_OK;
 }
@@ -400,7 +478,26 @@ function contentFail(at: usize): i32 {
 let stringLength: u64 = 0;
 let stringWhole: usize = 0; // the bytes in one piece: in the value, or gathered into scratch
 
+/** A definite string standing as a value or key (nearly all of them), else stringItemSlow. */
 function stringItem(expect: u32, major: u32, info: u32, arg: u64, start: usize): i32 {
+  if (info == 31 || expect > E_STRING) return stringItemSlow(expect, major, info, arg, start);
+  if (arg > <u64>(end - p)) return fail(VALUE_TRUNCATED, p);
+  const n = <usize>arg;
+  const at = p;
+  p += n;
+  if (major == 2) {
+    // A Uint8Array: an object, equal to no other key.
+    if (expect == E_STRING || expect == E_STRING_KEY) return contentFail(start);
+    weight += W_BUFFER + arg;
+    return VALUE_OK;
+  }
+  if (!validUtf8(at, at + n)) return fail(VALUE_BAD_UTF8, start);
+  weight += n <= 1 ? W_SLOT : W_STRING + arg;
+  if (isKey(expect)) pushKey(K_TEXT, hashOf(at, n, false), start);
+  return VALUE_OK;
+}
+
+function stringItemSlow(expect: u32, major: u32, info: u32, arg: u64, start: usize): i32 {
   const text = major == 3;
   // What the string is for decides what must hold of its bytes.
   let needWhole = false;
@@ -410,7 +507,7 @@ function stringItem(expect: u32, major: u32, info: u32, arg: u64, start: usize):
   if (text) {
     switch (expect) {
       case E_ANY: case E_ELEMENT: case E_STRING: break;
-      case E_KEY: case E_STRING_KEY: hashIt = true; break;
+      case E_KEY: case E_STRING_KEY: hashIt = true; needWhole = true; break;
       case E_NAME: if (info == 31) return contentFail(start); needWhole = true; break;
       case E_DATE_TEXT: needWhole = true; break;
       default: return contentFail(start);
@@ -421,21 +518,18 @@ function stringItem(expect: u32, major: u32, info: u32, arg: u64, start: usize):
       case E_BYTES: {
         const holder = frame(top - 1);
         tag = load<u8>(holder, O_KIND) == F_TAG ? <u64>load<u32>(holder, O_SUB) : TAG_OBJECT;
-        const asKey = (load<u8>(holder, O_FLAGS) & FL_AS_KEY) != 0;
         magnitude = tag == TAG_BIGNUM || tag == TAG_NEGATIVE_BIGNUM;
-        needWhole = tag == TAG_WTF8;
-        hashIt = asKey && (magnitude || needWhole);
+        hashIt = (load<u8>(holder, O_FLAGS) & FL_AS_KEY) != 0 && (magnitude || tag == TAG_WTF8);
+        needWhole = hashIt || tag == TAG_WTF8;
         break;
       }
       default: return contentFail(start);
     }
   }
-  if (hashIt) hashStart();
   if (info != 31) {
     if (arg > <u64>(end - p)) return fail(VALUE_TRUNCATED, p);
     const n = <usize>arg;
     if (text && !validUtf8(p, p + n)) return fail(VALUE_BAD_UTF8, start);
-    if (hashIt) hashBytes(p, n, magnitude);
     stringWhole = p;
     stringLength = arg;
     p += n;
@@ -457,7 +551,6 @@ function stringItem(expect: u32, major: u32, info: u32, arg: u64, start: usize):
       if (size > <u64>(end - p)) return fail(VALUE_TRUNCATED, p);
       const m = <usize>size;
       if (text && !validUtf8(p, p + m)) return fail(VALUE_BAD_UTF8, chunkStart);
-      if (hashIt) hashBytes(p, m, magnitude);
       if (needWhole) {
         if (total + m > scratchCap) {
           scratchCap = max(total + m, scratchCap << 1);
@@ -472,6 +565,7 @@ function stringItem(expect: u32, major: u32, info: u32, arg: u64, start: usize):
     stringLength = <u64>total;
   }
   const n = stringLength;
+  if (hashIt) hash = hashOf(stringWhole, <usize>n, magnitude);
   if (text) {
     weight += n <= 1 ? W_SLOT : W_STRING + n;
     if (expect == E_DATE_TEXT && !rfc3339(stringWhole, <usize>n)) return fail(VALUE_BAD_DATE, start);
@@ -507,26 +601,21 @@ function stringItem(expect: u32, major: u32, info: u32, arg: u64, start: usize):
 function open(expect: u32, major: u32, indefinite: bool, count: u64, start: usize): i32 {
   let kind: u8 = 0;
   let flags: u8 = indefinite ? FL_INDEFINITE : 0;
-  const parentTag: u64 = top > 0 && load<u8>(frame(top - 1), O_KIND) == F_TAG ? <u64>load<u32>(frame(top - 1), O_SUB) : <u64>-1;
-  switch (expect) {
-    case E_ANY: case E_ELEMENT: case E_KEY:
-      kind = major == 4 ? F_ARRAY : F_MAP;
-      break;
-    case E_SHAREABLE:
-      kind = major == 4 ? F_ARRAY : F_MAP;
-      if (major == 5) flags |= FL_SHARED;
-      break;
-    case E_ARRAY:
-      if (major != 4) return contentFail(start);
-      kind = parentTag == TAG_SET ? F_SET : parentTag == TAG_OBJECT ? F_OBJECT : F_REGEXP;
-      break;
-    case E_MAP:
-      if (major != 5) return contentFail(start);
-      if (parentTag == TAG_MAP) kind = F_MAP_TAGGED;
-      else kind = load<u32>(frame(top - 1), O_SUB) == TYPE_ARRAY ? F_SPARSE : F_ERROR;
-      break;
-    default:
-      return contentFail(start);
+  if (expect <= E_KEY) {
+    kind = major == 4 ? F_ARRAY : F_MAP;
+  } else if (expect == E_SHAREABLE) {
+    kind = major == 4 ? F_ARRAY : F_MAP;
+    if (major == 5) flags |= FL_SHARED;
+  } else if (expect == E_ARRAY || expect == E_MAP) {
+    // Tag 258, 259, 27 or 21066's content, or a map in tag 27's array.
+    if (major != (expect == E_ARRAY ? 4 : 5)) return contentFail(start);
+    const holder = frame(top - 1);
+    const tag: u64 = load<u8>(holder, O_KIND) == F_TAG ? <u64>load<u32>(holder, O_SUB) : <u64>-1;
+    if (expect == E_ARRAY) kind = tag == TAG_SET ? F_SET : tag == TAG_OBJECT ? F_OBJECT : F_REGEXP;
+    else if (tag == TAG_MAP) kind = F_MAP_TAGGED;
+    else kind = load<u32>(holder, O_SUB) == TYPE_ARRAY ? F_SPARSE : F_ERROR;
+  } else {
+    return contentFail(start);
   }
   if (depth == MAX_DEPTH) return fail(VALUE_TOO_DEEP, start);
   if (top == MAX_FRAMES) return fail(VALUE_TOO_DEEP, start);
@@ -841,31 +930,25 @@ function closeFrame(at: usize): i32 {
 
 // ---- keys -----------------------------------------------------------------------------------
 
-let hash: u64 = 0;
-let hashLeadingZeros = true;
+let hash: u64 = 0; // of the last key string or bignum, for its tag to report
+const argScratch = memory.data(8, 8);
 
-@inline function hashStart(): void {
-  hash = 0xcbf29ce484222325; // FNV-1a 64
-  hashLeadingZeros = true;
-}
-
-@inline function hashByte(b: u32): void {
-  hash = (hash ^ <u64>b) * 0x100000001b3;
-}
-
-/** A magnitude byte: leading zeros do not change a bignum's value. */
-@inline function hashMagnitudeByte(b: u32): void {
-  if (hashLeadingZeros && b == 0) return;
-  hashLeadingZeros = false;
-  hashByte(b);
-}
-
-function hashBytes(at: usize, n: usize, magnitude: bool): void {
+/**
+ * A 64-bit hash of n bytes (a bignum's without its leading zeros): FNV-1a over 8-byte words, then
+ * the odd bytes. Equal keys hash alike; unequal ones rarely, and then compare by content.
+ */
+function hashOf(at: usize, n: usize, magnitude: bool): u64 {
   if (magnitude) {
-    for (let i: usize = 0; i < n; i++) hashMagnitudeByte(load<u8>(at + i));
-  } else {
-    for (let i: usize = 0; i < n; i++) hashByte(load<u8>(at + i));
+    while (n > 0 && load<u8>(at) == 0) {
+      at++;
+      n--;
+    }
   }
+  let h: u64 = 0xcbf29ce484222325 ^ <u64>n;
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) h = (h ^ load<u64>(at + i)) * 0x100000001b3;
+  for (; i < n; i++) h = (h ^ <u64>load<u8>(at + i)) * 0x100000001b3;
+  return h;
 }
 
 function pushKey(kind: u32, value: u64, start: usize): void {
@@ -884,17 +967,76 @@ function pushKey(kind: u32, value: u64, start: usize): void {
 function closeKeys(f: usize, at: usize): i32 {
   const from = load<u32>(f, O_KEYS);
   const n = keyTop - from;
-  if (n > 1) {
+  if (n > 1 && n <= 8) {
+    // A few keys: each pair, without sorting.
     const first = keys + <usize>from * KEY_BYTES;
-    sortKeys(first, n);
-    for (let i: u32 = 1; i < n; i++) {
-      const e = first + <usize>i * KEY_BYTES;
-      // Reported at the second of the two in the value.
-      if (compareKeys(e - KEY_BYTES, e) == 0) return fail(VALUE_DUPLICATE, base + <usize>max(load<u32>(e, 8), load<u32>(e - KEY_BYTES, 8)));
+    for (let a = first, last = first + <usize>n * KEY_BYTES; a < last; a += KEY_BYTES) {
+      for (let b = a + KEY_BYTES; b < last; b += KEY_BYTES) {
+        if (load<u64>(a) == load<u64>(b) && load<u32>(a, 12) == load<u32>(b, 12) && compareKeys(a, b) == 0)
+          return fail(VALUE_DUPLICATE, base + <usize>load<u32>(b, 8));
+      }
+    }
+  } else if (n > 8) {
+    // Sorted by hash in linear time; then only runs of equal hashes need a closer look, sorted
+    // by the full comparison (O(g log g) even if someone made g keys hash alike).
+    const first = keys + <usize>from * KEY_BYTES;
+    radixSortByHash(first, n);
+    let run: u32 = 0;
+    for (let i: u32 = 1; i <= n; i++) {
+      if (i < n && load<u64>(first + <usize>i * KEY_BYTES) == load<u64>(first + <usize>run * KEY_BYTES)) continue;
+      if (i - run > 1) {
+        const runFirst = first + <usize>run * KEY_BYTES;
+        sortKeys(runFirst, i - run);
+        for (let e = runFirst + KEY_BYTES, last = first + <usize>i * KEY_BYTES; e < last; e += KEY_BYTES) {
+          // Reported at the second of the two in the value.
+          if (compareKeys(e - KEY_BYTES, e) == 0) return fail(VALUE_DUPLICATE, base + <usize>max(load<u32>(e, 8), load<u32>(e - KEY_BYTES, 8)));
+        }
+      }
+      run = i;
     }
   }
   keyTop = from;
   return VALUE_OK;
+}
+
+// Least-significant-digit radix sort of key entries by their 64-bit hash, a byte at a time.
+const counts = memory.data(256 * 4, 4);
+let sortBuffer: usize = 0;
+let sortBufferCap: u32 = 0;
+
+function radixSortByHash(first: usize, n: u32): void {
+  if (n > sortBufferCap) {
+    sortBufferCap = max<u32>(n, sortBufferCap << 1);
+    sortBuffer = resize(sortBuffer, <usize>sortBufferCap * KEY_BYTES);
+  }
+  let from = first;
+  let to = sortBuffer;
+  for (let shift: u64 = 0; shift < 64; shift += 8) {
+    memory.fill(counts, 0, 256 * 4);
+    for (let e = from, last = from + <usize>n * KEY_BYTES; e < last; e += KEY_BYTES) {
+      const slot = counts + (<usize>((load<u64>(e) >> shift) & 0xff) << 2);
+      store<u32>(slot, load<u32>(slot) + 1);
+    }
+    // A byte every hash shares sorts nothing.
+    if (load<u32>(counts + (<usize>((load<u64>(from) >> shift) & 0xff) << 2)) == n) continue;
+    let sum: u32 = 0;
+    for (let d: usize = 0; d < 256; d++) {
+      const c = load<u32>(counts + (d << 2));
+      store<u32>(counts + (d << 2), sum);
+      sum += c;
+    }
+    for (let e = from, last = from + <usize>n * KEY_BYTES; e < last; e += KEY_BYTES) {
+      const slot = counts + (<usize>((load<u64>(e) >> shift) & 0xff) << 2);
+      const at = to + <usize>load<u32>(slot) * KEY_BYTES;
+      store<u32>(slot, load<u32>(slot) + 1);
+      store<u64>(at, load<u64>(e));
+      store<u64>(at, load<u64>(e, 8), 8);
+    }
+    const swap = from;
+    from = to;
+    to = swap;
+  }
+  if (from != first) memory.copy(first, from, <usize>n * KEY_BYTES);
 }
 
 // Heapsort: in place, no recursion, O(n log n) comparisons whatever the keys.
@@ -1035,6 +1177,10 @@ export function validUtf8(at: usize, stop: usize): bool {
   while (at < stop) {
     if (stop - at >= 8 && (load<u64>(at) & 0x8080808080808080) == 0) {
       at += 8;
+      continue;
+    }
+    if (load<u8>(at) < 0x80) {
+      at++;
       continue;
     }
     const size = sequenceSize(at, stop, false);
