@@ -1,6 +1,13 @@
 // The one definition of a valid value (FORMAT.md section 4). Every value read from a record is
 // checked here, in one pass over linear memory and in bounded memory, before any decoder sees
 // it: `iodict verify` accepts exactly what this accepts, and the host's decoders trust it.
+//
+// Measured (bench/value-check.mjs, Node 20, tmpfs, values of 77 B / 3.9 KB / 1.09 MB of typical
+// objects): this check costs 0.30 / 8.3 / 2250 us, against a read of the record (the get floor)
+// of 6.2 / 7.0 / 550 us; the trusting JS decoder then takes 0.71 / 25 / 7500 us where the old
+// checking one took 0.88 / 31 / 8400. The other way, the core parsing into a tape that JS turns
+// into objects (a prototype without any checks: 0.06 / 1.7 / 650 us), lost on the JS side alone
+// (1.4 / 45 / 20000 us): so the core checks, and the decoder reads the bytes.
 import { resize } from '../util/memory';
 
 // Problems, 0 being a valid value. The host words them (host/codec/problems.ts).

@@ -190,35 +190,42 @@ function grow(n: number): void {
  */
 class Identity {
   // The first few objects are found by a linear scan, which is cheaper than a Map for small values.
-  readonly objects: object[] = [];
+  readonly objects: (object | undefined)[] = [];
+  count = 0;
   map: Map<object, number> | undefined;
   readonly starts: number[] = []; // where each object's item begins
   readonly marked: number[] = []; // objects met again
   readonly references: number[] = []; // [placeholder offset, object] pairs
 
+  /** Forgets the last encode's objects (without keeping them alive) at the cost of what it met. */
   reset(): this {
-    this.objects.length = 0;
+    const objects = this.objects;
+    for (let i = Math.min(this.count, LINEAR_OBJECTS) - 1; i >= 0; i--) objects[i] = undefined;
+    this.count = 0;
     this.map = undefined;
-    this.starts.length = 0;
-    this.marked.length = 0;
-    this.references.length = 0;
+    if (this.marked.length) {
+      this.marked.length = 0;
+      this.references.length = 0;
+    }
     return this;
   }
 
   /** The object's number if it was met before; else -1, and it is numbered starting at `at`. */
   find(o: object, at: number): number {
+    const n = this.count;
     const map = this.map;
     if (map !== undefined) {
       const seen = map.get(o);
       if (seen !== undefined) return seen;
-      map.set(o, this.starts.length);
+      map.set(o, n);
     } else {
       const objects = this.objects;
-      for (let i = 0; i < objects.length; i++) if (objects[i] === o) return i;
-      objects.push(o);
-      if (objects.length === 16) this.map = new Map(objects.map((x, i) => [x, i]));
+      for (let i = 0; i < n; i++) if (objects[i] === o) return i;
+      objects[n] = o;
+      if (n + 1 === LINEAR_OBJECTS) this.map = new Map(objects.map((x, i) => [x!, i]));
     }
-    this.starts.push(at);
+    this.starts[n] = at;
+    this.count = n + 1;
     return -1;
   }
 
@@ -264,6 +271,7 @@ class Identity {
   }
 }
 
+const LINEAR_OBJECTS = 16;
 const reusedIdentity = new Identity();
 let identity = reusedIdentity;
 
