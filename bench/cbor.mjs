@@ -1,26 +1,9 @@
 // Micro-benchmark of host/codec/cbor.ts against cbor-x and JSON: `node bench/cbor.mjs`.
-// The TypeScript source is bundled on the fly, so no prior build is needed.
-import { buildSync } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// The TypeScript source is bundled on the fly (it needs dist/iodict.wasm: `npm run build` first).
 import * as cborx from 'cbor-x';
+import { bundle } from './bundle.mjs';
 
-const dir = mkdtempSync(join(tmpdir(), 'iodict-cbor-bench-'));
-const outfile = join(dir, 'cbor.mjs');
-buildSync({
-  entryPoints: [fileURLToPath(new URL('../host/codec/cbor.ts', import.meta.url))],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  loader: { '.wasm': 'binary' },
-  logLevel: 'warning',
-});
-const cbor = await import(pathToFileURL(outfile).href);
-rmSync(dir, { recursive: true, force: true });
+const cbor = await bundle('../host/codec/cbor.ts');
 
 const small = {
   id: 123456,

@@ -6,37 +6,24 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { IODict, cbor } from '../dist/index.js';
+import { bundle } from './bundle.mjs';
 
 const args = process.argv.slice(2);
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const root = fs.mkdtempSync(path.join(option('--dir') ?? os.tmpdir(), 'iodict-value-check-'));
 const baseline = option('--baseline') ? await import(pathToFileURL(path.resolve(option('--baseline'))).href) : undefined;
 
-// decodeChecked is internal: bundle the codec on the fly, as bench/cbor.mjs does.
-const bundle = path.join(root, 'codec.mjs');
-buildSync({
-  entryPoints: [fileURLToPath(new URL('../host/codec/cbor.ts', import.meta.url))],
-  outfile: bundle,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  loader: { '.wasm': 'binary' },
-  logLevel: 'warning',
-});
-const codec = await import(pathToFileURL(bundle).href);
+// decodeChecked is internal: the codec bundled on the fly.
+const codec = await bundle('../host/codec/cbor.ts');
 
-// The core's check, called on bytes already in its memory, as a get calls it.
-const core = new WebAssembly.Instance(
-  new WebAssembly.Module(fs.readFileSync(new URL('../dist/iodict.wasm', import.meta.url))),
-  Object.fromEntries(
-    WebAssembly.Module.imports(new WebAssembly.Module(fs.readFileSync(new URL('../dist/iodict.wasm', import.meta.url))))
-      .reduce((m, { module, name }) => m.set(module, { ...m.get(module), [name]: () => { throw new Error(`${module}.${name}`); } }), new Map()),
-  ),
-).exports;
+// The core's check, called on bytes already in its memory, as a get calls it: an instance of the
+// core with no store (its imports are never called).
+const coreModule = new WebAssembly.Module(fs.readFileSync(new URL('../dist/iodict.wasm', import.meta.url)));
+const stubs = {};
+for (const { module, name } of WebAssembly.Module.imports(coreModule)) (stubs[module] ??= {})[name] = () => { throw new Error(`${module}.${name}`); };
+const core = new WebAssembly.Instance(coreModule, stubs).exports;
 
 const line = (i) => ({ sku: `SKU-${1000 + i}`, title: `Item number ${i} with a medium length title`, qty: i + 1, price: 9.99 + i, discount: i % 3 ? 0 : 0.1 });
 const values = {

@@ -325,12 +325,6 @@ test('__proto__ key becomes an own property, never the prototype', () => {
   same(Object.getOwnPropertyDescriptor(out, '__proto__').value, { polluted: true });
 });
 
-test('class instances encode their own enumerable string keys', () => {
-  class Point {
-    constructor() {
-      this.x = 1;
-      this.y = 2;
-      Object.defineProperty(this, 'hidden', { value: 3, enumerable: false });
     }
     get norm() {
       return 5;
