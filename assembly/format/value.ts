@@ -148,7 +148,6 @@ const FL_AS_KEY: u8 = 8; // a tag standing as a map key or Set element
 const FRAME_BYTES: usize = 32;
 const O_KIND: usize = 0; // u8
 const O_FLAGS: usize = 1; // u8
-const O_EXPECT: usize = 2; // u16: what the frame itself had to be (for a tag: its expectation)
 const O_SUB: usize = 4; // u32: the tag (F_TAG), the type (F_OBJECT), the length (F_SPARSE)
 const O_LEFT: usize = 8; // u64: items still to come (definite lengths); a mark's index (tag 28)
 const O_SEEN: usize = 16; // u32: items seen
@@ -645,7 +644,6 @@ function open(expect: u32, major: u32, indefinite: bool, count: u64, start: usiz
   const f = frame(top++);
   store<u8>(f, kind, O_KIND);
   store<u8>(f, flags, O_FLAGS);
-  store<u16>(f, <u16>expect, O_EXPECT);
   // A sparse array's length is the item before its map (in its parent's frame).
   store<u32>(f, kind == F_SPARSE ? <u32>load<u64>(frame(top - 2), O_AUX) : 0, O_SUB);
   store<u64>(f, left, O_LEFT);
@@ -704,7 +702,6 @@ function openTag(expect: u32, tag: u64, start: usize): i32 {
   const f = frame(top++);
   store<u8>(f, F_TAG, O_KIND);
   store<u8>(f, flags, O_FLAGS);
-  store<u16>(f, <u16>expect, O_EXPECT);
   store<u32>(f, <u32>tag, O_SUB);
   store<u64>(f, tag == TAG_SHAREABLE ? marked - 1 : 0, O_LEFT);
   store<u32>(f, 0, O_SEEN);
@@ -1157,8 +1154,8 @@ function compareContent(kind: u32, a: usize, b: usize): i32 {
   streamOpen(streamB, kind, b);
   if (kind == K_BIGINT || kind == K_NEGATIVE_BIGINT) {
     // Without leading zeros, a longer magnitude is a larger one.
-    const la = streamLength(streamA, a);
-    const lb = streamLength(streamB, b);
+    const la = streamLength(streamA);
+    const lb = streamLength(streamB);
     if (la != lb) return la < lb ? -1 : 1;
     streamOpen(streamA, kind, a);
     streamOpen(streamB, kind, b);
@@ -1171,7 +1168,7 @@ function compareContent(kind: u32, a: usize, b: usize): i32 {
   }
 }
 
-function streamLength(s: Stream, at: usize): u64 {
+function streamLength(s: Stream): u64 {
   let n: u64 = 0;
   while (streamNext(s) >= 0) n++;
   return n;

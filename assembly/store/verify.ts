@@ -33,7 +33,8 @@ export function verifyBegin(): i32 {
 
 /**
  * Checks the next record: returns RECORD_OK (0), a RECORD_* problem, VERIFY_GONE, VERIFY_DONE
- * when every record was seen, or -1000 - errno for an I/O error (details in errorPath). The record's name is at currentName; a valid record stays in io.
+ * when every record was seen, or -1000 - errno for an I/O error (details in errorPath). The
+ * record's name is at currentName; a valid record stays in io.
  */
 export function verifyNext(): i32 {
   while (cursor < listingLen) {
