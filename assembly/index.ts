@@ -8,7 +8,11 @@ import * as journal from './store/journal';
 import {
   indexSize, indexOrder, indexBirth, indexKeyType, indexKeyLength, indexKey, indexBytes,
 } from './index/ordered';
-import { HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth } from './format/record';
+import {
+  HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth,
+  MAX_KEY_BYTES, MAX_VALUE_BYTES,
+} from './format/record';
+import * as value from './format/value';
 
 export {
   ST_OK, ST_MISSING, ST_CORRUPT, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO,
@@ -32,7 +36,12 @@ export function close(): void {
 export function reserve(bytes: i32): usize {
   return store.reserve(bytes);
 }
+/** A value its codec does not accept, or a key or value beyond the format's limits: nothing written. */
+export const ST_BAD_VALUE: i32 = 8; // the WASI interface's number for the same refusal
 export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  // Nothing is written that a reader would refuse (FORMAT.md 3.3 and section 4).
+  if (<u32>keyLen > MAX_KEY_BYTES || <u32>valueLen > MAX_VALUE_BYTES) return ST_BAD_VALUE;
+  if (value.checkValue(codec, store.reservedRecord() + HEADER_BYTES + keyLen, valueLen) != value.VALUE_OK) return ST_BAD_VALUE;
   return store.set(keyType, keyLen, valueLen, codec);
 }
 export function get(keyType: u8, keyLen: i32): i32 {
@@ -85,6 +94,20 @@ export function destroy(): i32 {
 /** Validates a whole record the host placed at reserve() (all but its file name): 0 or a RECORD_* problem. */
 export function checkReserved(len: i32): i32 {
   return checkRecord(store.reservedRecord(), len);
+}
+/** Validates value bytes the host placed at reserve() (FORMAT.md section 4): 0 or a VALUE_* problem. */
+export function checkReservedValue(codec: u8, len: i32): i32 {
+  return value.checkValue(codec, store.reservedRecord(), len);
+}
+// The last value problem (a record's RECORD_BAD_VALUE, a refused set, checkReservedValue).
+export function valueProblem(): i32 {
+  return value.problemCode;
+}
+export function valueProblemOffset(): u32 {
+  return value.problemOffset;
+}
+export function valueProblemDetail(): f64 {
+  return <f64>value.problemDetail;
 }
 export function clear(): i32 {
   return store.clear();
@@ -213,7 +236,7 @@ export function asidePathLength(): i32 {
 }
 
 // Verification, one record at a time (iodict verify / repair; see store/verify.ts).
-export { VERIFY_BAD_CBOR, VERIFY_GONE, VERIFY_DONE } from './store/verify';
+export { VERIFY_GONE, VERIFY_DONE } from './store/verify';
 export function verifyBegin(): i32 {
   return verify.verifyBegin();
 }

@@ -13,12 +13,12 @@ import { selectRoot } from './host/wasi';
 import { EINVAL, ENOENT, ENOTDIR } from './host/imports';
 import { pathA, controlPath } from './store/paths';
 import { indexKeyType, indexKey, indexKeyLength, indexBirth } from './index/ordered';
-import { keyIsCanonical, utf8Valid, KEY_TYPES, NAME_CHARS } from './format/key';
+import { keyIsCanonical, KEY_TYPES, NAME_CHARS } from './format/key';
 import {
   HEADER_BYTES, OVERHEAD_BYTES, recordKeyType, recordKeyLength, recordValueLength, recordCodec,
-  recordBirth,
+  recordBirth, MAX_KEY_BYTES, MAX_VALUE_BYTES,
 } from './format/record';
-import { cborCheck } from './format/cbor';
+import { checkValue } from './format/value';
 import { hexLower } from './crypto/sha3';
 import { resize, GrowableBuffer } from './util/memory';
 
@@ -27,7 +27,7 @@ const ST_OK = io.ST_OK;
 const ST_MISSING = io.ST_MISSING;
 const ST_CLOSED: i32 = 6; // no store open (or only inspected, for calls that need it open)
 const ST_BAD_KEY: i32 = 7; // unknown key type, or bytes not canonical for it (FORMAT.md 3.1)
-const ST_BAD_VALUE: i32 = 8; // a CBOR value that is not one well-formed item, or JSON that is not UTF-8
+const ST_BAD_VALUE: i32 = 8; // a value its codec does not accept (FORMAT.md section 4), or a reserved codec
 const ST_NO_ROOT: i32 = 9; // no preopened directory matches the name
 const ST_BAD_ARGUMENT: i32 = 10; // lengths beyond the buffer, unknown flags, a name with . or ..
 
@@ -44,10 +44,10 @@ let state = CLOSED;
 let buffer: usize = 0;
 let bufferBytes: u32 = 0;
 
-// The core's buffers grow by doubling an i32: keep requests where that cannot overflow.
-const MAX_INPUT: u32 = (1 << 30) - OVERHEAD_BYTES;
+// The largest key followed by the largest value (FORMAT.md 3.3).
+const MAX_INPUT: u32 = MAX_KEY_BYTES + MAX_VALUE_BYTES;
 
-/** Room for `bytes` bytes of input (a name, a key, or a key followed by its value); 0 past 1 GiB. */
+/** Room for `bytes` bytes of input (a name, a key, or a key followed by its value); 0 past the format's limits. */
 export function iodict_buffer(bytes: u32): usize {
   if (bytes > MAX_INPUT) return 0;
   buffer = db.reserve(<i32>bytes + OVERHEAD_BYTES) + HEADER_BYTES;
@@ -178,10 +178,9 @@ export function iodict_get(keyType: i32, keyLen: i32): i32 {
 export function iodict_set(keyType: i32, keyLen: i32, valueLen: i32, codec: i32): i32 {
   const checked = checkArgs(keyType, keyLen, valueLen);
   if (checked != ST_OK) return checked;
-  if (codec < 0 || codec > 255) return ST_BAD_ARGUMENT;
+  if (codec < 0 || codec > 255 || <u32>keyLen > MAX_KEY_BYTES || <u32>valueLen > MAX_VALUE_BYTES) return ST_BAD_ARGUMENT;
   const value = buffer + keyLen;
-  if (codec == 0 && cborCheck(value, valueLen) != 0) return ST_BAD_VALUE;
-  if (codec == 1 && !utf8Valid(value, valueLen)) return ST_BAD_VALUE;
+  if (checkValue(<u8>codec, value, valueLen) != 0) return ST_BAD_VALUE;
   return db.set(<u8>keyType, keyLen, valueLen, <u8>codec);
 }
 
@@ -201,7 +200,6 @@ export function iodict_diag(keyType: i32, keyLen: i32): i32 {
   if (status != ST_OK) return status;
   outputLen = 0;
   if (resultCodec == 0) {
-    if (cborCheck(resultValue, resultValueLen) != 0) return ST_BAD_VALUE;
     output = verify.diagOf(records.resultRecord);
     outputLen = verify.diagLength;
   } else if (resultCodec == 1) {

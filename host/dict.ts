@@ -3,7 +3,7 @@ import { Core, Status, Claim } from './core/core.js';
 import type { StoreHost } from './core/host.js';
 import type { Key } from './core/keys.js';
 import { type Codec, cborCodec, checkCodec } from './codec/index.js';
-import { KeyError } from './errors.js';
+import { KeyError, CorruptRecordError } from './errors.js';
 import type { CoreOptions } from './core/options.js';
 import { type Lock, withLock } from './core/lock.js';
 
@@ -136,7 +136,10 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
   }
 
-  /** Walks a snapshot of the order; items deleted meanwhile (by anyone) are skipped. */
+  /**
+   * Walks a snapshot of the order; items deleted meanwhile (by anyone) are skipped, and so are
+   * corrupt ones, which are quarantined and reported (onCorrupt) instead of ending the walk.
+   */
   #mapEntries<T>(pick: (key: K, value: V) => T): MapIterator<T> {
     const slots = this.#run(() => this.#core.order());
     const keys = this.#run(() => Array.from(slots, (slot) => this.#core.slotKey(slot) as K));
@@ -145,14 +148,23 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const slot = slots[i]!;
-        const found = self.#run(() => {
-          const core = self.#core;
-          // The slot still holds this key (its cache entry would be gone otherwise): read by
-          // its digest and skip hashing the key again.
-          if (core.keyCache[slot] === key) return core.check(core.x.getSlot(slot)) === Status.OK;
-          return self.#read(key);
-        });
-        if (found) yield pick(key, self.#core.resultValue(self.#codec));
+        let value: V;
+        try {
+          const found = self.#run(() => {
+            const core = self.#core;
+            // The slot still holds this key (its cache entry would be gone otherwise): read by
+            // its digest and skip hashing the key again.
+            if (core.keyCache[slot] === key) return core.check(core.x.getSlot(slot)) === Status.OK;
+            return self.#read(key);
+          });
+          if (!found) continue;
+          value = self.#core.resultValue(self.#codec);
+        } catch (error) {
+          if (!(error instanceof CorruptRecordError)) throw error;
+          self.#core.reportCorrupt(error);
+          continue;
+        }
+        yield pick(key, value);
       }
       return undefined;
     }

@@ -10,6 +10,7 @@ declare namespace WebAssembly {
   type Imports = Record<string, Record<string, ImportValue>>;
   class Module {
     constructor(bytes: Uint8Array);
+    static imports(module: Module): { module: string; name: string; kind: string }[];
   }
   class Instance {
     constructor(module: Module, imports?: Imports);

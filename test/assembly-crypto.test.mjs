@@ -1,5 +1,6 @@
-// The AssemblyScript core's SHA3-224, CRC-32C and CBOR modules, compiled
-// from test/assembly/entry.ts with both runtimes they must support.
+// The AssemblyScript core's SHA3-224, CRC-32C, value-checking (format/value.ts) and CBOR diagnostic
+// modules, compiled from test/assembly/entry.ts with both runtimes they must support. The value
+// rules are tested end to end in test/values.test.mjs; here, the well-formedness layer and JSON.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import asc from 'assemblyscript/asc';
@@ -11,13 +12,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const CBOR = {
-  TRUNCATED: -1,
-  TRAILING: -2,
-  RESERVED: -3,
-  BAD_UTF8: -4,
-  TOO_DEEP: -5,
-  BAD_SIMPLE: -6,
+const VALUE = {
+  TRUNCATED: 1, TRAILING: 2, RESERVED: 3, BAD_BREAK: 4, BAD_CHUNK: 5, BAD_UTF8: 6, TOO_DEEP: 7, BAD_SIMPLE: 8,
+  UNKNOWN_TAG: 9, BAD_CONTENT: 10, DUPLICATE: 11, TOO_MANY: 12, TOO_LARGE: 13, BAD_DATE: 14, BAD_REFERENCE: 15,
+  BAD_JSON: 16, RESERVED_CODEC: 17,
 };
 
 async function compile(runtime) {
@@ -74,8 +72,8 @@ async function load(runtime) {
       exports.__setArgumentsLength(seed === undefined ? 2 : 3);
       return exports.crc32c(put(data, offset), data.length, seed) >>> 0;
     },
-    check(data) {
-      return exports.cborCheck(put(data), data.length);
+    check(data, codec = 0) {
+      return exports.checkValue(codec, put(data), data.length);
     },
     diag(data) {
       return readString(exports.memory, exports.cborDiag(put(data), data.length));
@@ -165,8 +163,8 @@ for (const runtime of ['incremental', 'stub']) {
     for (const { module, name } of WebAssembly.Module.imports(m.module)) assert.is(`${module}.${name}`, 'env.abort');
   });
 
-  t('exports the CBOR error codes', () => {
-    for (const [name, code] of Object.entries(CBOR)) assert.is(m.exports[`CBOR_${name}`].value, code, name);
+  t('exports the value problem codes', () => {
+    for (const [name, code] of Object.entries(VALUE)) assert.is(m.exports[`VALUE_${name}`].value, code, name);
   });
 
   t('SHA3-224 of the empty string', () => {
@@ -217,75 +215,97 @@ for (const runtime of ['incremental', 'stub']) {
     assert.is(m.crc(Buffer.from('456789'), m.crc(Buffer.from('123'))), 0xe3069283);
   });
 
-  t('cborCheck accepts every RFC 8949 Appendix A example', () => {
-    for (const [hex] of APPENDIX_A) assert.is(m.check(h(hex)), 0, hex);
+  // Appendix A items that are not values: unknown tags and unassigned simple values.
+  const NOT_VALUES = new Set(['f0', 'f8ff', 'd74401020304', 'd818456449455446', 'd82076687474703a2f2f7777772e6578616d706c652e636f6d']);
+
+  t('checkValue accepts the RFC 8949 Appendix A examples that are values', () => {
+    for (const [hex] of APPENDIX_A) assert.is(m.check(h(hex)), NOT_VALUES.has(hex) ? (hex[0] === 'f' ? VALUE.BAD_SIMPLE : VALUE.UNKNOWN_TAG) : 0, hex);
   });
 
-  t('cborCheck reports every truncation of nested items', () => {
+  t('checkValue reports every truncation of nested items', () => {
     const items = [
-      ...APPENDIX_A.filter(([hex]) => hex.length > 2).map(([hex]) => hex),
-      'a3 6161 83 01 fb3ff199999999999a 43 00ff10 d90103 a1 01 6178 7f 62 c3bc 61 78 ff f8ff 9f bf ff 5f ff ff',
+      ...APPENDIX_A.filter(([hex]) => hex.length > 2 && !NOT_VALUES.has(hex)).map(([hex]) => hex),
+      'a3 6161 83 01 fb3ff199999999999a 43 00ff10 d90103 a1 01 6178 7f 62 c3bc 61 78 ff f97e00 9f bf ff 5f ff ff',
     ];
     for (const hex of items) {
       const bytes = h(hex);
       assert.is(m.check(bytes), 0, hex);
-      for (let n = 0; n < bytes.length; n++) assert.is(m.check(bytes.subarray(0, n)), CBOR.TRUNCATED, `${hex} cut to ${n}`);
+      for (let n = 0; n < bytes.length; n++) assert.is(m.check(bytes.subarray(0, n)), VALUE.TRUNCATED, `${hex} cut to ${n}`);
     }
   });
 
-  t('cborCheck reports counts that cannot fit without overflowing', () => {
-    for (const hex of ['9bffffffffffffffff', 'bbffffffffffffffff00', '5bffffffffffffffff00', '7b8000000000000000', 'bb7fffffffffffffff0102'])
-      assert.is(m.check(h(hex)), CBOR.TRUNCATED, hex);
+  t('checkValue reports counts beyond the input, and beyond 2^24 - 1 items, without allocating', () => {
+    for (const hex of ['5bffffffffffffffff00', '7b8000000000000000', '9a00ffffff', 'ba007fffff00']) assert.is(m.check(h(hex)), VALUE.TRUNCATED, hex);
+    for (const hex of ['9bffffffffffffffff', 'bbffffffffffffffff00', 'bb7fffffffffffffff0102', '9a01000000']) assert.is(m.check(h(hex)), VALUE.TOO_MANY, hex);
   });
 
-  t('cborCheck reports trailing bytes', () => {
-    for (const hex of ['0000', '8001', 'a0ff', '9fff00', '5fff5f', 'c10000', '6161 61']) assert.is(m.check(h(hex)), CBOR.TRAILING, hex);
+  t('checkValue reports trailing bytes', () => {
+    for (const hex of ['0000', '8001', 'a0ff', '9fff00', '5fff5f', 'c10000', '6161 61']) assert.is(m.check(h(hex)), VALUE.TRAILING, hex);
   });
 
-  t('cborCheck reports reserved additional info and stray breaks', () => {
-    const cases = [
-      '1c', '1d', '1e', '3c', '5c', '7c', '9c', 'bc', 'dc', 'fc', 'fd', 'fe', // additional info 28..30
-      '1f', '3f', 'df', // indefinite length on a type without one
-      'ff', '81ff', 'a1ff', 'a101ff', 'c1ff', // break outside an indefinite item
-      'bf01ff', 'bf0102 03ff', // break where a map value is due
-      '5f5cff', '7f7dff', // reserved additional info on a chunk
-    ];
-    for (const hex of cases) assert.is(m.check(h(hex)), CBOR.RESERVED, hex);
+  t('checkValue reports reserved additional info, stray breaks and misplaced indefinite lengths', () => {
+    for (const hex of ['1c', '1d', '1e', '3c', '5c', '7c', '9c', 'bc', 'dc', 'fc', 'fd', 'fe', '5f5cff', '7f7dff']) assert.is(m.check(h(hex)), VALUE.RESERVED, hex);
+    for (const hex of ['1f', '3f', 'df', 'ff', '81ff', 'a101ff', 'c1ff', 'bf01ff', 'bf010203ff']) assert.is(m.check(h(hex)), VALUE.BAD_BREAK, hex);
+    // A definite count the bytes left cannot meet is found before the break.
+    assert.is(m.check(h('a1ff')), VALUE.TRUNCATED);
   });
 
-  t('cborCheck reports invalid UTF-8 and mixed or nested string chunks', () => {
-    const cases = [
+  t('checkValue reports invalid UTF-8 and mixed or nested string chunks', () => {
+    const utf8 = [
       '6180', '61c3', '62c0af', '62c1bf', '63e08080', '63eda080', '63edbfbf', '64f08f8080', '64f4908080', '61f5', '61ff',
-      '62e282', '63e28228', '7f6180ff', '7f61616180ff',
+      '62e282', '63e28228', '7f6180ff', '7f61616180ff', '7f61c361bcff',
       `7818${'61'.repeat(12)}80${'61'.repeat(11)}`, // after the 8-byte ASCII fast path
-      '5f6161ff', '7f4161ff', '5f5fffff', '7f7f6161ffff', '5f01ff',
     ];
-    for (const hex of cases) assert.is(m.check(h(hex)), CBOR.BAD_UTF8, hex);
+    for (const hex of utf8) assert.is(m.check(h(hex)), VALUE.BAD_UTF8, hex);
+    for (const hex of ['5f6161ff', '7f4161ff', '5f5fffff', '7f7f6161ffff', '5f01ff']) assert.is(m.check(h(hex)), VALUE.BAD_CHUNK, hex);
     for (const hex of ['62c280', '63e0a080', '63ed9fbf', '63ee8080', '64f0908080', '64f48fbfbf', '7f62c3bc6161ff', '5f4100ff'])
       assert.is(m.check(h(hex)), 0, hex);
   });
 
-  t('cborCheck limits nesting to 512 without exhausting the stack', () => {
-    assert.is(m.check(Buffer.alloc(100000, 0x81)), CBOR.TOO_DEEP);
-    assert.is(m.check(Buffer.alloc(100000, 0x9f)), CBOR.TOO_DEEP);
-    assert.is(m.check(Buffer.alloc(100000, 0xc1)), CBOR.TOO_DEEP);
-    assert.is(m.check(Buffer.alloc(100000, 0xa1)), CBOR.TOO_DEEP);
+  t('checkValue limits nesting to 512 arrays and maps without exhausting the stack', () => {
+    assert.is(m.check(Buffer.alloc(100000, 0x81)), VALUE.TOO_DEEP);
+    assert.is(m.check(Buffer.alloc(100000, 0x9f)), VALUE.TOO_DEEP);
+    assert.is(m.check(Buffer.alloc(100000, 0xa1)), VALUE.TOO_DEEP);
+    // Tags do not nest freely: a tag's content has a type, so a chain of them stops at once.
+    assert.is(m.check(Buffer.alloc(100000, 0xc1)), VALUE.BAD_CONTENT);
     assert.is(m.check(nested(512, 0x81, '00')), 0);
-    assert.is(m.check(nested(513, 0x81, '00')), CBOR.TOO_DEEP);
+    assert.is(m.check(nested(513, 0x81, '00')), VALUE.TOO_DEEP);
     assert.is(m.check(nested(512, 0x9f, '00')), 0);
-    assert.is(m.check(nested(513, 0x9f, '00')), CBOR.TOO_DEEP);
-    assert.is(m.check(nested(512, 0xc1, '00')), 0);
-    assert.is(m.check(Buffer.concat([nested(300, 0x81, '80'), nested(300, 0x81, '80')])), CBOR.TRAILING);
+    assert.is(m.check(nested(513, 0x9f, '00')), VALUE.TOO_DEEP);
+    assert.is(m.check(Buffer.concat([nested(300, 0x81, '80'), nested(300, 0x81, '80')])), VALUE.TRAILING);
   });
 
-  t('cborCheck rejects two-byte simple values below 32', () => {
-    for (let v = 0; v < 32; v++) assert.is(m.check(Buffer.from([0xf8, v])), CBOR.BAD_SIMPLE, `simple ${v}`);
-    assert.is(m.check(h('f820')), 0);
-    assert.is(m.check(h('f8')), CBOR.TRUNCATED);
+  t('checkValue accepts false, true, null, undefined and floats; no other simple value', () => {
+    for (const hex of ['f4', 'f5', 'f6', 'f7', 'f93c00', 'fa3f800000', 'fb3ff0000000000000']) assert.is(m.check(h(hex)), 0, hex);
+    for (let v = 0; v < 256; v++) assert.is(m.check(Buffer.from([0xf8, v])), VALUE.BAD_SIMPLE, `simple ${v}`);
+    for (let v = 0; v < 20; v++) assert.is(m.check(Buffer.from([0xe0 | v])), VALUE.BAD_SIMPLE, `simple ${v}`);
+    assert.is(m.check(h('f8')), VALUE.TRUNCATED);
   });
 
-  t('cborCheck and cborDiag survive random and mutated input', () => {
-    const codes = new Set([0, ...Object.values(CBOR)]);
+  t('checkValue on JSON (codec 1): RFC 8259 text as JSON.parse reads it', () => {
+    const good = ['0', '-0', '1.5e-3', '-12E+2', '"a\\u00e9\\n"', '"\\ud800"', ' [1, {"a": [true, false, null]}] ', '{}', '[]', '"é"',
+      '{"a":1,"a":2}', `${'['.repeat(512)}${']'.repeat(512)}`];
+    for (const text of good) {
+      assert.is(m.check(Buffer.from(text), 1), 0, text);
+      JSON.parse(text);
+    }
+    const bad = ['', ' ', '01', '1.', '.5', '+1', '1e', '-', 'tru', 'nul', 'True', '[1,]', '{"a"}', '{"a":}', '{a:1}', '[1 2]', '"\t"',
+      '"\\x"', '"\\u12g4"', '"abc', '[', '{"a":1', '1 2', 'NaN', "'a'", '\ufeff1'];
+    for (const text of bad) {
+      assert.not.equal(m.check(Buffer.from(text), 1), 0, JSON.stringify(text));
+      assert.throws(() => JSON.parse(text.replace(/^\ufeff/, '\ufeff')), JSON.stringify(text));
+    }
+    assert.is(m.check(Buffer.from([0x22, 0xc3, 0x28, 0x22]), 1), VALUE.BAD_UTF8);
+    assert.is(m.check(Buffer.from(`${'['.repeat(513)}${']'.repeat(513)}`), 1), VALUE.TOO_DEEP);
+  });
+
+  t('checkValue: codecs 2-127 are reserved; 128-255 are the application\'s', () => {
+    for (const codec of [2, 50, 127]) assert.is(m.check(h('00'), codec), VALUE.RESERVED_CODEC, `codec ${codec}`);
+    for (const codec of [128, 200, 255]) assert.is(m.check(h('ffff'), codec), 0, `codec ${codec}`);
+  });
+
+  t('checkValue and cborDiag survive random and mutated input', () => {
+    const codes = new Set([0, ...Object.values(VALUE)]);
     const seeds = APPENDIX_A.map(([hex]) => h(hex)).filter((item) => item.length > 3);
     let valid = 0;
     for (let i = 0; i < 40000; i++) {
@@ -298,6 +318,7 @@ for (const runtime of ['incremental', 'stub']) {
       }
       const code = m.check(bytes);
       assert.ok(codes.has(code), `${bytes.toString('hex')} gave ${code}`);
+      assert.ok(codes.has(m.check(bytes, 1)), `${bytes.toString('hex')} as JSON`);
       if (code === 0) {
         valid++;
         assert.type(m.diag(bytes), 'string');
@@ -327,10 +348,7 @@ for (const runtime of ['incremental', 'stub']) {
       ['5f40ff', "(_ h'')"],
       ['7f60ff', '(_ "")'],
       ['bfff', '{_ }'],
-      ['f8 20', 'simple(32)'],
-      ['f3', 'simple(19)'],
       ['c2 41 01', "2(h'01')"],
-      ['db ffffffffffffffff 00', '18446744073709551615(0)'],
       ['3a ffffffff', '-4294967296'],
       ['fb 0000000000000001', '5e-324'],
       ['fa 00000001', '1.401298464324817e-45'],
@@ -346,6 +364,9 @@ for (const runtime of ['incremental', 'stub']) {
       assert.is(m.check(h(hex)), 0, hex);
       assert.is(m.diag(h(hex)), want, hex);
     }
+    // Any well-formed item prints, values or not.
+    assert.is(m.diag(h('f820')), 'simple(32)');
+    assert.is(m.diag(h('db ffffffffffffffff 00'.replace(/ /g, ''))), '18446744073709551615(0)');
   });
 
   t('cborDiag prints deep nesting and long strings', () => {

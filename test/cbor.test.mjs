@@ -253,11 +253,18 @@ test('random strings match TextEncoder byte for byte', () => {
   }
 });
 
-test('lone surrogates are rejected on encode', () => {
-  for (const s of ['\ud800', '\udc00', 'a\ud83db', 'ab\ud83d', '\ude00\ud83d', 'x'.repeat(100) + '\ud83d', '\udc00' + 'x'.repeat(100)]) {
-    throwsType(s, /lone surrogate/);
-    throwsType({ [s]: 1 }, /lone surrogate/);
+test('strings with lone surrogates are tag 273 + WTF-8, as values and as keys', () => {
+  assert.is(hex(encode('\ud800')), 'd9011143eda080');
+  assert.is(hex(encode('a\udc00')), 'd901114461edb080');
+  for (const s of ['\ud800', '\udc00', 'a\ud83db', 'ab\ud83d', '\ude00\ud83d', 'x'.repeat(100) + '\ud83d', '\udc00' + 'x'.repeat(100), '\ud83d\ude00\ud83d']) {
+    assert.is(roundTrip(s), s);
+    same(roundTrip({ [s]: 1, plain: 2 }), { [s]: 1, plain: 2 });
+    same(roundTrip(new Map([[s, 1], ['\ud800x', 2]])), new Map([[s, 1], ['\ud800x', 2]]));
   }
+  // Tag 273 is only for what UTF-8 cannot hold, and must be WTF-8: a surrogate pair is one code point.
+  throwsCbor(unhex('d9011143616263'), /tag 273/);
+  throwsCbor(unhex('d9011146eda0bdedb880'), /tag 273/);
+  throwsCbor(unhex('d9011142c328'), /tag 273/);
 });
 
 test('byte strings decode as fresh Uint8Array copies', () => {
@@ -265,7 +272,6 @@ test('byte strings decode as fresh Uint8Array copies', () => {
     same(roundTrip(v), v);
   }
   same(roundTrip(Buffer.from('hi')), new Uint8Array([0x68, 0x69]));
-  same(roundTrip(new Uint8Array([1, 2, 3]).buffer), new Uint8Array([1, 2, 3]));
   const view = new Uint8Array([9, 1, 2, 9]).subarray(1, 3);
   assert.is(hex(encode(view)), '420102');
 
@@ -319,21 +325,6 @@ test('__proto__ key becomes an own property, never the prototype', () => {
   same(Object.getOwnPropertyDescriptor(out, '__proto__').value, { polluted: true });
 });
 
-test('class instances encode their own enumerable string keys', () => {
-  class Point {
-    constructor() {
-      this.x = 1;
-      this.y = 2;
-      Object.defineProperty(this, 'hidden', { value: 3, enumerable: false });
-    }
-    get norm() {
-      return 5;
-    }
-  }
-  same(roundTrip(new Point()), { x: 1, y: 2 });
-  same(roundTrip(new (class extends Array {})()), []);
-});
-
 test('Map, Set, Date', () => {
   const values = [
     new Map(),
@@ -350,6 +341,11 @@ test('Map, Set, Date', () => {
     new Date(-8.64e15),
     new Date(1700000000123),
     new Date(NaN),
+    // Far from 1970 seconds x 1000 is itself rounded: the encoder picks seconds that read back exactly.
+    new Date(-4426573975375269),
+    new Date(8.64e15 - 1),
+    new Date(-8.64e15 + 1),
+    ...Array.from({ length: 2000 }, (_, i) => new Date(Math.round((i / 1000 - 1) * 8.64e15) + (i % 999))),
   ];
   for (const v of values) same(roundTrip(v), v);
   assert.is(hex(encode(new Map())), 'd90103a0');
@@ -386,17 +382,16 @@ test('typed arrays use RFC 8746 little-endian tags', () => {
   // Decoding copies, so a payload at an odd offset of the input still yields aligned elements.
   const shifted = new Uint8Array([0xff, ...encode(new Float64Array([Math.PI, -0]))]);
   same(decode(shifted, 1), new Float64Array([Math.PI, -0]));
-  throwsType(new DataView(new ArrayBuffer(4)), /DataView/);
 });
 
 test('decode honours start and end, and validates them', () => {
   const bytes = new Uint8Array([0xaa, ...encode({ a: [1, 2] }), 0xbb]);
   same(decode(bytes, 1, bytes.length - 1), { a: [1, 2] });
-  assert.throws(() => decode(bytes, 2, 1), RangeError);
-  assert.throws(() => decode(bytes, -1), RangeError);
-  assert.throws(() => decode(bytes, 0, bytes.length + 1), RangeError);
-  assert.throws(() => decode(bytes, 0.5), RangeError);
-  assert.throws(() => decode([0]), TypeError);
+  assert.throws(() => decode(bytes, 2, 1), (e) => e instanceof RangeError);
+  assert.throws(() => decode(bytes, -1), (e) => e instanceof RangeError);
+  assert.throws(() => decode(bytes, 0, bytes.length + 1), (e) => e instanceof RangeError);
+  assert.throws(() => decode(bytes, 0.5), (e) => e instanceof RangeError);
+  assert.throws(() => decode([0]), (e) => e instanceof TypeError);
   throwsCbor(bytes.subarray(0, 0), /unexpected end/);
   throwsCbor(new Uint8Array(0), /unexpected end/);
 });
@@ -441,33 +436,66 @@ test('a getter that re-enters encode does not corrupt the outer value', () => {
 test('a failed encode leaves the encoder usable', () => {
   throwsType({ a: 'x'.repeat(1000), f() {} }, /function/);
   assert.is(hex(encode({ a: 1 })), 'a1616101');
+  const cyclic = [];
+  cyclic.push(cyclic, () => {});
+  throwsType(cyclic, /function at value\[1\]/);
+  assert.is(hex(encode([[], []])), '828080');
 });
 
-test('unsupported values throw TypeError', () => {
-  throwsType(() => {}, /function/);
-  throwsType(Symbol('s'), /symbol/);
-  throwsType([1, { nested: Symbol.iterator }], /symbol/);
-  throwsType(new Map([[() => {}, 1]]), /function/);
+test('unsupported values throw TypeError naming their path', () => {
+  throwsType(() => {}, /^iodict: cannot store a function$/);
+  throwsType(Symbol('s'), /^iodict: cannot store a symbol$/);
+  throwsType([1, { nested: Symbol.iterator }], /a symbol at value\[1\]\.nested$/);
+  throwsType(new Map([[() => {}, 1]]), /a function at value\.keys\(\)\[0\]$/);
+  throwsType(new Map([['k', () => {}]]), /a function at value\.get\("k"\)$/);
+  throwsType({ items: [0, 1, 2, { then() {} }] }, /a function at value\.items\[3\]\.then$/);
+  throwsType({ 'odd key': new Set([1, Promise.resolve()]) }, /a Promise at value\["odd key"\]\.values\(\)\[1\]$/);
 });
 
-test('cycles and excessive depth throw TypeError', () => {
+test('shared and cyclic objects keep their identity (tags 28 and 29)', () => {
+  const leaf = { x: 1 };
+  const dag = [leaf, leaf];
+  assert.is(hex(encode(dag)), '82d81ca1617801d81d00');
+  const back = roundTrip(dag);
+  assert.is(back[0], back[1]);
+  same(back[0], { x: 1 });
+
   const arr = [];
   arr.push(arr);
-  throwsType(arr, /cyclic/);
+  const a = roundTrip(arr);
+  assert.is(a[0], a);
   const obj = { a: 1 };
   obj.self = obj;
-  throwsType(obj, /cyclic/);
+  const o = roundTrip(obj);
+  assert.is(o.self, o);
   const map = new Map();
-  map.set('m', map);
-  throwsType(map, /cyclic/);
+  map.set(map, map);
+  const m = roundTrip(map);
+  assert.is(m.get(m), m);
   const set = new Set();
   set.add(set);
-  throwsType(set, /cyclic/);
+  const s = roundTrip(set);
+  assert.ok(s.has(s));
+  // References are numbered in the order of the marks in the output, not of their discovery.
+  const first = { f: 1 };
+  const second = { s: 2 };
+  const late = roundTrip({ one: [second, first], two: first, three: second });
+  assert.is(late.one[0], late.three);
+  assert.is(late.one[1], late.two);
+  // A billion-laughs shape stays linear.
+  let laughs = ['lol'];
+  for (let i = 0; i < 40; i++) laughs = [laughs, laughs];
+  const bytes = encode(laughs);
+  assert.ok(bytes.length < 400, `${bytes.length} bytes`);
+  const l = decode(bytes);
+  assert.is(l[0], l[1]);
+});
 
+test('nesting deeper than 512 arrays and maps is a RangeError', () => {
   let ok = 'leaf';
   for (let i = 0; i < 512; i++) ok = [ok];
   same(roundTrip(ok), ok);
-  throwsType([ok], /nested deeper than 512/);
+  assert.throws(() => encode([ok]), (e) => e instanceof RangeError && /nested deeper than 512/.test(e.message));
   // Leaves do not count toward the depth.
   let withDate = new Date(0);
   for (let i = 0; i < 512; i++) withDate = { d: withDate };
@@ -571,11 +599,11 @@ test('RFC 8949 Appendix A examples we produce are byte-identical', () => {
 });
 
 test('RFC 8949 Appendix A examples with unsupported tags or simple values are rejected', () => {
-  throwsCbor(unhex('d74401020304'), /unsupported tag 23/);
+  throwsCbor(unhex('d74401020304'), /unsupported tag 23 at offset 0/);
   throwsCbor(unhex('d818456449455446'), /unsupported tag 24/);
   throwsCbor(unhex('d82076687474703a2f2f7777772e6578616d706c652e636f6d'), /unsupported tag 32/);
-  throwsCbor(unhex('f0'), /unsupported simple value 16/);
-  throwsCbor(unhex('f8ff'), /unsupported simple value 255/);
+  throwsCbor(unhex('f0'), /unsupported simple value at offset 0/);
+  throwsCbor(unhex('f8ff'), /unsupported simple value/);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -607,9 +635,9 @@ test('truncation at every byte position throws CborError', () => {
 });
 
 test('trailing bytes throw CborError', () => {
-  throwsCbor(unhex('0000'), /1 trailing byte/);
+  throwsCbor(unhex('0000'), /trailing bytes after the data item at offset 1/);
   throwsCbor(unhex('8101ff'), /trailing/);
-  throwsCbor(new Uint8Array([...encode({ a: [1, 'x'] }), 0xf6, 0xf6]), /2 trailing byte/);
+  throwsCbor(new Uint8Array([...encode({ a: [1, 'x'] }), 0xf6, 0xf6]), /trailing bytes after the data item at offset 7/);
 });
 
 test('reserved additional information 28-30 throws CborError', () => {
@@ -621,14 +649,14 @@ test('reserved additional information 28-30 throws CborError', () => {
 });
 
 test('misplaced breaks and indefinite lengths throw CborError', () => {
-  throwsCbor(unhex('ff'), /unexpected break/);
-  throwsCbor(unhex('81ff'), /unexpected break/);
-  throwsCbor(unhex('a16161ff'), /unexpected break/);
-  throwsCbor(unhex('bf6161ff'), /unexpected break/);
+  throwsCbor(unhex('ff'), /misplaced break/);
+  throwsCbor(unhex('81ff'), /misplaced break/);
+  throwsCbor(unhex('a16161ff'), /misplaced break/);
+  throwsCbor(unhex('bf6161ff'), /misplaced break/);
   throwsCbor(unhex('bfff01'), /trailing/);
-  throwsCbor(unhex('1f'), /indefinite length not allowed/);
-  throwsCbor(unhex('3f'), /indefinite length not allowed/);
-  throwsCbor(unhex('df00'), /indefinite length not allowed/);
+  throwsCbor(unhex('1f'), /indefinite length/);
+  throwsCbor(unhex('3f'), /indefinite length/);
+  throwsCbor(unhex('df00'), /indefinite length/);
   throwsCbor(unhex('5f6161ff'), /invalid chunk/);
   throwsCbor(unhex('7f4161ff'), /invalid chunk/);
   throwsCbor(unhex('5f5f4101ffff'), /invalid chunk/);
@@ -666,15 +694,15 @@ test('unknown tags, bad tag content and unassigned simple values throw CborError
   throwsCbor(unhex('c1c11a514b67b0'), /tag 1/);
   throwsCbor(unhex('c11bffffffffffffffff'), /tag 1/);
   throwsCbor(unhex('d9010201'), /tag 258/);
-  throwsCbor(unhex('d90102820101'), /duplicate set element/);
+  throwsCbor(unhex('d90102820101'), /duplicate map key or Set element/);
   throwsCbor(unhex('d9010380'), /tag 259/);
   throwsCbor(unhex('d8458101'), /tag 69/);
-  throwsCbor(unhex('d84543010203'), /not a whole number of Uint16Array elements/);
-  throwsCbor(unhex('d8564401020304'), /Float64Array/);
-  throwsCbor(unhex('e0'), /unsupported simple value 0/);
-  throwsCbor(unhex('f3'), /unsupported simple value 19/);
-  throwsCbor(unhex('f814'), /two-byte encoding of simple value 20/);
-  throwsCbor(unhex('f820'), /unsupported simple value 32/);
+  throwsCbor(unhex('d84543010203'), /tag 69: content of the wrong type or shape/);
+  throwsCbor(unhex('d8564401020304'), /tag 86/);
+  throwsCbor(unhex('e0'), /unsupported simple value/);
+  throwsCbor(unhex('f3'), /unsupported simple value/);
+  throwsCbor(unhex('f814'), /unsupported simple value/);
+  throwsCbor(unhex('f820'), /unsupported simple value/);
   // Nested tags are rejected before recursing, so a long chain cannot exhaust the stack.
   throwsCbor(new Uint8Array(100000).fill(0xc1), /tag 1/);
   throwsCbor(new Uint8Array(100000).fill(0xc2), /tag 2/);
@@ -688,14 +716,14 @@ test('tag 0 accepts RFC 3339 offsets and fractions', () => {
 });
 
 test('duplicate map keys throw CborError', () => {
-  throwsCbor(unhex('a2616101616102'), /duplicate map key "a"/);
+  throwsCbor(unhex('a2616101616102'), /duplicate map key or Set element \(equal in JavaScript\) at offset 4/);
   throwsCbor(unhex('a201010101'), /duplicate map key/);
   throwsCbor(unhex('d90103a2616101616102'), /duplicate map key/);
   throwsCbor(unhex('bf616101616102ff'), /duplicate map key/);
   // 0 and -0.0 are distinct CBOR keys but the same JS Map key.
   throwsCbor(unhex('a20001f9800002'), /duplicate map key/);
   throwsCbor(unhex('a2615f01615f02'), /duplicate map key/);
-  throwsCbor(unhex('a2695f5f70726f746f5f5f01695f5f70726f746f5f5f02'), /duplicate map key "__proto__"/);
+  throwsCbor(unhex('a2695f5f70726f746f5f5f01695f5f70726f746f5f5f02'), /duplicate map key/);
 });
 
 test('maps with non-text keys decode to Map in wire order', () => {
@@ -709,11 +737,12 @@ test('maps with non-text keys decode to Map in wire order', () => {
 });
 
 test('declared lengths beyond the input throw CborError without allocating', () => {
-  throwsCbor(unhex('9bffffffffffffffff'), /unexpected end/);
-  throwsCbor(unhex('bbffffffffffffffff'), /unexpected end/);
+  throwsCbor(unhex('9bffffffffffffffff'), /more than 16,777,215 items/);
+  throwsCbor(unhex('bbffffffffffffffff'), /more than 16,777,215 items/);
+  throwsCbor(unhex('9a00ffffff'), /unexpected end/);
   throwsCbor(unhex('5bffffffffffffffff'), /unexpected end/);
   throwsCbor(unhex('7b7fffffffffffffff'), /unexpected end/);
-  throwsCbor(unhex('9affffffff00'), /unexpected end/);
+  throwsCbor(unhex('9affffffff00'), /more than 16,777,215 items/);
   throwsCbor(unhex('a2000000'), /unexpected end/);
 });
 
@@ -727,7 +756,7 @@ test('nesting deeper than 512 throws CborError', () => {
   throwsCbor(unhex('d90102'.repeat(600) + '80'), /nesting deeper than 512|tag 258/);
 });
 
-test('random corruption of valid input throws nothing but CborError', () => {
+test('random corruption of valid input throws nothing but CborError (or a runtime limit)', () => {
   let seed = 42;
   const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
   const samples = [
@@ -744,7 +773,8 @@ test('random corruption of valid input throws nothing but CborError', () => {
     try {
       decode(bytes);
     } catch (e) {
-      if (!(e instanceof CborError)) assert.unreachable(`${hex(bytes)} threw ${e}`);
+      // A valid value this runtime cannot build (a Float16Array on Node 20) is a TypeError that says so.
+      if (!(e instanceof CborError) && !/this runtime/.test(e.message)) assert.unreachable(`${hex(bytes)} threw ${e}`);
     }
   }
 });

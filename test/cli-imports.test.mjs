@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildSync } from 'esbuild';
+import { hostBundleOptions } from './support/bundle.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -100,7 +101,7 @@ test('import --from-python never follows a symbolic link out of its directory', 
 
 test('lines are read in linear time: bytes copied stay proportional to the line, whatever the chunking', async () => {
   const out = `${tempDir()}/input.mjs`;
-  buildSync({ entryPoints: [fileURLToPath(new URL('../host/cli/input.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'node', outfile: out, logLevel: 'silent' });
+  buildSync({ ...hostBundleOptions, entryPoints: [fileURLToPath(new URL('../host/cli/input.ts', import.meta.url))], format: 'esm', outfile: out });
   const { ByteReader } = await import(pathToFileURL(out).href);
   const text = `${'a'.repeat(1 << 20)}\nshort\r\n${'é'.repeat(3000)}`;
   const bytes = Buffer.from(text);
@@ -200,7 +201,7 @@ test('a reserved codec id is refused on import, with the line or record number',
   archive[at + 6] = 5;
   archive.writeUInt32LE(crc32c(archive.subarray(at, at + length - 4)), at + length - 4);
   const target = storePath();
-  refused(['import', target, write(archive)], /record 2 of the archive: codec 5 is reserved \(1 item\(s\) were imported before it\)/);
+  refused(['import', target, write(archive)], /record 2 of the archive is invalid: the value is not valid for its codec: codec 5 is reserved \(2-127\) \(1 item\(s\) were imported before it\)/);
   assert.equal(entries(target), [['a', 1]]);
 });
 

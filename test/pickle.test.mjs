@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildSync } from 'esbuild';
+import { hostBundleOptions } from './support/bundle.mjs';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -13,13 +14,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const tmp = mkdtempSync(join(tmpdir(), 'iodict-pickle-test-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 buildSync({
+  ...hostBundleOptions,
   entryPoints: [fileURLToPath(new URL('../host/cli/pickle.ts', import.meta.url))],
-  bundle: true,
   format: 'esm',
-  platform: 'node',
   sourcemap: 'inline',
   outfile: join(tmp, 'pickle.mjs'),
-  logLevel: 'silent',
 });
 const { unpickle, UnpicklingError } = await import(pathToFileURL(join(tmp, 'pickle.mjs')).href);
 

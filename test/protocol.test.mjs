@@ -288,12 +288,13 @@ test('a pop of a record this handle cannot decode leaves it: an unknown codec st
   const bad = new IODict(path);
   bad.set('bad', 1);
   bad.close();
+  const e = new IODict(path);
+  assert.is(e.size, 1, 'loaded before the damage: the pop itself meets it (a load would quarantine it in passing)');
   const file = `${path}/${nameOf('bad')}`;
   const bytes = fs.readFileSync(file);
   bytes[bytes.length - 5] = 0xff; // the value's one byte
   bytes.writeUInt32LE(crc32c(bytes.subarray(0, bytes.length - 4)), bytes.length - 4);
   fs.writeFileSync(file, bytes);
-  const e = new IODict(path);
   assert.throws(() => e.popItem(), (err) => err instanceof CorruptRecordError);
   assert.not.ok(fs.existsSync(`${path}/${nameOf('bad')}`));
   assert.is(fs.readdirSync(`${path}/.iodict/quarantine`).length, 1, 'kept in quarantine, not deleted');

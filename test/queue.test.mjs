@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildSync } from 'esbuild';
+import { hostBundleOptions } from './support/bundle.mjs';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,12 +24,10 @@ buildSync({
     sourcefile: 'queue-entry.ts',
     loader: 'ts',
   },
+  ...hostBundleOptions,
   outfile: bundle,
   format: 'esm',
-  platform: 'node',
-  bundle: true,
   sourcemap: 'inline', // lets c8 attribute coverage to host/queue/*.ts
-  logLevel: 'error',
 });
 const { Queue, QueueClosed, Empty, Full, ValueError, FlushQueue, FlushError, withFlush, setDiskQueueFactory } =
   await import(pathToFileURL(bundle).href);

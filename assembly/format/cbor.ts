@@ -1,173 +1,9 @@
-// Strict CBOR (RFC 8949) well-formedness checking and diagnostic notation
-// (RFC 8949 section 8) over raw linear memory.
+// Diagnostic notation (RFC 8949 section 8) of CBOR over raw linear memory. What is a valid
+// value is format/value.ts's to say; this prints what it accepted.
 
 import { GrowableBuffer } from '../util/memory';
 import { hexLower } from "../crypto/sha3";
-
-export const CBOR_TRUNCATED: i32 = -1;
-export const CBOR_TRAILING: i32 = -2;
-/** Additional info 28..30, a break outside an indefinite-length item, or 31 on a major type without one. */
-export const CBOR_RESERVED: i32 = -3;
-/** Invalid UTF-8 in a text string, or a chunk of an indefinite-length string that is not a definite string of the same major type. */
-export const CBOR_BAD_UTF8: i32 = -4;
-/** More than 512 arrays, maps and tags nested in one another. */
-export const CBOR_TOO_DEEP: i32 = -5;
-export const CBOR_BAD_SIMPLE: i32 = -6;
-
-const MAX_DEPTH: usize = 512;
-
-// cborCheck keeps one i64 per open array, map or tag: the number of items it
-// still needs (> 0), or one of the markers below for indefinite lengths.
-// A fixed stack keeps adversarial nesting off the wasm call stack.
-const STACK = memory.data(<i32>MAX_DEPTH * 8, 8);
-const INDEF_ARRAY: i64 = -1;
-const INDEF_MAP_KEY: i64 = -2; // next item is a key, or the break
-const INDEF_MAP_VALUE: i64 = -3;
-
-// Bytes of argument after the initial byte, for additional info 0..27.
-@inline function argBytes(info: u32): usize {
-  return info < 24 ? 0 : <usize>1 << (info - 24);
-}
-
-// Argument for additional info 0..27; its argBytes(info) bytes must be readable.
-@inline function readArg(p: usize, info: u32): u64 {
-  if (info < 24) return info;
-  if (info == 24) return load<u8>(p);
-  if (info == 25) return bswap<u16>(load<u16>(p));
-  if (info == 26) return bswap<u32>(load<u32>(p));
-  return bswap<u64>(load<u64>(p));
-}
-
-/**
- * 0 when [ptr, ptr + len) holds exactly one well-formed data item, else one
- * of the negative CBOR_* codes for the first problem met reading it in order.
- * Tags count towards the nesting limit, so cborDiag's recursion is bounded.
- */
-export function cborCheck(ptr: usize, len: usize): i32 {
-  const end = ptr + len;
-  let p = ptr;
-  let depth: usize = 0;
-  do {
-    if (p >= end) return CBOR_TRUNCATED;
-    const initial = <u32>load<u8>(p++);
-    const major = initial >> 5;
-    const info = initial & 31;
-    // Value pushed for a container this item opens; 0 when the item is complete.
-    let open: i64 = 0;
-    if (info >= 28) {
-      if (info < 31) return CBOR_RESERVED;
-      if (major == 7) {
-        if (depth == 0) return CBOR_RESERVED;
-        const top = load<i64>(STACK + ((depth - 1) << 3));
-        if (top != INDEF_ARRAY && top != INDEF_MAP_KEY) return CBOR_RESERVED;
-        depth--; // the break completes the indefinite container
-      } else if (major == 2 || major == 3) {
-        while (true) {
-          if (p >= end) return CBOR_TRUNCATED;
-          const chunk = <u32>load<u8>(p++);
-          if (chunk == 0xff) break;
-          const chunkInfo = chunk & 31;
-          if (chunkInfo >= 28 && chunkInfo < 31) return CBOR_RESERVED;
-          if (chunk >> 5 != major || chunkInfo == 31) return CBOR_BAD_UTF8;
-          const n = argBytes(chunkInfo);
-          if (end - p < n) return CBOR_TRUNCATED;
-          const size = readArg(p, chunkInfo);
-          p += n;
-          if (size > <u64>(end - p)) return CBOR_TRUNCATED;
-          if (major == 3 && !validUtf8(p, p + <usize>size)) return CBOR_BAD_UTF8;
-          p += <usize>size;
-        }
-      } else if (major == 4) {
-        open = INDEF_ARRAY;
-      } else if (major == 5) {
-        open = INDEF_MAP_KEY;
-      } else {
-        return CBOR_RESERVED;
-      }
-    } else {
-      const n = argBytes(info);
-      if (end - p < n) return CBOR_TRUNCATED;
-      const arg = readArg(p, info);
-      p += n;
-      // Every item takes at least one byte, so a count beyond the bytes left
-      // can never be met; capping it keeps the doubled map count from overflowing.
-      const room = <u64>(end - p) + 1;
-      const count = <i64>(arg < room ? arg : room);
-      if (major == 2 || major == 3) {
-        if (arg > <u64>(end - p)) return CBOR_TRUNCATED;
-        if (major == 3 && !validUtf8(p, p + <usize>arg)) return CBOR_BAD_UTF8;
-        p += <usize>arg;
-      } else if (major == 4) {
-        open = count;
-      } else if (major == 5) {
-        open = count << 1;
-      } else if (major == 6) {
-        open = 1;
-      } else if (major == 7 && info == 24 && arg < 32) {
-        return CBOR_BAD_SIMPLE;
-      }
-    }
-    if (open != 0) {
-      if (depth == MAX_DEPTH) return CBOR_TOO_DEEP;
-      store<i64>(STACK + (depth << 3), open);
-      depth++;
-      continue;
-    }
-    // The item is complete: count it in its container, closing every
-    // definite container it completes in turn.
-    while (depth > 0) {
-      const slot = STACK + ((depth - 1) << 3);
-      const top = load<i64>(slot);
-      if (top != 1) {
-        if (top > 1) store<i64>(slot, top - 1);
-        else if (top == INDEF_MAP_KEY) store<i64>(slot, INDEF_MAP_VALUE);
-        else if (top == INDEF_MAP_VALUE) store<i64>(slot, INDEF_MAP_KEY);
-        break;
-      }
-      depth--;
-    }
-  } while (depth > 0);
-  return p == end ? 0 : CBOR_TRAILING;
-}
-
-// Strict UTF-8 (RFC 3629): no overlong forms, surrogates or code points above U+10FFFF.
-function validUtf8(p: usize, end: usize): bool {
-  while (p < end) {
-    if (end - p >= 8 && (load<u64>(p) & 0x8080808080808080) == 0) {
-      p += 8;
-      continue;
-    }
-    const b = <u32>load<u8>(p);
-    if (b < 0x80) {
-      p++;
-      continue;
-    }
-    // Sequence length and the allowed range of the second byte, which is
-    // where overlong, surrogate and out-of-range forms show.
-    let size: usize, lo: u32 = 0x80, hi: u32 = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) {
-      size = 2;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      size = 3;
-      if (b == 0xe0) lo = 0xa0;
-      else if (b == 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      size = 4;
-      if (b == 0xf0) lo = 0x90;
-      else if (b == 0xf4) hi = 0x8f;
-    } else {
-      return false;
-    }
-    if (end - p < size) return false;
-    const b1 = <u32>load<u8>(p, 1);
-    if (b1 < lo || b1 > hi) return false;
-    for (let i: usize = 2; i < size; i++) {
-      if ((<u32>load<u8>(p + i) & 0xc0) != 0x80) return false;
-    }
-    p += size;
-  }
-  return true;
-}
+import { argBytes, readArg, halfToF64 } from "./value";
 
 // Diagnostic output is built as UTF-8 in a buffer kept between calls.
 const out = new GrowableBuffer(256);
@@ -239,7 +75,7 @@ function putText(p: usize, n: usize): void {
 
 /**
  * RFC 8949 section 8 diagnostic notation of the data item at ptr, which must
- * have passed cborCheck(ptr, len); the item's own lengths bound the walk. Floats print as JavaScript prints numbers, with
+ * have passed checkValue (format/value.ts); the item's own lengths bound the walk. Floats print as JavaScript prints numbers, with
  * ".0" added to integral values (1.0, 1.0e+300) and -0 as -0.0; bignums
  * print as their tag (2(h'01')).
  */
@@ -351,15 +187,6 @@ function diagIndefinite(p: usize, major: u32): usize {
   return p + 1;
 }
 
-function halfToF64(h: u32): f64 {
-  const exp = (h >> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  let v: f64;
-  if (exp == 0) v = <f64>mant * 5.960464477539063e-8; // mant * 2^-24
-  else if (exp == 31) v = mant ? NaN : Infinity;
-  else v = <f64>(mant | 0x400) * reinterpret<f64>(<u64>(exp + 1023 - 25) << 52);
-  return h & 0x8000 ? -v : v;
-}
 
 // Shortest round-trip digits, as ECMAScript Number::toString requires, come
 // from the Steele-White / Burger-Dybvig free-format algorithm on exact big

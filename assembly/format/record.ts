@@ -14,14 +14,18 @@
 // All integers little-endian.
 import { crc32c } from '../crypto/crc32c';
 import { keyIsCanonical, KEY_TYPES } from './key';
+import { checkValue } from './value';
 
 export const RECORD_MAGIC: u32 = 0x72646f69; // "iodr" read as a little-endian u32
 export const RECORD_VERSION: u8 = 1;
 export const HEADER_BYTES: i32 = 24;
 export const TRAILER_BYTES: i32 = 4;
 export const OVERHEAD_BYTES: i32 = HEADER_BYTES + TRAILER_BYTES;
-/** Largest value the format allows; bigger lengths in a header mean corruption. */
-export const MAX_FIELD: u32 = 0x7fffffff - 64;
+// The format's limits (FORMAT.md 3.3): a key of at most 64 KiB, a value of at most 256 MiB.
+// Bigger lengths in a header mean corruption; the host refuses to write them (RangeError).
+export const MAX_KEY_BYTES: u32 = 1 << 16;
+export const MAX_VALUE_BYTES: u32 = 1 << 28;
+export const MAX_RECORD_BYTES: u32 = <u32>OVERHEAD_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES;
 
 // Validation results: 0 is valid, each failure its own code so messages can say what broke.
 export const RECORD_OK: i32 = 0;
@@ -32,6 +36,8 @@ export const RECORD_BAD_LENGTH: i32 = 4;
 export const RECORD_BAD_CHECKSUM: i32 = 5;
 export const RECORD_BAD_KEY: i32 = 6;
 export const RECORD_WRONG_NAME: i32 = 7;
+/** The value is not valid for its codec (format/value.ts says why). */
+export const RECORD_BAD_VALUE: i32 = 8;
 
 /** Fills the header and checksum around key and value bytes already placed at rec+24. */
 export function sealRecord(rec: usize, codec: u8, keyType: u8, birth: u64, keyLen: i32, valueLen: i32): i32 {
@@ -55,13 +61,14 @@ export function checkRecord(rec: usize, len: i32): i32 {
   if (load<u8>(rec, 4) != RECORD_VERSION) return RECORD_BAD_VERSION;
   const keyLen = load<u32>(rec, 16);
   const valueLen = load<u32>(rec, 20);
-  if (keyLen > MAX_FIELD || valueLen > MAX_FIELD || <u64>keyLen + valueLen + OVERHEAD_BYTES != <u64>len)
+  if (keyLen > MAX_KEY_BYTES || valueLen > MAX_VALUE_BYTES || <u64>keyLen + valueLen + OVERHEAD_BYTES != <u64>len)
     return RECORD_BAD_LENGTH;
   const body = len - TRAILER_BYTES;
   if (load<u32>(rec + body) != crc32c(rec, body)) return RECORD_BAD_CHECKSUM;
   const keyType = load<u8>(rec, 7);
   if (keyType >= KEY_TYPES || load<u8>(rec, 5) != 0) return RECORD_BAD_KEY;
   if (!keyIsCanonical(keyType, rec + HEADER_BYTES, keyLen)) return RECORD_BAD_KEY;
+  if (checkValue(load<u8>(rec, 6), rec + HEADER_BYTES + keyLen, valueLen) != 0) return RECORD_BAD_VALUE;
   return RECORD_OK;
 }
 

@@ -1,16 +1,13 @@
 // Verification: every record file of a store, checked one at a time, for `iodict verify`,
-// `repair` and the WASI build's embedders. Beyond what a read checks, a CBOR value must be
-// well-formed (RFC 8949) even where no one has decoded it yet.
+// `repair` and the WASI build's embedders: exactly what a read checks, value included.
 import * as host from '../host/imports';
 import { NAME_CHARS } from '../format/key';
-import { recordCodec, recordKeyLength, recordValueLength, HEADER_BYTES, RECORD_OK } from '../format/record';
-import { cborCheck, cborDiag } from '../format/cbor';
+import { recordKeyLength, recordValueLength, HEADER_BYTES } from '../format/record';
+import { cborDiag } from '../format/cbor';
 import { parseRecordName, pathA } from './paths';
 import { io, readWhole, listDir, ST_OK, ST_IO } from './io';
 import { validate, quarantine } from './records';
 
-/** A value whose codec is CBOR but whose bytes are not one well-formed item. */
-export const VERIFY_BAD_CBOR: i32 = 100;
 /** The file vanished between the listing and the check (another handle took it): not a fault. */
 export const VERIFY_GONE: i32 = -2;
 export const VERIFY_DONE: i32 = -1;
@@ -35,9 +32,9 @@ export function verifyBegin(): i32 {
 }
 
 /**
- * Checks the next record: returns RECORD_OK (0), a RECORD_* problem, VERIFY_BAD_CBOR,
- * VERIFY_GONE, VERIFY_DONE when every record was seen, or -1000 - errno for an I/O error
- * (details in errorPath). The record's name is at currentName; a valid record stays in io.
+ * Checks the next record: returns RECORD_OK (0), a RECORD_* problem, VERIFY_GONE, VERIFY_DONE
+ * when every record was seen, or -1000 - errno for an I/O error (details in errorPath). The
+ * record's name is at currentName; a valid record stays in io.
  */
 export function verifyNext(): i32 {
   while (cursor < listingLen) {
@@ -53,12 +50,7 @@ export function verifyNext(): i32 {
     if (n == -host.ENOENT) return VERIFY_GONE;
     if (n < 0) return -1000 + n; // an I/O error: errno in the low digits, details in errorPath
     currentLength = n;
-    const check = validate(n, digest);
-    if (check != RECORD_OK) return check;
-    if (recordCodec(io) == 0 && cborCheck(io + HEADER_BYTES + recordKeyLength(io), recordValueLength(io)) != 0) {
-      return VERIFY_BAD_CBOR;
-    }
-    return RECORD_OK;
+    return validate(n, digest);
   }
   return VERIFY_DONE;
 }

@@ -1,7 +1,7 @@
 // Output formatting shared by every command and every backend: what `ls`, `dump` and `verify`
 // print depends only on what the store answers, never on which build answered.
 import { builtinCodecs, CborError } from '../codec/index.js';
-import { type RawKey, keyText, keyToJson, toJson, hex, KEY_TYPE_NAMES } from './json.js';
+import { type RawKey, MappingError, keyText, keyToJson, toJson, hex, KEY_TYPE_NAMES } from './json.js';
 import type { StoreBackend, VerifyReport } from './store.js';
 
 export interface Stored {
@@ -28,12 +28,21 @@ export function decodeStored(stored: Stored): { value: unknown } | { problem: st
  * about a CBOR or JSON value that does not decode.
  */
 export function dumpLine(key: RawKey, stored: Stored, onBad: (problem: string) => void): string {
+  const raw = () => JSON.stringify({ key: keyToJson(key), codec: stored.codec, raw: Buffer.from(stored.value).toString('base64') });
   const decoded = decodeStored(stored);
   if ('problem' in decoded) {
     if (builtinCodecs[stored.codec]) onBad(decoded.problem);
-    return JSON.stringify({ key: keyToJson(key), codec: stored.codec, raw: Buffer.from(stored.value).toString('base64') });
+    return raw();
   }
-  const line: Record<string, unknown> = { key: keyToJson(key), value: toJson(decoded.value) };
+  let value: unknown;
+  try {
+    value = toJson(decoded.value);
+  } catch (e) {
+    // A value the JSON mapping has no form for: its bytes, which import writes back as they are.
+    if (e instanceof MappingError) return raw();
+    throw e;
+  }
+  const line: Record<string, unknown> = { key: keyToJson(key), value };
   if (stored.codec !== 0) line.codec = stored.codec;
   return JSON.stringify(line);
 }

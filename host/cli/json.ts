@@ -41,8 +41,12 @@ function littleEndian(bytes: Uint8Array, size: number): Uint8Array {
   return out;
 }
 
-/** The JSON form of a value as the codecs decode it. */
-export function toJson(value: unknown): unknown {
+/**
+ * The JSON form of a value as the codecs decode it. Values the mapping has no form for (a RegExp,
+ * an Error, a boxed primitive, an ArrayBuffer or DataView, an array with holes, one object met
+ * twice) are a MappingError: dump and export write those items raw, byte for byte.
+ */
+export function toJson(value: unknown, seen = new Set<object>()): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -56,24 +60,32 @@ export function toJson(value: unknown): unknown {
       return { $undefined: true };
   }
   if (value === null) return null;
-  if (Array.isArray(value)) return Array.from(value, toJson); // holes become $undefined
+  if (seen.has(value as object)) throw new MappingError('no JSON form for a value that holds one object twice (shared or cyclic)');
+  seen.add(value as object);
+  const json = (v: unknown) => toJson(v, seen);
+  if (Array.isArray(value)) {
+    if (Object.keys(value).length !== value.length) throw new MappingError('no JSON form for an array with holes');
+    return value.map(json);
+  }
   if (value instanceof Uint8Array && (value.constructor === Uint8Array || Buffer.isBuffer(value))) return { $bytes: base64(value) };
   if (ArrayBuffer.isView(value)) {
-    const name = value.constructor.name as TypedName;
+    const name = (value as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] as TypedName;
     if (!(name in TYPED_ARRAYS)) throw new MappingError(`no JSON form for ${name}`);
     const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
     return { [`$${name}`]: base64(littleEndian(bytes, TYPED_ARRAYS[name].BYTES_PER_ELEMENT)) };
   }
-  if (value instanceof Map) return { $map: Array.from(value, ([k, v]) => [toJson(k), toJson(v)]) };
-  if (value instanceof Set) return { $set: Array.from(value, toJson) };
+  if (value instanceof Map) return { $map: Array.from(value, ([k, v]) => [json(k), json(v)]) };
+  if (value instanceof Set) return { $set: Array.from(value, json) };
   if (value instanceof Date) return { $date: Number.isNaN(value.getTime()) ? null : value.toISOString() };
-  if (typeof value === 'object') {
+  // Plain objects: the decoder gives null-prototype ones where a key is __proto__.
+  if (typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
     const out: Record<string, unknown> = {};
     const keys = Object.keys(value);
-    for (const k of keys) define(out, k, toJson((value as Record<string, unknown>)[k]));
+    for (const k of keys) define(out, k, json((value as Record<string, unknown>)[k]));
     return keys.length === 1 && keys[0]!.startsWith('$') ? { $object: out } : out;
   }
-  throw new MappingError(`no JSON form for a ${typeof value}`);
+  const type = typeof value === 'object' ? Object.prototype.toString.call(value).slice(8, -1) : typeof value;
+  throw new MappingError(`no JSON form for a ${type}`);
 }
 
 /**

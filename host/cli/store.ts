@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { Core, Status, type StoreKind, verifyProblem } from '../core/core.js';
 import { defaultHost } from '../default-host.js';
 import { StoreError, type CorruptRecordError } from '../errors.js';
+import { lastProblem, problemText } from '../codec/check.js';
 import type { WasiStore, WasiStoreOptions } from '../wasi/runner.js';
 import { openRegular, readUpTo } from './files.js';
 import type { RawKey } from './json.js';
@@ -188,7 +189,8 @@ export class HostStore implements StoreBackend {
         options.onRecord?.();
         if (code === 0) continue;
         const ptr = x.verifyName();
-        const bad = { name: text.decode(core.bytes().subarray(ptr, ptr + NAME_CHARS)), problem: code <= -1000 ? verifyProblem(0, -1000 - code) : verifyProblem(code) };
+        const problem = code <= -1000 ? verifyProblem(0, -1000 - code) : verifyProblem(code, 0, problemText(lastProblem(x)));
+        const bad = { name: text.decode(core.bytes().subarray(ptr, ptr + NAME_CHARS)), problem };
         report.bad.push(bad);
         if (options.quarantine && code > 0) {
           const status = x.verifyQuarantine(code);

@@ -10,7 +10,7 @@ export interface Codec<V = unknown> {
   decode(bytes: Uint8Array): V;
 }
 
-/** RFC 8949 CBOR with the standard tags for Map, Set, Date, bigint and typed arrays (the default). */
+/** RFC 8949 CBOR carrying what the structured clone algorithm carries (the default; FORMAT.md section 4). */
 export const cborCodec: Codec<any> = {
   id: 0,
   encode: encodeInto,
@@ -18,7 +18,8 @@ export const cborCodec: Codec<any> = {
 };
 
 const jsonEncoder = new TextEncoder();
-const jsonDecoder = new TextDecoder('utf-8', { fatal: true });
+// A byte order mark is not JSON text (FORMAT.md section 4): keep it for JSON.parse to refuse.
+const jsonDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** UTF-8 JSON: readable with any tool, but only JSON's types. */
 export const jsonCodec: Codec<any> = {

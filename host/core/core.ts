@@ -1,11 +1,13 @@
 // One store handle's core: a wasm instance over a StoreHost, with the marshaling of keys and
 // values and the translation of statuses into typed errors that IODict and DurableQueue share.
-import wasmBytes from '../../dist/iodict.wasm';
+import { coreModule } from './module.js';
 import type { StoreHost } from './host.js';
 import { errnoName } from './host.js';
 import { importTable } from './imports.js';
-import { type Key, keyRoom, keyType, writeKey, readKey } from './keys.js';
+import { type Key, keyRoom, keyType, keyLength, writeKey, readKey, MAX_KEY_BYTES } from './keys.js';
 import { type Codec, builtinCodecs, CborError } from '../codec/index.js';
+import { decodeChecked, MAX_VALUE_BYTES } from '../codec/cbor.js';
+import { ValueCode, lastProblem, problemText } from '../codec/check.js';
 import { CorruptRecordError, StoreError } from '../errors.js';
 import type { CoreOptions } from './options.js';
 
@@ -66,9 +68,12 @@ interface Exports {
   errorPathLength(): number;
   asidePath(): number;
   asidePathLength(): number;
+  valueProblem(): number;
+  valueProblemOffset(): number;
+  valueProblemDetail(): number;
 }
 
-export const Status = { OK: 0, MISSING: 1, CORRUPT: 2, NOT_STORE: 3, NEWER_FORMAT: 4, IO: 5 } as const;
+export const Status = { OK: 0, MISSING: 1, CORRUPT: 2, NOT_STORE: 3, NEWER_FORMAT: 4, IO: 5, BAD_VALUE: 8 } as const;
 export const OpenFlag = { FSYNC: 1, XATTRS_OFF: 2, XATTRS_ON: 4, KIND_DICT: 8, KIND_QUEUE: 16, XATTRS_AUTO: 32 } as const;
 /** What a store was made for (the format marker's kind line); a handle of one kind refuses the other. */
 export type StoreKind = 'dict' | 'queue';
@@ -87,21 +92,18 @@ export interface ClaimTicket {
 const OPERATIONS = ['', 'open', 'read', 'write', 'rename', 'unlink', 'mkdir', 'readdir', 'fsync', 'stat', 'setxattr', 'lock'];
 /** What a corrupt record's detail code (format/record.ts RECORD_*) means, in the words errors use. */
 export const RECORD_PROBLEMS = ['', 'too short for a record', 'bad magic', 'unknown format version', 'lengths do not add up',
-  'checksum mismatch', 'invalid key', 'key does not match the file name'];
-/** verifyNext's code for a CBOR value that is not one well-formed item (assembly/store/verify.ts). */
-export const VERIFY_BAD_CBOR = 100;
+  'checksum mismatch', 'invalid key', 'key does not match the file name', 'the value is not valid for its codec'];
+const RECORD_BAD_VALUE = 8;
 
-/** What verification found, in the words errors use: a RECORD_* code or VERIFY_BAD_CBOR, or a read failure. */
-export function verifyProblem(code: number, readErrno = 0): string {
+/** What verification found, in the words errors use: a RECORD_* code (with the value's problem), or a read failure. */
+export function verifyProblem(code: number, readErrno = 0, valueProblem?: string): string {
   if (readErrno) return `cannot read: ${errnoName(readErrno)}`;
-  if (code === VERIFY_BAD_CBOR) return 'value is not well-formed CBOR';
-  return RECORD_PROBLEMS[code] ?? `invalid (code ${code})`;
+  const problem = RECORD_PROBLEMS[code] ?? `invalid (code ${code})`;
+  return code === RECORD_BAD_VALUE && valueProblem ? `${problem}: ${valueProblem}` : problem;
 }
 
 const HEADER_BYTES = 24;
 const TRAILER_BYTES = 4;
-
-let compiled: WebAssembly.Module | undefined;
 
 // Handles still open when the process exits are closed then: an exit is not a crash, and a
 // registration left behind would make the next handle list the whole directory (FORMAT.md 7.2).
@@ -122,6 +124,8 @@ export interface FailureInfo {
   detail: number;
   file: string;
   aside: string;
+  /** For a value that is not valid: what is wrong with it. */
+  valueProblem?: string;
 }
 
 /** The typed error for a status other than OK and MISSING (shared with the WASI runner). */
@@ -131,7 +135,7 @@ export function statusError(status: number, path: string, info?: FailureInfo): E
     case Status.CORRUPT: {
       const file = where(info?.file ?? '');
       const aside = where(info?.aside ?? '');
-      return new CorruptRecordError(`iodict: corrupt record ${file}: ${RECORD_PROBLEMS[info?.detail ?? 0] ?? 'invalid'}; moved to ${aside}`, file, aside);
+      return new CorruptRecordError(`iodict: corrupt record ${file}: ${verifyProblem(info?.detail ?? 0, 0, info?.valueProblem)}; moved to ${aside}`, file, aside);
     }
     case Status.NOT_STORE: {
       const kind = KIND_NAMES[info?.detail ?? 0];
@@ -147,6 +151,12 @@ export function statusError(status: number, path: string, info?: FailureInfo): E
       return new StoreError(`iodict: ${op} ${file} failed: ${code}`, file, code, op);
     }
   }
+}
+
+/** RangeError for a key or value beyond the format's limits (FORMAT.md 3.3), before anything is allocated. */
+function checkSizes(keyBytes: number, valueBytes: number): void {
+  if (keyBytes > MAX_KEY_BYTES) throw new RangeError(`iodict: a key of ${keyBytes} bytes is longer than the 64 KiB limit`);
+  if (valueBytes > MAX_VALUE_BYTES) throw new RangeError(`iodict: a value of ${valueBytes} bytes is larger than the 256 MiB limit`);
 }
 
 export class Core {
@@ -166,9 +176,8 @@ export class Core {
    */
   constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions & { open?: boolean; kind?: StoreKind } = {}) {
     this.#onCorrupt = options.onCorrupt;
-    compiled ??= new WebAssembly.Module(wasmBytes);
     const memory = { bytes: () => this.bytes() };
-    const instance = new WebAssembly.Instance(compiled, importTable(host, path, memory));
+    const instance = new WebAssembly.Instance(coreModule(), importTable(host, path, memory));
     this.x = instance.exports as unknown as Exports;
     this.#bytes = new Uint8Array(this.x.memory.buffer);
     const flags = (options.durability === 'fsync' ? OpenFlag.FSYNC : 0) |
@@ -190,6 +199,11 @@ export class Core {
       `${this.path}/.iodict/quarantine`,
     );
     this.#quarantinedSeen = count;
+    this.reportCorrupt(error);
+  }
+
+  /** Hands a corrupt record met in passing (not thrown to anyone) to onCorrupt, or to a process warning. */
+  reportCorrupt(error: CorruptRecordError): void {
     if (this.#onCorrupt) this.#onCorrupt(error);
     else process.emitWarning(error.message, 'CorruptRecordWarning');
   }
@@ -205,6 +219,12 @@ export class Core {
     if (status <= Status.MISSING) {
       if (this.x.takeUnsyncedChange()) this.#warnUnsynced();
       return status;
+    }
+    if (status === Status.BAD_VALUE) {
+      // A write refused: the value breaks a limit of FORMAT.md, or is not valid for its codec.
+      const problem = lastProblem(this.x);
+      const limit = problem.code === ValueCode.TOO_DEEP || problem.code === ValueCode.TOO_MANY || problem.code === ValueCode.TOO_LARGE;
+      throw new (limit ? RangeError : TypeError)(`iodict: cannot store this value: ${problemText(problem)}`);
     }
     // This one is thrown to the caller: not to be reported again in passing.
     if (status === Status.CORRUPT) this.#quarantinedSeen = this.x.quarantinedCount();
@@ -227,6 +247,7 @@ export class Core {
       detail: x.errorDetail(),
       file: text(x.errorPath(), x.errorPathLength()),
       aside: text(x.asidePath(), x.asidePathLength()),
+      valueProblem: problemText(lastProblem(x)),
     });
   }
 
@@ -235,7 +256,7 @@ export class Core {
     const need = HEADER_BYTES + keyValueBytes + TRAILER_BYTES;
     if (need > this.#recCap) {
       const ptr = this.x.reserve(need);
-      if (ptr === 0) throw new RangeError(`iodict: a record of ${need} bytes is larger than the 1 GiB limit`);
+      if (ptr === 0) throw new RangeError(`iodict: no room for a record of ${need} bytes`);
       this.#recPtr = ptr;
       this.#recCap = need;
     }
@@ -245,6 +266,7 @@ export class Core {
   /** Places a key in the record buffer (after room for `extra` more bytes); returns its length. */
   putKey(key: unknown, extra = 0): number {
     this.#keyType = keyType(key);
+    checkSizes(keyRoom(key) > MAX_KEY_BYTES ? keyLength(key as Key, this.#keyType) : 0, extra);
     const at = this.reserve(keyRoom(key) + extra) + HEADER_BYTES;
     return writeKey(key as Key, this.#keyType, this.bytes(), at);
   }
@@ -262,6 +284,7 @@ export class Core {
 
   /** Places raw canonical key bytes of a given type and an encoded value; returns the key length. */
   putRawEntry(type: number, key: Uint8Array, value: Uint8Array): number {
+    checkSizes(key.length, value.length);
     this.#keyType = type;
     const at = this.reserve(key.length + value.length) + HEADER_BYTES;
     const bytes = this.bytes();
@@ -275,7 +298,7 @@ export class Core {
     const at = this.reserve(Math.max(0, bytes.length - HEADER_BYTES - TRAILER_BYTES));
     this.bytes().set(bytes, at);
     const code = this.x.checkReserved(bytes.length);
-    return code === 0 ? undefined : (RECORD_PROBLEMS[code] ?? 'invalid');
+    return code === 0 ? undefined : verifyProblem(code, 0, problemText(lastProblem(this.x)));
   }
 
   /** Key of the last get/pop result. */
@@ -289,6 +312,8 @@ export class Core {
     const ptr = this.x.resultValue();
     const bytes = this.bytes().subarray(ptr, ptr + this.x.resultValueLength());
     const id = this.x.resultCodec();
+    // The core checked CBOR and JSON values as it read them (FORMAT.md section 4).
+    if (id === 0) return decodeChecked(bytes) as V;
     const decoder = id === codec.id ? codec : builtinCodecs[id];
     if (!decoder) throw new StoreError(`iodict: a record was written with codec ${id}; open the store with that codec`, this.path, 'ECODEC', 'read');
     try {

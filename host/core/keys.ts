@@ -8,8 +8,12 @@ export type Key = string | number | bigint | boolean | Uint8Array;
 
 export const KeyType = { STRING: 0, NUMBER: 1, BIGINT: 2, BOOLEAN: 3, BYTES: 4, QUEUE: 5 } as const;
 
+/** The longest key, in canonical bytes (FORMAT.md 3.3; assembly/format/record.ts MAX_KEY_BYTES). */
+export const MAX_KEY_BYTES = 65536;
+
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const ascii = new TextDecoder('latin1'); // canonical bigint keys are ASCII digits
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 const CANONICAL_NAN = [0, 0, 0, 0, 0, 0, 0xf8, 0x7f];
@@ -20,6 +24,13 @@ export function keyRoom(key: unknown): number {
   if (key instanceof Uint8Array) return key.length;
   if (typeof key === 'bigint') return 64 + (key < 0n ? -key : key).toString(16).length * 2;
   return 8;
+}
+
+/** The exact length of a key's canonical bytes (for keys whose keyRoom is large). */
+export function keyLength(key: Key, type: number): number {
+  if (type === KeyType.STRING) return utf8.encode(key as string).length;
+  if (type === KeyType.BIGINT) return (key as bigint).toString().length;
+  return keyRoom(key);
 }
 
 /** Type byte of a key; TypeError for anything a store cannot hold. */
@@ -95,7 +106,8 @@ export function readKey(type: number, bytes: Uint8Array): Key {
       f64Bytes.set(bytes.subarray(0, 8));
       return f64[0]!;
     case KeyType.BIGINT:
-      return BigInt(String.fromCharCode(...bytes));
+      // Up to 64 KiB of digits: too many to spread into arguments.
+      return BigInt(ascii.decode(bytes));
     case KeyType.BOOLEAN:
       return bytes[0] === 1;
     default:

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import wasiBytes from '../../dist/iodict.wasi.wasm';
 import { Status, statusError, verifyProblem } from '../core/core.js';
-import { CorruptRecordError, StoreError } from '../errors.js';
+import { StoreError } from '../errors.js';
 
 export interface WasiStoreOptions {
   /** 'node': node:wasi (or Bun's node:wasi when running under Bun) on the real directory (default);
@@ -136,7 +136,7 @@ class Store implements WasiStore {
       case WasiStatus.BAD_KEY:
         throw new TypeError('iodict: the key bytes are not canonical for their key type (FORMAT.md 3.1)');
       case WasiStatus.BAD_VALUE:
-        throw new TypeError('iodict: a CBOR value must be one well-formed item (and JSON text UTF-8)');
+        throw new TypeError('iodict: the value is not valid for its codec (FORMAT.md section 4)');
       case WasiStatus.BAD_ARGUMENT:
         throw new RangeError('iodict: the WASI interface refused its arguments');
       case WasiStatus.CLOSED:
@@ -210,10 +210,7 @@ class Store implements WasiStore {
   diag(keyType: number, key: Uint8Array): string | undefined {
     this.#open('open');
     const x = this.#x;
-    const status = x.iodict_diag(keyType, this.#put(key));
-    // The record is sound (its checksum held) but the bytes it stores as CBOR are not CBOR.
-    if (status === WasiStatus.BAD_VALUE) throw new CorruptRecordError(`iodict: a value in ${this.path} does not decode: not well-formed CBOR`, this.path);
-    if (this.#check(status) === Status.MISSING) return undefined;
+    if (this.#check(x.iodict_diag(keyType, this.#put(key))) === Status.MISSING) return undefined;
     return this.#text(x.iodict_output_ptr(), x.iodict_output_len());
   }
 

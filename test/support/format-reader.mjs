@@ -18,7 +18,11 @@ export function crc32c(bytes) {
 
 /** Parses one record file per FORMAT.md; throws on any violation. */
 export function readRecord(file) {
-  const buf = fs.readFileSync(file);
+  return parseRecord(fs.readFileSync(file));
+}
+
+/** Parses a record file's bytes per FORMAT.md 3.3 (all but its value); throws on any violation. */
+export function parseRecord(buf) {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   if (buf.subarray(0, 4).toString('latin1') !== 'iodr') throw new Error('magic');
   if (buf[4] !== 1) throw new Error('version');
@@ -29,11 +33,42 @@ export function readRecord(file) {
   const valueLen = view.getUint32(20, true);
   if (24 + keyLen + valueLen + 4 !== buf.length) throw new Error('length');
   if (view.getUint32(buf.length - 4, true) !== crc32c(buf.subarray(0, buf.length - 4))) throw new Error('crc');
+  if (buf[5] !== 0) throw new Error('flags');
+  if (keyLen > 65536 || valueLen > 2 ** 28) throw new Error('limits');
   const key = buf.subarray(24, 24 + keyLen);
+  if (!canonicalKey(keyType, key)) throw new Error('key');
   const value = buf.subarray(24 + keyLen, 24 + keyLen + valueLen);
   const hashInput = keyType === 0 ? key : Buffer.concat([Buffer.from([0xff, keyType]), key]);
   const name = createHash('sha3-224').update(hashInput).digest('hex');
   return { codec, keyType, birth, key, value, name };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function canonicalKey(type, key) {
+  switch (type) {
+    case 0:
+      try {
+        utf8.decode(key);
+        return true;
+      } catch {
+        return false;
+      }
+    case 1: {
+      const bits = key.length === 8 ? key.readBigUInt64LE() : -1n;
+      const nan = (bits & 0x7ff0000000000000n) === 0x7ff0000000000000n && (bits & 0xfffffffffffffn) !== 0n;
+      return key.length === 8 && bits !== 0x8000000000000000n && (!nan || bits === 0x7ff8000000000000n);
+    }
+    case 2:
+      return /^(0|-?[1-9][0-9]*)$/.test(key.toString('latin1'));
+    case 3:
+      return key.length === 1 && key[0] <= 1;
+    case 4:
+      return true;
+    case 5:
+      return key.length === 16;
+  }
+  return false;
 }
 
 /** Every record of a store, oldest first (birth, then name), with values decoded by cbor-x. */

@@ -5,7 +5,7 @@ import { ARCHIVE_MAGIC, ArchiveError, archiveEnd, archiveEntry, archiveHeader, r
 import { type Command, type Context, isCorrupt } from '../context.js';
 import { ByteReader, openInput } from '../input.js';
 import { rawKey } from '../json.js';
-import { type ImportItem, isReservedCodec, parseLine } from '../ndjson.js';
+import { type ImportItem, parseLine } from '../ndjson.js';
 import { type Sink, fileSink, stdoutSink } from '../output.js';
 import { type PythonItem, pythonValue, scanPythonStore } from '../python.js';
 import { type HostStore, listKeys, recordChecker } from '../store.js';
@@ -127,7 +127,6 @@ export const importCommand: Command = {
         let count = 0;
         for await (const r of readArchive(reader, recordChecker())) {
           const where = `record ${++count} of the archive`;
-          if (isReservedCodec(r.codec)) throw new DataError(`${where}: codec ${r.codec} is reserved`);
           setItem({ type: r.keyType, bytes: r.key, codec: r.codec, value: r.value }, where);
         }
       } else {

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// The fuzzing runner (fast-check). Every module in test/fuzz/targets/ is a target:
+//
+//   export const name = 'cbor-bytes';        // what --target selects
+//   export function arbitrary(fc) { ... }     // the inputs, a fast-check Arbitrary
+//   export function check(input) { ... }      // throws (or returns false) when the input breaks a rule
+//   export function setup() / teardown()      // optional, around a run
+//
+// To add one (journal entries, index caches, NDJSON lines, pickles, ...), drop a module there.
+// `npm run fuzz -- --runs N --seed S [--target NAME ...]` runs N cases per target from seed S and
+// prints, per target, the cases, the time, the slowest case and the peak RSS; a failure prints
+// fast-check's counterexample and how to replay it. test/fuzz.test.mjs runs every target briefly
+// (fixed seed) inside `npm test`.
+import fc from 'fast-check';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const TARGETS = new URL('./targets/', import.meta.url);
+
+/** The targets' module URLs, by file name order. */
+export function targetFiles() {
+  return fs.readdirSync(TARGETS).filter((f) => f.endsWith('.mjs')).sort().map((f) => new URL(f, TARGETS).href);
+}
+
+/** The target modules; only those named when `names` is given. */
+export async function loadTargets(names = []) {
+  const targets = [];
+  for (const file of targetFiles()) {
+    const target = await import(file);
+    if (names.length === 0 || names.includes(target.name)) targets.push(target);
+  }
+  const unknown = names.filter((n) => !targets.some((t) => t.name === n));
+  if (unknown.length) throw new Error(`no fuzz target named ${unknown.join(', ')} (have: ${(await loadTargets()).map((t) => t.name).join(', ')})`);
+  return targets;
+}
+
+/**
+ * Runs `runs` cases of one target from `seed`. Returns { name, runs, ms, slowestMs }; a failing
+ * case throws an Error whose message is fast-check's report (counterexample, seed and path).
+ */
+export async function runTarget(target, { runs, seed }) {
+  let slowest = 0;
+  const property = fc.property(target.arbitrary(fc), (input) => {
+    const started = performance.now();
+    try {
+      return target.check(input) !== false;
+    } finally {
+      slowest = Math.max(slowest, performance.now() - started);
+    }
+  });
+  await target.setup?.();
+  const started = performance.now();
+  try {
+    // No shrinking: a counterexample is replayed from the seed and path its report gives.
+    const details = fc.check(property, { numRuns: runs, seed, endOnFailure: true });
+    if (details.failed) throw new Error(`fuzz target ${target.name}: ${fc.defaultReportMessage(details)}`);
+  } finally {
+    await target.teardown?.();
+  }
+  return { name: target.name, runs, ms: performance.now() - started, slowestMs: slowest };
+}
+
+function parseArgs(argv) {
+  const args = { runs: 1000, seed: Date.now() % 2 ** 31, targets: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    if (argv[i] === '--runs') args.runs = Number(value);
+    else if (argv[i] === '--seed') args.seed = Number(value);
+    else if (argv[i] === '--target') args.targets.push(value);
+    else throw new Error(`unknown argument ${argv[i]} (use --runs N --seed S --target NAME)`);
+    i++;
+  }
+  if (!Number.isSafeInteger(args.runs) || args.runs < 1) throw new Error('--runs takes a positive integer');
+  if (!Number.isSafeInteger(args.seed)) throw new Error('--seed takes an integer');
+  return args;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { runs, seed, targets: names } = parseArgs(process.argv.slice(2));
+  const targets = await loadTargets(names);
+  console.log(`fuzzing ${targets.map((t) => t.name).join(', ')}: ${runs} cases each, seed ${seed}`);
+  let total = 0;
+  for (const target of targets) {
+    const result = await runTarget(target, { runs, seed });
+    total += result.runs;
+    console.log(`${result.name}: ${result.runs} cases in ${(result.ms / 1000).toFixed(1)} s, slowest case ${result.slowestMs.toFixed(1)} ms`);
+  }
+  console.log(`${total} cases, 0 failures; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (seed ${seed})`);
+}
