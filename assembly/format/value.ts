@@ -1348,7 +1348,7 @@ function checkJson(ptr: usize, len: usize): i32 {
       if (level == 0) return p == end ? (weight > budget(len) ? overBudget(p) : VALUE_OK) : fail(VALUE_BAD_JSON, p);
       if (p >= end) return fail(VALUE_TRUNCATED, p);
       const l = <usize>(level - 1);
-      inObject = (load<u8>(jsonStack + (l >> 3)) & (1 << (l & 7))) != 0;
+      inObject = (load<u8>(jsonStack + (l >> 3)) & (1 << <i32>(l & 7))) != 0;
       const d = <u32>load<u8>(p++);
       if (d == 0x2c) {
         skipSpace();

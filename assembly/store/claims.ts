@@ -13,7 +13,7 @@ import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, p
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
 import { io, statBuf, readWhole, listDir, Listing, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { validate, quarantine, setResult } from './records';
-import { announce, JOURNAL_SET, JOURNAL_DELETE } from './journal';
+import { announce, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE } from './journal';
 import { learnRecord, forget, LEARN_FAILED } from './load';
 import { markRescan } from './journal';
 import { indexFind, indexBirth } from '../index/ordered';
@@ -91,7 +91,12 @@ export function finishTake(mode: i32): i32 {
     if (mode == CLAIM_DELETE) syncAfterChange(controlBuf, controlPath(controlBuf, 'claimed'));
   }
   forget(claimedDigest);
-  return announce(JOURNAL_DELETE, claimedDigest, 0);
+  announce(JOURNAL_DELETE, claimedDigest, 0);
+  // A SET of this key journaled before our DELETE whose record is there now was renamed in after
+  // our claim: a set after the take. Announce it again, so readers applying our entry after its
+  // own do not drop a present key.
+  if (rivalSetBefore && host.stat(recordBuf, recordPath(recordBuf, claimedDigest), statBuf) == 0) return announceBack(claimedDigest);
+  return ST_OK;
 }
 
 /** Ends the claim named by claimedDigest and claimedStamp (set by the host for a CLAIM_KEEP claim). */

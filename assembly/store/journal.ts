@@ -145,10 +145,16 @@ export function setApplyOwnEntries(on: bool): void {
   applyOwnEntries = on;
 }
 
-/** Others' SET entries for the digest of ownEntry, read before it: the earliest birth among them. */
+/**
+ * Others' entries for the digest of ownEntry, read before it. rivalBirth: the earliest birth
+ * among the SETs after the last DELETE (or take); rivalDeleted: a DELETE came last;
+ * rivalRecreated: a DELETE came before those SETs (the key was made again: their birth is its place).
+ */
 export let rivalBirth: u64 = 0;
-/** Another handle's DELETE (or take) of that digest was read before it. */
 export let rivalDeleted = false;
+export let rivalRecreated = false;
+/** For a DELETE (or take) of ours: another handle's SET of that digest was read before it. */
+export let rivalSetBefore = false;
 
 /**
  * Reads what was appended since we last looked; applies others' entries to the index (when it
@@ -184,14 +190,20 @@ function readTail(): i32 {
         rescanAsked = true;
         total++;
       } else {
-        // What the set could not know when it chose its birth (from its index; without one, the
-        // record on disk told it, and older entries say nothing new).
-        if (!ownSeen && handle.indexLoaded && entryKind(ownEntry) == JOURNAL_SET &&
+        // What the set could not know when it chose its birth, from its index or from the record
+        // on disk (then entries older than that read agree with what it read: see set()).
+        if (!ownSeen && kind == JOURNAL_SET && entryKind(ownEntry) == JOURNAL_DELETE &&
+            memory.compare(entryDigest(e), entryDigest(ownEntry), DIGEST_BYTES) == 0) {
+          rivalSetBefore = true;
+        }
+        if (!ownSeen && entryKind(ownEntry) == JOURNAL_SET &&
             memory.compare(entryDigest(e), entryDigest(ownEntry), DIGEST_BYTES) == 0) {
           if (kind == JOURNAL_DELETE) {
             rivalDeleted = true;
             rivalBirth = 0; // a creation before the delete no longer gives the key its place
           } else if (kind == JOURNAL_SET) {
+            if (rivalDeleted) rivalRecreated = true;
+            rivalDeleted = false;
             const birth = entryStamp(e);
             if (rivalBirth == 0 || birth < rivalBirth) rivalBirth = birth;
           }
@@ -319,6 +331,8 @@ export function announce(kind: u8, digest: usize, birth: u64): i32 {
   writeEntry(ownEntry, kind, handle.writer, birth, digest);
   rivalBirth = 0;
   rivalDeleted = false;
+  rivalRecreated = false;
+  rivalSetBefore = false;
   if (handle.journalFd < 0 || appendOwn() != ST_OK) {
     markTrouble();
     return ST_OK;

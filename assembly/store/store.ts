@@ -14,7 +14,7 @@ import { io, statBuf, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UN
 import { readRecordAt, readHead } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore } from './marker';
-import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
+import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
 import { ensureIndex, forget, writeCache, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
@@ -192,10 +192,12 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   resultSlot = slot;
   announce(JOURNAL_SET, digest, birth);
   // What the journal read after our entry says about this key, unseen when we chose its birth:
-  // another handle created it before us (its birth is the key's place in line), or deleted it
-  // (ours is a new key: it goes to the end). Only while the record is still the one we wrote.
+  // another handle created it before us, or made it again after a delete (that birth is the
+  // key's place in line), or deleted (took) it last (ours is a new key: it goes to the end).
+  // Entries older than a birth read from disk agree with it (the same birth, or a delete of a
+  // key we found absent), so they change nothing. Only while the record is still the one we wrote.
   let better: u64 = 0;
-  if (rivalBirth != 0 && rivalBirth < birth) better = rivalBirth;
+  if (rivalBirth != 0 && rivalBirth != birth && (rivalBirth < birth || rivalRecreated)) better = rivalBirth;
   else if (rivalDeleted && !isNew) better = nextBirth(<u64>host.now());
   if (better != 0 && birthOnDisk(digest) == <i64>birth && writeRecord(digest, keyType, keyLen, valueLen, codec, better) == ST_OK) {
     slot = handle.indexLoaded ? indexFind(digest) : -1;
@@ -239,7 +241,17 @@ export function remove(keyType: u8, keyLen: i32): i32 {
   if (r < 0) return fail(OP_UNLINK, r, recordBuf, len);
   forget(digest);
   if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
-  return announce(JOURNAL_DELETE, digest, 0);
+  announce(JOURNAL_DELETE, digest, 0);
+  // A SET of this key journaled before our DELETE whose record is there now was renamed in after
+  // our unlink, during this call: readers applying our entry after its own would drop a present
+  // key. This delete is the later of the two, so it removes that record too (bounded: a key
+  // rewritten without pause is left to the next reconcile).
+  for (let again = 0; rivalSetBefore && again < 3; again++) {
+    if (host.unlink(recordBuf, recordPath(recordBuf, digest)) < 0) break; // ENOENT: none came in
+    forget(digest); // our index learnt that SET from the journal
+    announce(JOURNAL_DELETE, digest, 0);
+  }
+  return ST_OK;
 }
 
 // ---- taking ------------------------------------------------------------------------------------

@@ -1,0 +1,96 @@
+// Races between handles on one key, made deterministic: a host wrapper runs the other handle's
+// whole call at the chosen moment of this one's (FORMAT.md 7.4, the rival entries of the journal).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { IODict, nodeHost } from '../dist/index.js';
+import { storePath } from './support/tmp.mjs';
+
+const nameOf = (key) => createHash('sha3-224').update(key).digest('hex');
+
+/** nodeHost() that runs `action` once, before (or after) its first `method` call on `key`'s record. */
+function hookedHost(method, key, action, { after = false } = {}) {
+  const base = nodeHost();
+  const host = Object.create(base);
+  let armed = true;
+  host[method] = (...args) => {
+    const hit = armed && args.some((a) => typeof a === 'string' && a.endsWith(`/${nameOf(key)}`));
+    if (hit) armed = false;
+    if (hit && !after) action();
+    const result = base[method](...args);
+    if (hit && after) action();
+    return result;
+  };
+  return host;
+}
+
+/** A handle with its index loaded before the race: it follows the race through the journal alone. */
+function watching(path) {
+  const handle = new IODict(path);
+  assert.is(handle.size, 2);
+  return handle;
+}
+
+/** What every handle and a fresh one agree the store holds, in order. */
+function agreed(path, ...handles) {
+  const fresh = new IODict(path);
+  const expected = [...fresh.entries()];
+  fresh.close();
+  for (const handle of handles) assert.is(handle.size, expected.length, 'size agrees');
+  for (const handle of handles) assert.equal([...handle.entries()], expected, 'a live handle agrees with a fresh one');
+  return expected;
+}
+
+for (const loaded of [false, true]) {
+  test(`an overwrite whose key is deleted between reading its place and its rename is a new key, at the end (index ${loaded ? 'loaded' : 'not loaded'})`, () => {
+    const path = storePath();
+    const other = new IODict(path);
+    other.set('k', 1).set('j', 1);
+  const observer = watching(path);
+    const writer = new IODict(path, { host: hookedHost('rename', 'k', () => other.delete('k')) });
+    if (loaded) assert.is(writer.size, 2);
+    writer.set('k', 2);
+    assert.equal(agreed(path, writer, other, observer), [['j', 1], ['k', 2]]);
+    for (const handle of [writer, other, observer]) handle.close();
+  });
+}
+
+test('an overwrite whose key is deleted and made again meanwhile takes the new place of the key', () => {
+  const path = storePath();
+  const other = new IODict(path);
+  other.set('k', 1).set('j', 1);
+  const observer = watching(path);
+  const writer = new IODict(path, { host: hookedHost('rename', 'k', () => other.delete('k').valueOf() && other.set('i', 1).set('k', 3)) });
+  assert.is(writer.size, 2, 'its index holds k at its first place');
+  writer.set('k', 2);
+  assert.equal(agreed(path, writer, other, observer), [['j', 1], ['i', 1], ['k', 2]]);
+  for (const handle of [writer, other, observer]) handle.close();
+});
+
+test('a delete whose key is set again between its unlink and its journal entry leaves no key the journal hides', () => {
+  const path = storePath();
+  const other = new IODict(path);
+  other.set('k', 1).set('j', 1);
+  const observer = watching(path);
+  const deleter = new IODict(path, { host: hookedHost('unlink', 'k', () => other.set('k', 2), { after: true }) });
+  assert.is(deleter.size, 2);
+  assert.ok(deleter.delete('k'));
+  // The set came in during the delete: ordered before it, so the key is gone, for everyone.
+  assert.equal(agreed(path, deleter, other, observer), [['j', 1]]);
+  assert.is(other.get('k'), undefined);
+  for (const handle of [deleter, other, observer]) handle.close();
+});
+
+test('a pop whose key is set again after its claim, journaled first, leaves the new record listed', () => {
+  const path = storePath();
+  const other = new IODict(path);
+  other.set('k', 1).set('j', 1);
+  const observer = watching(path);
+  const popper = new IODict(path, { host: hookedHost('rename', 'k', () => other.set('k', 2), { after: true }) });
+  assert.equal(popper.popItem(), ['k', 1]);
+  // The set came after the take: a new key, listed by every handle.
+  assert.equal(agreed(path, popper, other, observer), [['j', 1], ['k', 2]]);
+  for (const handle of [popper, other, observer]) handle.close();
+});
+
+test.run();
