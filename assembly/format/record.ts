@@ -38,6 +38,10 @@ export const RECORD_BAD_KEY: i32 = 6;
 export const RECORD_WRONG_NAME: i32 = 7;
 /** The value is not valid for its codec (format/value.ts says why). */
 export const RECORD_BAD_VALUE: i32 = 8;
+/** Found where a record belongs, but no regular file: a symbolic link, FIFO or device. */
+export const RECORD_NOT_FILE: i32 = 9;
+/** Larger than any record can be (MAX_RECORD_BYTES): never read in. */
+export const RECORD_TOO_LARGE: i32 = 10;
 
 /** Fills the header and checksum around key and value bytes already placed at rec+24. */
 export function sealRecord(rec: usize, codec: u8, keyType: u8, birth: u64, keyLen: i32, valueLen: i32): i32 {

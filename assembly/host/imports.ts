@@ -31,6 +31,7 @@ export const ENOSPC: i32 = 28;
 export const EROFS: i32 = 30;
 export const ENAMETOOLONG: i32 = 36;
 export const ENOTEMPTY: i32 = 39;
+export const ELOOP: i32 = 40; // a symbolic link where the store allows none (open, stat do not follow)
 export const ENODATA: i32 = 61; // xattr not set
 export const ENOTSUP: i32 = 95; // the host or file system lacks the feature (xattrs, locks)
 export const ESTALE: i32 = 116; // network file systems: retry
@@ -55,10 +56,17 @@ export const LOCK_NONBLOCKING: i32 = 4; // or-ed in: return -EAGAIN instead of w
 export const STAT_SIZE: i32 = 0; // f64 bytes
 export const STAT_MTIME: i32 = 8; // f64 ms since the epoch
 export const STAT_NLINK: i32 = 16; // f64 links; 0 once the open file was unlinked or renamed over
-export const STAT_ISDIR: i32 = 24; // f64 1 for a directory, 0 otherwise
+export const STAT_TYPE: i32 = 24; // f64 TYPE_*
+export const TYPE_FILE: f64 = 0; // a regular file
+export const TYPE_DIR: f64 = 1;
+export const TYPE_OTHER: f64 = 2; // a symbolic link, FIFO, socket or device: never a store's file
 export const STAT_BYTES: i32 = 32;
 
-/** Opens a file; returns a descriptor >= 0. ENOENT, EEXIST (with O_EXCL), EACCES, EISDIR, ENOTDIR, EMFILE. */
+/**
+ * Opens a file; returns a descriptor >= 0. ENOENT, EEXIST (with O_EXCL), EACCES, EISDIR, ENOTDIR, EMFILE.
+ * Never follows a symbolic link in the last component (ELOOP; ENOTDIR with O_DIRECTORY), and never blocks: a FIFO opens
+ * at once (a read finds nothing). The store root (path length 0) may itself be a link.
+ */
 @inline export function open(path: usize, pathLen: i32, flags: i32): i32 {
   if (isDefined(HOST_WASI)) return wasi.open(path, pathLen, flags);
   else return js.open(path, pathLen, flags);
@@ -88,7 +96,7 @@ export const STAT_BYTES: i32 = 32;
   if (isDefined(HOST_WASI)) return wasi.fstat(fd, out);
   else return js.fstat(fd, out);
 }
-/** Writes STAT_BYTES about a path at out. ENOENT. */
+/** Writes STAT_BYTES about a path at out, not following a symbolic link (its type is TYPE_OTHER), the root excepted. ENOENT. */
 @inline export function stat(path: usize, pathLen: i32, out: usize): i32 {
   if (isDefined(HOST_WASI)) return wasi.stat(path, pathLen, out);
   else return js.stat(path, pathLen, out);

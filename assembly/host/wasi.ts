@@ -6,7 +6,7 @@ import {
   ENOENT, EIO, EBADF, EAGAIN, EACCES, EEXIST, ENOTDIR, EISDIR, EINVAL, EMFILE, ENOSPC, EROFS,
   ENAMETOOLONG, ENOTEMPTY, ENOTSUP, ESTALE, EDQUOT,
   O_READ, O_WRITE, O_CREATE, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY,
-  STAT_SIZE, STAT_MTIME, STAT_NLINK, STAT_ISDIR,
+  STAT_SIZE, STAT_MTIME, STAT_NLINK, STAT_TYPE, TYPE_FILE, TYPE_DIR, TYPE_OTHER, ELOOP,
 } from './imports';
 import { resize } from '../util/memory';
 
@@ -57,6 +57,7 @@ function fail(errno: i32): i32 {
     case w.W_NOTEMPTY: return -ENOTEMPTY;
     case w.W_NOTSUP: case w.W_NOSYS: return -ENOTSUP;
     case w.W_STALE: return -ESTALE;
+    case w.W_LOOP: return -ELOOP;
     case w.W_DQUOT: return -EDQUOT;
   }
   return -EIO;
@@ -221,7 +222,8 @@ function setReader(fd: i32, reader: i32): void {
 }
 
 function openAt(p: usize, oflags: u16, rights: u64, fdflags: u16): i32 {
-  const r = w.path_open(rootFd, w.LOOKUP_SYMLINK_FOLLOW, p, resolvedLen, oflags, rights, 0, fdflags, word());
+  // No LOOKUP_SYMLINK_FOLLOW: a link as the last component is ELOOP (the contract of open).
+  const r = w.path_open(rootFd, 0, p, resolvedLen, oflags, rights, 0, fdflags, word());
   return r ? fail(r) : load<i32>(word());
 }
 
@@ -283,7 +285,8 @@ function putStat(out: usize): i32 {
   store<f64>(out + STAT_MTIME, <f64>load<u64>(filestat() + w.FILESTAT_MTIM) / 1e6);
   // nlink 0 is how the journal's rotation shows: the open file was renamed over.
   store<f64>(out + STAT_NLINK, <f64>load<u64>(filestat() + w.FILESTAT_NLINK));
-  store<f64>(out + STAT_ISDIR, load<u8>(filestat() + w.FILESTAT_FILETYPE) == w.FILETYPE_DIRECTORY ? 1 : 0);
+  const type = load<u8>(filestat() + w.FILESTAT_FILETYPE);
+  store<f64>(out + STAT_TYPE, type == w.FILETYPE_DIRECTORY ? TYPE_DIR : type == w.FILETYPE_REGULAR_FILE ? TYPE_FILE : TYPE_OTHER);
   return 0;
 }
 
@@ -294,7 +297,7 @@ export function fstat(fd: i32, out: usize): i32 {
 
 export function stat(path: usize, pathLen: i32, out: usize): i32 {
   const p = resolve(path, pathLen);
-  const r = w.path_filestat_get(rootFd, w.LOOKUP_SYMLINK_FOLLOW, p, resolvedLen, filestat());
+  const r = w.path_filestat_get(rootFd, 0, p, resolvedLen, filestat());
   return r ? fail(r) : putStat(out);
 }
 

@@ -11,8 +11,8 @@ import { RECORD_OK } from '../format/record';
 import { handle } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
-import { io, statBuf, readWhole, listDir, Listing, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
-import { validate, quarantine, setResult } from './records';
+import { io, statBuf, listDir, Listing, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
+import { validate, quarantine, setResult, readRecordFile, notARecord } from './records';
 import { announce, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE } from './journal';
 import { learnRecord, forget, LEARN_FAILED } from './load';
 import { markRescan } from './journal';
@@ -55,13 +55,13 @@ export function claim(digest: usize): i32 {
     return ST_MISSING;
   }
   if (r < 0) return fail(OP_RENAME, r, recordBuf, from);
-  const n = readWhole(claimBuf, claimLen);
+  const n = readRecordFile(claimBuf, claimLen);
   if (n == -host.ENOENT) return ST_MISSING; // returned to the store under us: a lease ran out
-  if (n < 0) {
+  const check = n >= 0 ? validate(n, claimedDigest) : notARecord(n);
+  if (n < 0 && check == RECORD_OK) {
     restore(); // the failure of the read stays the one reported
     return ST_IO;
   }
-  const check = validate(n, claimedDigest);
   if (check != RECORD_OK) {
     const status = quarantine(claimBuf, claimLen, claimedDigest, check);
     forget(claimedDigest);

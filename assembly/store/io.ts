@@ -85,8 +85,12 @@ export function openRetrying(path: usize, len: i32, flags: i32): i32 {
   return fd;
 }
 
-/** Reads a whole file into io; returns its length or -errno (and records the failure). */
-export function readWhole(path: usize, len: i32): i32 {
+/**
+ * Reads a whole file of at most `limit` bytes into io; returns its length or -errno (and records
+ * the failure): -EFBIG beyond the limit, -EINVAL when it is no regular file (a FIFO or device
+ * found where a file belongs), both known before anything is allocated for it.
+ */
+export function readWhole(path: usize, len: i32, limit: i32 = MAX_BUFFER): i32 {
   const fd = openRetrying(path, len, host.O_READ);
   if (fd < 0) {
     if (fd != -host.ENOENT) fail(OP_OPEN, fd, path, len);
@@ -103,8 +107,14 @@ export function readWhole(path: usize, len: i32): i32 {
     total += n;
     // A short read of a regular file means end of file; only a full buffer needs another look.
     if (total < ioCap) break;
-    const size = host.fstat(fd, statBuf) == 0 ? load<f64>(statBuf + host.STAT_SIZE) + 1 : <f64>ioCap + 1;
-    if (size > <f64>MAX_BUFFER || !ensureIo(max(<i32>size, ioCap + 1))) {
+    const stated = host.fstat(fd, statBuf) == 0;
+    if (stated && load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_FILE) {
+      host.close(fd);
+      fail(OP_READ, -host.EINVAL, path, len);
+      return -host.EINVAL;
+    }
+    const size = stated ? load<f64>(statBuf + host.STAT_SIZE) + 1 : <f64>ioCap + 1;
+    if (size > <f64>limit + 1 || !ensureIo(max(<i32>size, ioCap + 1))) {
       host.close(fd);
       fail(OP_READ, -host.EFBIG, path, len);
       return -host.EFBIG;

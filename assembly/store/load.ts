@@ -17,7 +17,7 @@ import {
 import { handle } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, parseRecordName } from './paths';
 import { io, readWhole, listDir, statBuf, fail, Listing, OP_STAT, ST_OK, ST_IO } from './io';
-import { validate, quarantine } from './records';
+import { validate, quarantine, readRecordFile, notARecord } from './records';
 import {
   JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, entryKind, entryStamp, entryDigest, syncJournal, skipToJournalEnd,
   setApplyOwnEntries,
@@ -134,8 +134,8 @@ const learnDigest: usize = heap.alloc(DIGEST_BYTES);
 export function learnRecord(digest: usize, slot: i32): i32 {
   memory.copy(learnDigest, digest, DIGEST_BYTES);
   const len = recordPath(recordBuf, learnDigest);
-  const n = readWhole(recordBuf, len);
-  const check = n >= 0 ? validate(n, learnDigest) : RECORD_OK;
+  const n = readRecordFile(recordBuf, len);
+  const check = n >= 0 ? validate(n, learnDigest) : notARecord(n);
   if (n >= 0 && check == RECORD_OK) {
     const birth = recordBirth(io);
     if (slot < 0) {
@@ -147,8 +147,8 @@ export function learnRecord(digest: usize, slot: i32): i32 {
     }
     return slot;
   }
-  if (n >= 0) quarantine(recordBuf, len, learnDigest, check);
-  if (n < 0 && n != -host.ENOENT) return LEARN_FAILED; // keep what we knew; the caller decides
+  if (check != RECORD_OK) quarantine(recordBuf, len, learnDigest, check);
+  else if (n != -host.ENOENT) return LEARN_FAILED; // keep what we knew; the caller decides
   if (slot >= 0) {
     indexRemove(slot);
     event(slot);

@@ -21,8 +21,11 @@ export function ensureStore(): i32 {
     if (r < 0 && r != -host.EEXIST) return fail(OP_MKDIR, r, root, 0);
     r = host.stat(root, 0, statBuf);
   }
+  if (r == -host.ENOTDIR) return notStore(0); // a file (hosts look at "root/." to follow a linked root)
   if (r < 0) return fail(OP_STAT, r, root, 0);
-  if (load<f64>(statBuf + host.STAT_ISDIR) == 0) return notStore(0);
+  if (load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_DIR) return notStore(0);
+  const contained = checkFolders();
+  if (contained != ST_OK) return contained;
   for (let attempt = 0; attempt < 2; attempt++) {
     const n = readWhole(controlBuf, controlPath(controlBuf, 'format'));
     if (n >= 0) {
@@ -97,9 +100,35 @@ function createStore(): i32 {
 
 const FOLDERS: string[] = ['', 'tmp', 'claimed', 'quarantine', 'handles'];
 
+/** The path of FOLDERS[i] in buf: .iodict itself, then its folders. */
+function folderPath(buf: usize, i: i32): i32 {
+  return i == 0 ? putAscii(buf, 0, '.iodict') : controlPath(buf, FOLDERS[i]);
+}
+
+/**
+ * .iodict and its folders are directories or absent, never symbolic links: a link would lead
+ * temp writes, claims, destroy and clear outside the store. StoreError ELOOP otherwise.
+ */
+function checkFolders(): i32 {
+  for (let i = 0; i < FOLDERS.length; i++) {
+    const checked = checkFolder(controlBuf, folderPath(controlBuf, i));
+    if (checked != ST_OK) return checked;
+  }
+  return ST_OK;
+}
+
+/** A folder of the store at buf: ST_OK when it is a directory or absent; a link or file is ELOOP. */
+export function checkFolder(buf: usize, len: i32): i32 {
+  const r = host.stat(buf, len, statBuf);
+  if (r == -host.ENOENT) return ST_OK;
+  if (r < 0) return fail(OP_STAT, r, buf, len);
+  if (load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_DIR) return fail(OP_STAT, -host.ELOOP, buf, len);
+  return ST_OK;
+}
+
 function makeFolders(): i32 {
   for (let i = 0; i < FOLDERS.length; i++) {
-    const len = i == 0 ? putAscii(controlBuf, 0, '.iodict') : controlPath(controlBuf, FOLDERS[i]);
+    const len = folderPath(controlBuf, i);
     const r = host.mkdir(controlBuf, len);
     if (r < 0 && r != -host.EEXIST) return fail(OP_MKDIR, r, controlBuf, len);
   }

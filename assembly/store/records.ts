@@ -2,7 +2,7 @@
 // validate(): layout, checksum, canonical key, and a name that is the digest of its key.
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
-import { checkRecord, HEADER_BYTES, RECORD_OK, RECORD_WRONG_NAME, recordKeyType, recordKeyLength } from '../format/record';
+import { checkRecord, HEADER_BYTES, RECORD_OK, RECORD_WRONG_NAME, RECORD_NOT_FILE, RECORD_TOO_LARGE, MAX_RECORD_BYTES, recordKeyType, recordKeyLength } from '../format/record';
 import { nextBirth } from './handle';
 import { asideBuf, asidePrefix, putHex } from './paths';
 import { io, readWhole, corrupt, fail, OP_RENAME, OP_OPEN, OP_READ, ST_OK, ST_MISSING, ST_IO } from './io';
@@ -38,15 +38,31 @@ export function quarantine(path: usize, len: i32, digest: usize, detail: i32): i
   return corrupt(detail, path, len, asideBuf, asideLen);
 }
 
+/** Reads a record file into io: its length, or -errno (readWhole) without reading past a record's largest size. */
+export function readRecordFile(path: usize, len: i32): i32 {
+  return readWhole(path, len, <i32>MAX_RECORD_BYTES);
+}
+
+/**
+ * What a failed read of a record file says about it: a RECORD_* code when the file is no record
+ * at all (quarantined like a corrupt one), RECORD_OK when the read itself failed.
+ */
+export function notARecord(n: i32): i32 {
+  if (n == -host.EFBIG) return RECORD_TOO_LARGE;
+  // ELOOP: a link (never followed); EINVAL: a FIFO or device; EAGAIN: a FIFO with a writer.
+  if (n == -host.ELOOP || n == -host.EINVAL || n == -host.EAGAIN) return RECORD_NOT_FILE;
+  return RECORD_OK;
+}
+
 /**
  * Reads and validates the record at path (named by digest) into io (resultRecord): ST_OK,
  * ST_MISSING, ST_IO, or ST_CORRUPT after quarantining it.
  */
 export function readRecordAt(path: usize, len: i32, digest: usize): i32 {
-  const n = readWhole(path, len);
+  const n = readRecordFile(path, len);
   if (n == -host.ENOENT) return ST_MISSING;
-  if (n < 0) return ST_IO;
-  const check = validate(n, digest);
+  const check = n >= 0 ? validate(n, digest) : notARecord(n);
+  if (n < 0 && check == RECORD_OK) return ST_IO;
   if (check != RECORD_OK) return quarantine(path, len, digest, check);
   resultRecord = io;
   return ST_OK;

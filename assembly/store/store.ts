@@ -13,7 +13,7 @@ import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, side
 import { io, statBuf, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, OP_STAT, ST_OK, ST_MISSING, ST_IO } from './io';
 import { readRecordAt, readHead } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
-import { ensureStore } from './marker';
+import { ensureStore, checkFolder } from './marker';
 import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
 import { ensureIndex, forget, writeCache, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
@@ -350,6 +350,9 @@ export function destroy(): i32 {
 
 function emptyFolder(folder: string): i32 {
   const dirLen = controlPath(sideBuf, folder);
+  // Checked again right before the listing: the unlinks below never reach through a link.
+  const contained = checkFolder(sideBuf, dirLen);
+  if (contained != ST_OK) return contained;
   const n = listDir(sideBuf, dirLen);
   if (n == -host.ENOENT) return ST_OK;
   if (n < 0) return ST_IO;

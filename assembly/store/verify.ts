@@ -2,11 +2,11 @@
 // `repair` and the WASI build's embedders: exactly what a read checks, value included.
 import * as host from '../host/imports';
 import { NAME_CHARS } from '../format/key';
-import { recordKeyLength, recordValueLength, HEADER_BYTES } from '../format/record';
+import { recordKeyLength, recordValueLength, HEADER_BYTES, RECORD_OK } from '../format/record';
 import { cborDiag } from '../format/cbor';
 import { parseRecordName, pathA } from './paths';
-import { io, readWhole, listDir, ST_OK, ST_IO } from './io';
-import { validate, quarantine } from './records';
+import { io, listDir, ST_OK, ST_IO } from './io';
+import { validate, quarantine, readRecordFile, notARecord } from './records';
 
 /** The file vanished between the listing and the check (another handle took it): not a fault. */
 export const VERIFY_GONE: i32 = -2;
@@ -46,11 +46,12 @@ export function verifyNext(): i32 {
     if (!parseRecordName(name, len, digest)) continue;
     memory.copy(currentName, name, NAME_CHARS);
     memory.copy(pathA, name, NAME_CHARS);
-    const n = readWhole(pathA, NAME_CHARS);
+    const n = readRecordFile(pathA, NAME_CHARS);
     if (n == -host.ENOENT) return VERIFY_GONE;
-    if (n < 0) return -1000 + n; // an I/O error: errno in the low digits, details in errorPath
-    currentLength = n;
-    return validate(n, digest);
+    const check = n >= 0 ? validate(n, digest) : notARecord(n);
+    if (n < 0 && check == RECORD_OK) return -1000 + n; // an I/O error: errno in the low digits, details in errorPath
+    currentLength = max(n, 0);
+    return check;
   }
   return VERIFY_DONE;
 }

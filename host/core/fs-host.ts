@@ -42,9 +42,12 @@ const EWOULDBLOCK = 11;
 
 const C = fs.constants;
 
+// Nothing in a store is followed as a link, and a FIFO never blocks an open (where the platform has them).
+const CONTAINED = (C.O_NOFOLLOW ?? 0) | (C.O_NONBLOCK ?? 0);
+
 function nodeFlags(flags: number): number {
-  if (flags & OpenFlags.DIRECTORY) return C.O_RDONLY | (C.O_DIRECTORY ?? 0);
-  let f = flags & OpenFlags.WRITE ? (flags & OpenFlags.READ ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
+  if (flags & OpenFlags.DIRECTORY) return C.O_RDONLY | (C.O_DIRECTORY ?? 0) | (C.O_NOFOLLOW ?? 0);
+  let f = (flags & OpenFlags.WRITE ? (flags & OpenFlags.READ ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY) | CONTAINED;
   if (flags & OpenFlags.CREATE) f |= C.O_CREAT;
   if (flags & OpenFlags.EXCL) f |= C.O_EXCL;
   if (flags & OpenFlags.TRUNC) f |= C.O_TRUNC;
@@ -56,7 +59,7 @@ function putStats(s: fs.Stats, out: Float64Array): number {
   out[0] = s.size;
   out[1] = s.mtimeMs;
   out[2] = s.nlink;
-  out[3] = s.isDirectory() ? 1 : 0;
+  out[3] = s.isFile() ? 0 : s.isDirectory() ? 1 : 2;
   return 0;
 }
 
@@ -89,7 +92,7 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
     stat(path, out) {
       let stats: fs.Stats | undefined;
       // throwIfNoEntry skips the throw on the hot ENOENT path; ENOTDIR and the like still throw.
-      const status = attempt(() => ((stats = fs.statSync(path, { throwIfNoEntry: false })), 0));
+      const status = attempt(() => ((stats = fs.lstatSync(path, { throwIfNoEntry: false })), 0));
       if (status < 0) return status;
       return stats ? putStats(stats, out) : -Errno.ENOENT;
     },

@@ -10,7 +10,10 @@
 export interface StoreHost {
   /** Host name for messages and the conformance report, e.g. "node". */
   readonly name: string;
-  /** Opens a file: a descriptor, or -ENOENT, -EEXIST (with O_EXCL), -EACCES, -EISDIR, -ENOTDIR. */
+  /**
+   * Opens a file: a descriptor, or -ENOENT, -EEXIST (with O_EXCL), -EACCES, -EISDIR, -ENOTDIR.
+   * Never follows a symbolic link as the last component (-ELOOP) and never blocks on a FIFO.
+   */
   open(path: string, flags: number): number;
   close(fd: number): number;
   /** Reads into buf at pos (pos < 0: the current position): the byte count, 0 at end of file. */
@@ -18,8 +21,9 @@ export interface StoreHost {
   /** Writes buf at pos (pos < 0: the current position, the end with O_APPEND): the byte count. */
   write(fd: number, buf: Uint8Array, pos: number): number;
   fsync(fd: number): number;
-  /** Fills out with [size, mtimeMs, nlink, isDirectory ? 1 : 0]. */
+  /** Fills out with [size, mtimeMs, nlink, type]: type 0 a regular file, 1 a directory, 2 anything else. */
   fstat(fd: number, out: Float64Array): number;
+  /** As fstat, of a path, not following a symbolic link (type 2). */
   stat(path: string, out: Float64Array): number;
   /** Atomic rename, replacing `to`; -ENOENT when `from` is gone (the claim primitive). */
   rename(from: string, to: string): number;
@@ -60,11 +64,11 @@ export interface StoreHost {
 /** Error numbers of the contract (Linux numbering, whatever the platform). */
 export const Errno = {
   ENOENT: 2, EIO: 5, EBADF: 9, EAGAIN: 11, EACCES: 13, EEXIST: 17, ENOTDIR: 20, EISDIR: 21,
-  EINVAL: 22, EMFILE: 24, EFBIG: 27, ENOSPC: 28, EROFS: 30, ENAMETOOLONG: 36, ENOTEMPTY: 39, ENODATA: 61,
+  EINVAL: 22, EMFILE: 24, EFBIG: 27, ENOSPC: 28, EROFS: 30, ENAMETOOLONG: 36, ENOTEMPTY: 39, ELOOP: 40, ENODATA: 61,
   ENOTSUP: 95, ESTALE: 116, EDQUOT: 122,
 } as const;
 
-const errnoByName: Record<string, number> = { ...Errno, EPERM: Errno.EACCES, EOPNOTSUPP: Errno.ENOTSUP, ENOATTR: Errno.ENODATA, EXDEV: Errno.EIO, EBUSY: Errno.EAGAIN, EWOULDBLOCK: Errno.EAGAIN };
+const errnoByName: Record<string, number> = { ...Errno, EPERM: Errno.EACCES, EOPNOTSUPP: Errno.ENOTSUP, ENOATTR: Errno.ENODATA, EXDEV: Errno.EIO, EBUSY: Errno.EAGAIN, EWOULDBLOCK: Errno.EAGAIN, ESPIPE: Errno.EINVAL };
 
 /** Name of an errno of the contract, e.g. 28 -> "ENOSPC". */
 export function errnoName(errno: number): string {

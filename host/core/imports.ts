@@ -23,6 +23,9 @@ export function importTable(host: StoreHost, root: string, memory: MemoryRef): W
   const text = (ptr: number, len: number): string => latin1(memory.bytes(), ptr, ptr + len);
   // A relative path of length 0 is the store root itself.
   const path = (ptr: number, len: number): string => (len === 0 ? root : prefix + text(ptr, len));
+  // open and stat follow no link, but the root may be one: "root/." names the directory it leads to.
+  const followedRoot = prefix + '.';
+  const contained = (ptr: number, len: number): string => (len === 0 ? followedRoot : prefix + text(ptr, len));
   const putStat = (r: number, out: number): number => {
     if (r >= 0) new Float64Array(memory.bytes().buffer, out, STAT_FIELDS).set(statOut);
     return r;
@@ -34,13 +37,13 @@ export function importTable(host: StoreHost, root: string, memory: MemoryRef): W
       },
     },
     host: {
-      open: (p: number, l: number, flags: number) => host.open(path(p, l), flags),
+      open: (p: number, l: number, flags: number) => host.open(contained(p, l), flags),
       close: (fd: number) => host.close(fd),
       read: (fd: number, buf: number, len: number, pos: number) => host.read(fd, memory.bytes().subarray(buf, buf + len), pos),
       write: (fd: number, buf: number, len: number, pos: number) => host.write(fd, memory.bytes().subarray(buf, buf + len), pos),
       fsync: (fd: number) => host.fsync(fd),
       fstat: (fd: number, out: number) => putStat(host.fstat(fd, statOut), out),
-      stat: (p: number, l: number, out: number) => putStat(host.stat(path(p, l), statOut), out),
+      stat: (p: number, l: number, out: number) => putStat(host.stat(contained(p, l), statOut), out),
       rename: (f: number, fl: number, t: number, tl: number) => host.rename(path(f, fl), path(t, tl)),
       unlink: (p: number, l: number) => host.unlink(path(p, l)),
       mkdir: (p: number, l: number) => host.mkdir(path(p, l)),

@@ -53,6 +53,28 @@ export function conformanceSuite({ label, host, disk, native, watch }) {
     assert.is(host.open(`${dir}/f/below`, READ), -Errno.ENOTDIR);
   });
 
+  (disk ? test : test.skip)('containment: open never follows a link (ELOOP), stat does not (type 2), a FIFO opens without blocking; types 0 file, 1 directory', () => {
+    const dir = fresh();
+    makeFile(`${dir}/f`, 'x');
+    fs.symlinkSync(`${dir}/f`, `${dir}/link`);
+    fs.symlinkSync(dir, `${dir}/dirlink`);
+    assert.is(host.open(`${dir}/link`, READ), -Errno.ELOOP);
+    assert.is(host.open(`${dir}/link`, READ | WRITE | CREATE), -Errno.ELOOP);
+    assert.ok([-Errno.ELOOP, -Errno.ENOTDIR].includes(host.open(`${dir}/dirlink`, DIRECTORY)), 'a link to a directory is no directory to open');
+    assert.is(host.stat(`${dir}/link`, stat), 0);
+    assert.is(stat[3], 2, 'a link is type 2');
+    assert.is(host.stat(`${dir}/f`, stat), 0);
+    assert.is(stat[3], 0, 'a file is type 0');
+    assert.is(host.stat(dir, stat), 0);
+    assert.is(stat[3], 1, 'a directory is type 1');
+    if (spawnSync('mkfifo', [`${dir}/fifo`]).status === 0) {
+      const fd = ok(host.open(`${dir}/fifo`, READ), 'a FIFO opens at once');
+      assert.is(host.fstat(fd, stat), 0);
+      assert.is(stat[3], 2, 'a FIFO is type 2');
+      assert.is(host.close(fd), 0);
+    }
+  });
+
   test('open: a directory for writing is EISDIR; DIRECTORY on a file is ENOTDIR, on a directory a descriptor to fsync', () => {
     const dir = fresh();
     makeFile(`${dir}/f`);
