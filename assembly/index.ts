@@ -7,6 +7,7 @@ import * as verify from './store/verify';
 import * as journal from './store/journal';
 import {
   indexSize, indexOrder, indexBirth, indexKeyType, indexKeyLength, indexKey, indexBytes,
+  indexPackKeys, packedKeys,
 } from './index/ordered';
 import {
   HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth,
@@ -152,6 +153,13 @@ export function order(): u32 {
 }
 export function orderPtr(): usize {
   return orderBuf;
+}
+/** The keys of `count` slots listed (u32 each) at `slots`, packed for one pass of the host (at keysPtr()). */
+export function packKeys(slots: usize, count: u32): usize {
+  return indexPackKeys(slots, count);
+}
+export function keysPtr(): usize {
+  return packedKeys;
 }
 export function slotKeyType(slot: u32): u8 {
   return indexKeyType(slot);

@@ -111,10 +111,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   keys(): MapIterator<K> {
     return this.#run(() => {
       const core = this.#core;
-      const slots = core.order();
-      const keys = new Array<K>(slots.length);
-      for (let i = 0; i < slots.length; i++) keys[i] = core.slotKey(slots[i]!) as K;
-      return keys.values();
+      return (core.slotKeys(core.order()) as K[]).values();
     });
   }
 
@@ -142,7 +139,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
    */
   #mapEntries<T>(pick: (key: K, value: V) => T): MapIterator<T> {
     const slots = this.#run(() => this.#core.order());
-    const keys = this.#run(() => Array.from(slots, (slot) => this.#core.slotKey(slot) as K));
+    const keys = this.#run(() => this.#core.slotKeys(slots) as K[]);
     const self = this;
     function* walk(): Generator<T, undefined, unknown> {
       for (let i = 0; i < keys.length; i++) {

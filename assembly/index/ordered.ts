@@ -305,6 +305,30 @@ export function indexKey(s: u32): usize {
   return <usize>indexKeyLength(s) <= KEY_INLINE ? body : load<usize>(body);
 }
 
+/** The buffer indexPackKeys fills: per key its type (u8), length (u32) and canonical bytes. */
+export let packedKeys: usize = 0;
+let packedCap: usize = 0;
+
+/** Packs the keys of `count` slots listed (u32 each) at `slots` into packedKeys; returns the byte count. */
+export function indexPackKeys(slots: usize, count: u32): usize {
+  let total: usize = 0;
+  for (let i: u32 = 0; i < count; i++) total += 5 + <usize>indexKeyLength(load<u32>(slots + (<usize>i << 2)));
+  if (total > packedCap) {
+    packedCap = total + (total >> 1) + 64;
+    packedKeys = packedKeys == 0 ? heap.alloc(packedCap) : heap.realloc(packedKeys, packedCap);
+  }
+  let at = packedKeys;
+  for (let i: u32 = 0; i < count; i++) {
+    const slot = load<u32>(slots + (<usize>i << 2));
+    const len = indexKeyLength(slot);
+    store<u8>(at, indexKeyType(slot));
+    store<u32>(at + 1, len);
+    memory.copy(at + 5, indexKey(slot), len);
+    at += 5 + <usize>len;
+  }
+  return total;
+}
+
 /** Oldest slot, or -1 when empty. */
 export function indexFirst(): i32 {
   if (root == NIL) return -1;

@@ -43,6 +43,8 @@ interface Exports {
   quarantinedCount(): number;
   order(): number;
   orderPtr(): number;
+  packKeys(slots: number, count: number): number;
+  keysPtr(): number;
   slotKeyType(slot: number): number;
   slotKeyLength(slot: number): number;
   slotKey(slot: number): number;
@@ -373,6 +375,41 @@ export class Core {
       this.keyCache[slot] = key;
     }
     return key;
+  }
+
+  /**
+   * The keys of slots (from order()), from the cache where it has them; the others come from the
+   * core packed in one buffer (a call per key costs more than the decoding, for a cold listing).
+   */
+  slotKeys(slots: Uint32Array): Key[] {
+    const keys = new Array<Key>(slots.length);
+    const missing: number[] = [];
+    for (let i = 0; i < slots.length; i++) {
+      const key = this.keyCache[slots[i]!];
+      if (key === undefined) missing.push(i);
+      else keys[i] = key;
+    }
+    if (missing.length < 32) {
+      for (const i of missing) keys[i] = this.slotKey(slots[i]!);
+      return keys;
+    }
+    const wanted = new Uint32Array(missing.length);
+    for (let j = 0; j < missing.length; j++) wanted[j] = slots[missing[j]!]!;
+    const at = this.reserve(wanted.byteLength);
+    this.bytes().set(new Uint8Array(wanted.buffer), at);
+    const length = this.x.packKeys(at, wanted.length);
+    const bytes = this.bytes();
+    const view = new DataView(bytes.buffer);
+    let p = this.x.keysPtr();
+    for (let j = 0; j < missing.length; j++) {
+      const len = view.getUint32(p + 1, true);
+      const key = readKey(bytes[p]!, bytes.subarray(p + 5, p + 5 + len));
+      keys[missing[j]!] = key;
+      this.keyCache[wanted[j]!] = key;
+      p += 5 + len;
+    }
+    if (p - this.x.keysPtr() !== length) throw new Error('iodict: packed keys do not add up (a bug: please report it)');
+    return keys;
   }
 
   /** Drops cached keys of slots that other handles changed. Call after anything that syncs. */
