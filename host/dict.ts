@@ -24,8 +24,6 @@ export interface IODictOptions<V = unknown> extends CoreOptions {
   host?: StoreHost;
 }
 
-const NO_DEFAULT = Symbol('no default');
-
 /**
  * A persistent, ordered dictionary: one file per item in `path`, iterated oldest first
  * (insertion order, kept across restarts and processes). Usable wherever a Map is.
@@ -166,7 +164,9 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   /** Removes `key` and returns its value; `fallback` (or KeyError without one) when missing. */
   pop(key: K): V;
   pop<D>(key: K, fallback: D): V | D;
-  pop<D>(key: K, fallback: D | typeof NO_DEFAULT = NO_DEFAULT): V | D {
+  pop<D>(key: K, ...fallback: [] | [D]): V | D {
+    // An explicit default, even undefined, is a default (Python's pop(k, None)).
+    const hasDefault = fallback.length > 0;
     return this.#run(() => {
       const core = this.#core;
       const keyLen = core.putKey(key);
@@ -174,8 +174,8 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
       const status = core.check(core.x.take(core.keyType, keyLen));
       core.absorbEvents();
       if (status === Status.OK) return core.finishTake(this.#codec, Claim.DELETE).value;
-      if (fallback === NO_DEFAULT) throw new KeyError(`iodict: key not found: ${String(key)}`, key);
-      return fallback;
+      if (!hasDefault) throw new KeyError(`iodict: key not found: ${String(key)}`, key);
+      return fallback[0] as D;
     });
   }
 
@@ -217,9 +217,9 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     return this;
   }
 
-  /** Another handle on the same store (Python iodict's copy() shares the directory too). */
-  copy(): IODict<K, V> {
-    return new IODict<K, V>(this.path, { ...this.#options, temporary: false });
+  /** This same handle, as Python iodict's copy() returns self; copyTo(path) makes a real copy. */
+  copy(): this {
+    return this;
   }
 
   /** Copies every item, in order, into a new store at `path`; returns a handle on it. */
