@@ -3,7 +3,8 @@ import { Core, Status, Claim } from './core/core.js';
 import type { StoreHost } from './core/host.js';
 import type { Key } from './core/keys.js';
 import { type Codec, cborCodec, checkCodec } from './codec/index.js';
-import { KeyError } from './errors.js';
+import { ClosedError, KeyError } from './errors.js';
+import { checkOptions, isPath, DICT_OPTIONS } from './core/validate.js';
 import type { CoreOptions } from './core/options.js';
 import { type Lock, withLock } from './core/lock.js';
 
@@ -37,6 +38,8 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   #closed = false;
 
   constructor(path: string, options: IODictOptions<V> = {}) {
+    isPath(path, 'path', 'IODict');
+    checkOptions('IODict', options, DICT_OPTIONS);
     this.path = path;
     this.#options = options;
     this.#codec = options.codec ?? cborCodec;
@@ -51,7 +54,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   }
 
   #run<T>(op: () => T): T {
-    if (this.#closed) throw new Error(`iodict: ${this.path} is closed`);
+    if (this.#closed) throw new ClosedError(`iodict: ${this.path} is closed`);
     return withLock(this.#lock, op);
   }
 

@@ -24,6 +24,14 @@ export class Full extends Error {
   }
 }
 
+/** A handle (IODict, DurableQueue, Queue, FlushQueue) was used after close(). */
+export class ClosedError extends Error {
+  override name = 'ClosedError';
+  constructor(message = 'iodict: the handle is closed') {
+    super(message);
+  }
+}
+
 /** `taskDone()` was called more times than there were items got (Python's ValueError). */
 export class ValueError extends Error {
   override name = 'ValueError';

@@ -7,6 +7,7 @@ import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
 import { CorruptRecordError, Empty, StoreError } from '../errors.js';
 import { Queue, QueueClosed, checkTimeout, type BlockOptions, type TryGet } from './queue.js';
 import { defaultHost } from '../default-host.js';
+import { checkOptions, isPath, DURABLE_QUEUE_OPTIONS } from '../core/validate.js';
 
 export interface DurableQueueOptions<T = unknown> extends CoreOptions {
   /** Items allowed at once (counted across every process); `<= 0` or undefined: unbounded. */
@@ -63,6 +64,8 @@ export class DurableQueue<T = unknown> extends Queue<T> {
   #changeListeners = new Set<() => void>();
 
   constructor(path: string, options: DurableQueueOptions<T> = {}) {
+    isPath(path, 'path', 'DurableQueue');
+    checkOptions('DurableQueue', options, DURABLE_QUEUE_OPTIONS);
     super({ maxsize: options.maxsize });
     this.path = path;
     this.#options = options;
