@@ -236,3 +236,24 @@ export function resultDiag(): usize {
 export function diagLength(): i32 {
   return verify.diagLength;
 }
+
+// Batches (setMany, putMany): see store/batch.ts for the order of calls.
+import * as batch from './store/batch';
+export function batchBegin(): void {
+  batch.batchBegin();
+}
+export function batchWrite(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  return batch.batchWrite(keyType, keyLen, valueLen, codec);
+}
+export function batchSync(): i32 {
+  return batch.batchSync();
+}
+export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  return batch.batchLand(i, keyType, keyLen, valueLen, codec);
+}
+export function batchEnd(): void {
+  batch.batchEnd();
+}
+export function batchLanded(): i32 {
+  return batch.batchLanded();
+}

@@ -5,6 +5,7 @@ import type { Key } from './core/keys.js';
 import { type Codec, cborCodec, checkCodec } from './codec/index.js';
 import { ClosedError, KeyError } from './errors.js';
 import { checkOptions, isPath, DICT_OPTIONS } from './core/validate.js';
+import { writeBatch, entryItem } from './core/batch.js';
 import type { CoreOptions } from './core/options.js';
 import { type Lock, withLock } from './core/lock.js';
 
@@ -207,17 +208,34 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     return value;
   }
 
-  /** Sets every pair of a Map, an iterable of [key, value], or a plain object's own entries. */
+  /** Sets every pair of a Map, an iterable of [key, value], or a plain object's own entries, as setMany does. */
   update(other: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>): this {
     const pairs = isIterable(other) ? other : (Object.entries(other) as unknown as Iterable<readonly [K, V]>);
-    for (const [key, value] of pairs as Iterable<readonly [K, V]>) this.set(key, value);
-    return this;
+    return this.setMany(pairs as Iterable<readonly [K, V]>);
   }
 
-  /** Sets every key of `keys` to `value`; returns this. */
+  /**
+   * Sets every pair, in order, with one group commit: under durability 'fsync' one round of syncs
+   * for the whole batch instead of two per item (FORMAT.md 7.3.1). The result is that of set()
+   * called for each pair. Keys and values are checked before anything is written; a failure on
+   * disk throws BatchError, whose `landed` counts the pairs (from the first) that are stored.
+   */
+  setMany(entries: Iterable<readonly [K, V]>): this {
+    return this.#run(() => {
+      const core = this.#core;
+      const pairs = Array.from(entries);
+      const items = pairs.map(([key, value]) => entryItem(key, this.#codec.encode(value).slice()));
+      writeBatch(core, items, this.#codec.id, (i) => {
+        const key = pairs[i]![0];
+        if (core.x.resultIsNew()) core.keyCache[core.x.resultSlot()] = key instanceof Uint8Array ? (key.slice() as K) : key;
+      });
+      return this;
+    });
+  }
+
+  /** Sets every key of `keys` to `value` (one group commit, as setMany); returns this. */
   fromKeys(keys: Iterable<K>, value: V): this {
-    for (const key of keys) this.set(key, value);
-    return this;
+    return this.setMany(Array.from(keys, (key) => [key, value] as const));
   }
 
   /** This same handle, as Python iodict's copy() returns self; copyTo(path) makes a real copy. */
