@@ -27,6 +27,35 @@ for (const durability of ['none', 'fsync']) {
   });
 }
 
+/** nodeHost with a count of its fsync and syncfs calls. */
+function countingHost(base) {
+  const counts = { fsync: 0, syncfs: 0 };
+  const host = Object.create(base);
+  host.fsync = (fd) => (counts.fsync++, base.fsync(fd));
+  host.syncfs = (fd) => (counts.syncfs++, base.syncfs(fd));
+  return { host, counts };
+}
+
+test('group commit under fsync: 100 items cost one syncfs and one root fsync (native), or an fsync per temp without it', () => {
+  const native = countingHost(nodeHost());
+  const fd = native.host.open(storePath('..'), 64);
+  const hasSyncfs = native.host.syncfs(fd) === 0;
+  native.host.close(fd);
+  const entries = Array.from({ length: 100 }, (_, i) => [`k${i}`, i]);
+  for (const { host, counts } of [native, countingHost(nodeHost({ native: false }))]) {
+    const d = new IODict(storePath(), { host, durability: 'fsync' });
+    d.set('one', 1);
+    assert.is(d.size, 1); // the index loaded (loading it can write its cache)
+    Object.assign(counts, { fsync: 0, syncfs: 0 });
+    d.setMany(entries);
+    const viaSyncfs = host.name === 'node' && hasSyncfs;
+    // Without the native helper the host has syncfs too, and says ENOTSUP.
+    assert.equal(counts, viaSyncfs ? { fsync: 1, syncfs: 1 } : { fsync: 101, syncfs: 1 }, host.name);
+    assert.is(d.size, 101);
+    d.close();
+  }
+});
+
 test('setMany on a handle whose index is not loaded yet, and seen by another open handle', () => {
   const path = storePath();
   const first = new IODict(path);
@@ -96,7 +125,7 @@ test('a rename failing part way: BatchError says how many landed; those are stor
 
 test('a failed write or temp sync: nothing of the batch lands', () => {
   let calls = 0;
-  for (const fault of [{ write: (fd, buf) => (buf.length !== 64 && ++calls === 2 ? Errno.ENOSPC : 0) }, { fsync: () => (++calls === 2 ? Errno.EIO : 0) }]) {
+  for (const fault of [{ write: (fd, buf) => (buf.length !== 64 && ++calls === 2 ? Errno.ENOSPC : 0) }, { fsync: () => (++calls === 1 ? Errno.EIO : 0), syncfs: () => (++calls === 1 ? Errno.EIO : 0) }]) {
     const path = storePath();
     const d = new IODict(path, { host: faultyHost(nodeHost(), fault), durability: 'fsync', xattrs: 'off' });
     calls = 0;

@@ -23,8 +23,9 @@ import { DIGEST_BYTES } from '../format/key';
 import { sealRecord } from '../format/record';
 import { resize } from '../util/memory';
 import { handle } from './handle';
-import { recordBuf, recordPath, controlBuf } from './paths';
-import { syncAfterChange, ST_OK } from './io';
+import * as host from '../host/imports';
+import { recordBuf, recordPath, controlBuf, controlPath } from './paths';
+import { syncAfterChange, fail, ST_OK, OP_OPEN, OP_FSYNC } from './io';
 import { writeTemp, moveTemp, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
 import { reservedRecord, chooseBirth, landed, chosenBirth, chosenIsNew, digestBuf } from './store';
 
@@ -68,9 +69,20 @@ export function batchWrite(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): 
   return ST_OK;
 }
 
-/** Under durability 'fsync', every temp file on disk before the first rename. */
+/**
+ * Under durability 'fsync', every temp file on disk before the first rename: one syncfs of the
+ * file system holding tmp/ where the host has it (one journal commit for the whole batch, where
+ * an fsync per file costs one each), else an fsync of each temp file.
+ */
 export function batchSync(): i32 {
   if (!handle.fsyncWrites) return ST_OK;
+  const dirLen = controlPath(controlBuf, 'tmp');
+  const fd = host.open(controlBuf, dirLen, host.O_DIRECTORY);
+  if (fd < 0) return fail(OP_OPEN, fd, controlBuf, dirLen);
+  const r = host.syncfs(fd);
+  host.close(fd);
+  if (r == 0) return ST_OK;
+  if (r != -host.ENOTSUP) return fail(OP_FSYNC, r, controlBuf, dirLen);
   for (let i = 0; i < count; i++) {
     selectTemp(temps[i]);
     const synced = syncTemp();

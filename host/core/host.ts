@@ -18,6 +18,11 @@ export interface StoreHost {
   /** Writes buf at pos (pos < 0: the current position, the end with O_APPEND): the byte count. */
   write(fd: number, buf: Uint8Array, pos: number): number;
   fsync(fd: number): number;
+  /**
+   * Optional: flushes the whole file system holding fd (Linux syncfs(2)), so a batch needs one
+   * call instead of an fsync per file. Missing or -ENOTSUP: the core fsyncs each file instead.
+   */
+  syncfs?(fd: number): number;
   /** Fills out with [size, mtimeMs, nlink, isDirectory ? 1 : 0]. */
   fstat(fd: number, out: Float64Array): number;
   stat(path: string, out: Float64Array): number;
