@@ -1,4 +1,7 @@
 import { inspect } from 'node:util';
+
+// util.inspect.custom, named without node:util in the published types (they need no @types/node).
+const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
 import { Core, Status, Claim } from './core/core.js';
 import type { StoreHost } from './core/host.js';
 import type { Key } from './core/keys.js';
@@ -289,7 +292,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     return entries.every(([key]) => typeof key === 'string') ? Object.fromEntries(entries) : entries;
   }
 
-  [inspect.custom](depth: number, options: object): string {
+  [inspectCustom](depth: number, options: object): string {
     if (this.#closed) return `IODict(closed) ${this.path}`;
     return `IODict(${this.size}) ${inspect(new Map(this.entries()), { ...options, depth }).replace(/^Map\(\d+\) /, '')}`;
   }

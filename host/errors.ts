@@ -67,3 +67,20 @@ export class StoreError extends Error {
     super(message);
   }
 }
+
+/**
+ * A batch (setMany, putMany, update) failed part way: its first `landed` items (in the order
+ * given) are stored, the rest are not, and no other item of it was changed. `cause` is the error.
+ */
+export class BatchError extends StoreError {
+  override name = 'BatchError';
+  constructor(
+    message: string,
+    readonly landed: number,
+    cause: StoreError | Error,
+  ) {
+    const store = cause instanceof StoreError ? cause : undefined;
+    super(message, store?.path ?? '', store?.code, store?.operation);
+    this.cause = cause;
+  }
+}

@@ -1,7 +1,6 @@
 export { IODict, type IODictOptions, type Lock } from './dict.js';
-export { KeyError, Empty, Full, ValueError, CorruptRecordError, StoreError, ClosedError } from './errors.js';
+export { KeyError, Empty, Full, ValueError, CorruptRecordError, StoreError, ClosedError, BatchError } from './errors.js';
 export { type Codec, cborCodec, jsonCodec } from './codec/index.js';
-export { BatchError } from './core/batch.js';
 /** The CBOR codec itself (encode, decode, CborError), for tools that read records. */
 export * as cbor from './codec/cbor.js';
 export { type Key } from './core/keys.js';

@@ -1,25 +1,8 @@
 // Batches on the host side: the order of core calls of assembly/store/batch.ts, chunking, and the
 // error that says which items landed when a batch fails part way.
 import { Core, Status } from './core.js';
-import { StoreError } from '../errors.js';
+import { BatchError } from '../errors.js';
 import { type Key, keyType } from './keys.js';
-
-/**
- * A batch (setMany, putMany, update) failed part way: its first `landed` items (in the order
- * given) are stored, the rest are not, and no other item of it was changed. `cause` is the error.
- */
-export class BatchError extends StoreError {
-  override name = 'BatchError';
-  constructor(
-    message: string,
-    readonly landed: number,
-    cause: StoreError | Error,
-  ) {
-    const store = cause instanceof StoreError ? cause : undefined;
-    super(message, store?.path ?? '', store?.code, store?.operation);
-    this.cause = cause;
-  }
-}
 
 /** One item of a batch, ready for the core: places itself at reserve() and says how. */
 export interface BatchItem {

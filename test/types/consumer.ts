@@ -30,7 +30,7 @@ class Plain {
   }
 }
 const Flushing = withFlush(Plain);
-const codec: Codec<string> = { id: 200, encode: (s) => new TextEncoder().encode(s), decode: (b) => new TextDecoder().decode(b) };
+const codec: Codec<string> = { id: 200, encode: (s) => Uint8Array.from(s, (c) => c.charCodeAt(0)), decode: (b) => String.fromCharCode(...b) };
 const errors = [KeyError, Empty, Full, CorruptRecordError, StoreError];
 // @ts-expect-error: object keys are not supported
 d.set({}, { n: 1 });
