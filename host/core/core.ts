@@ -1,6 +1,6 @@
 // One store handle's core: a wasm instance over a StoreHost, with the marshaling of keys and
 // values and the translation of statuses into typed errors that IODict and DurableQueue share.
-import wasmBytes from '../../dist/iodict.wasm';
+import { loadWasm } from './wasm-file.js';
 import type { StoreHost } from './host.js';
 import { errnoName } from './host.js';
 import { importTable } from './imports.js';
@@ -172,7 +172,7 @@ export class Core {
    */
   constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions & { open?: boolean; kind?: StoreKind } = {}) {
     this.#onCorrupt = options.onCorrupt;
-    compiled ??= new WebAssembly.Module(wasmBytes);
+    compiled ??= loadWasm('iodict.wasm');
     const memory = { bytes: () => this.bytes() };
     const instance = new WebAssembly.Instance(compiled, importTable(host, path, memory));
     this.x = instance.exports as unknown as Exports;
