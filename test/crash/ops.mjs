@@ -263,7 +263,7 @@ function batchOp(store, single, items, toArgs) {
 
 OPS['dict.setMany'] = {
   ...batchOp('dict', 'dict.set', (args) => args.entries, ([key, value]) => ({ key, value })),
-  example: { args: { entries: ['k1', 'new', 'k3'].map((key) => [key, { key, seq: 'op' }]) } },
+  example: { args: { entries: ['k1', 'new'].map((key) => [key, { key, seq: 'op' }]) } },
   pick(random, ctx) {
     const keys = laneKeys(ctx.lane).filter(() => random() < 0.5);
     return keys.length ? { entries: keys.map((key) => [key, newValue(ctx, key)]) } : undefined;
@@ -274,7 +274,7 @@ OPS['dict.setMany'] = {
 
 OPS['queue.putMany'] = {
   ...batchOp('queue', 'queue.put', (args) => args.values, (value) => ({ value })),
-  example: { args: { values: [0, 1, 2].map((i) => ({ p: 'op', i })) } },
+  example: { args: { values: [0, 1].map((i) => ({ p: 'op', i })) } },
   pick: (random, ctx) => ({ values: Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({ p: ctx.child, i: ctx.puts++ })) }),
   run: (h, { values }) => (h.queue.putMany(values), null),
 };
