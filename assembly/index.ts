@@ -39,10 +39,13 @@ export function reserve(bytes: i32): usize {
 }
 /** A value its codec does not accept, or a key or value beyond the format's limits: nothing written. */
 export const ST_BAD_VALUE: i32 = 8; // the WASI interface's number for the same refusal
+/** Nothing is written that a reader would refuse (FORMAT.md 3.3 and section 4). */
+function refused(keyLen: i32, valueLen: i32, codec: u8): bool {
+  if (<u32>keyLen > MAX_KEY_BYTES || <u32>valueLen > MAX_VALUE_BYTES) return true;
+  return value.checkValue(codec, store.reservedRecord() + HEADER_BYTES + keyLen, valueLen) != value.VALUE_OK;
+}
 export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
-  // Nothing is written that a reader would refuse (FORMAT.md 3.3 and section 4).
-  if (<u32>keyLen > MAX_KEY_BYTES || <u32>valueLen > MAX_VALUE_BYTES) return ST_BAD_VALUE;
-  if (value.checkValue(codec, store.reservedRecord() + HEADER_BYTES + keyLen, valueLen) != value.VALUE_OK) return ST_BAD_VALUE;
+  if (refused(keyLen, valueLen, codec)) return ST_BAD_VALUE;
   return store.set(keyType, keyLen, valueLen, codec);
 }
 export function get(keyType: u8, keyLen: i32): i32 {
@@ -266,4 +269,26 @@ export function resultDiag(): usize {
 }
 export function diagLength(): i32 {
   return verify.diagLength;
+}
+
+// Batches (setMany, putMany): see store/batch.ts for the order of calls.
+import * as batch from './store/batch';
+export function batchBegin(): void {
+  batch.batchBegin();
+}
+export function batchWrite(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  if (refused(keyLen, valueLen, codec)) return ST_BAD_VALUE;
+  return batch.batchWrite(keyType, keyLen, valueLen, codec);
+}
+export function batchSync(): i32 {
+  return batch.batchSync();
+}
+export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  return batch.batchLand(i, keyType, keyLen, valueLen, codec);
+}
+export function batchEnd(): void {
+  batch.batchEnd();
+}
+export function batchLanded(): i32 {
+  return batch.batchLanded();
 }

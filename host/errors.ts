@@ -24,6 +24,14 @@ export class Full extends Error {
   }
 }
 
+/** A handle (IODict, DurableQueue, Queue, FlushQueue) was used after close(). */
+export class ClosedError extends Error {
+  override name = 'ClosedError';
+  constructor(message = 'iodict: the handle is closed') {
+    super(message);
+  }
+}
+
 /** `taskDone()` was called more times than there were items got (Python's ValueError). */
 export class ValueError extends Error {
   override name = 'ValueError';
@@ -57,5 +65,22 @@ export class StoreError extends Error {
     readonly operation?: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * A batch (setMany, putMany, update) failed part way: its first `landed` items (in the order
+ * given) are stored, the rest are not, and no other item of it was changed. `cause` is the error.
+ */
+export class BatchError extends StoreError {
+  override name = 'BatchError';
+  constructor(
+    message: string,
+    readonly landed: number,
+    cause: StoreError | Error,
+  ) {
+    const store = cause instanceof StoreError ? cause : undefined;
+    super(message, store?.path ?? '', store?.code, store?.operation);
+    this.cause = cause;
   }
 }

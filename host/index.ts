@@ -1,5 +1,5 @@
 export { IODict, type IODictOptions, type Lock } from './dict.js';
-export { KeyError, Empty, Full, ValueError, CorruptRecordError, StoreError } from './errors.js';
+export { KeyError, Empty, Full, ValueError, CorruptRecordError, StoreError, ClosedError, BatchError } from './errors.js';
 export { type Codec, cborCodec, jsonCodec } from './codec/index.js';
 /** The CBOR codec itself (encode, decode, CborError), for tools that read records. */
 export * as cbor from './codec/cbor.js';

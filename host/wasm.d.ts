@@ -1,9 +1,5 @@
 // Ambient types for what the host uses of WebAssembly (lib.dom has them, but we are not a DOM
-// program) and for the core's bytes, which esbuild inlines from dist/iodict.wasm.
-declare module '*.wasm' {
-  const bytes: Uint8Array;
-  export default bytes;
-}
+// program). Kept out of the published types: nothing public names them.
 
 declare namespace WebAssembly {
   type ImportValue = ((...args: any[]) => unknown) | Memory | number;

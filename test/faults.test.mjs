@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { StoreError, CorruptRecordError, memoryHost, Errno } from '../dist/index.js';
+import { StoreError, CorruptRecordError, BatchError, memoryHost, Errno } from '../dist/index.js';
 import { OPS, OP_NAMES, baseHost, openHandles, fixedCase, runFixedCase, traceFixedCase, modelAfter, visibleState } from './crash/ops.mjs';
 import { FILE_METHODS, instrumentedHost } from './crash/host.mjs';
 import { brief, readDict, inspectStores, stateDifferences } from './crash/check.mjs';
@@ -50,6 +50,8 @@ function runCell(op, environment, durability, position, errno) {
   const model = modelAfter(setup, SELF);
   if (outcome.error) {
     if (!(outcome.error instanceof StoreError || outcome.error instanceof CorruptRecordError)) problems.push(`threw ${errorText(outcome.error)}`);
+    // A batch that failed part way says how many of its items landed: those are the new state.
+    if (outcome.error instanceof BatchError) OPS[op].applyFirst(model, step[1], outcome.error.landed);
   } else {
     const expected = OPS[op].apply(model, step[1], SELF);
     if (!isDeepStrictEqual(outcome.result, expected)) problems.push(`returned ${brief(outcome.result)}, expected ${brief(expected)}`);

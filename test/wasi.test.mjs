@@ -1,6 +1,6 @@
 // The WASI build (dist/iodict.wasi.wasm, docs/WASI.md) against the host build, on real
 // directories: under node:wasi, Bun's node:wasi and @wasmer/wasi (MemFS), through the runner
-// (host/wasi/runner.ts, bundled here on the fly) and through the raw interface.
+// (`iodict/wasi`, dist/wasi.js) and through the raw interface.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
@@ -8,7 +8,6 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WASI } from 'node:wasi';
-import { build } from 'esbuild';
 import { decodeMultiple } from 'cbor-x';
 import { IODict, cbor, StoreError, CorruptRecordError, nodeHost } from '../dist/index.js';
 import { storePath, tempDir } from './support/tmp.mjs';
@@ -19,28 +18,9 @@ import { readStore, crc32c } from './support/format-reader.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const wasmBytes = fs.readFileSync(path.join(root, 'dist/iodict.wasi.wasm'));
 
-/**
- * The runner as the CLI gets it: bundled, the WASI build inlined, node_modules reachable for
- * @wasmer/wasi. Its error classes come from the package, as they would inside one bundle, so
- * instanceof holds across the two.
- */
-async function bundleRunner() {
-  const dir = tempDir('iodict-wasi-runner-');
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  const outfile = path.join(dir, 'runner.mjs');
-  const packageErrors = {
-    name: 'package-errors',
-    setup(b) {
-      b.onResolve({ filter: /\/errors\.js$/ }, () => ({ path: path.join(root, 'dist/index.js'), external: true }));
-    },
-  };
-  await build({
-    entryPoints: [path.join(root, 'host/wasi/runner.ts')], bundle: true, platform: 'node', target: 'node20',
-    format: 'esm', loader: { '.wasm': 'binary' }, outfile, logLevel: 'warning', plugins: [packageErrors],
-  });
-  return outfile;
-}
-const runnerFile = await bundleRunner();
+// The runner as the package exports it (`iodict/wasi`): its error classes are the package's, so
+// instanceof holds across the two entries.
+const runnerFile = path.join(root, 'dist/wasi.js');
 const { openWasiStore } = await import(runnerFile);
 
 // Canonical key bytes (FORMAT.md 3.1), written from the format, not from the package.

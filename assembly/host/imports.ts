@@ -91,6 +91,14 @@ export const STAT_BYTES: i32 = 32;
   if (isDefined(HOST_WASI)) return wasi.fsync(fd);
   else return js.fsync(fd);
 }
+/**
+ * Flushes the whole file system holding the descriptor (Linux syncfs): one call instead of an
+ * fsync per file, for batches. ENOTSUP where the host has no such call (the caller fsyncs each file).
+ */
+@inline export function syncfs(fd: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.syncfs(fd);
+  else return js.syncfs(fd);
+}
 /** Writes STAT_BYTES about an open descriptor at out. */
 @inline export function fstat(fd: i32, out: usize): i32 {
   if (isDefined(HOST_WASI)) return wasi.fstat(fd, out);

@@ -24,7 +24,7 @@ export {
 };
 export { CLAIM_DELETE, CLAIM_KEEP, SETTLE_ACK, SETTLE_RELEASE, SETTLE_QUARANTINE, SETTLE_RENEW } from './claims';
 
-const digestBuf: usize = heap.alloc(DIGEST_BYTES);
+export const digestBuf: usize = heap.alloc(DIGEST_BYTES);
 const randomBuf: usize = heap.alloc(8);
 
 // The write buffer: the host places key and value at rec + HEADER_BYTES.
@@ -167,28 +167,53 @@ const INDEXLESS_SETS: u32 = 64;
  * a rival that created it first, seen in the journal read after our entry, gives its birth.
  */
 export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  const chosen = chooseBirth(keyType, keyLen);
+  if (chosen != ST_OK) return chosen;
+  const digest = digestBuf;
+  const written = writeRecord(digest, keyType, keyLen, valueLen, codec, chosenBirth);
+  if (written != ST_OK) return written;
+  landed(digest, keyType, keyLen, valueLen, codec, chosenBirth, chosenIsNew);
+  return ST_OK;
+}
+
+// What chooseBirth found: the birth the record gets, and whether the key is new.
+export let chosenBirth: u64 = 0;
+export let chosenIsNew: bool = false;
+
+/**
+ * Before writing the record of the key at rec + HEADER_BYTES (digested into digestBuf): its birth
+ * (the index's, else the record's on disk, else a new stamp) into chosenBirth / chosenIsNew.
+ */
+export function chooseBirth(keyType: u8, keyLen: i32): i32 {
   if (!handle.indexLoaded && ++handle.indexlessSets > INDEXLESS_SETS) {
     const loaded = ensureIndex();
     if (loaded != ST_OK) return loaded;
   }
   renewRegistration();
   const digest = digestKey(keyType, keyLen);
-  let slot = handle.indexLoaded ? indexFind(digest) : -1;
+  const slot = handle.indexLoaded ? indexFind(digest) : -1;
   let birth = slot >= 0 ? indexBirth(slot) : 0;
   if (slot < 0 && !handle.indexLoaded) {
     const onDisk = birthOnDisk(digest);
     if (onDisk < 0) return ST_IO; // not knowing the key's place, change nothing
     birth = <u64>onDisk;
   }
-  const isNew = birth == 0;
-  if (isNew) birth = nextBirth(<u64>host.now());
-  const written = writeRecord(digest, keyType, keyLen, valueLen, codec, birth);
-  if (written != ST_OK) return written;
+  chosenIsNew = birth == 0;
+  chosenBirth = chosenIsNew ? nextBirth(<u64>host.now()) : birth;
+  return ST_OK;
+}
+
+/**
+ * After the record (key and value still at rec + HEADER_BYTES) was renamed into place: index,
+ * journal entry, and the rewrite when the journal read after our entry says something about this
+ * key we did not see when choosing its birth: another handle created it before us (its birth is
+ * the key's place in line), or deleted it (ours is a new key: it goes to the end). Only while the
+ * record is still the one we wrote.
+ */
+export function landed(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64, isNew: bool): void {
   resultIsNew = isNew;
-  if (handle.indexLoaded && slot < 0) {
-    slot = indexFind(digest);
-    if (slot < 0) slot = indexInsert(digest, birth, keyType, rec + HEADER_BYTES, keyLen);
-  }
+  let slot = handle.indexLoaded ? indexFind(digest) : -1;
+  if (handle.indexLoaded && slot < 0) slot = indexInsert(digest, birth, keyType, rec + HEADER_BYTES, keyLen);
   resultSlot = slot;
   announce(JOURNAL_SET, digest, birth);
   // What the journal read after our entry says about this key, unseen when we chose its birth:
@@ -206,7 +231,6 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
     resultSlot = slot;
     announce(JOURNAL_SET, digest, better);
   }
-  return ST_OK;
 }
 
 function writeRecord(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64): i32 {

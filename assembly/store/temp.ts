@@ -15,11 +15,35 @@ const attrName: usize = heap.alloc(32);
 const attrValue: usize = heap.alloc(8);
 
 /** ".iodict/tmp/<owner, 28 hex>-<counter, 8 hex>": unique to this handle, so O_EXCL never collides. */
-function tempPath(): i32 {
+function tempPath(counter: u32 = handle.tempCounter++): i32 {
   let at = controlPath(tempBuf, 'tmp/');
   at = putOwner(tempBuf, at);
   store<u8>(tempBuf + at++, 0x2d);
-  return putHexU32(tempBuf, at, handle.tempCounter++);
+  return putHexU32(tempBuf, at, counter);
+}
+
+/** The counter of the temp file writeTemp wrote last (a batch keeps it to find the file again). */
+export function lastTempCounter(): u32 {
+  return handle.tempCounter - 1;
+}
+
+/** Makes this handle's temp file number `counter` the one moveTemp, syncTemp and removeTemp act on. */
+export function selectTemp(counter: u32): void {
+  tempLength = tempPath(counter);
+}
+
+/** fsyncs the selected temp file (written earlier without a sync). */
+export function syncTemp(): i32 {
+  const fd = host.open(tempBuf, tempLength, host.O_WRITE);
+  if (fd < 0) return fail(OP_OPEN, fd, tempBuf, tempLength);
+  const r = host.fsync(fd);
+  host.close(fd);
+  return r < 0 ? fail(OP_FSYNC, r, tempBuf, tempLength) : ST_OK;
+}
+
+/** Removes the selected temp file (never renamed into place: no reader can need it). */
+export function removeTemp(): void {
+  host.unlink(tempBuf, tempLength);
 }
 
 function putHexU32(buf: usize, at: i32, v: u32): i32 {

@@ -14,6 +14,7 @@ interface LibC {
   fgetxattr(fd: number, name: Uint8Array, buf: Uint8Array, size: number): number;
   fsetxattr(fd: number, name: Uint8Array, value: Uint8Array, size: number, flags: number): number;
   flock(fd: number, op: number): number;
+  syncfs(fd: number): number;
   __errno_location(): number;
 }
 
@@ -26,6 +27,7 @@ export const loadBunNative = optionalNative((): Native => {
     fgetxattr: { args: ['i32', 'ptr', 'ptr', 'usize'], returns: 'i64_fast' },
     fsetxattr: { args: ['i32', 'ptr', 'ptr', 'usize', 'i32'], returns: 'i32' },
     flock: { args: ['i32', 'i32'], returns: 'i32' },
+    syncfs: { args: ['i32'], returns: 'i32' },
     // bun:ffi has no errno accessor: read libc's thread-local errno right after the call.
     __errno_location: { args: [], returns: 'ptr' },
   }).symbols;
@@ -41,6 +43,7 @@ export const loadBunNative = optionalNative((): Native => {
     fgetxattr: (fd, name, buf, size) => libc.fgetxattr(fd, cName(name), buf, size),
     fsetxattr: (fd, name, value, size, flags) => libc.fsetxattr(fd, cName(name), value, size, flags),
     flock: (fd, op) => libc.flock(fd, op),
+    syncfs: (fd) => libc.syncfs(fd),
     // The errno location is per thread and this module is evaluated per thread (workers too).
     errno: () => ffi.read.i32(errnoAt, 0),
   };

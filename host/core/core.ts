@@ -73,6 +73,12 @@ interface Exports {
   valueProblem(): number;
   valueProblemOffset(): number;
   valueProblemDetail(): number;
+  batchBegin(): void;
+  batchWrite(keyType: number, keyLen: number, valueLen: number, codec: number): number;
+  batchSync(): number;
+  batchLand(i: number, keyType: number, keyLen: number, valueLen: number, codec: number): number;
+  batchEnd(): void;
+  batchLanded(): number;
 }
 
 export const Status = { OK: 0, MISSING: 1, CORRUPT: 2, NOT_STORE: 3, NEWER_FORMAT: 4, IO: 5, BAD_VALUE: 8 } as const;

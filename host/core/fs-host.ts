@@ -31,6 +31,7 @@ export interface Native {
   fgetxattr(fd: number, name: string, buf: Uint8Array, size: number): number;
   fsetxattr(fd: number, name: string, value: Uint8Array, size: number, flags: number): number;
   flock(fd: number, op: number): number;
+  syncfs(fd: number): number;
   errno(): number;
 }
 
@@ -121,6 +122,12 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
     setxattr(fd, name, value) {
       if (!native) return -Errno.ENOTSUP;
       if (native.fsetxattr(fd, name, value, value.length, 0) === 0) return 0;
+      const errno = native.errno();
+      return -(errno === EOPNOTSUPP ? Errno.ENOTSUP : errno);
+    },
+    syncfs(fd) {
+      if (!native) return -Errno.ENOTSUP;
+      if (native.syncfs(fd) === 0) return 0;
       const errno = native.errno();
       return -(errno === EOPNOTSUPP ? Errno.ENOTSUP : errno);
     },

@@ -21,6 +21,11 @@ export interface StoreHost {
   /** Writes buf at pos (pos < 0: the current position, the end with O_APPEND): the byte count. */
   write(fd: number, buf: Uint8Array, pos: number): number;
   fsync(fd: number): number;
+  /**
+   * Optional: flushes the whole file system holding fd (Linux syncfs(2)), so a batch needs one
+   * call instead of an fsync per file. Missing or -ENOTSUP: the core fsyncs each file instead.
+   */
+  syncfs?(fd: number): number;
   /** Fills out with [size, mtimeMs, nlink, type]: type 0 a regular file, 1 a directory, 2 anything else. */
   fstat(fd: number, out: Float64Array): number;
   /** As fstat, of a path, not following a symbolic link (type 2). */

@@ -1,6 +1,6 @@
 // Turns a StoreHost into the core's import table: pointers become strings and views of the
 // core's memory, and relative paths become paths under the store root. One copy, every host.
-import type { StoreHost } from './host.js';
+import { type StoreHost, Errno } from './host.js';
 
 export interface MemoryRef {
   /** A byte view of the core's memory, refreshed when memory has grown. */
@@ -42,6 +42,7 @@ export function importTable(host: StoreHost, root: string, memory: MemoryRef): W
       read: (fd: number, buf: number, len: number, pos: number) => host.read(fd, memory.bytes().subarray(buf, buf + len), pos),
       write: (fd: number, buf: number, len: number, pos: number) => host.write(fd, memory.bytes().subarray(buf, buf + len), pos),
       fsync: (fd: number) => host.fsync(fd),
+      syncfs: (fd: number) => host.syncfs?.(fd) ?? -Errno.ENOTSUP,
       fstat: (fd: number, out: number) => putStat(host.fstat(fd, statOut), out),
       stat: (p: number, l: number, out: number) => putStat(host.stat(contained(p, l), statOut), out),
       rename: (f: number, fl: number, t: number, tl: number) => host.rename(path(f, fl), path(t, tl)),

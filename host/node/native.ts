@@ -13,6 +13,7 @@ export const loadNative = optionalNative((): Native => {
     fgetxattr: libc.func('long fgetxattr(int, const char *, _Out_ uint8_t *, size_t)'),
     fsetxattr: libc.func('int fsetxattr(int, const char *, const uint8_t *, size_t, int)'),
     flock: libc.func('int flock(int, int)'),
+    syncfs: libc.func('int syncfs(int)'),
     errno: () => koffi.errno(),
   };
 });

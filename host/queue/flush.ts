@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { Empty, Full, ValueError } from '../errors.js';
 import { Queue, QueueClosed, type QueueOptions } from './queue.js';
+import { checkOptions, FLUSH_QUEUE_OPTIONS } from '../core/validate.js';
 
 /**
  * What {@link withFlush} needs from a queue class. `full()` and `closed`, if present, let
@@ -198,6 +199,7 @@ const FlushQueueBase: new <T>(options?: FlushQueueOptions) => Queue<T> & FlushMe
 /** An in-memory {@link Queue} that can be flushed to a disk queue and ingested back. */
 export class FlushQueue<T> extends FlushQueueBase<T> {
   constructor(options: FlushQueueOptions = {}) {
+    checkOptions('FlushQueue', options, FLUSH_QUEUE_OPTIONS);
     super(options);
   }
 }

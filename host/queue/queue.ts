@@ -2,7 +2,8 @@
  * An in-memory FIFO queue with the API of Python's `queue.Queue`, adapted to JS:
  * blocking calls return promises and every timeout is in milliseconds.
  */
-import { Empty, Full, ValueError } from '../errors.js';
+import { ClosedError, Empty, Full, ValueError } from '../errors.js';
+import { checkOptions, QUEUE_OPTIONS } from '../core/validate.js';
 
 /** Options for {@link Queue}'s constructor. */
 export interface QueueOptions {
@@ -25,8 +26,11 @@ export interface BlockOptions {
   timeout?: number;
 }
 
-/** `put()`/`putNowait()` on a closed queue, or `get()`/`getNowait()` on a closed queue that is empty. */
-export class QueueClosed extends Error {
+/**
+ * `put()`/`putNowait()` on a closed queue, or `get()`/`getNowait()` on a closed queue that is empty.
+ * A ClosedError, like using a closed IODict.
+ */
+export class QueueClosed extends ClosedError {
   override name = 'QueueClosed';
   constructor(message = 'queue is closed') {
     super(message);
@@ -97,11 +101,9 @@ export class Queue<T> implements AsyncIterable<T> {
   #closed = false;
 
   constructor(options: QueueOptions = {}) {
-    const maxsize = options.maxsize ?? 0;
-    if (typeof maxsize !== 'number' || Number.isNaN(maxsize)) {
-      throw new RangeError(`maxsize must be a number, got ${String(maxsize)}`);
-    }
-    this.maxsize = maxsize;
+    // A subclass checks its own, larger table.
+    checkOptions('Queue', options, QUEUE_OPTIONS, new.target !== Queue);
+    this.maxsize = options.maxsize ?? 0;
   }
 
   /** Number of items in the queue. */

@@ -4,7 +4,7 @@
 // directory, or @wasmer/wasi on a MemFS copy of it.
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import wasiBytes from '../../dist/iodict.wasi.wasm';
+import { loadWasm } from '../core/wasm-file.js';
 import { Status, statusError, verifyProblem } from '../core/core.js';
 import { StoreError } from '../errors.js';
 
@@ -85,7 +85,7 @@ export async function openWasiStore(dir: string, options: WasiStoreOptions = {})
   // The module reaches only what it is given: a directory that exists (an empty one becomes a store).
   if (!stat) throw new StoreError(`iodict: ${dir} does not exist (the WASI build opens an existing directory)`, dir, 'ENOENT', 'open');
   if (!stat.isDirectory()) throw statusError(Status.NOT_STORE, dir);
-  compiled ??= new WebAssembly.Module(wasiBytes);
+  compiled ??= loadWasm('iodict.wasi.wasm');
   const sandbox = options.runtime === 'wasmer' ? await wasmerSandbox(compiled, dir) : await nodeSandbox(compiled, dir);
   return new Store(dir, sandbox);
 }

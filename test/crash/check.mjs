@@ -61,6 +61,12 @@ function successors(step, model) {
   }
   // Cut short or failed: not at all, fully, or (a take) claimed and to come back at its owner's death.
   const models = [clone(model), applied(false).next];
+  // A batch lands item by item, in order: any first few of its items may be in place.
+  for (let landed = 1; landed < (op.landedCounts?.(step.args) ?? 0); landed++) {
+    const next = clone(model);
+    op.applyFirst(next, step.args, landed);
+    models.push(next);
+  }
   if (op.takes) models.push(applied(true).next);
   return { models };
 }

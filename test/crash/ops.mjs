@@ -249,6 +249,36 @@ export const OPS = {
   },
 };
 
+/**
+ * A batch (setMany, putMany): `applyFirst` applies its first `landed` items, which is what a batch
+ * that failed part way (BatchError.landed) or was cut short by a crash leaves in place.
+ */
+function batchOp(store, single, items, toArgs) {
+  const applyFirst = (model, args, landed) => {
+    for (const item of items(args).slice(0, landed)) OPS[single].apply(model, toArgs(item));
+    return null;
+  };
+  return { store, weight: 1, applyFirst, landedCounts: (args) => items(args).length, apply: (model, args) => applyFirst(model, args, Infinity) };
+}
+
+OPS['dict.setMany'] = {
+  ...batchOp('dict', 'dict.set', (args) => args.entries, ([key, value]) => ({ key, value })),
+  example: { args: { entries: ['k1', 'new'].map((key) => [key, { key, seq: 'op' }]) } },
+  pick(random, ctx) {
+    const keys = laneKeys(ctx.lane).filter(() => random() < 0.5);
+    return keys.length ? { entries: keys.map((key) => [key, newValue(ctx, key)]) } : undefined;
+  },
+  run: (h, { entries }) => (h.dict.setMany(entries), null),
+  note: (ctx, { entries }) => entries.forEach(([key]) => ctx.present.add(key)),
+};
+
+OPS['queue.putMany'] = {
+  ...batchOp('queue', 'queue.put', (args) => args.values, (value) => ({ value })),
+  example: { args: { values: [0, 1].map((i) => ({ p: 'op', i })) } },
+  pick: (random, ctx) => ({ values: Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({ p: ctx.child, i: ctx.puts++ })) }),
+  run: (h, { values }) => (h.queue.putMany(values), null),
+};
+
 export const OP_NAMES = Object.keys(OPS);
 
 /** The state every fixed case of a store starts from: four keys, or three queue items. */

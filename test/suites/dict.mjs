@@ -140,6 +140,8 @@ export function dictSuite(label, hostOptions, files = diskFiles) {
     assert.equal([...d.keys()], ['a', 'b', 'c', 'd', 'e']);
     assert.is(d.pop('b'), 2);
     assert.is(d.pop('b', 'dflt'), 'dflt');
+    assert.is(d.pop('b', undefined), undefined, 'an explicit undefined is a default, not a KeyError');
+    assert.is(d.pop('b', null), null);
     assert.throws(() => d.pop('b'), (e) => e instanceof KeyError && e.key === 'b');
     assert.equal(d.popItem(), ['a', 1]);
     assert.equal(d.popItem({ last: true }), ['e', 5]);
@@ -159,10 +161,11 @@ export function dictSuite(label, hostOptions, files = diskFiles) {
     f.close();
   });
 
-  test('copy() shares the store; copyTo() clones it in order', () => {
+  test('copy() returns the same handle (Python returns self); copyTo() clones it in order', () => {
     const d = open();
     d.set('one', 1).set('two', 2);
     const same = d.copy();
+    assert.is(same, d, 'no second handle to close');
     same.set('three', 3);
     assert.is(d.get('three'), 3);
     const target = storePath();
@@ -170,7 +173,7 @@ export function dictSuite(label, hostOptions, files = diskFiles) {
     clone.set('four', 4);
     assert.equal([...clone.keys()], ['one', 'two', 'three', 'four']);
     assert.not.ok(d.has('four'));
-    for (const x of [d, same, clone]) x.close();
+    for (const x of [d, clone]) x.close();
   });
 
   test('temporary stores are removed on dispose; plain close keeps data', () => {

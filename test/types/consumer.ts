@@ -10,6 +10,8 @@ const value: { n: number } | undefined = d.get('a');
 const asMap: Map<string, { n: number }> = d;
 const popped: [string, { n: number }] = d.popItem({ last: true });
 const fallback: { n: number } | null = d.pop('k', null);
+const orUndefined: { n: number } | undefined = d.pop('k', undefined);
+const same: IODict<string, { n: number }> = d.copy();
 
 const q = new DurableQueue<number>('/tmp/q', { maxsize: 10 });
 async function consume(): Promise<void> {
@@ -28,8 +30,8 @@ class Plain {
   }
 }
 const Flushing = withFlush(Plain);
-const codec: Codec<string> = { id: 200, encode: (s) => new TextEncoder().encode(s), decode: (b) => new TextDecoder().decode(b) };
+const codec: Codec<string> = { id: 200, encode: (s) => Uint8Array.from(s, (c) => c.charCodeAt(0)), decode: (b) => String.fromCharCode(...b) };
 const errors = [KeyError, Empty, Full, CorruptRecordError, StoreError];
 // @ts-expect-error: object keys are not supported
 d.set({}, { n: 1 });
-export { value, asMap, popped, fallback, consume, memory, flushing, Flushing, codec, errors };
+export { value, asMap, popped, fallback, orUndefined, same, consume, memory, flushing, Flushing, codec, errors };

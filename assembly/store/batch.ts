@@ -1,0 +1,117 @@
+// Batches (setMany, putMany): many sets with one group commit (FORMAT.md 7.3.1). A set under
+// durability 'fsync' pays two syncs (its temp file, then the root); a batch writes every temp file
+// first and syncs them as one round before the first rename, then renames them all and syncs the
+// root once. Each item's birth and journal entry are exactly a set's (store.ts chooseBirth/landed).
+//
+// The host calls: batchBegin(); batchWrite() per item (key and value at reserve() + 24, as for
+// set); batchSync(); batchLand(i) per item in order (the item placed at reserve() again); and
+// batchEnd() always, also after a failure. batchLanded() says how many items are in place.
+//
+// What each step leaves behind:
+// - a crash or failed call while writing or syncing temps: temp files only, which no reader looks
+//   at (removed by batchEnd, or by the next opener once we are gone, 7.3 step 1). Nothing changed.
+// - a crash while renaming: the items renamed so far are in place (a prefix, in order), the rest
+//   are orphan temps; the journal may lack entries for them, which our registration covers
+//   (7.2), exactly as for a set that died after its rename.
+// - a failed rename: that temp and the later ones are removed; batchLanded() items are in place
+//   and announced; the host reports them (BatchError.landed).
+// - a power loss under 'fsync' before batchEnd's root sync: any subset of the renames may be lost,
+//   but each record that is there is whole, old or new (its temp was synced before any rename).
+// - another process sees each item appear as it lands, like single sets; a handle that slept
+//   through it all follows the journal entries (or lists the directory) as for sets.
+import { DIGEST_BYTES } from '../format/key';
+import { sealRecord } from '../format/record';
+import { resize } from '../util/memory';
+import { handle } from './handle';
+import * as host from '../host/imports';
+import { recordBuf, recordPath, controlBuf, controlPath } from './paths';
+import { syncAfterChange, fail, ST_OK, OP_OPEN, OP_FSYNC } from './io';
+import { writeTemp, moveTemp, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
+import { reservedRecord, chooseBirth, landed, chosenBirth, chosenIsNew, digestBuf } from './store';
+
+let count: i32 = 0;
+let landedCount: i32 = 0;
+let digests: usize = 0; // count * DIGEST_BYTES
+let digestCap: i32 = 0;
+const births = new Array<u64>();
+const fresh = new Array<bool>();
+const temps = new Array<u32>();
+
+export function batchBegin(): void {
+  count = 0;
+  landedCount = 0;
+  births.length = 0;
+  fresh.length = 0;
+  temps.length = 0;
+}
+
+/** The item at reserve() + 24: its birth chosen, its record written to a temp file (not synced yet). */
+export function batchWrite(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  const chosen = chooseBirth(keyType, keyLen);
+  if (chosen != ST_OK) return chosen;
+  const rec = reservedRecord();
+  const total = sealRecord(rec, codec, keyType, chosenBirth, keyLen, valueLen);
+  // The temp files are synced together in batchSync, not one by one.
+  const fsyncWrites = handle.fsyncWrites;
+  handle.fsyncWrites = false;
+  const written = writeTemp(rec, total, rec, keyType, keyLen, chosenBirth);
+  handle.fsyncWrites = fsyncWrites;
+  if (written != ST_OK) return written;
+  if ((count + 1) * DIGEST_BYTES > digestCap) {
+    digestCap = max(64 * DIGEST_BYTES, digestCap << 1);
+    digests = resize(digests, digestCap);
+  }
+  memory.copy(digests + count * DIGEST_BYTES, digestBuf, DIGEST_BYTES);
+  births.push(chosenBirth);
+  fresh.push(chosenIsNew);
+  temps.push(lastTempCounter());
+  count++;
+  return ST_OK;
+}
+
+/**
+ * Under durability 'fsync', every temp file on disk before the first rename: one syncfs of the
+ * file system holding tmp/ where the host has it (one journal commit for the whole batch, where
+ * an fsync per file costs one each), else an fsync of each temp file.
+ */
+export function batchSync(): i32 {
+  if (!handle.fsyncWrites) return ST_OK;
+  const dirLen = controlPath(controlBuf, 'tmp');
+  const fd = host.open(controlBuf, dirLen, host.O_DIRECTORY);
+  if (fd < 0) return fail(OP_OPEN, fd, controlBuf, dirLen);
+  const r = host.syncfs(fd);
+  host.close(fd);
+  if (r == 0) return ST_OK;
+  if (r != -host.ENOTSUP) return fail(OP_FSYNC, r, controlBuf, dirLen);
+  for (let i = 0; i < count; i++) {
+    selectTemp(temps[i]);
+    const synced = syncTemp();
+    if (synced != ST_OK) return synced;
+  }
+  return ST_OK;
+}
+
+/** Renames item i (placed at reserve() + 24 again) into place, then indexes and announces it as a set does. */
+export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  const digest = digests + i * DIGEST_BYTES;
+  selectTemp(temps[i]);
+  const moved = moveTemp(recordBuf, recordPath(recordBuf, digest));
+  if (moved != ST_OK) return moved;
+  landedCount = i + 1;
+  landed(digest, keyType, keyLen, valueLen, codec, births[i], fresh[i]);
+  return ST_OK;
+}
+
+/** Removes the temp files of items that did not land; syncs the root once when any did (under 'fsync'). */
+export function batchEnd(): void {
+  for (let i = landedCount; i < count; i++) {
+    selectTemp(temps[i]);
+    removeTemp(); // ENOENT for one a failed call removed already
+  }
+  if (landedCount > 0 && handle.fsyncWrites) syncAfterChange(controlBuf, 0);
+  count = 0;
+}
+
+export function batchLanded(): i32 {
+  return landedCount;
+}

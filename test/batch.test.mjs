@@ -1,0 +1,169 @@
+// Batches: setMany/update/fromKeys on IODict and putMany on DurableQueue give the result of the
+// single calls in order, with one group commit; a failure part way says which items landed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import { IODict, DurableQueue, BatchError, StoreError, Full, nodeHost, Errno, jsonCodec } from '../dist/index.js';
+import { storePath } from './support/tmp.mjs';
+import { faultyHost } from './support/faulty-host.mjs';
+
+const tempFiles = (path) => fs.readdirSync(`${path}/.iodict/tmp`);
+
+for (const durability of ['none', 'fsync']) {
+  test(`setMany [${durability}] gives what set() one by one gives: order, overwrites in place, repeated keys`, () => {
+    const steps = [['a', 1], ['b', 2], ['a', 3], [7, 'seven'], [new Uint8Array([1, 2]), 'bytes'], ['c', { deep: [1] }], ['b', 4]];
+    const one = new IODict(storePath(), { durability });
+    one.set('z', 0).set('b', -1);
+    for (const [k, v] of steps) one.set(k, v);
+    const path = storePath();
+    const many = new IODict(path, { durability });
+    many.set('z', 0).set('b', -1);
+    assert.is(many.setMany(steps), many);
+    assert.equal([...many], [...one]);
+    const fresh = new IODict(path);
+    assert.equal([...fresh], [...one], 'on disk, through a fresh handle');
+    assert.equal(tempFiles(path), [], 'no temp file left');
+    for (const d of [one, many, fresh]) d.close();
+  });
+}
+
+/** nodeHost with a count of its fsync and syncfs calls. */
+function countingHost(base) {
+  const counts = { fsync: 0, syncfs: 0 };
+  const host = Object.create(base);
+  host.fsync = (fd) => (counts.fsync++, base.fsync(fd));
+  host.syncfs = (fd) => (counts.syncfs++, base.syncfs(fd));
+  return { host, counts };
+}
+
+test('group commit under fsync: 100 items cost one syncfs and one root fsync (native), or an fsync per temp without it', () => {
+  const native = countingHost(nodeHost());
+  const fd = native.host.open(storePath('..'), 64);
+  const hasSyncfs = native.host.syncfs(fd) === 0;
+  native.host.close(fd);
+  const entries = Array.from({ length: 100 }, (_, i) => [`k${i}`, i]);
+  for (const { host, counts } of [native, countingHost(nodeHost({ native: false }))]) {
+    const d = new IODict(storePath(), { host, durability: 'fsync' });
+    d.set('one', 1);
+    assert.is(d.size, 1); // the index loaded (loading it can write its cache)
+    Object.assign(counts, { fsync: 0, syncfs: 0 });
+    d.setMany(entries);
+    const viaSyncfs = host.name === 'node' && hasSyncfs;
+    // Without the native helper the host has syncfs too, and says ENOTSUP.
+    assert.equal(counts, viaSyncfs ? { fsync: 1, syncfs: 1 } : { fsync: 101, syncfs: 1 }, host.name);
+    assert.is(d.size, 101);
+    d.close();
+  }
+});
+
+test('setMany on a handle whose index is not loaded yet, and seen by another open handle', () => {
+  const path = storePath();
+  const first = new IODict(path);
+  first.set('old', 1);
+  const watcher = new IODict(path);
+  assert.equal([...watcher.keys()], ['old']);
+  const writer = new IODict(path); // never needed its index: births come from the records
+  writer.setMany([['new', 2], ['old', 3]]);
+  assert.equal([...watcher], [['old', 3], ['new', 2]]);
+  assert.equal([...writer], [['old', 3], ['new', 2]]);
+  for (const d of [first, watcher, writer]) d.close();
+});
+
+test('update() takes a generator, a Map or an object; fromKeys; bad keys and values change nothing', () => {
+  const d = new IODict(storePath());
+  d.update((function* () {
+    yield ['g1', 1];
+    yield ['g2', 2];
+  })());
+  d.update(new Map([['m', 3]])).update({ o: 4 }).fromKeys(['f1', 'f2'], 0);
+  assert.equal([...d], [['g1', 1], ['g2', 2], ['m', 3], ['o', 4], ['f1', 0], ['f2', 0]]);
+  assert.throws(() => d.setMany([['ok', 1], [{}, 2]]), (e) => e instanceof TypeError);
+  assert.not.ok(d.has('ok'), 'nothing of a refused batch was written');
+  const json = new IODict(storePath(), { codec: jsonCodec });
+  assert.throws(() => json.setMany([['ok', 1], ['bad', undefined]]), (e) => e instanceof TypeError);
+  assert.is(json.size, 0, 'a value the codec refuses: nothing written');
+  json.close();
+  d.setMany([]);
+  assert.is(d.size, 6);
+  d.close();
+});
+
+test('a batch larger than one chunk (2500 items) lands whole and in order', () => {
+  const d = new IODict(storePath());
+  const entries = Array.from({ length: 2500 }, (_, i) => [`k${i}`, i]);
+  d.setMany(entries);
+  assert.is(d.size, 2500);
+  assert.equal([...d.keys()].slice(1020, 1030), entries.slice(1020, 1030).map(([k]) => k));
+  d.close();
+});
+
+test('a rename failing part way: BatchError says how many landed; those are stored, the rest not; no temp left', () => {
+  const path = storePath();
+  let renames = 0;
+  const host = faultyHost(nodeHost(), { rename: (from, to) => (/tmp\//.test(from) && !to.includes('.iodict') && ++renames === 3 ? Errno.ENOSPC : 0) });
+  const d = new IODict(path, { host, durability: 'fsync' });
+  d.set('before', 0);
+  renames = 0;
+  let thrown;
+  try {
+    d.setMany([['a', 1], ['b', 2], ['c', 3], ['d', 4]]);
+  } catch (e) {
+    thrown = e;
+  }
+  assert.instance(thrown, BatchError);
+  assert.instance(thrown, StoreError);
+  assert.is(thrown.landed, 2);
+  assert.is(thrown.code, 'ENOSPC');
+  assert.match(thrown.message, /after 2 of 4/);
+  assert.equal([...d.keys()], ['before', 'a', 'b']);
+  assert.equal([...new IODict(path).keys()], ['before', 'a', 'b']);
+  assert.equal(tempFiles(path), []);
+  d.set('later', 5);
+  assert.is(d.get('later'), 5, 'the handle keeps working');
+  d.close();
+});
+
+test('a failed write or temp sync: nothing of the batch lands', () => {
+  let calls = 0;
+  for (const fault of [{ write: (fd, buf) => (buf.length !== 64 && ++calls === 2 ? Errno.ENOSPC : 0) }, { fsync: () => (++calls === 1 ? Errno.EIO : 0), syncfs: () => (++calls === 1 ? Errno.EIO : 0) }]) {
+    const path = storePath();
+    const d = new IODict(path, { host: faultyHost(nodeHost(), fault), durability: 'fsync', xattrs: 'off' });
+    calls = 0;
+    let thrown;
+    try {
+      d.setMany([['a', 1], ['b', 2], ['c', 3]]);
+    } catch (e) {
+      thrown = e;
+    }
+    assert.instance(thrown, BatchError);
+    assert.is(thrown.landed, 0);
+    assert.is(d.size, 0);
+    assert.equal(tempFiles(path), []);
+    d.close();
+  }
+});
+
+test('putMany: in order after earlier puts, counted for join(); Full with nothing written when they do not fit', async () => {
+  const path = storePath();
+  const q = new DurableQueue(path, { maxsize: 5 });
+  q.putNowait('first');
+  q.putMany(['a', 'b', 'c']);
+  assert.is(q.qsize(), 4);
+  assert.throws(() => q.putMany(['x', 'y']), (e) => e instanceof Full);
+  assert.is(q.qsize(), 4);
+  const other = new DurableQueue(path);
+  assert.is(other.getNowait(), 'first');
+  other.close();
+  const got = [];
+  while (q.qsize()) {
+    got.push(await q.get());
+    q.taskDone();
+  }
+  q.taskDone();
+  assert.equal(got, ['a', 'b', 'c']);
+  await q.join();
+  q.putMany([]);
+  q.close();
+});
+
+test.run();

@@ -1,0 +1,84 @@
+// Options are checked when a store opens: a wrong type is a TypeError, a wrong value a RangeError,
+// an unknown name (a typo) is refused, all naming the option; and a closed handle of any class
+// throws one error class.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import { IODict, DurableQueue, Queue, FlushQueue, ClosedError, QueueClosed, jsonCodec } from '../dist/index.js';
+import { storePath } from './support/tmp.mjs';
+
+const opens = {
+  IODict: (options, ...path) => new IODict(path.length ? path[0] : storePath(), options),
+  DurableQueue: (options, ...path) => new DurableQueue(path.length ? path[0] : storePath(), options),
+};
+
+/** Asserts that `make` throws `type` with a message naming `name`, and creates no store. */
+function refuses(make, type, name) {
+  const path = storePath();
+  assert.throws(() => make(path), (e) => e instanceof type && e.message.includes(`\`${name}\``), `${type.name} naming ${name}`);
+  assert.not.ok(fs.existsSync(path), 'nothing was created');
+}
+
+const wrongTypes = [
+  ['durability', true], ['xattrs', 1], ['onCorrupt', 'warn'], ['lease', '30s'], ['rotateAfter', null],
+  ['lock', {}], ['codec', 'json'], ['host', { name: 'x' }],
+];
+const wrongValues = [['durability', 'always'], ['xattrs', 'yes'], ['lease', 0], ['lease', -5], ['lease', Infinity], ['rotateAfter', 1.5], ['rotateAfter', NaN]];
+
+for (const [cls, open] of Object.entries(opens)) {
+  for (const [name, value] of wrongTypes) {
+    test(`${cls}: ${name}: ${String(value)} is a TypeError naming the option`, () => {
+      refuses((path) => open({ [name]: value }, path), TypeError, name);
+    });
+  }
+  for (const [name, value] of wrongValues) {
+    test(`${cls}: ${name}: ${String(value)} is a RangeError naming the option`, () => {
+      refuses((path) => open({ [name]: value }, path), RangeError, name);
+    });
+  }
+  test(`${cls}: an unknown option (a typo) is refused, with the likely name`, () => {
+    refuses((path) => open({ durabilty: 'fsync' }, path), TypeError, 'durabilty');
+    assert.throws(() => open({ durabilty: 'fsync' }), /did you mean `durability`/);
+  });
+  test(`${cls}: a path that is not a non-empty string is a TypeError`, () => {
+    for (const path of ['', undefined, 42, null, new URL('file:///tmp/x')]) {
+      assert.throws(() => open({}, path), (e) => e instanceof TypeError && /`path`/.test(e.message), String(path));
+    }
+  });
+  test(`${cls}: options that are not an object are a TypeError; valid ones open`, () => {
+    assert.throws(() => open('fsync'), (e) => e instanceof TypeError);
+    const handle = open({ durability: 'fsync', xattrs: 'off', lease: 1000, rotateAfter: 64, codec: jsonCodec, lock: { acquire() {}, release() {} }, onCorrupt: () => {} });
+    handle.close();
+  });
+}
+
+test('class-only options: temporary (IODict), maxsize and pollInterval (queues)', () => {
+  refuses((path) => new IODict(path, { temporary: 'yes' }), TypeError, 'temporary');
+  refuses((path) => new IODict(path, { maxsize: 3 }), TypeError, 'maxsize');
+  refuses((path) => new DurableQueue(path, { temporary: true }), TypeError, 'temporary');
+  refuses((path) => new DurableQueue(path, { maxsize: '3' }), TypeError, 'maxsize');
+  refuses((path) => new DurableQueue(path, { pollInterval: 0 }), RangeError, 'pollInterval');
+  assert.throws(() => new Queue({ maxsize: NaN }), (e) => e instanceof RangeError && /`maxsize`/.test(e.message));
+  assert.throws(() => new Queue({ maxszie: 1 }), (e) => e instanceof TypeError && /did you mean `maxsize`/.test(e.message));
+  assert.throws(() => new Queue({ path: '/tmp/x' }), (e) => e instanceof TypeError, 'path is a FlushQueue option, not a Queue one');
+  assert.throws(() => new FlushQueue({ path: '' }), (e) => e instanceof TypeError && /`path`/.test(e.message));
+  assert.throws(() => new FlushQueue({ paht: '/tmp/x' }), /did you mean `path`/);
+  const flushing = new FlushQueue({ path: storePath(), maxsize: 2 });
+  assert.is(flushing.maxsize, 2);
+});
+
+test('a closed handle throws ClosedError, whatever the class', async () => {
+  const d = opens.IODict({});
+  d.close();
+  for (const use of [() => d.get('a'), () => d.set('a', 1), () => d.size, () => [...d.keys()]]) assert.throws(use, (e) => e instanceof ClosedError);
+  const q = opens.DurableQueue({});
+  q.close();
+  assert.throws(() => q.putNowait(1), (e) => e instanceof ClosedError && e instanceof QueueClosed);
+  assert.throws(() => q.qsize(), (e) => e instanceof ClosedError);
+  await q.get().then(() => assert.unreachable(), (e) => assert.instance(e, ClosedError));
+  const memory = new Queue();
+  memory.close();
+  assert.throws(() => memory.putNowait(1), (e) => e instanceof ClosedError);
+});
+
+test.run();
