@@ -136,6 +136,7 @@ let successorId: u64 = 0;
 let successorGeneration: u64 = 0;
 let ownAfterSeal = false; // our own entry landed after the seal: it must be written again
 let rescanAsked = false;
+let journalStale = false; // a read of our journal failed with ESTALE: it was replaced
 /**
  * Set while the index loads from the cache: our own entries written before it loaded (sets and
  * deletes made without an index) are news to the index too.
@@ -165,6 +166,11 @@ function readTail(): i32 {
   let ownSeen = false;
   while (true) {
     const n = host.read(handle.journalFd, readBuf, JOURNAL_READ, <f64>handle.journalOffset);
+    // GlusterFS: another client renamed a new journal over ours; follow it as an unsealed replacement.
+    if (n == -host.ESTALE) {
+      journalStale = true;
+      return total;
+    }
     if (n < 0) {
       fail(OP_READ, n, controlBuf, journalPath());
       return -1;
@@ -239,14 +245,15 @@ export function syncJournal(checkReplaced: i32): i32 {
   while (true) {
     sealed = false;
     ownAfterSeal = false;
+    journalStale = false;
     const read = readTail();
     if (read < 0) return ST_IO;
     let expectedId: u64 = 0;
     if (sealed) {
       expectedId = successorId;
     } else {
-      if (checkReplaced != REPLACED_ALWAYS && (read > 0 || (++handle.quietSyncs & 15) != 0)) return afterSync();
-      const replaced = journalReplaced();
+      if (!journalStale && checkReplaced != REPLACED_ALWAYS && (read > 0 || (++handle.quietSyncs & 15) != 0)) return afterSync();
+      const replaced = journalStale ? 1 : journalReplaced();
       if (replaced < 0) return ST_IO;
       if (!replaced) return afterSync();
       if (readTail() < 0) return ST_IO;
@@ -302,6 +309,9 @@ export function skipToJournalEnd(): i32 {
 /** 1 when our journal file was renamed over (nlink 0), 0 when not, -1 on failure; its size in statBuf. */
 export function journalReplaced(): i32 {
   const r = host.fstat(handle.journalFd, statBuf);
+  // GlusterFS: fstat of a file another client renamed over fails with ESTALE (or ENOENT) instead
+  // of reporting nlink 0: the file is gone all the same (FORMAT.md 8.2, 10).
+  if (r == -host.ESTALE || r == -host.ENOENT) return 1;
   if (r < 0) {
     fail(OP_STAT, r, controlBuf, journalPath());
     return -1;

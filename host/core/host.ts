@@ -85,15 +85,20 @@ const knownErrnos = new Set<number>(Object.values(Errno));
 
 /**
  * Translates a thrown runtime error (Node/Bun style) into -errno. Node names some errors only
- * by number ("Unknown system error -116" for ESTALE): those are kept when the contract knows them.
+ * by number ("Unknown system error -116" for ESTALE on a network file system): on Linux, whose
+ * numbering the contract uses, every number reaches the core as itself, so ESTALE is retried
+ * where FORMAT.md 7.8 says instead of failing as EIO. Elsewhere only numbers the contract knows
+ * are kept (another platform numbers its errors differently).
  */
 export function toErrno(error: unknown): number {
   const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
   const named = typeof code === 'string' ? errnoByName[code] : undefined;
   if (named !== undefined) return -named;
-  if (typeof errno === 'number' && knownErrnos.has(-errno)) return errno;
+  if (typeof errno === 'number' && Number.isInteger(errno) && errno < 0 && (linuxNumbering || knownErrnos.has(-errno))) return errno;
   return -Errno.EIO;
 }
+
+const linuxNumbering = process.platform === 'linux';
 
 export const OpenFlags = { READ: 1, WRITE: 2, CREATE: 4, EXCL: 8, TRUNC: 16, APPEND: 32, DIRECTORY: 64 } as const;
 export const LockMode = { UNLOCK: 0, SHARED: 1, EXCLUSIVE: 2, NONBLOCKING: 4 } as const;
