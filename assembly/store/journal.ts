@@ -196,18 +196,17 @@ function readTail(): i32 {
         rescanAsked = true;
         total++;
       } else {
-        // What the set could not know when it chose its birth, from its index or from the record
-        // on disk (then entries older than that read agree with what it read: see set()).
-        if (!ownSeen && kind == JOURNAL_SET && entryKind(ownEntry) == JOURNAL_DELETE &&
-            memory.compare(entryDigest(e), entryDigest(ownEntry), DIGEST_BYTES) == 0) {
-          rivalSetBefore = true;
-        }
-        if (!ownSeen && entryKind(ownEntry) == JOURNAL_SET &&
-            memory.compare(entryDigest(e), entryDigest(ownEntry), DIGEST_BYTES) == 0) {
-          if (kind == JOURNAL_DELETE) {
+        // Another handle's entry for the key of our own, read before it: what a set could not know
+        // when it chose its birth (from its index, or from the record on disk: entries older than
+        // that read agree with it, see set()), or a set a delete (take) raced with.
+        if (!ownSeen && memory.compare(entryDigest(e), entryDigest(ownEntry), DIGEST_BYTES) == 0) {
+          const own = entryKind(ownEntry);
+          if (own == JOURNAL_DELETE && kind == JOURNAL_SET) {
+            rivalSetBefore = true;
+          } else if (own == JOURNAL_SET && kind == JOURNAL_DELETE) {
             rivalDeleted = true;
             rivalBirth = 0; // a creation before the delete no longer gives the key its place
-          } else if (kind == JOURNAL_SET) {
+          } else if (own == JOURNAL_SET && kind == JOURNAL_SET) {
             if (rivalDeleted) rivalRecreated = true;
             rivalDeleted = false;
             const birth = entryStamp(e);
