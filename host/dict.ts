@@ -6,6 +6,7 @@ import { type Codec, cborCodec, checkCodec } from './codec/index.js';
 import { KeyError } from './errors.js';
 import type { CoreOptions } from './core/options.js';
 import { type Lock, withLock } from './core/lock.js';
+import { transactSync } from './core/transaction.js';
 
 export type { Lock };
 import { defaultHost } from './default-host.js';
@@ -37,6 +38,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   readonly #lock: Lock | undefined;
   readonly #options: IODictOptions<V>;
   #closed = false;
+  #transactions = 0;
 
   constructor(path: string, options: IODictOptions<V> = {}) {
     this.path = path;
@@ -54,7 +56,29 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   #run<T>(op: () => T): T {
     if (this.#closed) throw new Error(`iodict: ${this.path} is closed`);
-    return withLock(this.#lock, op);
+    // Inside transact() the `lock` option is held already.
+    return this.#transactions > 0 ? op() : withLock(this.#lock, op);
+  }
+
+  /**
+   * Runs `fn(this)` holding the store's exclusive lock (FORMAT.md 7.7), which other processes,
+   * threads and handles take for their transactions too, and the `lock` option if given; returns
+   * what fn returns. Operations inside fn work as usual. Waits (blocking this thread) for the lock;
+   * fn must be synchronous (AsyncIODict.transact takes async functions). Mutual exclusion, not
+   * rollback: if fn throws, what it wrote stays written. Nested calls on this handle nest; a
+   * call on another handle of this thread while one holds the lock throws StoreError EDEADLK.
+   */
+  transact<T>(fn: (dict: this) => T): T {
+    return this.#run(() =>
+      transactSync(this.#core, this.path, this, () => {
+        this.#transactions++;
+        try {
+          return fn(this);
+        } finally {
+          this.#transactions--;
+        }
+      }),
+    );
   }
 
   get size(): number {

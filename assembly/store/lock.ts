@@ -9,6 +9,10 @@ import { statBuf } from './io';
 
 export const LOCK_BUSY: i32 = -1;
 export const LOCK_BY_FILE: i32 = -2;
+// Held by this handle (transact() holds it across many operations; a rotation inside it nests):
+// the lock as acquired, and how many acquisitions have not been released yet.
+let heldLock: i32 = LOCK_BUSY;
+let heldDepth: i32 = 0;
 const ownerText: usize = heap.alloc(OWNER_CHARS);
 const foundText: usize = heap.alloc(OWNER_CHARS);
 
@@ -20,6 +24,19 @@ const foundText: usize = heap.alloc(OWNER_CHARS);
  * file and the other ENOENT, and a taker that got a live lock (the winner's new one) puts it back.
  */
 export function acquireStoreLock(): i32 {
+  if (heldDepth > 0) {
+    heldDepth++;
+    return heldLock;
+  }
+  const lock = takeStoreLock();
+  if (lock != LOCK_BUSY) {
+    heldLock = lock;
+    heldDepth = 1;
+  }
+  return lock;
+}
+
+function takeStoreLock(): i32 {
   const lockLen = controlPath(lockBuf, 'lock');
   const fd = host.open(lockBuf, lockLen, host.O_READ | host.O_WRITE | host.O_CREATE);
   if (fd < 0) return LOCK_BUSY;
@@ -84,8 +101,23 @@ function takeOver(len: i32): void {
   else host.rename(lockBuf2, asideLen, lockBuf, len); // a live lock: give it back
 }
 
-/** Releases the lock: a lock file only while it is still ours (never another's). */
+/** The lock as this handle holds it (LOCK_BUSY when it holds none). */
+export function heldStoreLock(): i32 {
+  return heldLock;
+}
+
+/** Releases every acquisition this handle holds (a handle closing inside transact()). */
+export function dropStoreLock(): void {
+  if (heldDepth == 0) return;
+  heldDepth = 1;
+  releaseStoreLock(heldLock);
+}
+
+/** Releases one acquisition; the last one releases the lock: a lock file only while it is still ours (never another's). */
 export function releaseStoreLock(lock: i32): void {
+  if (lock == LOCK_BUSY || heldDepth == 0) return;
+  if (--heldDepth > 0) return;
+  heldLock = LOCK_BUSY;
   if (lock == LOCK_BY_FILE) {
     const len = controlPath(lockBuf, 'lock.owner');
     if (readOwner(lockBuf, len) == OWNER_CHARS && isOurs(foundText)) host.unlink(lockBuf, len);

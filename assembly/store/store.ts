@@ -14,6 +14,7 @@ import { io, statBuf, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UN
 import { readRecordAt, readHead } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore } from './marker';
+import { dropStoreLock } from './lock';
 import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
 import { ensureIndex, forget, writeCache, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
@@ -86,6 +87,7 @@ export function open(flags: i32, leaseMs: f64, rotateAfter: f64): i32 {
 
 export function close(): void {
   if (handle.journalFd < 0) return;
+  dropStoreLock();
   // Leave a fresh cache behind when the journal has grown well past it: next open is faster.
   if (handle.indexLoaded && handle.entriesSinceCache > 1024 && syncJournal(REPLACED_SOMETIMES) == ST_OK) writeCache();
   unregister();
@@ -315,6 +317,7 @@ export function clear(): i32 {
 export function destroy(): i32 {
   const cleared = clear();
   if (cleared != ST_OK) return cleared;
+  dropStoreLock();
   unregister();
   host.close(handle.journalFd);
   handle.journalFd = -1;

@@ -36,6 +36,8 @@ interface Exports {
   sync(): number;
   rescan(): number;
   size(): number;
+  lockStore(): number;
+  unlockStore(): void;
   xattrsActive(): number;
   takeUnsyncedChange(): number;
   quarantinedCount(): number;
