@@ -6,7 +6,7 @@ import { type Codec, cborCodec, checkCodec } from './codec/index.js';
 import { KeyError } from './errors.js';
 import type { CoreOptions } from './core/options.js';
 import { type Lock, withLock } from './core/lock.js';
-import { transactSync } from './core/transaction.js';
+import { holdStoreLock, sleepingPause, synchronousResult } from './core/transaction.js';
 
 export type { Lock };
 import { defaultHost } from './default-host.js';
@@ -26,6 +26,12 @@ export interface IODictOptions<V = unknown> extends CoreOptions {
 }
 
 const NO_DEFAULT = Symbol('no default');
+
+/**
+ * transact() split in two, for AsyncIODict's workers (whose transactions span many messages):
+ * enters a transaction on `dict`; returns how to leave it, or undefined if `pause` gave up.
+ */
+export let enterTransaction: (dict: IODict<any, any>, pause: (ms: number) => boolean) => (() => void) | undefined;
 
 /**
  * A persistent, ordered dictionary: one file per item in `path`, iterated oldest first
@@ -69,16 +75,36 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
    * call on another handle of this thread while one holds the lock throws StoreError EDEADLK.
    */
   transact<T>(fn: (dict: this) => T): T {
-    return this.#run(() =>
-      transactSync(this.#core, this.path, this, () => {
-        this.#transactions++;
-        try {
-          return fn(this);
-        } finally {
-          this.#transactions--;
-        }
-      }),
-    );
+    const leave = this.#enterTransaction(sleepingPause(this.#core))!;
+    try {
+      return synchronousResult(fn(this));
+    } finally {
+      leave();
+    }
+  }
+
+  /** Takes the `lock` option, then the store lock; how to release both, or undefined if `pause` gave up. */
+  #enterTransaction(pause: (ms: number) => boolean): (() => void) | undefined {
+    this.#run(() => undefined); // refuses a closed handle
+    const lock = this.#transactions > 0 ? undefined : this.#lock;
+    lock?.acquire();
+    let leaveStore: (() => void) | undefined;
+    try {
+      leaveStore = holdStoreLock(this.#core, this.path, this, pause);
+    } finally {
+      if (!leaveStore) lock?.release();
+    }
+    if (!leaveStore) return undefined;
+    this.#transactions++;
+    return () => {
+      this.#transactions--;
+      leaveStore();
+      lock?.release();
+    };
+  }
+
+  static {
+    enterTransaction = (dict, pause) => dict.#enterTransaction(pause);
   }
 
   get size(): number {

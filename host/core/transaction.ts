@@ -10,21 +10,29 @@ const FIRST_PAUSE_MS = 0.1;
 const LONGEST_PAUSE_MS = 2;
 
 /**
- * Stores whose lock a transaction of this thread holds, by resolved path: a second handle of the
- * same thread waiting for it could never get it (the holder cannot run while it waits).
+ * Handles of this thread holding a store's lock in a transaction, by resolved path: a handle of
+ * this thread that waited for it synchronously could never get it (the holder cannot run).
  */
-const heldHere = new Map<string, object>();
+const heldHere = new Map<string, Set<object>>();
 
-/** Refuses a wait that could never end: `holder` is not the one holding `path` in this thread. */
-export function claimInThread(path: string, holder: object): () => void {
+/**
+ * Notes `holder` as holding `path`'s lock in this thread; returns how to forget it. `waitsHere`:
+ * the caller is about to wait synchronously, which another holder of this thread makes a deadlock
+ * (StoreError EDEADLK). AsyncIODict waits in its workers, so it only notes itself.
+ */
+export function claimInThread(path: string, holder: object, waitsHere = true): () => void {
   const key = resolve(path);
-  const current = heldHere.get(key);
-  if (current !== undefined && current !== holder) {
+  const holders = heldHere.get(key) ?? new Set<object>();
+  if (holders.has(holder)) return () => {};
+  if (waitsHere && holders.size > 0) {
     throw new StoreError(`iodict: ${path}: a transaction of another handle in this thread holds the store lock; waiting for it would never end`, path, 'EDEADLK', 'lock');
   }
-  if (current === holder) return () => {};
-  heldHere.set(key, holder);
-  return () => heldHere.delete(key);
+  holders.add(holder);
+  heldHere.set(key, holders);
+  return () => {
+    holders.delete(holder);
+    if (holders.size === 0) heldHere.delete(key);
+  };
 }
 
 /**
@@ -41,27 +49,36 @@ export function lockStore(core: Core, pause: (ms: number) => boolean): boolean {
 }
 
 /**
- * Runs fn holding `core`'s store lock (and nothing else: the caller holds its own `lock` option).
- * Synchronous: the thread waits for the lock, so fn must not return a promise (the lock would be
- * released while its work goes on).
+ * Takes `core`'s store lock for `holder`, pausing between tries: returns how to release it, or
+ * undefined when `pause` gave up (an aborted wait).
  */
-export function transactSync<T>(core: Core, path: string, holder: object, fn: () => T): T {
+export function holdStoreLock(core: Core, path: string, holder: object, pause: (ms: number) => boolean): (() => void) | undefined {
   const unclaim = claimInThread(path, holder);
+  let locked = false;
   try {
-    lockStore(core, (ms) => {
-      core.host.sleep(ms);
-      return true;
-    });
-    try {
-      const result = fn();
-      if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-        throw new TypeError('iodict: transact(fn): fn returned a promise, but the lock cannot be held across an await here; use AsyncIODict.transact');
-      }
-      return result;
-    } finally {
-      core.x.unlockStore();
-    }
+    locked = lockStore(core, pause);
   } finally {
-    unclaim();
+    if (!locked) unclaim();
   }
+  if (!locked) return undefined;
+  return () => {
+    core.x.unlockStore();
+    unclaim();
+  };
+}
+
+/** The pause of a synchronous wait: the thread sleeps. */
+export function sleepingPause(core: Core): (ms: number) => boolean {
+  return (ms) => {
+    core.host.sleep(ms);
+    return true;
+  };
+}
+
+/** fn's result, refused when it is a promise (the lock cannot be held across its awaits). */
+export function synchronousResult<T>(result: T): T {
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    throw new TypeError('iodict: transact(fn): fn returned a promise, but the lock cannot be held across an await here; use AsyncIODict.transact');
+  }
+  return result;
 }
