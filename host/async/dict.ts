@@ -53,7 +53,6 @@ interface Pending {
   readonly op: Op;
   readonly args: unknown[];
   readonly route: number;
-  readonly transfer: ArrayBuffer[];
   readonly signal: AbortSignal | undefined;
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -221,20 +220,19 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
     for (const link of this.#links) {
       if (link.outbox.length === 0) continue;
       const batch: Request[] = link.outbox.map(({ id, op, args, slot }) => ({ id, op, args, slot }));
-      const transfer = link.outbox.flatMap((pending) => pending.transfer);
       link.outbox = [];
-      link.worker.postMessage(batch, transfer);
+      link.worker.postMessage(batch);
     }
   }
 
   /** Queues one call; `route` is a worker index (calls on one key) or WHOLE. */
-  #call<T>(op: Op, args: unknown[], route: number, options: AsyncOptions = {}, extra: Partial<Pick<Pending, 'onDone'>> & { transfer?: ArrayBuffer[] } = {}): Promise<T> {
+  #call<T>(op: Op, args: unknown[], route: number, options: AsyncOptions = {}, extra: Partial<Pick<Pending, 'onDone'>> = {}): Promise<T> {
     if (this.#closing && op !== 'close') return Promise.reject(new Error(`iodict: ${this.path} is closed`));
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<T>((resolve, reject) => {
       const pending: Pending = {
-        id: this.#nextId++, op, args, route, signal, transfer: extra.transfer ?? [], onDone: extra.onDone,
+        id: this.#nextId++, op, args, route, signal, onDone: extra.onDone,
         resolve: resolve as (value: unknown) => void, reject, slot: -1, sent: false,
       };
       if (signal) {
@@ -274,11 +272,12 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
     return (hash >>> 0) % n;
   }
 
-  /** A value's bytes in a buffer of their own (transferred to the worker, not copied). */
-  #encode(value: V, transfer: ArrayBuffer[]): Uint8Array {
-    const bytes = this.#codec.encode(value).slice();
-    transfer.push(bytes.buffer as ArrayBuffer);
-    return bytes;
+  /**
+   * A value's bytes, copied (the codec may reuse its buffer). They are cloned into the message,
+   * not transferred: small arrays live on the heap, and transferring them would move each out.
+   */
+  #encode(value: V): Uint8Array {
+    return this.#codec.encode(value).slice();
   }
 
   #decode(value: WireValue): V {
@@ -293,7 +292,7 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
   }
 
   /** Counts, as IODict.stats(). */
-  stats(options?: AsyncOptions): Promise<{ size: number; indexBytes: number; xattrs: boolean }> {
+  async stats(options?: AsyncOptions): Promise<{ size: number; indexBytes: number; xattrs: boolean }> {
     return this.#call('stats', [], WHOLE, options);
   }
 
@@ -302,22 +301,21 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
     return found === undefined ? undefined : this.#decode(found);
   }
 
-  has(key: K, options?: AsyncOptions): Promise<boolean> {
+  async has(key: K, options?: AsyncOptions): Promise<boolean> {
     return this.#call('has', [key], this.#route(key), options);
   }
 
   async set(key: K, value: V, options?: AsyncOptions): Promise<this> {
     const route = this.#route(key);
-    const transfer: ArrayBuffer[] = [];
-    await this.#call('set', [key, this.#encode(value, transfer)], route, options, { transfer });
+    await this.#call('set', [key, this.#encode(value)], route, options);
     return this;
   }
 
-  delete(key: K, options?: AsyncOptions): Promise<boolean> {
+  async delete(key: K, options?: AsyncOptions): Promise<boolean> {
     return this.#call('delete', [key], this.#route(key), options);
   }
 
-  clear(options?: AsyncOptions): Promise<void> {
+  async clear(options?: AsyncOptions): Promise<void> {
     return this.#call('clear', [], WHOLE, options);
   }
 
@@ -339,27 +337,25 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
 
   /** The value of `key`; if missing, sets it to `value` first (Python's setdefault). */
   async setDefault(key: K, value: V, options?: AsyncOptions): Promise<V> {
-    const transfer: ArrayBuffer[] = [];
     const route = this.#route(key);
-    const found = await this.#call<WireValue | undefined>('setDefault', [key, this.#encode(value, transfer)], route, options, { transfer });
+    const found = await this.#call<WireValue | undefined>('setDefault', [key, this.#encode(value)], route, options);
     return found === undefined ? value : this.#decode(found);
   }
 
   /** Sets every pair of a Map, an iterable of [key, value], or a plain object's own entries, in order. */
   async update(other: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>, options?: AsyncOptions): Promise<this> {
     const pairs = Symbol.iterator in Object(other) ? (other as Iterable<readonly [K, V]>) : (Object.entries(other) as unknown as Iterable<readonly [K, V]>);
-    const transfer: ArrayBuffer[] = [];
     const encoded: [K, Uint8Array][] = [];
     for (const [key, value] of pairs) {
       keyType(key);
-      encoded.push([key, this.#encode(value, transfer)]);
+      encoded.push([key, this.#encode(value)]);
     }
-    await this.#call('update', [encoded], WHOLE, options, { transfer });
+    await this.#call('update', [encoded], WHOLE, options);
     return this;
   }
 
   /** Sets every key of `keys` to `value`. */
-  fromKeys(keys: Iterable<K>, value: V, options?: AsyncOptions): Promise<this> {
+  async fromKeys(keys: Iterable<K>, value: V, options?: AsyncOptions): Promise<this> {
     return this.update(Array.from(keys, (key) => [key, value] as const), options);
   }
 
@@ -388,7 +384,7 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
   }
 
   /** Re-reads the directory listing (stores on network file systems). */
-  refresh(options?: AsyncOptions): Promise<void> {
+  async refresh(options?: AsyncOptions): Promise<void> {
     return this.#call('refresh', [], WHOLE, options);
   }
 

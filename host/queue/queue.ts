@@ -23,6 +23,8 @@ export interface BlockOptions {
    * (a `setTimeout(…, 0)`), so work already queued in the current tick can still satisfy it.
    */
   timeout?: number;
+  /** Cancels the wait: the call rejects with `signal.reason` (at once if already aborted) and takes nothing. */
+  signal?: AbortSignal;
 }
 
 /** `put()`/`putNowait()` on a closed queue, or `get()`/`getNowait()` on a closed queue that is empty. */
@@ -37,8 +39,10 @@ export class QueueClosed extends Error {
 export type TryGet<T> = { ok: true; value: T } | { ok: false };
 
 interface Waiter {
-  reject(error: Error): void;
+  reject(error: unknown): void;
   timer?: ReturnType<typeof setTimeout>;
+  signal?: AbortSignal;
+  onAbort?: () => void;
 }
 interface Getter<T> extends Waiter {
   resolve(value: T): void;
@@ -122,10 +126,11 @@ export class Queue<T> implements AsyncIterable<T> {
   /** Adds `item`, waiting for room unless `block` is false. Rejects `Full` (no room in time) or `QueueClosed`. */
   async put(item: T, options: BlockOptions = {}): Promise<void> {
     const timeout = checkTimeout(options.timeout);
+    options.signal?.throwIfAborted();
     if (this.#put(item)) return;
     if (options.block === false) throw new Full();
     return new Promise<void>((resolve, reject) => {
-      this.#wait(this.#putters, { item, resolve, reject }, timeout, () => new Full());
+      this.#wait(this.#putters, { item, resolve, reject, signal: options.signal }, timeout, () => new Full());
     });
   }
 
@@ -137,11 +142,12 @@ export class Queue<T> implements AsyncIterable<T> {
   /** Removes and returns the oldest item, waiting for one unless `block` is false. Rejects `Empty` or `QueueClosed`. */
   async get(options: BlockOptions = {}): Promise<T> {
     const timeout = checkTimeout(options.timeout);
+    options.signal?.throwIfAborted();
     const got = this.#get();
     if (got.ok) return got.value;
     if (options.block === false) throw new Empty();
     return new Promise<T>((resolve, reject) => {
-      this.#wait(this.#getters, { resolve, reject }, timeout, () => new Empty());
+      this.#wait(this.#getters, { resolve, reject, signal: options.signal }, timeout, () => new Empty());
     });
   }
 
@@ -161,9 +167,22 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   /** Resolves once every item ever put has been marked done with {@link Queue.taskDone}. */
-  join(): Promise<void> {
+  join(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#unfinished === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#joiners.push(resolve));
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        this.#joiners.splice(this.#joiners.indexOf(done), 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#joiners.push(done);
+    });
   }
 
   /**
@@ -179,11 +198,16 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   /** Yields items via `get()` until the queue is closed and drained. Call `taskDone()` yourself if you `join()`. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    return this.items();
+  }
+
+  /** As `for await (const item of queue)`, with a signal that ends the wait (rejecting with its reason). */
+  async *items(options: { signal?: AbortSignal } = {}): AsyncGenerator<T, void, undefined> {
     for (;;) {
       let item: T;
       try {
-        item = await this.get();
+        item = await this.get(options);
       } catch (error) {
         if (error instanceof QueueClosed) return;
         throw error;
@@ -265,6 +289,12 @@ export class Queue<T> implements AsyncIterable<T> {
 
   #wait<W extends Waiter>(line: Set<W>, waiter: W, timeout: number, onTimeout: () => Error): void {
     line.add(waiter);
+    const { signal } = waiter;
+    if (signal) {
+      // Leaving the line is all it takes: a waiter is handed an item only while in it.
+      waiter.onAbort = () => this.#settle(line, waiter).reject(signal.reason);
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+    }
     if (timeout === Infinity) return;
     const arm = (ms: number): void => {
       waiter.timer = setTimeout(
@@ -278,6 +308,7 @@ export class Queue<T> implements AsyncIterable<T> {
   #settle<W extends Waiter>(line: Set<W>, waiter: W): W {
     line.delete(waiter);
     clearTimeout(waiter.timer);
+    if (waiter.onAbort) waiter.signal!.removeEventListener('abort', waiter.onAbort);
     return waiter;
   }
 }
