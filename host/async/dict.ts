@@ -37,9 +37,12 @@ export interface AsyncIODictOptions<V = unknown> extends CoreOptions {
   /** Clear the store and remove its directory on close() (Python's `with IODict(p)`). */
   temporary?: boolean;
   /**
-   * Worker threads doing the file I/O, each with its own handle on the store (default 2). Calls
-   * on different keys overlap across them; with more than one, sets of different keys that are
-   * in flight together land in any order (so in that order in iteration). 1 keeps call order.
+   * Worker threads doing the file I/O, each with its own handle on the store. Default 2, and 4
+   * with `durability: 'fsync'` (threads then mostly wait for the disk, so more of them overlap
+   * more fsyncs; without fsync the work is CPU time in the kernel, and threads beyond the free
+   * cores only compete with the event loop). Calls on different keys overlap across them; with
+   * more than one, sets of different keys in flight together land in any order (and iterate in
+   * that order). 1 keeps call order.
    */
   threads?: number;
 }
@@ -101,7 +104,7 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
 
   constructor(path: string, options: AsyncIODictOptions<V> = {}) {
     if (typeof path !== 'string' || path === '') throw new TypeError('iodict: AsyncIODict needs a directory path');
-    const threads = options.threads ?? 2;
+    const threads = options.threads ?? (options.durability === 'fsync' ? 4 : 2);
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`iodict: threads must be an integer in 1..64 (got ${String(threads)})`);
     if (options.lock !== undefined && !(options.lock instanceof SharedLock || options.lock instanceof FileLock)) {
       throw new TypeError('iodict: AsyncIODict\'s lock must be a SharedLock or a FileLock (its workers hold it)');
