@@ -2,6 +2,7 @@
 // in the order they arrive, so every file-system call runs off the main thread. Loaded as the
 // same bundle as the main thread; it serves only when its workerData carries WORKER_MARK.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { setPriority } from 'node:os';
 import { IODict, enterTransaction } from '../dict.js';
 import type { Key } from '../core/keys.js';
 import { type Lock, SharedLock, FileLock } from '../core/lock.js';
@@ -42,8 +43,19 @@ function pauseUnlessAborted(flags: Int32Array, slot: number): (ms: number) => bo
 
 const ABORTED = Symbol('aborted');
 
+/**
+ * Niceness of the I/O threads: on Linux a thread's own, so the event loop's thread wins the CPU
+ * when the machine is busy (the bar is its timer lag); the I/O threads take what is left.
+ */
+const WORKER_NICENESS = 5;
+
 function serve(setup: WorkerSetup): void {
   const port = parentPort!;
+  try {
+    setPriority(0, WORKER_NICENESS);
+  } catch {
+    // Not permitted or not supported here: the threads run at the process's priority.
+  }
   const notice = (error: Error) => port.postMessage({ corrupt: toWire(error) } satisfies CorruptNotice);
   let dict: IODict<Key, unknown>;
   try {
