@@ -12,6 +12,7 @@ import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
 import { CorruptRecordError, KeyError } from '../errors.js';
 import { SharedLock, FileLock } from '../core/lock.js';
 import { claimInThread } from '../core/transaction.js';
+import { waitInLine } from '../core/line.js';
 import { type WorkerSetup, type Op, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, WORKER_MARK, fromWire } from './wire.js';
 import './worker.js';
 
@@ -460,22 +461,9 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
 
   #takeTransactionTurn(signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
-    if (!this.#transactionBusy) {
-      this.#transactionBusy = true;
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const turn = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        this.#transactionLine.splice(this.#transactionLine.indexOf(turn), 1);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#transactionLine.push(turn);
-    });
+    if (this.#transactionBusy) return waitInLine(this.#transactionLine, signal);
+    this.#transactionBusy = true;
+    return Promise.resolve();
   }
 
   #giveTransactionTurn(): void {

@@ -3,6 +3,7 @@
  * blocking calls return promises and every timeout is in milliseconds.
  */
 import { Empty, Full, ValueError } from '../errors.js';
+import { waitInLine } from '../core/line.js';
 
 /** Options for {@link Queue}'s constructor. */
 export interface QueueOptions {
@@ -168,21 +169,8 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Resolves once every item ever put has been marked done with {@link Queue.taskDone}. */
   join(options: { signal?: AbortSignal } = {}): Promise<void> {
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#unfinished === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        this.#joiners.splice(this.#joiners.indexOf(done), 1);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#joiners.push(done);
-    });
+    if (this.#unfinished === 0 && !options.signal?.aborted) return Promise.resolve();
+    return waitInLine(this.#joiners, options.signal); // rejects at once when already aborted
   }
 
   /**
