@@ -2,11 +2,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { IODict, StoreError, nodeHost } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { runChild } from './support/children.mjs';
 
+const holdScript = fileURLToPath(new URL('./workers/hold-lock.mjs', import.meta.url));
 const counterScript = fileURLToPath(new URL('./workers/counter-worker.mjs', import.meta.url));
 
 function runThread(data) {
@@ -104,5 +107,21 @@ test('the `lock` option is held across fn once, not again per operation inside i
   assert.is(most, 1);
   d.close();
 });
+
+for (const [how, env, host] of [['flock', {}, undefined], ['a lock file', { IODICT_NATIVE: '0' }, () => nodeHost({ native: false })]]) {
+  test(`a process killed inside transact() leaves no lock behind (${how})`, async () => {
+    const path = storePath();
+    const ready = `${path}.ready`;
+    new IODict(path).close();
+    const child = spawn(process.execPath, [holdScript, JSON.stringify({ path, ready })], { env: { ...process.env, ...env }, stdio: 'inherit' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    while (!fs.existsSync(ready)) await new Promise((resolve) => setTimeout(resolve, 5)); // waits for the child's signal file
+    const d = new IODict(path, host ? { host: host() } : {});
+    child.kill('SIGKILL');
+    await exited;
+    assert.is(d.transact((t) => t.get('holder')), child.pid, 'the lock was taken again; what the child wrote stays');
+    d.close();
+  });
+}
 
 test.run();
