@@ -74,11 +74,17 @@ function serve(setup: WorkerSetup): void {
   // transact() calls in progress, innermost last: how to leave each.
   const held: (() => void)[] = [];
 
+  /** key's value, or undefined when missing (a stored undefined is present: has() tells them apart). */
+  const found = (key: Key): WireValue | undefined => {
+    const value = dict.get(key);
+    return value === undefined && !dict.has(key) ? undefined : wire(value);
+  };
+
   const run = (request: Request): unknown => {
     const a = request.args;
     switch (request.op) {
       case 'get':
-        return dict.has(a[0] as Key) ? wire(dict.get(a[0] as Key)) : undefined;
+        return found(a[0] as Key);
       case 'has':
         return dict.has(a[0] as Key);
       case 'set':
@@ -93,13 +99,12 @@ function serve(setup: WorkerSetup): void {
       case 'keys':
         return [...dict.keys()];
       case 'entries': {
-        // A stored undefined is present: has() tells it from a missing key.
-        const found: [Key, WireValue][] = [];
+        const pairs: [Key, WireValue][] = [];
         for (const key of a[0] as Key[]) {
-          const value = dict.get(key);
-          if (value !== undefined || dict.has(key)) found.push([key, wire(value)]);
+          const value = found(key);
+          if (value) pairs.push([key, value]);
         }
-        return found;
+        return pairs;
       }
       case 'pop': {
         const missing = {};
