@@ -55,8 +55,11 @@ function takeStoreLock(): i32 {
       host.unlink(lockBuf, len);
       return LOCK_BUSY;
     }
-    if (owner != -host.EEXIST || !lockFileStale(len)) return LOCK_BUSY;
-    takeOver(len);
+    if (owner != -host.EEXIST) return LOCK_BUSY;
+    const found = lockFileState(len);
+    if (found == HELD) return LOCK_BUSY;
+    // VANISHED: released meanwhile, so create again; never take over what we did not judge.
+    if (found == GONE) takeOver(len);
   }
   return LOCK_BUSY;
 }
@@ -73,16 +76,26 @@ function readOwner(path: usize, len: i32): i32 {
 
 let staleOwner: usize = heap.alloc(OWNER_CHARS);
 
-function lockFileStale(len: i32): bool {
+const HELD: i32 = 0;
+const GONE: i32 = 1;
+const VANISHED: i32 = 2;
+
+/**
+ * Judges the lock file: HELD, GONE (its owner is gone: staleOwner names it for takeOver), or
+ * VANISHED (released meanwhile). A vanished file must not lead to a takeover: what takeOver would
+ * move is a new holder's file, and staleOwner would still name an earlier judgement (the same
+ * handle takes the lock again and again under one owner tag), so a live lock would be deleted.
+ */
+function lockFileState(len: i32): i32 {
   const n = readOwner(lockBuf, len);
-  if (n == -host.ENOENT) return true; // released meanwhile: try again
+  if (n == -host.ENOENT) return VANISHED;
   if (n != OWNER_CHARS) {
     // Empty or torn (its creator died between create and write): judge by age alone.
     memory.fill(staleOwner, 0, OWNER_CHARS);
-    return leaseOver();
+    return leaseOver() ? GONE : HELD;
   }
   memory.copy(staleOwner, foundText, OWNER_CHARS);
-  return ownerGone(foundText, <u64>(load<f64>(statBuf + host.STAT_MTIME) * 1000));
+  return ownerGone(foundText, <u64>(load<f64>(statBuf + host.STAT_MTIME) * 1000)) ? GONE : HELD;
 }
 
 function leaseOver(): bool {

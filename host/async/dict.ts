@@ -437,10 +437,11 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
   /**
    * Runs `fn(this)` holding the store's exclusive lock (FORMAT.md 7.7), the one IODict.transact
    * and other processes and threads take, and the `lock` option if given; resolves to what fn
-   * resolves to. Calls inside fn (on this handle) run under the lock; other calls on this handle
-   * made meanwhile wait for the transaction, and transactions of this handle run one at a time
-   * (one inside fn nests). The signal cancels the wait for the lock. Mutual exclusion, not
-   * rollback: what fn wrote before it threw stays written.
+   * resolves to. Calls inside fn (on this handle) run under the lock, in order. It excludes other
+   * transactions, not plain calls: calls on this handle from outside fn made meanwhile run too
+   * (after those made before them), so make those read-modify-writes transactions as well.
+   * Transactions of this handle run one at a time (one inside fn nests). The signal cancels the
+   * wait for the lock. Mutual exclusion, not rollback: what fn wrote before it threw stays written.
    */
   async transact<T>(fn: (dict: this) => T | Promise<T>, options: AsyncOptions = {}): Promise<T> {
     if (this.#transaction.getStore() === this) return fn(this);
