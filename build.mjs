@@ -61,7 +61,7 @@ const run = async () => {
   // files, renamed, with their relative imports renamed alike.
   for (const file of readdirSync('dist/types', { recursive: true })) {
     if (!file.endsWith('.d.ts')) continue;
-    const text = readFileSync(path.join('dist/types', file), 'utf8').replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]*)\.js\2/g, '$1$2$3.cjs$2');
+    const text = readFileSync(path.join('dist/types', file), 'utf8').replace(/(from\s+|import\(|import\s+)(['"])(\.{1,2}\/[^'"]*)\.js\2/g, '$1$2$3.cjs$2');
     const out = path.join('dist/types-cjs', file.replace(/\.d\.ts$/, '.d.cts'));
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, text);

@@ -5,6 +5,7 @@ import * as store from './store/store';
 import * as io from './store/io';
 import * as verify from './store/verify';
 import * as journal from './store/journal';
+import * as lock from './store/lock';
 import {
   indexSize, indexOrder, indexBirth, indexKeyType, indexKeyLength, indexKey, indexBytes,
   indexPackKeys, packedKeys,
@@ -127,6 +128,17 @@ export function rescan(): i32 {
 export function compact(): i32 {
   const status = store.sync();
   return status != io.ST_OK ? status : journal.compact();
+}
+/**
+ * Takes the store lock for transact() without waiting (the host waits between tries): ST_OK, or
+ * ST_MISSING while another handle holds it. Re-entrant: a rotation inside the transaction nests.
+ */
+export function lockStore(): i32 {
+  return lock.acquireStoreLock() == lock.LOCK_BUSY ? io.ST_MISSING : io.ST_OK;
+}
+/** Releases what lockStore() took. */
+export function unlockStore(): void {
+  lock.releaseStoreLock(lock.heldStoreLock());
 }
 export function size(): u32 {
   return indexSize();

@@ -186,6 +186,10 @@ function iodictContender(lib, label, extraOptions) {
           return batches.length;
         }
       : na('no setMany in this build'),
+    setConcurrent(d, batches, value) {
+      for (const keys of batches) this.set(d, keys, value);
+      return batches.length;
+    },
     get: (d, keys) => found(keys, (key) => d.get(key) !== undefined),
     has: (d, keys) => found(keys, (key) => d.has(key)),
     delete(d, keys) {
@@ -271,6 +275,10 @@ function asyncIodictContender(lib) {
           return batches.length;
         }
       : na('no setMany in this build'),
+    async setConcurrent(d, batches, value) {
+      for (const keys of batches) await Promise.all(keys.map((key) => d.set(key, value.object)));
+      return batches.length;
+    },
     get: (d, keys) => foundAsync(keys, async (key) => (await d.get(key)) !== undefined),
     has: (d, keys) => foundAsync(keys, (key) => d.has(key)),
     async delete(d, keys) {
@@ -339,6 +347,7 @@ async function nodePersist() {
       return keys.length;
     },
     setBatch: na(BATCH_WRITE),
+    setConcurrent: na('concurrent setItem calls wait for its 1 s write queue'),
     get: (s, keys) => foundAsync(keys, async (key) => (await s.getItem(key)) !== undefined),
     has: na('no has()'),
     async delete(s, keys) {

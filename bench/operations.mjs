@@ -5,6 +5,7 @@
 export const OPS = {
   set: { title: 'set, new key', kind: 'dict', unit: 'op' },
   setBatch: { title: 'set, batch of 100 in one call', kind: 'dict', unit: 'batch' },
+  setConcurrent: { title: '100 sets in flight at once (a sync store: one after another)', kind: 'dict', unit: 'batch' },
   get: { title: 'get', kind: 'dict', unit: 'op' },
   has: { title: 'has', kind: 'dict', unit: 'op' },
   delete: { title: 'delete', kind: 'dict', unit: 'op' },
@@ -49,13 +50,13 @@ export function grid({ quick = false, sizes } = {}) {
   for (const n of counts) {
     configs.push({
       kind: 'dict', n, value: 100, durability: 'none', perSample,
-      ops: ['set', ...(n === first ? ['setBatch'] : []), 'get', 'has', 'delete', 'keys', 'listKeys', 'values', 'popItem', 'openGet', 'openList'],
+      ops: ['set', ...(n === first ? ['setBatch', 'setConcurrent'] : []), 'get', 'has', 'delete', 'keys', 'listKeys', 'values', 'popItem', 'openGet', 'openList'],
       memory: n === counts.at(-1),
     });
   }
   configs.push({ kind: 'dict', n: first, value: 4 * KiB, durability: 'none', perSample: perSample / 2, ops: ['set', 'get', 'values'] });
   configs.push({ kind: 'dict', n: quick ? 20 : 100, value: MiB, durability: 'none', perSample: quick ? 5 : 10, ops: ['set', 'get'] });
-  configs.push({ kind: 'dict', n: first, value: 100, durability: 'fsync', perSample: quick ? 20 : 100, ops: ['set', 'setBatch', 'delete', 'popItem'] });
+  configs.push({ kind: 'dict', n: first, value: 100, durability: 'fsync', perSample: quick ? 20 : 100, ops: ['set', 'setBatch', 'setConcurrent', 'delete', 'popItem'] });
   for (const n of counts) {
     configs.push({ kind: 'queue', n, value: 100, durability: 'none', perSample, ops: ['put', ...(n === first ? ['putBatch'] : []), 'queueGet', 'roundTrip'] });
   }
@@ -80,6 +81,7 @@ export function sampleArgs(op, config, round, rounds, limit) {
     case 'set':
       return Array.from({ length: count }, (_, i) => `s${round}-${i}`);
     case 'setBatch':
+    case 'setConcurrent':
     case 'putBatch':
       return Array.from({ length: batchesPerSample(config) }, (_, b) => Array.from({ length: BATCH }, (_, i) => `b${round}-${b}-${i}`));
     case 'get':

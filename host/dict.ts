@@ -1,7 +1,5 @@
 import { inspect } from 'node:util';
-
-// util.inspect.custom, named without node:util in the published types (they need no @types/node).
-const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
+import { inspectCustom } from './core/globals.js';
 import { Core, Status, Claim } from './core/core.js';
 import type { StoreHost } from './core/host.js';
 import type { Key } from './core/keys.js';
@@ -11,6 +9,7 @@ import { checkOptions, isPath, DICT_OPTIONS } from './core/validate.js';
 import { writeBatch, entryItem } from './core/batch.js';
 import type { CoreOptions } from './core/options.js';
 import { type Lock, withLock } from './core/lock.js';
+import { holdStoreLock, sleepingPause, synchronousResult } from './core/transaction.js';
 
 export type { Lock };
 import { defaultHost } from './default-host.js';
@@ -30,6 +29,12 @@ export interface IODictOptions<V = unknown> extends CoreOptions {
 }
 
 /**
+ * transact() split in two, for AsyncIODict's workers (whose transactions span many messages):
+ * enters a transaction on `dict`; returns how to leave it, or undefined if `pause` gave up.
+ */
+export let enterTransaction: (dict: IODict<any, any>, pause: (ms: number) => boolean) => (() => void) | undefined;
+
+/**
  * A persistent, ordered dictionary: one file per item in `path`, iterated oldest first
  * (insertion order, kept across restarts and processes). Usable wherever a Map is.
  */
@@ -40,6 +45,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   readonly #lock: Lock | undefined;
   readonly #options: IODictOptions<V>;
   #closed = false;
+  #transactions = 0;
 
   constructor(path: string, options: IODictOptions<V> = {}) {
     isPath(path, 'path', 'IODict');
@@ -59,7 +65,49 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   #run<T>(op: () => T): T {
     if (this.#closed) throw new ClosedError(`iodict: ${this.path} is closed`);
-    return withLock(this.#lock, op);
+    // Inside transact() the `lock` option is held already.
+    return this.#transactions > 0 ? op() : withLock(this.#lock, op);
+  }
+
+  /**
+   * Runs `fn(this)` holding the store's exclusive lock (FORMAT.md 7.7), which other processes,
+   * threads and handles take for their transactions too, and the `lock` option if given; returns
+   * what fn returns. Operations inside fn work as usual. Waits (blocking this thread) for the lock;
+   * fn must be synchronous (AsyncIODict.transact takes async functions). Mutual exclusion, not
+   * rollback: if fn throws, what it wrote stays written. Nested calls on this handle nest; a
+   * call on another handle of this thread while one holds the lock throws StoreError EDEADLK.
+   */
+  transact<T>(fn: (dict: this) => T): T {
+    const leave = this.#enterTransaction(sleepingPause(this.#core))!;
+    try {
+      return synchronousResult(fn(this));
+    } finally {
+      leave();
+    }
+  }
+
+  /** Takes the `lock` option, then the store lock; how to release both, or undefined if `pause` gave up. */
+  #enterTransaction(pause: (ms: number) => boolean): (() => void) | undefined {
+    this.#run(() => undefined); // refuses a closed handle
+    const lock = this.#transactions > 0 ? undefined : this.#lock;
+    lock?.acquire();
+    let leaveStore: (() => void) | undefined;
+    try {
+      leaveStore = holdStoreLock(this.#core, this.path, this, pause);
+    } finally {
+      if (!leaveStore) lock?.release();
+    }
+    if (!leaveStore) return undefined;
+    this.#transactions++;
+    return () => {
+      this.#transactions--;
+      leaveStore();
+      lock?.release();
+    };
+  }
+
+  static {
+    enterTransaction = (dict, pause) => dict.#enterTransaction(pause);
   }
 
   get size(): number {

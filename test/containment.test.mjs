@@ -87,6 +87,27 @@ test('a record that is a link to a file outside is never read: it is quarantined
   d.close();
 });
 
+test('a directory named like a record is no record: has and get set it aside, a set there moves it aside and lands', () => {
+  const path = storePath();
+  const quarantined = () => fs.readdirSync(`${path}/.iodict/quarantine`).filter((name) => !name.startsWith('.')).map((name) => name.slice(0, 56));
+  const d = new IODict(path, { onCorrupt() {} });
+  d.set('other', 1);
+  fs.mkdirSync(`${path}/${nameOf('k')}/inside`, { recursive: true });
+  d.set('k', 2); // its index is not loaded: the rename meets the directory
+  assert.equal(quarantined(), [nameOf('k')]);
+  assert.equal(fs.readdirSync(`${path}/.iodict/quarantine/${fs.readdirSync(`${path}/.iodict/quarantine`).find((n) => n.startsWith(nameOf('k')))}`), ['inside']);
+  assert.equal([...d.entries()], [['other', 1], ['k', 2]]);
+  fs.mkdirSync(`${path}/${nameOf('j')}`);
+  assert.throws(() => d.has('j'), (e) => e instanceof CorruptRecordError && /not a regular file/.test(e.message));
+  assert.is(d.has('j'), false);
+  fs.mkdirSync(`${path}/${nameOf('i')}`);
+  assert.throws(() => d.get('i'), (e) => e instanceof CorruptRecordError && /not a regular file/.test(e.message));
+  assert.equal(quarantined().sort(), [nameOf('i'), nameOf('j'), nameOf('k')].sort());
+  d.setMany([['i', 3], ['j', 4]]);
+  assert.equal([...new IODict(path).entries()], [['other', 1], ['k', 2], ['i', 3], ['j', 4]]);
+  d.close();
+});
+
 /** Runs `body` (a module text using `IODict`, `path`) in a child, bounded: a hang is a failure, not a stuck test run. */
 function inChild(body, path) {
   const script = `import { IODict } from ${JSON.stringify(dist)}; const path = ${JSON.stringify(path)};\n${body}`;

@@ -38,7 +38,7 @@ export const RECORD_BAD_KEY: i32 = 6;
 export const RECORD_WRONG_NAME: i32 = 7;
 /** The value is not valid for its codec (format/value.ts says why). */
 export const RECORD_BAD_VALUE: i32 = 8;
-/** Found where a record belongs, but no regular file: a symbolic link, FIFO or device. */
+/** Found where a record belongs, but no regular file: a directory, symbolic link, FIFO or device. */
 export const RECORD_NOT_FILE: i32 = 9;
 /** Larger than any record can be (MAX_RECORD_BYTES): never read in. */
 export const RECORD_TOO_LARGE: i32 = 10;

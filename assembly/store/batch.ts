@@ -95,7 +95,7 @@ export function batchSync(): i32 {
 export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   const digest = digests + i * DIGEST_BYTES;
   selectTemp(temps[i]);
-  const moved = moveTemp(recordBuf, recordPath(recordBuf, digest));
+  const moved = moveTemp(recordBuf, recordPath(recordBuf, digest), digest);
   if (moved != ST_OK) return moved;
   landedCount = i + 1;
   landed(digest, keyType, keyLen, valueLen, codec, births[i], fresh[i]);

@@ -9,6 +9,10 @@ import { statBuf } from './io';
 
 export const LOCK_BUSY: i32 = -1;
 export const LOCK_BY_FILE: i32 = -2;
+// Held by this handle (transact() holds it across many operations; a rotation inside it nests):
+// the lock as acquired, and how many acquisitions have not been released yet.
+let heldLock: i32 = LOCK_BUSY;
+let heldDepth: i32 = 0;
 const ownerText: usize = heap.alloc(OWNER_CHARS);
 const foundText: usize = heap.alloc(OWNER_CHARS);
 
@@ -20,6 +24,19 @@ const foundText: usize = heap.alloc(OWNER_CHARS);
  * file and the other ENOENT, and a taker that got a live lock (the winner's new one) puts it back.
  */
 export function acquireStoreLock(): i32 {
+  if (heldDepth > 0) {
+    heldDepth++;
+    return heldLock;
+  }
+  const lock = takeStoreLock();
+  if (lock != LOCK_BUSY) {
+    heldLock = lock;
+    heldDepth = 1;
+  }
+  return lock;
+}
+
+function takeStoreLock(): i32 {
   const lockLen = controlPath(lockBuf, 'lock');
   const fd = host.open(lockBuf, lockLen, host.O_READ | host.O_WRITE | host.O_CREATE);
   if (fd < 0) return LOCK_BUSY;
@@ -38,8 +55,11 @@ export function acquireStoreLock(): i32 {
       host.unlink(lockBuf, len);
       return LOCK_BUSY;
     }
-    if (owner != -host.EEXIST || !lockFileStale(len)) return LOCK_BUSY;
-    takeOver(len);
+    if (owner != -host.EEXIST) return LOCK_BUSY;
+    const found = lockFileState(len);
+    if (found == HELD) return LOCK_BUSY;
+    // VANISHED: released meanwhile, so create again; never take over what we did not judge.
+    if (found == GONE) takeOver(len);
   }
   return LOCK_BUSY;
 }
@@ -56,16 +76,26 @@ function readOwner(path: usize, len: i32): i32 {
 
 let staleOwner: usize = heap.alloc(OWNER_CHARS);
 
-function lockFileStale(len: i32): bool {
+const HELD: i32 = 0;
+const GONE: i32 = 1;
+const VANISHED: i32 = 2;
+
+/**
+ * Judges the lock file: HELD, GONE (its owner is gone: staleOwner names it for takeOver), or
+ * VANISHED (released meanwhile). A vanished file must not lead to a takeover: what takeOver would
+ * move is a new holder's file, and staleOwner would still name an earlier judgement (the same
+ * handle takes the lock again and again under one owner tag), so a live lock would be deleted.
+ */
+function lockFileState(len: i32): i32 {
   const n = readOwner(lockBuf, len);
-  if (n == -host.ENOENT) return true; // released meanwhile: try again
+  if (n == -host.ENOENT) return VANISHED;
   if (n != OWNER_CHARS) {
     // Empty or torn (its creator died between create and write): judge by age alone.
     memory.fill(staleOwner, 0, OWNER_CHARS);
-    return leaseOver();
+    return leaseOver() ? GONE : HELD;
   }
   memory.copy(staleOwner, foundText, OWNER_CHARS);
-  return ownerGone(foundText, <u64>(load<f64>(statBuf + host.STAT_MTIME) * 1000));
+  return ownerGone(foundText, <u64>(load<f64>(statBuf + host.STAT_MTIME) * 1000)) ? GONE : HELD;
 }
 
 function leaseOver(): bool {
@@ -84,8 +114,23 @@ function takeOver(len: i32): void {
   else host.rename(lockBuf2, asideLen, lockBuf, len); // a live lock: give it back
 }
 
-/** Releases the lock: a lock file only while it is still ours (never another's). */
+/** The lock as this handle holds it (LOCK_BUSY when it holds none). */
+export function heldStoreLock(): i32 {
+  return heldLock;
+}
+
+/** Releases every acquisition this handle holds (a handle closing inside transact()). */
+export function dropStoreLock(): void {
+  if (heldDepth == 0) return;
+  heldDepth = 1;
+  releaseStoreLock(heldLock);
+}
+
+/** Releases one acquisition; the last one releases the lock: a lock file only while it is still ours (never another's). */
 export function releaseStoreLock(lock: i32): void {
+  if (lock == LOCK_BUSY || heldDepth == 0) return;
+  if (--heldDepth > 0) return;
+  heldLock = LOCK_BUSY;
   if (lock == LOCK_BY_FILE) {
     const len = controlPath(lockBuf, 'lock.owner');
     if (readOwner(lockBuf, len) == OWNER_CHARS && isOurs(foundText)) host.unlink(lockBuf, len);

@@ -49,8 +49,9 @@ export function readRecordFile(path: usize, len: i32): i32 {
  */
 export function notARecord(n: i32): i32 {
   if (n == -host.EFBIG) return RECORD_TOO_LARGE;
-  // ELOOP: a link (never followed); EINVAL: a FIFO or device; EAGAIN: a FIFO with a writer.
-  if (n == -host.ELOOP || n == -host.EINVAL || n == -host.EAGAIN) return RECORD_NOT_FILE;
+  // ELOOP: a link (never followed); EINVAL: a FIFO or device; EAGAIN: a FIFO with a writer;
+  // EISDIR: a directory.
+  if (n == -host.ELOOP || n == -host.EINVAL || n == -host.EAGAIN || n == -host.EISDIR) return RECORD_NOT_FILE;
   return RECORD_OK;
 }
 

@@ -3,7 +3,7 @@
 // FORMAT.md is the reference for every step and what a crash at each leaves behind.
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
-import { sealRecord, HEADER_BYTES, RECORD_MAGIC, recordBirth } from '../format/record';
+import { sealRecord, HEADER_BYTES, RECORD_MAGIC, RECORD_OK, RECORD_NOT_FILE, recordBirth } from '../format/record';
 import { indexFind, indexInsert, indexRebirth, indexBirth, indexFirst, indexLast, indexDigest } from '../index/ordered';
 import {
   handle, nextBirth, OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE,
@@ -11,9 +11,10 @@ import {
 } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
 import { io, statBuf, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, OP_STAT, ST_OK, ST_MISSING, ST_IO } from './io';
-import { readRecordAt, readHead } from './records';
+import { readRecordAt, readHead, notARecord, quarantine } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore, checkFolder } from './marker';
+import { dropStoreLock } from './lock';
 import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
 import { ensureIndex, forget, writeCache, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
@@ -86,6 +87,7 @@ export function open(flags: i32, leaseMs: f64, rotateAfter: f64): i32 {
 
 export function close(): void {
   if (handle.journalFd < 0) return;
+  dropStoreLock();
   // Leave a fresh cache behind when the journal has grown well past it: next open is faster.
   if (handle.indexLoaded && handle.entriesSinceCache > 1024 && syncJournal(REPLACED_SOMETIMES) == ST_OK) writeCache();
   unregister();
@@ -129,10 +131,13 @@ export function getSlot(slot: i32): i32 {
 }
 
 export function has(keyType: u8, keyLen: i32): i32 {
-  const len = recordPath(recordBuf, digestKey(keyType, keyLen));
+  const digest = digestKey(keyType, keyLen);
+  const len = recordPath(recordBuf, digest);
   const r = host.stat(recordBuf, len, statBuf);
   if (r == -host.ENOENT) return ST_MISSING;
   if (r < 0) return fail(OP_STAT, r, recordBuf, len);
+  // A directory, link or FIFO under a record's name is no record: set aside, as get() does.
+  if (load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_FILE) return quarantine(recordBuf, len, digest, RECORD_NOT_FILE);
   return ST_OK;
 }
 
@@ -237,7 +242,7 @@ function writeRecord(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, cod
   const total = sealRecord(rec, codec, keyType, birth, keyLen, valueLen);
   const written = writeTemp(rec, total, rec, keyType, keyLen, birth);
   if (written != ST_OK) return written;
-  const moved = moveTemp(recordBuf, recordPath(recordBuf, digest));
+  const moved = moveTemp(recordBuf, recordPath(recordBuf, digest), digest);
   if (moved != ST_OK) return moved;
   if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
   return ST_OK;
@@ -247,7 +252,7 @@ function writeRecord(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, cod
 function birthOnDisk(digest: usize): i64 {
   const len = recordPath(recordBuf, digest);
   const n = readHead(recordBuf, len, HEADER_BYTES);
-  if (n == -host.ENOENT) return 0;
+  if (n == -host.ENOENT || (n < 0 && notARecord(n) != RECORD_OK)) return 0;
   if (n < 0) return -1;
   return n == HEADER_BYTES && load<u32>(io) == RECORD_MAGIC ? <i64>recordBirth(io) : 0;
 }
@@ -351,6 +356,7 @@ export function clear(): i32 {
 export function destroy(): i32 {
   const cleared = clear();
   if (cleared != ST_OK) return cleared;
+  dropStoreLock();
   unregister();
   host.close(handle.journalFd);
   handle.journalFd = -1;

@@ -4,11 +4,12 @@
 // that are gone.
 import * as host from '../host/imports';
 import { KEY_STRING } from '../format/key';
-import { HEADER_BYTES } from '../format/record';
+import { HEADER_BYTES, RECORD_NOT_FILE } from '../format/record';
+import { quarantine } from './records';
 import { handle } from './handle';
 import { tempBuf, controlBuf, controlPath, putAscii, sidePath, sideBuf } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, OWNER_CHARS } from './owner';
-import { fail, writeAll, listDir, Listing, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK } from './io';
+import { fail, writeAll, listDir, Listing, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK, ST_CORRUPT } from './io';
 
 let tempLength: i32 = 0; // of the path in tempBuf
 const attrName: usize = heap.alloc(32);
@@ -82,9 +83,13 @@ export function writeTemp(buf: usize, len: i32, record: usize = 0, keyType: u8 =
   return ST_OK;
 }
 
-/** Renames the temp file of writeTemp over its target (atomically replacing it). */
-export function moveTemp(to: usize, toLen: i32): i32 {
-  const r = host.rename(tempBuf, tempLength, to, toLen);
+/** Renames the temp file of writeTemp over its target (atomically replacing it); `recordDigest` names a record's. */
+export function moveTemp(to: usize, toLen: i32, recordDigest: usize = 0): i32 {
+  let r = host.rename(tempBuf, tempLength, to, toLen);
+  // A directory under a record's name is no record (FORMAT.md 2): set it aside and rename again.
+  if (r == -host.EISDIR && recordDigest != 0 && quarantine(to, toLen, recordDigest, RECORD_NOT_FILE) == ST_CORRUPT) {
+    r = host.rename(tempBuf, tempLength, to, toLen);
+  }
   if (r < 0) {
     host.unlink(tempBuf, tempLength);
     return fail(OP_RENAME, r, to, toLen);

@@ -34,9 +34,16 @@ export const jsonCodec: Codec<any> = {
 
 export const builtinCodecs: readonly Codec[] = [cborCodec, jsonCodec];
 
+/** Codecs that carry bytes another thread encoded, under that codec's id (AsyncIODict's workers). */
+const carriers = new WeakSet<Codec>();
+export function carrierCodec<V>(codec: Codec<V>): Codec<V> {
+  carriers.add(codec);
+  return codec;
+}
+
 export function checkCodec(codec: Codec): void {
   const { id } = codec;
-  if (!Number.isInteger(id) || id < 0 || id > 255 || (id < 128 && builtinCodecs[id] !== codec))
+  if (!Number.isInteger(id) || id < 0 || id > 255 || (id < 128 && builtinCodecs[id] !== codec && !carriers.has(codec)))
     throw new RangeError(`iodict: a custom codec id must be an integer in 128..255 (got ${id})`);
 }
 

@@ -38,6 +38,8 @@ interface Exports {
   sync(): number;
   rescan(): number;
   size(): number;
+  lockStore(): number;
+  unlockStore(): void;
   xattrsActive(): number;
   takeUnsyncedChange(): number;
   quarantinedCount(): number;
@@ -101,7 +103,7 @@ const OPERATIONS = ['', 'open', 'read', 'write', 'rename', 'unlink', 'mkdir', 'r
 /** What a corrupt record's detail code (format/record.ts RECORD_*) means, in the words errors use. */
 export const RECORD_PROBLEMS = ['', 'too short for a record', 'bad magic', 'unknown format version', 'lengths do not add up',
   'checksum mismatch', 'invalid key', 'key does not match the file name', 'the value is not valid for its codec',
-  'not a regular file (a symbolic link, FIFO or device)', 'larger than any record can be'];
+  'not a regular file (a directory, symbolic link, FIFO or device)', 'larger than any record can be'];
 const RECORD_BAD_VALUE = 8;
 
 /** What verification found, in the words errors use: a RECORD_* code (with the value's problem), or a read failure. */

@@ -9,6 +9,7 @@ import { writeBatch, rawItem } from '../core/batch.js';
 import { Queue, QueueClosed, checkTimeout, type BlockOptions, type TryGet } from './queue.js';
 import { defaultHost } from '../default-host.js';
 import { checkOptions, isPath, DURABLE_QUEUE_OPTIONS } from '../core/validate.js';
+import type { AbortSignalLike } from '../core/globals.js';
 
 export interface DurableQueueOptions<T = unknown> extends CoreOptions {
   /** Items allowed at once (counted across every process); `<= 0` or undefined: unbounded. */
@@ -222,28 +223,32 @@ export class DurableQueue<T = unknown> extends Queue<T> {
     this.#watch();
     try {
       for (;;) {
+        // Checked before each claim: an aborted wait takes nothing.
+        options.signal?.throwIfAborted();
         try {
           return this.getNowaitAck();
         } catch (error) {
           if (!(error instanceof Empty) || options.block === false || performance.now() >= deadline) throw error;
         }
-        await this.#nextChange(deadline);
+        await this.#nextChange(deadline, options.signal);
       }
     } finally {
       this.#unwatch();
     }
   }
 
-  /** Resolves at the next change seen by the watcher or poll, or at the deadline. */
-  #nextChange(deadline: number): Promise<void> {
+  /** Resolves at the next change seen by the watcher or poll, at the deadline, or when the signal aborts. */
+  #nextChange(deadline: number, signal?: AbortSignalLike): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         this.#changeListeners.delete(done);
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = deadline === Infinity ? undefined : setTimeout(done, Math.max(0, deadline - performance.now()));
       this.#changeListeners.add(done);
+      signal?.addEventListener('abort', done, { once: true });
     });
   }
 

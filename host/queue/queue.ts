@@ -4,6 +4,8 @@
  */
 import { ClosedError, Empty, Full, ValueError } from '../errors.js';
 import { checkOptions, QUEUE_OPTIONS } from '../core/validate.js';
+import { waitInLine } from '../core/line.js';
+import type { AbortSignalLike } from '../core/globals.js';
 
 /** Options for {@link Queue}'s constructor. */
 export interface QueueOptions {
@@ -24,6 +26,8 @@ export interface BlockOptions {
    * (a `setTimeout(…, 0)`), so work already queued in the current tick can still satisfy it.
    */
   timeout?: number;
+  /** Cancels the wait: the call rejects with `signal.reason` (at once if already aborted) and takes nothing. */
+  signal?: AbortSignalLike;
 }
 
 /**
@@ -41,8 +45,10 @@ export class QueueClosed extends ClosedError {
 export type TryGet<T> = { ok: true; value: T } | { ok: false };
 
 interface Waiter {
-  reject(error: Error): void;
+  reject(error: unknown): void;
   timer?: ReturnType<typeof setTimeout>;
+  signal?: AbortSignalLike;
+  onAbort?: () => void;
 }
 interface Getter<T> extends Waiter {
   resolve(value: T): void;
@@ -124,10 +130,11 @@ export class Queue<T> implements AsyncIterable<T> {
   /** Adds `item`, waiting for room unless `block` is false. Rejects `Full` (no room in time) or `QueueClosed`. */
   async put(item: T, options: BlockOptions = {}): Promise<void> {
     const timeout = checkTimeout(options.timeout);
+    options.signal?.throwIfAborted();
     if (this.#put(item)) return;
     if (options.block === false) throw new Full();
     return new Promise<void>((resolve, reject) => {
-      this.#wait(this.#putters, { item, resolve, reject }, timeout, () => new Full());
+      this.#wait(this.#putters, { item, resolve, reject, signal: options.signal }, timeout, () => new Full());
     });
   }
 
@@ -139,11 +146,12 @@ export class Queue<T> implements AsyncIterable<T> {
   /** Removes and returns the oldest item, waiting for one unless `block` is false. Rejects `Empty` or `QueueClosed`. */
   async get(options: BlockOptions = {}): Promise<T> {
     const timeout = checkTimeout(options.timeout);
+    options.signal?.throwIfAborted();
     const got = this.#get();
     if (got.ok) return got.value;
     if (options.block === false) throw new Empty();
     return new Promise<T>((resolve, reject) => {
-      this.#wait(this.#getters, { resolve, reject }, timeout, () => new Empty());
+      this.#wait(this.#getters, { resolve, reject, signal: options.signal }, timeout, () => new Empty());
     });
   }
 
@@ -163,9 +171,9 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   /** Resolves once every item ever put has been marked done with {@link Queue.taskDone}. */
-  join(): Promise<void> {
-    if (this.#unfinished === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#joiners.push(resolve));
+  join(options: { signal?: AbortSignalLike } = {}): Promise<void> {
+    if (this.#unfinished === 0 && !options.signal?.aborted) return Promise.resolve();
+    return waitInLine(this.#joiners, options.signal); // rejects at once when already aborted
   }
 
   /**
@@ -181,11 +189,16 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   /** Yields items via `get()` until the queue is closed and drained. Call `taskDone()` yourself if you `join()`. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    return this.items();
+  }
+
+  /** As `for await (const item of queue)`, with a signal that ends the wait (rejecting with its reason). */
+  async *items(options: { signal?: AbortSignalLike } = {}): AsyncGenerator<T, void, undefined> {
     for (;;) {
       let item: T;
       try {
-        item = await this.get();
+        item = await this.get(options);
       } catch (error) {
         if (error instanceof QueueClosed) return;
         throw error;
@@ -267,6 +280,12 @@ export class Queue<T> implements AsyncIterable<T> {
 
   #wait<W extends Waiter>(line: Set<W>, waiter: W, timeout: number, onTimeout: () => Error): void {
     line.add(waiter);
+    const { signal } = waiter;
+    if (signal) {
+      // Leaving the line is all it takes: a waiter is handed an item only while in it.
+      waiter.onAbort = () => this.#settle(line, waiter).reject(signal.reason);
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+    }
     if (timeout === Infinity) return;
     const arm = (ms: number): void => {
       waiter.timer = setTimeout(
@@ -280,6 +299,7 @@ export class Queue<T> implements AsyncIterable<T> {
   #settle<W extends Waiter>(line: Set<W>, waiter: W): W {
     line.delete(waiter);
     clearTimeout(waiter.timer);
+    if (waiter.onAbort) waiter.signal!.removeEventListener('abort', waiter.onAbort);
     return waiter;
   }
 }

@@ -1,0 +1,519 @@
+// AsyncIODict: the IODict API with promises, its file I/O done by worker threads that each own a
+// synchronous IODict on the store. Calls made together are batched into one message per worker
+// per tick; calls on one key go to one worker (so they keep their order) and calls on different
+// keys run on different workers at once; calls on the whole store wait for the others.
+import { Worker } from 'node:worker_threads';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type AbortSignalLike, inspectCustom } from '../core/globals.js';
+import type { Key } from '../core/keys.js';
+import { keyType } from '../core/keys.js';
+import type { CoreOptions } from '../core/options.js';
+import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
+import { ClosedError, CorruptRecordError, KeyError } from '../errors.js';
+import { checkOptions, isPath, isBoolean, isNumber, CORE_OPTIONS, HANDLE_OPTIONS, type OptionTable } from '../core/validate.js';
+import { SharedLock, FileLock } from '../core/lock.js';
+import { claimInThread } from '../core/transaction.js';
+import { waitInLine } from '../core/line.js';
+import { type WorkerSetup, type Op, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, WORKER_MARK, fromWire } from './wire.js';
+import './worker.js';
+
+/** Options every AsyncIODict call takes. */
+export interface AsyncOptions {
+  /**
+   * Cancels the call while it waits (for its turn, for the store lock, or for the next item of an
+   * iteration): the promise rejects with `signal.reason`, and nothing of the call happens. An
+   * operation a worker has already started finishes, and its promise settles with its result.
+   */
+  signal?: AbortSignalLike;
+}
+
+export interface AsyncIODictOptions<V = unknown> extends CoreOptions {
+  /**
+   * Held around every operation, in the worker doing it, and across `transact`. Only these two
+   * classes can cross into worker threads: a {@link SharedLock} (threads of this process) or a
+   * {@link FileLock} (processes).
+   */
+  lock?: SharedLock | FileLock;
+  /** How values become bytes (default: CBOR). Encoding and decoding run on the calling thread. */
+  codec?: Codec<V>;
+  /** Clear the store and remove its directory on close() (Python's `with IODict(p)`). */
+  temporary?: boolean;
+  /**
+   * Worker threads doing the file I/O, each with its own handle on the store. Default 2, and 4
+   * with `durability: 'fsync'` (threads then mostly wait for the disk, so more of them overlap
+   * more fsyncs; without fsync the work is CPU time in the kernel, and threads beyond the free
+   * cores only compete with the event loop). Calls on different keys overlap across them; with
+   * more than one, sets of different keys in flight together land in any order (and iterate in
+   * that order). 1 keeps call order.
+   */
+  threads?: number;
+}
+
+/** No `host` (the workers use this runtime's file system); a lock must be one the workers can rebuild. */
+const ASYNC_DICT_OPTIONS: OptionTable = {
+  ...CORE_OPTIONS,
+  codec: HANDLE_OPTIONS.codec!,
+  temporary: isBoolean,
+  threads: isNumber({ positive: true, integer: true }),
+  lock: (value) => {
+    if (!(value instanceof SharedLock || value instanceof FileLock)) throw new TypeError('iodict: AsyncIODict option `lock` must be a SharedLock or a FileLock (its workers hold it)');
+  },
+};
+
+const WHOLE = -1; // a call on the whole store: runs alone, after everything before it
+const ABORT_SLOTS = 256;
+const ENTRIES_PER_MESSAGE = 128;
+
+interface Pending {
+  readonly id: number;
+  readonly op: Op;
+  readonly args: unknown[];
+  readonly route: number;
+  readonly signal: AbortSignalLike | undefined;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  /** Runs when the worker answered, before anything else is sent (transaction bookkeeping). */
+  onDone?: (ok: boolean) => void;
+  onAbort?: () => void;
+  slot: number;
+  sent: boolean;
+}
+
+interface Link {
+  readonly worker: Worker;
+  readonly inflight: Map<number, Pending>;
+  outbox: Pending[];
+  exited: Promise<void>;
+  failure?: Error;
+}
+
+/** The bundle this code is in: each worker loads it and serves (host/async/worker.ts). */
+const workerUrl = new URL(import.meta.url);
+
+/**
+ * A persistent, ordered dictionary like {@link IODict}, for servers: every method returns a
+ * promise and its file I/O runs on worker threads, never on the event loop. Opened on the same
+ * directory as IODict handles and other processes, it sees the same data.
+ */
+export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncIterable<[K, V]> {
+  readonly path: string;
+  readonly #codec: Codec<V>;
+  readonly #options: AsyncIODictOptions<V>;
+  readonly #links: Link[];
+  readonly #abortFlags = new Int32Array(new SharedArrayBuffer((ABORT_SLOTS + 1) * 4));
+  readonly #freeSlots = Array.from({ length: ABORT_SLOTS }, (_, i) => i);
+  /** Calls not sent yet, in call order (from #head on). */
+  #queue: (Pending | undefined)[] = [];
+  #head = 0;
+  #nextId = 1;
+  /** While >= 0, every call goes to this worker: a whole-store call or a transaction is running there. */
+  #pinned = -1;
+  #inTransaction = false;
+  #flushScheduled = false;
+  #closing: Promise<void> | undefined;
+  readonly #transaction = new AsyncLocalStorage<AsyncIODict<K, V>>();
+  #transactionBusy = false;
+  #transactionLine: (() => void)[] = [];
+
+  constructor(path: string, options: AsyncIODictOptions<V> = {}) {
+    isPath(path, 'path', 'AsyncIODict');
+    if ('host' in options) throw new TypeError('iodict: AsyncIODict\'s workers use this runtime\'s file system; the host option is for IODict');
+    checkOptions('AsyncIODict', options, ASYNC_DICT_OPTIONS);
+    const threads = options.threads ?? (options.durability === 'fsync' ? 4 : 2);
+    if (threads > 64) throw new RangeError(`iodict: AsyncIODict option \`threads\` must be at most 64, got ${threads}`);
+    this.path = path;
+    this.#options = options;
+    this.#codec = options.codec ?? cborCodec;
+    checkCodec(this.#codec);
+    const { durability, xattrs, lease, rotateAfter, lock, temporary } = options;
+    this.#links = Array.from({ length: threads }, (_, i) =>
+      this.#start({
+        [WORKER_MARK]: true,
+        path,
+        // Worker 0 closes last: it removes a temporary store.
+        options: { durability, xattrs, lease, rotateAfter, temporary: i === 0 ? temporary : false },
+        codecId: this.#codec.id,
+        lock: lock instanceof SharedLock ? { shared: lock.buffer } : lock ? { file: lock.path } : undefined,
+        abortFlags: this.#abortFlags,
+        reportCorrupt: options.onCorrupt !== undefined,
+      }),
+    );
+  }
+
+  #start(setup: WorkerSetup): Link {
+    const worker = new Worker(workerUrl, { workerData: setup });
+    worker.unref(); // an idle store does not keep the process alive; calls in flight do (#send)
+    const link: Link = { worker, inflight: new Map(), outbox: [], exited: new Promise((resolve) => worker.once('exit', () => resolve())) };
+    worker.on('message', (message: Reply[] | CorruptNotice | OpenFailure) => {
+      if ('corrupt' in message) this.#options.onCorrupt?.(fromWire(message.corrupt) as CorruptRecordError);
+      else if ('failed' in message) this.#fail(link, fromWire(message.failed));
+      else this.#answered(link, message);
+    });
+    worker.on('error', (error) => this.#fail(link, error));
+    void link.exited.then(() => this.#fail(link, new Error(`iodict: ${this.path}: a worker thread exited`)));
+    return link;
+  }
+
+  /** A worker is gone (it could not open the store, or died): its calls, and later ones, fail. */
+  #fail(link: Link, error: Error): void {
+    link.failure ??= error;
+    for (const pending of link.inflight.values()) this.#settle(pending, { id: pending.id, ok: false, error: { name: error.name, message: error.message } }, error);
+    link.inflight.clear();
+    this.#release(link);
+  }
+
+  #answered(link: Link, replies: Reply[]): void {
+    for (const reply of replies) {
+      const pending = link.inflight.get(reply.id);
+      if (!pending) continue;
+      link.inflight.delete(reply.id);
+      this.#settle(pending, reply);
+    }
+    this.#release(link);
+  }
+
+  #settle(pending: Pending, reply: Reply, failure?: Error): void {
+    if (pending.slot >= 0) {
+      Atomics.store(this.#abortFlags, pending.slot, 0);
+      this.#freeSlots.push(pending.slot);
+    }
+    if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
+    if ('aborted' in reply) return pending.reject(pending.signal!.reason);
+    pending.onDone?.(reply.ok);
+    if (reply.ok) pending.resolve(reply.value);
+    else pending.reject(failure ?? fromWire(reply.error));
+  }
+
+  /** After answers: unpins an idle worker, lets an idle one stop holding the process, sends what waits. */
+  #release(link: Link): void {
+    // Closing: held until the worker has exited (close() waits for that).
+    if (link.inflight.size === 0 && !this.#closing) link.worker.unref();
+    const pinned = this.#links[this.#pinned];
+    if (pinned && pinned.inflight.size === 0 && !this.#inTransaction) this.#pinned = -1;
+    this.#pump();
+  }
+
+  /** Sends queued calls in order, as far as they may go now. */
+  #pump(): void {
+    while (this.#head < this.#queue.length) {
+      const pending = this.#queue[this.#head];
+      if (pending) {
+        let target = this.#pinned;
+        if (pending.op === 'close') {
+          // Each worker's own close, after everything before it.
+          if (target >= 0) return;
+          target = pending.route;
+        } else if (target < 0) {
+          if (pending.route !== WHOLE) target = pending.route;
+          else if (this.#links.some((link, i) => i !== 0 && link.inflight.size > 0)) return;
+          else target = this.#pinned = 0;
+        }
+        this.#send(this.#links[target]!, pending);
+      }
+      this.#queue[this.#head++] = undefined;
+    }
+    this.#queue = [];
+    this.#head = 0;
+  }
+
+  #send(link: Link, pending: Pending): void {
+    pending.sent = true;
+    if (link.failure) return this.#settle(pending, { id: pending.id, ok: false, error: { name: 'Error', message: '' } }, link.failure);
+    if (pending.signal) pending.slot = this.#freeSlots.pop() ?? -1;
+    if (link.inflight.size === 0) link.worker.ref();
+    link.inflight.set(pending.id, pending);
+    link.outbox.push(pending);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  /** One message per worker for everything sent in this tick. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    for (const link of this.#links) {
+      if (link.outbox.length === 0) continue;
+      const batch: Request[] = link.outbox.map(({ id, op, args, slot }) => ({ id, op, args, slot }));
+      link.outbox = [];
+      link.worker.postMessage(batch);
+    }
+  }
+
+  /** Queues one call; `route` is a worker index (calls on one key) or WHOLE. */
+  #call<T>(op: Op, args: unknown[], route: number, options: AsyncOptions = {}, extra: Partial<Pick<Pending, 'onDone'>> = {}): Promise<T> {
+    if (this.#closing && op !== 'close') return Promise.reject(new ClosedError(`iodict: ${this.path} is closed`));
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = {
+        id: this.#nextId++, op, args, route, signal, onDone: extra.onDone,
+        resolve: resolve as (value: unknown) => void, reject, slot: -1, sent: false,
+      };
+      if (signal) {
+        pending.onAbort = () => this.#abort(pending);
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      this.#queue.push(pending);
+      this.#pump();
+    });
+  }
+
+  /** Not sent yet: dropped at once. Sent: the worker skips it unless it has started it. */
+  #abort(pending: Pending): void {
+    if (!pending.sent) {
+      const at = this.#queue.indexOf(pending, this.#head);
+      if (at >= 0) this.#queue[at] = undefined;
+      pending.reject(pending.signal!.reason);
+      this.#pump();
+    } else if (pending.slot >= 0) {
+      Atomics.store(this.#abortFlags, pending.slot, 1);
+      Atomics.notify(this.#abortFlags, pending.slot);
+    }
+  }
+
+  /** The worker that serves calls on `key` (validating it, as IODict does). */
+  #route(key: unknown): number {
+    keyType(key); // TypeError for what is not a key
+    const n = this.#links.length;
+    if (n === 1) return 0;
+    let hash = 2166136261;
+    if (key instanceof Uint8Array) {
+      for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key[i]!, 16777619);
+    } else {
+      const text = String(key);
+      for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+    }
+    return (hash >>> 0) % n;
+  }
+
+  /**
+   * A value's bytes, copied (the codec may reuse its buffer). They are cloned into the message,
+   * not transferred: small arrays live on the heap, and transferring them would move each out.
+   */
+  #encode(value: V): Uint8Array {
+    return this.#codec.encode(value).slice();
+  }
+
+  #decode(value: WireValue): V {
+    return 'b' in value ? this.#codec.decode(value.b) : (value.v as V);
+  }
+
+  // ---- the IODict API ------------------------------------------------------------------------
+
+  /** The number of items. */
+  get size(): Promise<number> {
+    return this.#call('size', [], WHOLE);
+  }
+
+  /** Counts, as IODict.stats(). */
+  async stats(options?: AsyncOptions): Promise<{ size: number; indexBytes: number; xattrs: boolean }> {
+    return this.#call('stats', [], WHOLE, options);
+  }
+
+  async get(key: K, options?: AsyncOptions): Promise<V | undefined> {
+    const found = await this.#call<WireValue | undefined>('get', [key], this.#route(key), options);
+    return found === undefined ? undefined : this.#decode(found);
+  }
+
+  async has(key: K, options?: AsyncOptions): Promise<boolean> {
+    return this.#call('has', [key], this.#route(key), options);
+  }
+
+  async set(key: K, value: V, options?: AsyncOptions): Promise<this> {
+    const route = this.#route(key);
+    await this.#call('set', [key, this.#encode(value)], route, options);
+    return this;
+  }
+
+  async delete(key: K, options?: AsyncOptions): Promise<boolean> {
+    return this.#call('delete', [key], this.#route(key), options);
+  }
+
+  async clear(options?: AsyncOptions): Promise<void> {
+    return this.#call('clear', [], WHOLE, options);
+  }
+
+  /** Removes `key` and returns its value; `fallback` (or KeyError without one) when missing. */
+  pop(key: K): Promise<V>;
+  pop<D>(key: K, fallback: D, options?: AsyncOptions): Promise<V | D>;
+  async pop<D>(key: K, ...rest: [fallback?: D, options?: AsyncOptions]): Promise<V | D> {
+    const found = await this.#call<WireValue | undefined>('pop', [key], this.#route(key), rest[1]);
+    if (found !== undefined) return this.#decode(found);
+    if (rest.length > 0) return rest[0] as D;
+    throw new KeyError(`iodict: key not found: ${String(key)}`, key);
+  }
+
+  /** Removes and returns the oldest [key, value] (youngest with `last`); KeyError when empty. */
+  async popItem(options: { last?: boolean } & AsyncOptions = {}): Promise<[K, V]> {
+    const [key, value] = await this.#call<[K, WireValue]>('popItem', [options.last === true], WHOLE, options);
+    return [key, this.#decode(value)];
+  }
+
+  /** The value of `key`; if missing, sets it to `value` first (Python's setdefault). */
+  async setDefault(key: K, value: V, options?: AsyncOptions): Promise<V> {
+    const route = this.#route(key);
+    const found = await this.#call<WireValue | undefined>('setDefault', [key, this.#encode(value)], route, options);
+    return found === undefined ? value : this.#decode(found);
+  }
+
+  /** Sets every pair of a Map, an iterable of [key, value], or a plain object's own entries, as setMany does. */
+  async update(other: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>, options?: AsyncOptions): Promise<this> {
+    const pairs = Symbol.iterator in Object(other) ? (other as Iterable<readonly [K, V]>) : (Object.entries(other) as unknown as Iterable<readonly [K, V]>);
+    return this.setMany(pairs, options);
+  }
+
+  /**
+   * Sets every pair, in order, with one group commit (IODict.setMany, in one worker). A failure on
+   * disk rejects with BatchError, whose `landed` counts the pairs (from the first) that are stored.
+   */
+  async setMany(entries: Iterable<readonly [K, V]>, options?: AsyncOptions): Promise<this> {
+    const encoded: [K, Uint8Array][] = [];
+    for (const [key, value] of entries) {
+      keyType(key);
+      encoded.push([key, this.#encode(value)]);
+    }
+    await this.#call('update', [encoded], WHOLE, options);
+    return this;
+  }
+
+  /** Sets every key of `keys` to `value`. */
+  async fromKeys(keys: Iterable<K>, value: V, options?: AsyncOptions): Promise<this> {
+    return this.update(Array.from(keys, (key) => [key, value] as const), options);
+  }
+
+  /** A fresh store at `path` holding every key of `keys` mapped to `value`. */
+  static fromKeys<K extends Key, V>(path: string, keys: Iterable<K>, value: V, options?: AsyncIODictOptions<V>): Promise<AsyncIODict<K, V>> {
+    return new AsyncIODict<K, V>(path, options).fromKeys(keys, value);
+  }
+
+  /** This same handle (Python iodict's copy() returns the same store). */
+  copy(): this {
+    return this;
+  }
+
+  /** Copies every item, in order, into a new store at `path`; resolves to a handle on it. */
+  async copyTo(path: string, options: AsyncIODictOptions<V> & AsyncOptions = {}): Promise<AsyncIODict<K, V>> {
+    const { signal, ...open } = options;
+    const target = new AsyncIODict<K, V>(path, { codec: this.#codec, ...open });
+    let chunk: [K, V][] = [];
+    for await (const pair of this.entries({ signal })) {
+      chunk.push(pair);
+      if (chunk.length < ENTRIES_PER_MESSAGE) continue;
+      await target.update(chunk, { signal });
+      chunk = [];
+    }
+    return target.update(chunk, { signal });
+  }
+
+  /** Re-reads the directory listing (stores on network file systems). */
+  async refresh(options?: AsyncOptions): Promise<void> {
+    return this.#call('refresh', [], WHOLE, options);
+  }
+
+  /** Keys, oldest first: a snapshot taken when the iteration starts. */
+  keys(options: AsyncOptions = {}): AsyncIterableIterator<K> {
+    const snapshot = () => this.#call<K[]>('keys', [], WHOLE, options);
+    return (async function* () {
+      for (const key of await snapshot()) {
+        options.signal?.throwIfAborted();
+        yield key;
+      }
+    })();
+  }
+
+  /** [key, value] pairs, oldest first, read in chunks as the iteration goes; items deleted meanwhile are skipped. */
+  entries(options: AsyncOptions = {}): AsyncIterableIterator<[K, V]> {
+    const self = this;
+    return (async function* () {
+      const keys = await self.#call<K[]>('keys', [], WHOLE, options);
+      for (let at = 0; at < keys.length; at += ENTRIES_PER_MESSAGE) {
+        const found = await self.#call<[K, WireValue][]>('entries', [keys.slice(at, at + ENTRIES_PER_MESSAGE)], WHOLE, options);
+        for (const [key, value] of found) {
+          options.signal?.throwIfAborted();
+          yield [key, self.#decode(value)] as [K, V];
+        }
+      }
+    })();
+  }
+
+  /** Values, oldest first (as entries()). */
+  values(options: AsyncOptions = {}): AsyncIterableIterator<V> {
+    const pairs = this.entries(options);
+    return (async function* () {
+      for await (const [, value] of pairs) yield value;
+    })();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<[K, V]> {
+    return this.entries();
+  }
+
+  async forEach(callback: (value: V, key: K, dict: this) => unknown, options?: AsyncOptions): Promise<void> {
+    for await (const [key, value] of this.entries(options)) await callback(value, key, this);
+  }
+
+  /**
+   * Runs `fn(this)` holding the store's exclusive lock (FORMAT.md 7.7), the one IODict.transact
+   * and other processes and threads take, and the `lock` option if given; resolves to what fn
+   * resolves to. Calls inside fn (on this handle) run under the lock, in order. It excludes other
+   * transactions, not plain calls: calls on this handle from outside fn made meanwhile run too
+   * (after those made before them), so make those read-modify-writes transactions as well.
+   * Transactions of this handle run one at a time (one inside fn nests). The signal cancels the
+   * wait for the lock. Mutual exclusion, not rollback: what fn wrote before it threw stays written.
+   */
+  async transact<T>(fn: (dict: this) => T | Promise<T>, options: AsyncOptions = {}): Promise<T> {
+    if (this.#transaction.getStore() === this) return fn(this);
+    await this.#takeTransactionTurn(options.signal);
+    let forget: (() => void) | undefined;
+    try {
+      await this.#call('lock', [], WHOLE, options, { onDone: (ok) => (this.#inTransaction = ok) });
+      forget = claimInThread(this.path, this, false);
+      return await this.#transaction.run(this, () => fn(this));
+    } finally {
+      if (forget) {
+        forget();
+        await this.#call('unlock', [], WHOLE, {}, { onDone: () => (this.#inTransaction = false) });
+      }
+      this.#giveTransactionTurn();
+    }
+  }
+
+  #takeTransactionTurn(signal: AbortSignalLike | undefined): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.#transactionBusy) return waitInLine(this.#transactionLine, signal);
+    this.#transactionBusy = true;
+    return Promise.resolve();
+  }
+
+  #giveTransactionTurn(): void {
+    const next = this.#transactionLine.shift();
+    if (next) next();
+    else this.#transactionBusy = false;
+  }
+
+  /** Waits for every call made before, then closes the workers' handles; a temporary store is removed. */
+  close(): Promise<void> {
+    return (this.#closing ??= (async () => {
+      for (const link of this.#links) link.worker.ref(); // until each has exited
+      const [first, ...rest] = this.#links.map((_, i) => i);
+      const closeOne = async (i: number) => {
+        await this.#call('close', [], i).catch(() => {}); // a worker that failed has nothing to close
+        await this.#links[i]!.exited;
+      };
+      await Promise.all(rest.map(closeOne));
+      await closeOne(first!);
+    })());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'AsyncIODict';
+  }
+
+  [inspectCustom](): string {
+    return `AsyncIODict${this.#closing ? '(closed)' : ''} ${this.path}`;
+  }
+}

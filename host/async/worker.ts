@@ -1,0 +1,171 @@
+// The worker side of AsyncIODict: a synchronous IODict on the store, serving batches of requests
+// in the order they arrive, so every file-system call runs off the main thread. Loaded as the
+// same bundle as the main thread; it serves only when its workerData carries WORKER_MARK.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { setPriority } from 'node:os';
+import { IODict, enterTransaction } from '../dict.js';
+import type { Key } from '../core/keys.js';
+import { type Lock, SharedLock, FileLock } from '../core/lock.js';
+import { type Codec, carrierCodec } from '../codec/index.js';
+import { type WorkerSetup, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, WORKER_MARK, toWire } from './wire.js';
+
+/** A value as its codec's bytes, untouched: decoding happens on the main thread. */
+class Raw {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+function passThrough(id: number): Codec<unknown> {
+  return carrierCodec({
+    id,
+    encode: (bytes) => bytes as Uint8Array,
+    // The view is into the core's memory: copy it before the next call reuses it.
+    decode: (bytes) => new Raw(bytes.slice()),
+  });
+}
+
+function wire(value: unknown): WireValue {
+  return value instanceof Raw ? { b: value.bytes } : { v: value };
+}
+
+function rebuildLock(setup: WorkerSetup): Lock | undefined {
+  if (!setup.lock) return undefined;
+  return 'shared' in setup.lock ? new SharedLock(setup.lock.shared) : new FileLock(setup.lock.file);
+}
+
+/** How long to pause between tries for the store lock: false when the request was aborted. */
+function pauseUnlessAborted(flags: Int32Array, slot: number): (ms: number) => boolean {
+  if (slot < 0) return (ms) => (Atomics.wait(flags, flags.length - 1, 0, ms), true);
+  return (ms) => {
+    Atomics.wait(flags, slot, 0, ms); // an abort wakes it at once
+    return Atomics.load(flags, slot) === 0;
+  };
+}
+
+const ABORTED = Symbol('aborted');
+
+/**
+ * Niceness of the I/O threads: on Linux a thread's own, so the event loop's thread wins the CPU
+ * when the machine is busy (the bar is its timer lag); the I/O threads take what is left.
+ */
+const WORKER_NICENESS = 5;
+
+function serve(setup: WorkerSetup): void {
+  const port = parentPort!;
+  try {
+    setPriority(0, WORKER_NICENESS);
+  } catch {
+    // Not permitted or not supported here: the threads run at the process's priority.
+  }
+  const notice = (error: Error) => port.postMessage({ corrupt: toWire(error) } satisfies CorruptNotice);
+  let dict: IODict<Key, unknown>;
+  try {
+    dict = new IODict<Key, unknown>(setup.path, {
+      ...setup.options,
+      codec: passThrough(setup.codecId),
+      lock: rebuildLock(setup),
+      ...(setup.reportCorrupt ? { onCorrupt: notice } : {}),
+    });
+  } catch (error) {
+    port.postMessage({ failed: toWire(error) } satisfies OpenFailure);
+    port.close();
+    return;
+  }
+  const flags = setup.abortFlags;
+  // transact() calls in progress, innermost last: how to leave each.
+  const held: (() => void)[] = [];
+
+  /** key's value, or undefined when missing (a stored undefined is present: has() tells them apart). */
+  const found = (key: Key): WireValue | undefined => {
+    const value = dict.get(key);
+    return value === undefined && !dict.has(key) ? undefined : wire(value);
+  };
+
+  const run = (request: Request): unknown => {
+    const a = request.args;
+    switch (request.op) {
+      case 'get':
+        return found(a[0] as Key);
+      case 'has':
+        return dict.has(a[0] as Key);
+      case 'set':
+        dict.set(a[0] as Key, a[1]);
+        return undefined;
+      case 'delete':
+        return dict.delete(a[0] as Key);
+      case 'clear':
+        return dict.clear();
+      case 'size':
+        return dict.size;
+      case 'keys':
+        return [...dict.keys()];
+      case 'entries': {
+        const pairs: [Key, WireValue][] = [];
+        for (const key of a[0] as Key[]) {
+          const value = found(key);
+          if (value) pairs.push([key, value]);
+        }
+        return pairs;
+      }
+      case 'pop': {
+        const missing = {};
+        const value = dict.pop(a[0] as Key, missing);
+        return value === missing ? undefined : wire(value);
+      }
+      case 'popItem': {
+        const [key, value] = dict.popItem({ last: a[0] as boolean });
+        return [key, wire(value)];
+      }
+      case 'setDefault': {
+        const value = dict.setDefault(a[0] as Key, a[1]);
+        return value === a[1] ? undefined : wire(value);
+      }
+      case 'update':
+        dict.update(a[0] as [Key, unknown][]);
+        return undefined;
+      case 'stats':
+        return dict.stats();
+      case 'refresh':
+        return dict.refresh();
+      case 'lock':
+        return enterTransactionOf(request) ? undefined : ABORTED;
+      case 'unlock':
+        held.pop()?.();
+        return undefined;
+      case 'close':
+        while (held.length) held.pop()!();
+        dict.close();
+        return undefined;
+    }
+  };
+
+  // A transaction spans many batches: entered by a 'lock' request, left by its 'unlock'.
+  const enterTransactionOf = (request: Request): boolean => {
+    const leave = enterTransaction(dict, pauseUnlessAborted(flags, request.slot));
+    if (leave) held.push(leave);
+    return leave !== undefined;
+  };
+
+  port.on('message', (batch: Request[]) => {
+    const replies: Reply[] = [];
+    for (const request of batch) {
+      if (request.slot >= 0 && Atomics.load(flags, request.slot) !== 0) {
+        replies.push({ id: request.id, aborted: true });
+        continue;
+      }
+      try {
+        const value = run(request);
+        replies.push(value === ABORTED ? { id: request.id, aborted: true } : { id: request.id, ok: true, value });
+      } catch (error) {
+        replies.push({ id: request.id, ok: false, error: toWire(error) });
+      }
+      if (request.op === 'close') {
+        port.postMessage(replies);
+        port.close();
+        return;
+      }
+    }
+    port.postMessage(replies);
+  });
+}
+
+if (!isMainThread && (workerData as Partial<WorkerSetup> | null)?.[WORKER_MARK]) serve(workerData as WorkerSetup);
