@@ -8,7 +8,13 @@ import * as journal from './store/journal';
 import {
   indexSize, indexOrder, indexBirth, indexKeyType, indexKeyLength, indexKey, indexBytes,
 } from './index/ordered';
-import { HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth } from './format/record';
+import {
+  HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth, recordExpiry,
+} from './format/record';
+import * as expiry from './store/expiry';
+import * as limits from './store/limits';
+import * as watch from './store/watch';
+import { indexDigest } from './index/ordered';
 
 export {
   ST_OK, ST_MISSING, ST_CORRUPT, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO,
@@ -32,8 +38,56 @@ export function close(): void {
 export function reserve(bytes: i32): usize {
   return store.reserve(bytes);
 }
+/** Writes the record; with limits set (setLimits), evicts the oldest items past them. */
 export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
-  return store.set(keyType, keyLen, valueLen, codec);
+  let status = store.set(keyType, keyLen, valueLen, codec);
+  expiry.setNextExpiry(0);
+  if (status == io.ST_OK) status = limits.enforceLimits(store.resultSlot);
+  return status;
+}
+/** The expiry stamp (µs since the epoch) the next set gives its record. */
+export function setNextExpiry(us: f64): void {
+  expiry.setNextExpiry(<u64>us);
+}
+/** The clock expiry is judged by (µs since the epoch); 0: the host's real-time clock. */
+export function setClock(us: f64): void {
+  expiry.setClock(<u64>us);
+}
+/** maxItems and maxBytes; 0 for none. */
+export function setLimits(items: f64, bytes: f64): void {
+  limits.setLimits(items, bytes);
+}
+/** Items evicted by this handle since it opened. */
+export function evictedCount(): i32 {
+  return limits.evictedCount;
+}
+/** Removes every expired record the index knows of (after a sync); how many in resultSlot(). */
+export function purgeExpired(): i32 {
+  const status = store.sync();
+  if (status != io.ST_OK) return status;
+  store.resultSlot = expiry.purgeIndexed();
+  return io.ST_OK;
+}
+
+// The change feed (store/watch.ts).
+export function watchStart(fromPosition: bool): i32 {
+  return watch.watchStart(fromPosition);
+}
+export function watchRead(): i32 {
+  return watch.watchRead();
+}
+export function watchStop(): void {
+  watch.watchStop();
+}
+export function watchChanges(): usize {
+  return watch.changes;
+}
+export function watchPosition(): usize {
+  return watch.position;
+}
+/** Reads the record a change names (its digest at entry + 24) into the result: its key. */
+export function watchRecord(i: i32): i32 {
+  return watch.readChangedRecord(i);
 }
 export function get(keyType: u8, keyLen: i32): i32 {
   return store.get(keyType, keyLen);
@@ -101,8 +155,9 @@ export function compact(): i32 {
   const status = store.sync();
   return status != io.ST_OK ? status : journal.compact();
 }
+/** Live items: indexed ones whose expiry has not passed. */
 export function size(): u32 {
-  return indexSize();
+  return expiry.liveSize();
 }
 /** Records quarantined by this handle since it opened (found corrupt while syncing or reading). */
 export function quarantinedCount(): i32 {
@@ -125,7 +180,7 @@ export function order(): u32 {
     orderCap = n + (n >> 1) + 64;
     orderBuf = resize(orderBuf, <usize>orderCap << 2);
   }
-  return indexOrder(orderBuf);
+  return expiry.filterOrder(orderBuf, indexOrder(orderBuf));
 }
 export function orderPtr(): usize {
   return orderBuf;
@@ -141,6 +196,9 @@ export function slotKey(slot: u32): usize {
 }
 export function slotBirth(slot: u32): f64 {
   return <f64>indexBirth(slot);
+}
+export function slotDigest(slot: u32): usize {
+  return indexDigest(slot);
 }
 export function indexMemory(): usize {
   return indexBytes();
@@ -173,6 +231,10 @@ export function resultCodec(): u8 {
 }
 export function resultBirth(): f64 {
   return <f64>recordBirth(records.resultRecord);
+}
+/** The result record's expiry stamp (µs since the epoch), 0 when it never expires. */
+export function resultExpiry(): f64 {
+  return <f64>recordExpiry(records.resultRecord);
 }
 
 // Slots whose key another handle added or removed (the host drops its decoded copies).

@@ -9,6 +9,9 @@ import { type Lock, withLock } from './core/lock.js';
 
 export type { Lock };
 import { defaultHost } from './default-host.js';
+import { watchChanges, type Change, type WatchOptions } from './watch/watch.js';
+
+export type { Change, WatchOptions };
 
 export interface IODictOptions<V = unknown> extends CoreOptions {
   /**
@@ -22,6 +25,30 @@ export interface IODictOptions<V = unknown> extends CoreOptions {
   temporary?: boolean;
   /** The file-system binding (default: the one for this runtime). */
   host?: StoreHost;
+  /** Default time to live of every set (ms); `set(k, v, { ttl })` overrides it. Default: none. */
+  ttl?: number;
+  /** Most items the store holds: a set past it evicts the oldest (birth order). Default: no limit. */
+  maxItems?: number;
+  /** Most bytes of record files the store holds: a set past it evicts the oldest. Default: no limit. */
+  maxBytes?: number;
+}
+
+export interface SetOptions {
+  /** Time to live (ms): from then on the item is gone for every reader in every process. */
+  ttl?: number;
+}
+
+/** A ttl (ms) as an expiry stamp in µs by `now` (ms); 0 for none. */
+export function expiryStamp(ttl: number | undefined, now: number): number {
+  if (ttl === undefined) return 0;
+  if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) throw new RangeError(`iodict: ttl must be a positive number of ms, not ${String(ttl)}`);
+  return Math.round((now + ttl) * 1000);
+}
+
+function checkLimit(name: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`iodict: ${name} must be a positive integer, not ${String(value)}`);
+  return value;
 }
 
 const NO_DEFAULT = Symbol('no default');
@@ -44,7 +71,11 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     this.#codec = options.codec ?? cborCodec;
     checkCodec(this.#codec);
     this.#lock = options.lock;
+    if (options.ttl !== undefined) expiryStamp(options.ttl, 0); // checked now, not at the first set
+    const maxItems = checkLimit('maxItems', options.maxItems);
+    const maxBytes = checkLimit('maxBytes', options.maxBytes);
     this.#core = new Core(options.host ?? defaultHost(), path, { ...options, kind: 'dict' });
+    if (maxItems || maxBytes) this.#core.x.setLimits(maxItems, maxBytes);
   }
 
   /** A fresh store at `path` holding every key of `keys` mapped to `value`. */
@@ -54,6 +85,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   #run<T>(op: () => T): T {
     if (this.#closed) throw new Error(`iodict: ${this.path} is closed`);
+    this.#core.tick();
     return withLock(this.#lock, op);
   }
 
@@ -80,11 +112,14 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     });
   }
 
-  set(key: K, value: V): this {
+  /** Sets key to value (keeping its place in line if it exists); `ttl` (ms) makes it expire. */
+  set(key: K, value: V, options?: SetOptions): this {
     return this.#run(() => {
       const core = this.#core;
       const bytes = this.#codec.encode(value);
       const keyLen = core.putEntry(key, bytes);
+      const expiry = expiryStamp(options?.ttl ?? this.#options.ttl, core.now());
+      if (expiry) core.x.setNextExpiry(expiry);
       core.check(core.x.set(core.keyType, keyLen, bytes.length, this.#codec.id));
       core.absorbEvents();
       if (core.x.resultIsNew()) core.keyCache[core.x.resultSlot()] = key instanceof Uint8Array ? (key.slice() as K) : key;
@@ -237,6 +272,25 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   /** Counts for monitoring: items, and the bytes the in-memory index takes. */
   stats(): { size: number; indexBytes: number; xattrs: boolean } {
     return this.#run(() => ({ size: this.#core.size(), indexBytes: this.#core.x.indexMemory(), xattrs: this.xattrs }));
+  }
+
+  /** Removes every expired item now (they are invisible already); returns how many this call removed. */
+  purgeExpired(): number {
+    return this.#run(() => {
+      this.#core.check(this.#core.x.purgeExpired());
+      this.#core.absorbEvents();
+      return this.#core.x.resultSlot();
+    });
+  }
+
+  /**
+   * The changes made to this store by any process, thread or handle, in journal order, from
+   * now on (or right after `since`, a change's position): `{ type, key, position }`. See Change.
+   */
+  watch(options: WatchOptions = {}): AsyncGenerator<Change<K>, void, undefined> {
+    if (this.#closed) throw new Error(`iodict: ${this.path} is closed`);
+    const { host, lease, rotateAfter, onCorrupt, xattrs } = this.#options;
+    return watchChanges<K>(() => new Core(host ?? defaultHost(), this.path, { lease, rotateAfter, onCorrupt, xattrs, kind: 'dict' }), this.path, options);
   }
 
   /** Re-reads the directory listing (for stores on network file systems, where change hints can be lost). */

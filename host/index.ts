@@ -1,4 +1,4 @@
-export { IODict, type IODictOptions, type Lock } from './dict.js';
+export { IODict, type IODictOptions, type SetOptions, type Lock, type Change, type WatchOptions } from './dict.js';
 export { KeyError, Empty, Full, ValueError, CorruptRecordError, StoreError } from './errors.js';
 export { type Codec, cborCodec, jsonCodec } from './codec/index.js';
 /** The CBOR codec itself (encode, decode, CborError), for tools that read records. */

@@ -13,7 +13,8 @@ import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, p
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
 import { io, statBuf, readWhole, listDir, Listing, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { validate, quarantine, setResult } from './records';
-import { announce, JOURNAL_SET, JOURNAL_DELETE } from './journal';
+import { announce, JOURNAL_SET, JOURNAL_DELETE, CAUSE_CALL, CAUSE_EXPIRE } from './journal';
+import { recordExpired, countRemoved } from './expiry';
 import { learnRecord, forget, LEARN_FAILED } from './load';
 import { markRescan } from './journal';
 import { indexFind, indexBirth } from '../index/ordered';
@@ -69,6 +70,11 @@ export function claim(digest: usize): i32 {
     return status;
   }
   setResult(io);
+  // Expired: taking it is removing it (the reader never sees it), announced as an expiry.
+  if (recordExpired(io)) {
+    if (finishTake(CLAIM_DELETE, CAUSE_EXPIRE) == ST_OK) countRemoved();
+    return ST_MISSING;
+  }
   return ST_OK;
 }
 
@@ -77,7 +83,7 @@ export function claim(digest: usize): i32 {
  * claimed. Under durability 'fsync' both folders are synced, so a taken item cannot come back
  * after a power loss. A failed unlink puts the record back: the take did not happen.
  */
-export function finishTake(mode: i32): i32 {
+export function finishTake(mode: i32, cause: u8 = CAUSE_CALL): i32 {
   if (mode == CLAIM_DELETE) {
     const u = host.unlink(claimBuf, claimLen);
     if (u < 0 && u != -host.ENOENT) {
@@ -91,7 +97,7 @@ export function finishTake(mode: i32): i32 {
     if (mode == CLAIM_DELETE) syncAfterChange(controlBuf, controlPath(controlBuf, 'claimed'));
   }
   forget(claimedDigest);
-  return announce(JOURNAL_DELETE, claimedDigest, 0);
+  return announce(JOURNAL_DELETE, claimedDigest, 0, 0, 0, cause);
 }
 
 /** Ends the claim named by claimedDigest and claimedStamp (set by the host for a CLAIM_KEEP claim). */

@@ -6,14 +6,16 @@
 //
 //   0  4  magic "iodj"
 //   4  1  kind (JOURNAL_*)
-//   5  3  zero
+//   5  1  DELETE: its cause (CAUSE_*: 0 a call, 1 expiry, 2 eviction); else zero
+//   6  2  zero
 //   8  4  writer id (the handle that wrote it)
-//  12  4  zero
+//  12  4  SET: the record's length in bytes (0 from writers before expiry existed); else zero
 //  16  8  SET: birth stamp; BEGIN: this journal's id; SEALED: the successor's id; else 0
 //  24 28  SET, DELETE: record digest. BEGIN: predecessor id (u64) at 24, generation (u64) at 32.
 //         SEALED: the successor's generation (u64) at 24. Else zero.
-//  52  8  zero
+//  52  8  SET: the record's expiry stamp (0: none); else zero
 //  60  4  CRC-32C of bytes 0..59
+// Readers that predate bytes 5, 12 and 52 ignore them: an expiry or eviction is a DELETE to them.
 // Entries are 64 bytes and the file only grows by whole entries, so no entry straddles a page:
 // a reader racing a writer sees all of an entry or none of it.
 import * as host from '../host/imports';
@@ -35,6 +37,9 @@ export const JOURNAL_SET: u8 = 2;
 export const JOURNAL_DELETE: u8 = 3;
 export const JOURNAL_SEALED: u8 = 4; // the last entry a rotator writes to the journal it replaced
 export const JOURNAL_RESCAN: u8 = 5; // something happened that no entry says: list the directory
+export const CAUSE_CALL: u8 = 0; // delete, pop, get, clear
+export const CAUSE_EXPIRE: u8 = 1;
+export const CAUSE_EVICT: u8 = 2;
 
 export function writeEntry(out: usize, kind: u8, writer: u32, stamp: u64, digest: usize): void {
   memory.fill(out, 0, ENTRY_BYTES);
@@ -64,6 +69,15 @@ export function entryStamp(e: usize): u64 {
 }
 export function entryDigest(e: usize): usize {
   return e + 24;
+}
+export function entryCause(e: usize): u8 {
+  return load<u8>(e, 5);
+}
+export function entryRecordLength(e: usize): u32 {
+  return load<u32>(e, 12);
+}
+export function entryExpiry(e: usize): u64 {
+  return load<u64>(e, 52);
 }
 
 const JOURNAL_READ: i32 = 64 * ENTRY_BYTES;
@@ -315,8 +329,14 @@ export function appendRescan(): void {
  * does not undo the change: the registration is marked instead, which makes every other handle
  * list the directory (registry.ts). Returns ST_OK; rivalBirth tells set() of an earlier creator.
  */
-export function announce(kind: u8, digest: usize, birth: u64): i32 {
+export function announce(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, length: u32 = 0, cause: u8 = CAUSE_CALL): i32 {
   writeEntry(ownEntry, kind, handle.writer, birth, digest);
+  if (expiry != 0 || length != 0 || cause != CAUSE_CALL) {
+    store<u8>(ownEntry, cause, 5);
+    store<u32>(ownEntry, length, 12);
+    store<u64>(ownEntry, expiry, 52);
+    sealEntry(ownEntry);
+  }
   rivalBirth = 0;
   rivalDeleted = false;
   if (handle.journalFd < 0 || appendOwn() != ST_OK) {

@@ -10,7 +10,7 @@ import {
   KIND_ANY, KIND_DICT, KIND_QUEUE,
 } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
-import { io, statBuf, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, OP_STAT, ST_OK, ST_MISSING, ST_IO } from './io';
+import { io, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { readRecordAt, readHead } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore } from './marker';
@@ -18,6 +18,7 @@ import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rival
 import { ensureIndex, forget, writeCache, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
+import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive } from './expiry';
 
 export {
   OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, KIND_ANY, KIND_DICT, KIND_QUEUE,
@@ -114,7 +115,7 @@ export function get(keyType: u8, keyLen: i32): i32 {
   // The name matched, so the key matches unless SHA3-224 collided; check the bytes anyway.
   if (recordKeyLengthAt(io) != keyLen || memory.compare(io + HEADER_BYTES, rec + HEADER_BYTES, keyLen) != 0)
     return ST_MISSING;
-  return ST_OK;
+  return liveRecord(digestBuf);
 }
 
 @inline function recordKeyLengthAt(r: usize): i32 {
@@ -125,15 +126,12 @@ export function getSlot(slot: i32): i32 {
   memory.copy(digestBuf, indexDigest(slot), DIGEST_BYTES);
   const status = readRecord(digestBuf);
   if (status == ST_MISSING) forget(digestBuf); // deleted by another handle after our last sync
-  return status;
+  return status == ST_OK ? liveRecord(digestBuf) : status;
 }
 
 export function has(keyType: u8, keyLen: i32): i32 {
-  const len = recordPath(recordBuf, digestKey(keyType, keyLen));
-  const r = host.stat(recordBuf, len, statBuf);
-  if (r == -host.ENOENT) return ST_MISSING;
-  if (r < 0) return fail(OP_STAT, r, recordBuf, len);
-  return ST_OK;
+  const digest = digestKey(keyType, keyLen);
+  return hasLive(recordBuf, recordPath(recordBuf, digest), digest);
 }
 
 /** Brings the index up to date (loading it first if needed): for size and order. */
@@ -190,7 +188,8 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
     if (slot < 0) slot = indexInsert(digest, birth, keyType, rec + HEADER_BYTES, keyLen);
   }
   resultSlot = slot;
-  announce(JOURNAL_SET, digest, birth);
+  noteSlot(slot);
+  announce(JOURNAL_SET, digest, birth, nextExpiry, writtenLength);
   // What the journal read after our entry says about this key, unseen when we chose its birth:
   // another handle created it before us (its birth is the key's place in line), or deleted it
   // (ours is a new key: it goes to the end). Only while the record is still the one we wrote.
@@ -202,13 +201,15 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
     if (slot >= 0) indexRebirth(slot, better);
     else if (handle.indexLoaded) slot = indexInsert(digest, better, keyType, rec + HEADER_BYTES, keyLen);
     resultSlot = slot;
-    announce(JOURNAL_SET, digest, better);
+    noteSlot(slot);
+    announce(JOURNAL_SET, digest, better, nextExpiry, writtenLength);
   }
   return ST_OK;
 }
 
 function writeRecord(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64): i32 {
-  const total = sealRecord(rec, codec, keyType, birth, keyLen, valueLen);
+  const total = sealRecord(rec, codec, keyType, birth, keyLen, valueLen, nextExpiry);
+  noteWritten(total);
   const written = writeTemp(rec, total, rec, keyType, keyLen, birth);
   if (written != ST_OK) return written;
   const moved = moveTemp(recordBuf, recordPath(recordBuf, digest));

@@ -55,6 +55,19 @@ interface Exports {
   resultValueLength(): number;
   resultCodec(): number;
   resultBirth(): number;
+  setNextExpiry(us: number): void;
+  setClock(us: number): void;
+  setLimits(items: number, bytes: number): void;
+  evictedCount(): number;
+  purgeExpired(): number;
+  resultExpiry(): number;
+  slotDigest(slot: number): number;
+  watchStart(fromPosition: number): number;
+  watchRead(): number;
+  watchStop(): void;
+  watchChanges(): number;
+  watchPosition(): number;
+  watchRecord(i: number): number;
   eventCount(): number;
   eventsPtr(): number;
   eventsOverflowed(): number;
@@ -100,6 +113,7 @@ export function verifyProblem(code: number, readErrno = 0): string {
 
 const HEADER_BYTES = 24;
 const TRAILER_BYTES = 4;
+const EXPIRY_BYTES = 8; // room for an expiry stamp after the value (FORMAT.md 3.3)
 
 let compiled: WebAssembly.Module | undefined;
 
@@ -159,6 +173,7 @@ export class Core {
   keyCache: (Key | undefined)[] = [];
   #quarantinedSeen = 0;
   readonly #onCorrupt: ((error: CorruptRecordError) => void) | undefined;
+  readonly #clock: (() => number) | undefined;
 
   /**
    * `open: false` only instantiates the core, leaving the store unopened: for verification,
@@ -166,6 +181,8 @@ export class Core {
    */
   constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions & { open?: boolean; kind?: StoreKind } = {}) {
     this.#onCorrupt = options.onCorrupt;
+    if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('iodict: the clock option must be a function returning ms since the epoch');
+    this.#clock = options.clock;
     compiled ??= new WebAssembly.Module(wasmBytes);
     const memory = { bytes: () => this.bytes() };
     const instance = new WebAssembly.Instance(compiled, importTable(host, path, memory));
@@ -179,6 +196,19 @@ export class Core {
     openCores.add(this);
     closeAtExit();
     this.#reportQuarantined();
+  }
+
+  /** Now for expiry, in ms since the epoch: the clock option's, or Date.now(). */
+  now(): number {
+    return this.#clock ? this.#clock() : Date.now();
+  }
+
+  /** Tells the core the injected clock's time; call before every operation (no-op without a clock option). */
+  tick(): void {
+    if (!this.#clock) return;
+    const now = this.#clock();
+    if (!Number.isFinite(now) || now <= 0) throw new RangeError(`iodict: the clock returned ${now}, not ms since the epoch`);
+    this.x.setClock(now * 1000);
   }
 
   /** Reports records quarantined in passing (not thrown to anyone). */
@@ -232,7 +262,7 @@ export class Core {
 
   /** Room for a record whose key and value take at most these many bytes; returns its offset. */
   reserve(keyValueBytes: number): number {
-    const need = HEADER_BYTES + keyValueBytes + TRAILER_BYTES;
+    const need = HEADER_BYTES + keyValueBytes + EXPIRY_BYTES + TRAILER_BYTES;
     if (need > this.#recCap) {
       const ptr = this.x.reserve(need);
       if (ptr === 0) throw new RangeError(`iodict: a record of ${need} bytes is larger than the 1 GiB limit`);
