@@ -9,7 +9,8 @@ import { type Lock, withLock } from './core/lock.js';
 
 export type { Lock };
 import { defaultHost } from './default-host.js';
-import { watchChanges, type Change, type WatchOptions } from './watch/watch.js';
+import { watchChanges } from './watch/watch.js';
+import type { Change, WatchOptions } from './watch/types.js';
 
 export type { Change, WatchOptions };
 

@@ -7,12 +7,12 @@
 // place: in the store, claimed by a live owner, or delivered.
 import * as host from '../host/imports';
 import { DIGEST_BYTES, NAME_CHARS } from '../format/key';
-import { RECORD_OK } from '../format/record';
+import { RECORD_OK, HEADER_BYTES, recordKeyType, recordKeyLength } from '../format/record';
 import { handle } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
 import { io, statBuf, readWhole, listDir, Listing, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
-import { validate, quarantine, setResult } from './records';
+import { validate, quarantine, setResult, resultRecord } from './records';
 import { announce, JOURNAL_SET, JOURNAL_DELETE, CAUSE_CALL, CAUSE_EXPIRE } from './journal';
 import { recordExpired, countRemoved } from './expiry';
 import { learnRecord, forget, LEARN_FAILED } from './load';
@@ -97,7 +97,8 @@ export function finishTake(mode: i32, cause: u8 = CAUSE_CALL): i32 {
     if (mode == CLAIM_DELETE) syncAfterChange(controlBuf, controlPath(controlBuf, 'claimed'));
   }
   forget(claimedDigest);
-  return announce(JOURNAL_DELETE, claimedDigest, 0, 0, 0, cause);
+  const taken = resultRecord; // the claimed record: its key names the change
+  return announce(JOURNAL_DELETE, claimedDigest, 0, 0, 0, cause, taken + HEADER_BYTES, recordKeyType(taken), recordKeyLength(taken));
 }
 
 /** Ends the claim named by claimedDigest and claimedStamp (set by the host for a CLAIM_KEEP claim). */

@@ -14,7 +14,7 @@ import { io, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, ST_
 import { readRecordAt, readHead } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore } from './marker';
-import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
+import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
 import { ensureIndex, forget, writeCache, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
@@ -189,7 +189,7 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   }
   resultSlot = slot;
   noteSlot(slot);
-  announce(JOURNAL_SET, digest, birth, nextExpiry, writtenLength);
+  announce(JOURNAL_SET, digest, birth, nextExpiry, writtenLength, CAUSE_CALL, rec + HEADER_BYTES, keyType, keyLen);
   // What the journal read after our entry says about this key, unseen when we chose its birth:
   // another handle created it before us (its birth is the key's place in line), or deleted it
   // (ours is a new key: it goes to the end). Only while the record is still the one we wrote.
@@ -202,7 +202,7 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
     else if (handle.indexLoaded) slot = indexInsert(digest, better, keyType, rec + HEADER_BYTES, keyLen);
     resultSlot = slot;
     noteSlot(slot);
-    announce(JOURNAL_SET, digest, better, nextExpiry, writtenLength);
+    announce(JOURNAL_SET, digest, better, nextExpiry, writtenLength, CAUSE_CALL, rec + HEADER_BYTES, keyType, keyLen);
   }
   return ST_OK;
 }
@@ -240,7 +240,7 @@ export function remove(keyType: u8, keyLen: i32): i32 {
   if (r < 0) return fail(OP_UNLINK, r, recordBuf, len);
   forget(digest);
   if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
-  return announce(JOURNAL_DELETE, digest, 0);
+  return announce(JOURNAL_DELETE, digest, 0, 0, 0, CAUSE_CALL, rec + HEADER_BYTES, keyType, keyLen);
 }
 
 // ---- taking ------------------------------------------------------------------------------------

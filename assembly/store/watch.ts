@@ -11,11 +11,16 @@ import { controlBuf, controlPath, recordBuf, recordPath } from './paths';
 import { readRecordAt } from './records';
 import { statBuf, openRetrying, fail, OP_OPEN, OP_READ, OP_STAT } from './io';
 import {
-  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, entryValid, entryKind, entryStamp, writeEntry,
+  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, entryValid, entryKind, entryStamp, writeEntry,
 } from './journal';
+import { JOURNAL_KEY, KEY_CHUNK, KEY_CARRIED_MAX, keyEntriesAfter, isKeyEntry, keyEntryType, keyEntryLength } from './keyentries';
 
-/** One change handed to the host: the 64-byte entry, the journal id, the offset after it. */
-export const CHANGE_BYTES: i32 = ENTRY_BYTES + 16;
+/**
+ * One change handed to the host: the 64-byte entry, the journal id (u64), the offset after it
+ * (u64), the key type (u8, at 80), the key length (i32 at 84; -1 when the entry carries no key)
+ * and the key bytes (at 88).
+ */
+export const CHANGE_BYTES: i32 = ENTRY_BYTES + 24 + KEY_CARRIED_MAX;
 const CHANGE_CAP: i32 = 256;
 export const changes: usize = heap.alloc(CHANGE_CAP * CHANGE_BYTES);
 /** The cursor's position (journal id u64, offset u64): the host writes it before watchStart(true). */
@@ -92,6 +97,23 @@ function emit(count: i32, e: usize): void {
   memory.copy(out, e, ENTRY_BYTES);
   store<u64>(out, journalId, ENTRY_BYTES);
   store<u64>(out, offset, ENTRY_BYTES + 8);
+  store<i32>(out, -1, ENTRY_BYTES + 20);
+}
+
+/** Adds the key carried by the `n` KEY entries at k to change `count`, when they are whole. */
+function emitKey(count: i32, k: usize, n: i32): void {
+  const keyLen = keyEntryLength(k);
+  if (keyLen > KEY_CARRIED_MAX || (keyLen + KEY_CHUNK - 1) / KEY_CHUNK > n) return;
+  for (let i = 0; i < n; i++) {
+    const e = k + <usize>i * ENTRY_BYTES;
+    if (!entryValid(e) || !isKeyEntry(e, i, keyLen)) return;
+  }
+  const out = changes + <usize>count * CHANGE_BYTES;
+  store<u8>(out, keyEntryType(k), ENTRY_BYTES + 16);
+  store<i32>(out, keyLen, ENTRY_BYTES + 20);
+  for (let i = 0; i < n; i++) {
+    memory.copy(out + ENTRY_BYTES + 24 + <usize>i * KEY_CHUNK, k + <usize>i * ENTRY_BYTES + 16, min(KEY_CHUNK, keyLen - i * KEY_CHUNK));
+  }
 }
 
 const rescan: usize = heap.alloc(ENTRY_BYTES);
@@ -127,15 +149,34 @@ export function watchRead(): i32 {
       return count > 0 ? count : WATCH_IO;
     }
     const whole = n / ENTRY_BYTES;
+    let waitForKey = false;
     for (let i = 0; i < whole; i++) {
       const e = readBuf + <usize>i * ENTRY_BYTES;
-      offset += ENTRY_BYTES;
       if (!entryValid(e)) {
+        offset += ENTRY_BYTES;
         emitRescan(count++); // damage: some change is not named
         continue;
       }
       const kind = entryKind(e);
-      if (kind == JOURNAL_BEGIN) continue;
+      if (kind == JOURNAL_SET || kind == JOURNAL_DELETE) {
+        // Its KEY entries come in the same append: a reader that sees only part of it waits for
+        // the rest (unless the buffer was full: then it reads them first thing next time).
+        const keys = keyEntriesAfter(e);
+        let carried = 0;
+        while (carried < keys && i + 1 + carried < whole && entryKind(e + <usize>(carried + 1) * ENTRY_BYTES) == JOURNAL_KEY) carried++;
+        if (carried < keys && i + 1 + carried == whole) {
+          waitForKey = true;
+          break;
+        }
+        offset += <u64>(1 + carried) * ENTRY_BYTES;
+        emit(count, e);
+        if (carried > 0) emitKey(count, e + ENTRY_BYTES, carried);
+        count++;
+        i += carried;
+        continue;
+      }
+      offset += ENTRY_BYTES;
+      if (kind == JOURNAL_BEGIN || kind == JOURNAL_KEY) continue;
       if (kind == JOURNAL_SEALED) {
         successor = entryStamp(e);
         break;
@@ -143,6 +184,7 @@ export function watchRead(): i32 {
       emit(count++, e);
     }
     if (successor != 0) continue;
+    if (waitForKey) return count;
     if (whole == room) continue;
     // Nothing more here. A journal renamed over without a seal (its rotator died): move on to
     // the current one if it follows ours, telling the host that entries may be missing.

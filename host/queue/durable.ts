@@ -7,7 +7,8 @@ import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
 import { CorruptRecordError, Empty, StoreError } from '../errors.js';
 import { Queue, QueueClosed, checkTimeout, type BlockOptions, type TryGet } from './queue.js';
 import { defaultHost } from '../default-host.js';
-import { watchChanges, type Change, type WatchOptions } from '../watch/watch.js';
+import { watchChanges } from '../watch/watch.js';
+import type { Change, WatchOptions } from '../watch/types.js';
 
 export interface DurableQueueOptions<T = unknown> extends CoreOptions {
   /** Items allowed at once (counted across every process); `<= 0` or undefined: unbounded. */

@@ -3,35 +3,13 @@
 // any handle announced is read in journal order, each once. fs.watch on .iodict only shortens
 // the wait; a poll with back-off covers file systems where it never fires (network mounts).
 import { Core } from '../core/core.js';
-import type { Key } from '../core/keys.js';
+import { type Key, readKey } from '../core/keys.js';
 import { StoreError } from '../errors.js';
-
-/** What a change did: a set (or queue put), a delete (or pop, take, get), an expiry, an eviction; 'rescan': changes were made that no entry names (a writer crashed or a journal was damaged): read the store again. */
-export type ChangeType = 'set' | 'delete' | 'expire' | 'evict' | 'rescan';
-
-export interface Change<K = Key> {
-  readonly type: ChangeType;
-  /**
-   * The key changed. Undefined for 'rescan', and for a change whose key this watcher cannot
-   * know (a record set and removed again before the watcher read it).
-   */
-  readonly key: K | undefined;
-  /** Where this change sits in the journal: pass it as `since` to continue after it. */
-  readonly position: string;
-}
-
-export interface WatchOptions {
-  /** A change's position: continue right after it (default: from now on). */
-  since?: string;
-  /** Ends the iteration: the pending next() rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** Longest pause between two looks at the journal while nothing happens (ms). Default 250. */
-  pollInterval?: number;
-}
+import type { Change, ChangeType, WatchOptions } from './types.js';
 
 const WATCH_LOST = -2;
 const WATCH_BAD_POSITION = -3;
-const CHANGE_BYTES = 80;
+const CHANGE_BYTES = 264; // assembly/store/watch.ts
 const ENTRY = { SET: 2, DELETE: 3, RESCAN: 5 } as const;
 const CAUSES: ChangeType[] = ['delete', 'expire', 'evict'];
 const FIRST_POLL_MS = 2;
@@ -120,12 +98,11 @@ async function* follow<K extends Key>(core: Core, path: string, keys: Map<string
           }
           if (kind !== ENTRY.SET && kind !== ENTRY.DELETE) continue;
           const digest = hex(bytes.subarray(at + 24, at + 52));
-          let key = keys.get(digest);
+          const carried = view.getInt32(84, true);
+          let key = carried >= 0 ? readKey(bytes[at + 80]!, bytes.subarray(at + 88, at + 88 + carried)) : keys.get(digest);
           if (kind === ENTRY.SET) {
-            if (key === undefined && x.watchRecord(i) === 0) {
-              key = core.resultKey();
-              keys.set(digest, key);
-            }
+            if (key === undefined && x.watchRecord(i) === 0) key = core.resultKey();
+            if (key !== undefined) keys.set(digest, key);
             out.push({ type: 'set', key: key as K | undefined, position });
           } else {
             keys.delete(digest);
