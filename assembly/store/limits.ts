@@ -3,11 +3,14 @@
 // are free to remove), then the oldest live ones. Each eviction is a claim (claims.ts), so of
 // several writers evicting at once each item is removed by exactly one, and announced as an
 // eviction (a DELETE entry with cause CAUSE_EVICT). A writer counts what its index knows after
-// the journal read that follows its own entry: records of other writers not yet announced are
-// not counted, so each writer running at the same time can leave the store over by one item
-// (its own), until its next set.
+// the journal read that follows its own entry, and removes that excess by evictions of its own:
+// an item another writer is evicting at the same moment (its claim wins) is that writer's
+// share, not ours. Records of other writers not yet announced are not counted, so each writer
+// running at the same time can leave the store over by one item (its own) until its eviction;
+// two writers that counted each other's items may both evict for them, leaving the store a few
+// items under its limit until the next sets.
 import { DIGEST_BYTES } from '../format/key';
-import { indexFirst, indexDigest, indexTotalLength, indexExpiring } from '../index/ordered';
+import { indexFirst, indexDigest, indexTotalLength, indexExpiring, indexRecordLength } from '../index/ordered';
 import { ensureIndex } from './load';
 import { claim, finishTake, CLAIM_DELETE } from './claims';
 import { CAUSE_EVICT } from './journal';
@@ -25,8 +28,11 @@ export function setLimits(items: f64, bytes: f64): void {
 /** Evictions made by this handle since it opened. */
 export let evictedCount: i32 = 0;
 
-function over(): bool {
-  return (maxItems != 0 && liveSize() > maxItems) || (maxBytes != 0 && indexTotalLength() > maxBytes);
+function excessItems(): i64 {
+  return maxItems != 0 ? <i64>liveSize() - maxItems : 0;
+}
+function excessBytes(): i64 {
+  return maxBytes != 0 ? <i64>indexTotalLength() - <i64>maxBytes : 0;
 }
 
 const victim: usize = heap.alloc(DIGEST_BYTES);
@@ -36,9 +42,11 @@ export function enforceLimits(kept: i32): i32 {
   if (maxItems == 0 && maxBytes == 0) return ST_OK;
   const loaded = ensureIndex();
   if (loaded != ST_OK) return loaded;
-  if (!over()) return ST_OK;
+  if (excessItems() <= 0 && excessBytes() <= 0) return ST_OK;
   if (indexExpiring() != 0) purgeIndexed();
-  while (over()) {
+  let items = excessItems();
+  let bytes = excessBytes();
+  while (items > 0 || bytes > 0) {
     const first = indexFirst();
     if (first < 0 || first == kept) break;
     memory.copy(victim, indexDigest(first), DIGEST_BYTES);
@@ -50,9 +58,12 @@ export function enforceLimits(kept: i32): i32 {
       continue;
     }
     if (status != ST_OK) return status;
+    const length = indexRecordLength(first);
     const finished = finishTake(CLAIM_DELETE, CAUSE_EVICT);
     if (finished != ST_OK) return finished;
     evictedCount++;
+    items--;
+    bytes -= length;
   }
   return ST_OK;
 }

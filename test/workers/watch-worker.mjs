@@ -8,7 +8,8 @@ const args = JSON.parse(process.argv[2]);
 const print = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
 if (args.role === 'write') {
-  const d = new IODict(args.path, args.maxItems ? { maxItems: args.maxItems } : {});
+  // A journal that never rotates keeps every change, for tests that replay it.
+  const d = new IODict(args.path, args.maxItems ? { maxItems: args.maxItems, rotateAfter: 1e7 } : {});
   for (let i = 0; i < args.count; i++) d.set(`${args.prefix}${i}`, i);
   d.close();
   print({ done: args.count });
