@@ -14,7 +14,7 @@ import {
 import * as expiry from './store/expiry';
 import * as limits from './store/limits';
 import * as watch from './store/watch';
-import { indexDigest } from './index/ordered';
+import { indexDigest, indexExpiry } from './index/ordered';
 
 export {
   ST_OK, ST_MISSING, ST_CORRUPT, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO,
@@ -196,6 +196,10 @@ export function slotKey(slot: u32): usize {
 }
 export function slotBirth(slot: u32): f64 {
   return <f64>indexBirth(slot);
+}
+/** The slot's expiry stamp (µs since the epoch), 0 when it never expires. */
+export function slotExpiry(slot: u32): f64 {
+  return <f64>indexExpiry(slot);
 }
 export function slotDigest(slot: u32): usize {
   return indexDigest(slot);

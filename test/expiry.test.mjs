@@ -5,6 +5,8 @@ import { IODict } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { runChild } from './support/children.mjs';
 import { readStore } from './support/format-reader.mjs';
+import { execFileSync } from 'node:child_process';
+import { CLI } from './support/cli.mjs';
 
 const worker = new URL('./workers/watch-worker.mjs', import.meta.url).pathname;
 const T0 = 1_800_000_000_000; // the injected clock's start (ms)
@@ -130,6 +132,24 @@ test('maxBytes evicts the oldest items until the record files fit', () => {
   assert.equal([...d.keys()], ['k6', 'k7', 'k8', 'k9']);
   assert.throws(() => new IODict(path, { maxItems: 0 }), RangeError);
   d.close();
+});
+
+test('the CLI shows when an item expires, and an archive keeps the expiry stamp', () => {
+  const path = storePath();
+  const d = new IODict(path);
+  const expires = Date.now() + 3_600_000;
+  d.set('a', 1, { ttl: 3_600_000 }).set('b', 2);
+  d.close();
+  const cli = (...args) => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  const listed = JSON.parse(cli('ls', path, '--json'));
+  assert.is(listed[1].expires, undefined);
+  const shown = Date.parse(listed[0].expires);
+  assert.ok(Math.abs(shown - expires) < 1000, `expires ${listed[0].expires}`);
+  const archive = `${storePath()}.arc`;
+  cli('export', path, archive, '--format', 'archive');
+  const copy = storePath();
+  cli('import', copy, archive);
+  assert.equal(JSON.parse(cli('ls', copy, '--json')).map((k) => k.expires), [listed[0].expires, undefined]);
 });
 
 test.run();

@@ -62,6 +62,7 @@ interface Exports {
   purgeExpired(): number;
   resultExpiry(): number;
   slotDigest(slot: number): number;
+  slotExpiry(slot: number): number;
   watchStart(fromPosition: number): number;
   watchRead(): number;
   watchStop(): void;
