@@ -38,12 +38,22 @@ export function close(): void {
 export function reserve(bytes: i32): usize {
   return store.reserve(bytes);
 }
-/** Writes the record; with limits set (setLimits), evicts the oldest items past them. */
+/**
+ * Writes the record; with limits set (setLimits), evicts the oldest items past them. A failed
+ * eviction does not fail the set, which stands: takeEvictionFailure() tells the host.
+ */
+let evictionFailed = false;
 export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
-  let status = store.set(keyType, keyLen, valueLen, codec);
+  const status = store.set(keyType, keyLen, valueLen, codec);
   expiry.setNextExpiry(0);
-  if (status == io.ST_OK) status = limits.enforceLimits(store.resultSlot);
+  if (status == io.ST_OK && limits.enforceLimits(store.resultSlot) != io.ST_OK) evictionFailed = true;
   return status;
+}
+/** True once after a set whose eviction failed (errorOp and friends say why). */
+export function takeEvictionFailure(): bool {
+  const failed = evictionFailed;
+  evictionFailed = false;
+  return failed;
 }
 /** The expiry stamp (µs since the epoch) the next set gives its record. */
 export function setNextExpiry(us: f64): void {

@@ -122,6 +122,8 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
       const expiry = expiryStamp(options?.ttl ?? this.#options.ttl, core.now());
       if (expiry) core.x.setNextExpiry(expiry);
       core.check(core.x.set(core.keyType, keyLen, bytes.length, this.#codec.id));
+      // The set stands; the store stays over its limit until a later set evicts.
+      if (core.x.takeEvictionFailure()) process.emitWarning(`${core.error(Status.IO).message}: could not evict to stay within maxItems/maxBytes`, 'StoreWarning');
       core.absorbEvents();
       if (core.x.resultIsNew()) core.keyCache[core.x.resultSlot()] = key instanceof Uint8Array ? (key.slice() as K) : key;
       return this;

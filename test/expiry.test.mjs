@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import { IODict } from '../dist/index.js';
+import { IODict, memoryHost, Errno } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { runChild } from './support/children.mjs';
 import { readStore } from './support/format-reader.mjs';
@@ -131,6 +131,53 @@ test('maxBytes evicts the oldest items until the record files fit', () => {
   assert.ok(bytes <= 4096, `${bytes} bytes on disk`);
   assert.equal([...d.keys()], ['k6', 'k7', 'k8', 'k9']);
   assert.throws(() => new IODict(path, { maxItems: 0 }), RangeError);
+  d.close();
+});
+
+/** A memory host whose renames into .iodict/claimed/ fail with EACCES while `failing.on`. */
+function claimFailingHost() {
+  const base = memoryHost();
+  const failing = { on: false };
+  const host = Object.create(base);
+  host.rename = (from, to) => (failing.on && to.includes('/claimed/') ? -Errno.EACCES : base.rename(from, to));
+  return { host, failing };
+}
+const memoryRecords = (host, root) => host.readdir(root).filter((n) => /^[0-9a-f]{56}$/.test(n));
+
+test('an expired item stays absent when its removal fails, and is removed by a later purge', () => {
+  const { host, failing } = claimFailingHost();
+  let now = T0;
+  const d = new IODict('/s', { host, clock: () => now });
+  d.set('a', 1, { ttl: 10 }).set('b', 2);
+  now += 10;
+  failing.on = true;
+  assert.is(d.get('a'), undefined, 'no error: the reader only tried to tidy up');
+  assert.is(d.has('a'), false);
+  assert.equal([...d.keys()], ['b']);
+  assert.is(d.purgeExpired(), 0);
+  assert.is(memoryRecords(host, '/s').length, 2, 'the expired record is still there');
+  failing.on = false;
+  assert.is(d.purgeExpired(), 1);
+  assert.equal(memoryRecords(host, '/s').length, 1);
+  d.close();
+});
+
+test('a set whose eviction fails stands (with a warning); the next set evicts', async () => {
+  const { host, failing } = claimFailingHost();
+  const d = new IODict('/s', { host, maxItems: 2 });
+  d.set('a', 1).set('b', 2);
+  failing.on = true;
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on('warning', onWarning);
+  d.set('c', 3); // an error would mean it did not happen
+  await new Promise((resolve) => setImmediate(resolve));
+  process.off('warning', onWarning);
+  assert.ok(warnings.some((w) => w.name === 'StoreWarning' && /EACCES/.test(w.message)), 'the failed eviction is reported');
+  assert.equal([...d.keys()], ['a', 'b', 'c'], 'the set itself stands');
+  failing.on = false;
+  d.set('d', 4);
+  assert.equal([...d.keys()], ['c', 'd']);
   d.close();
 });
 

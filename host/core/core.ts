@@ -59,6 +59,7 @@ interface Exports {
   setClock(us: number): void;
   setLimits(items: number, bytes: number): void;
   evictedCount(): number;
+  takeEvictionFailure(): number;
   purgeExpired(): number;
   resultExpiry(): number;
   slotDigest(slot: number): number;
