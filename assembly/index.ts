@@ -11,10 +11,14 @@ import {
   indexPackKeys, packedKeys,
 } from './index/ordered';
 import {
-  HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth,
+  HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth, recordExpiry,
   MAX_KEY_BYTES, MAX_VALUE_BYTES,
 } from './format/record';
 import * as value from './format/value';
+import * as expiry from './store/expiry';
+import * as limits from './store/limits';
+import * as watch from './store/watch';
+import { indexDigest, indexExpiry } from './index/ordered';
 
 export {
   ST_OK, ST_MISSING, ST_CORRUPT, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO,
@@ -40,14 +44,74 @@ export function reserve(bytes: i32): usize {
 }
 /** A value its codec does not accept, or a key or value beyond the format's limits: nothing written. */
 export const ST_BAD_VALUE: i32 = 8; // the WASI interface's number for the same refusal
-/** Nothing is written that a reader would refuse (FORMAT.md 3.3 and section 4). */
+/** Nothing is written that a reader would refuse (FORMAT.md 3.3 and section 4); a refused write drops its expiry too. */
 function refused(keyLen: i32, valueLen: i32, codec: u8): bool {
-  if (<u32>keyLen > MAX_KEY_BYTES || <u32>valueLen > MAX_VALUE_BYTES) return true;
-  return value.checkValue(codec, store.reservedRecord() + HEADER_BYTES + keyLen, valueLen) != value.VALUE_OK;
+  const bad = <u32>keyLen > MAX_KEY_BYTES || <u32>valueLen > MAX_VALUE_BYTES ||
+    value.checkValue(codec, store.reservedRecord() + HEADER_BYTES + keyLen, valueLen) != value.VALUE_OK;
+  if (bad) expiry.setNextExpiry(0);
+  return bad;
 }
+/**
+ * Writes the record; with limits set (setLimits), evicts the oldest items past them. A failed
+ * eviction does not fail the set, which stands: takeEvictionFailure() tells the host.
+ */
+let evictionFailed = false;
 export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   if (refused(keyLen, valueLen, codec)) return ST_BAD_VALUE;
-  return store.set(keyType, keyLen, valueLen, codec);
+  const status = store.set(keyType, keyLen, valueLen, codec);
+  expiry.setNextExpiry(0);
+  if (status == io.ST_OK && limits.enforceLimits(store.resultSlot) != io.ST_OK) evictionFailed = true;
+  return status;
+}
+/** True once after a set whose eviction failed (errorOp and friends say why). */
+export function takeEvictionFailure(): bool {
+  const failed = evictionFailed;
+  evictionFailed = false;
+  return failed;
+}
+/** The expiry stamp (µs since the epoch) the next set gives its record. */
+export function setNextExpiry(us: f64): void {
+  expiry.setNextExpiry(<u64>us);
+}
+/** The clock expiry is judged by (µs since the epoch); 0: the host's real-time clock. */
+export function setClock(us: f64): void {
+  expiry.setClock(<u64>us);
+}
+/** maxItems and maxBytes; 0 for none. */
+export function setLimits(items: f64, bytes: f64): void {
+  limits.setLimits(items, bytes);
+}
+/** Items evicted by this handle since it opened. */
+export function evictedCount(): i32 {
+  return limits.evictedCount;
+}
+/** Removes every expired record the index knows of (after a sync); how many in resultSlot(). */
+export function purgeExpired(): i32 {
+  const status = store.sync();
+  if (status != io.ST_OK) return status;
+  store.resultSlot = expiry.purgeIndexed();
+  return io.ST_OK;
+}
+
+// The change feed (store/watch.ts).
+export function watchStart(fromPosition: bool): i32 {
+  return watch.watchStart(fromPosition);
+}
+export function watchRead(): i32 {
+  return watch.watchRead();
+}
+export function watchStop(): void {
+  watch.watchStop();
+}
+export function watchChanges(): usize {
+  return watch.changes;
+}
+export function watchPosition(): usize {
+  return watch.position;
+}
+/** Reads the record a change names (its digest at entry + 24) into the result: its key. */
+export function watchRecord(i: i32): i32 {
+  return watch.readChangedRecord(i);
 }
 export function get(keyType: u8, keyLen: i32): i32 {
   return store.get(keyType, keyLen);
@@ -140,8 +204,9 @@ export function lockStore(): i32 {
 export function unlockStore(): void {
   lock.releaseStoreLock(lock.heldStoreLock());
 }
+/** Live items: indexed ones whose expiry has not passed. */
 export function size(): u32 {
-  return indexSize();
+  return expiry.liveSize();
 }
 /** Records quarantined by this handle since it opened (found corrupt while syncing or reading). */
 export function quarantinedCount(): i32 {
@@ -164,7 +229,7 @@ export function order(): u32 {
     orderCap = n + (n >> 1) + 64;
     orderBuf = resize(orderBuf, <usize>orderCap << 2);
   }
-  return indexOrder(orderBuf);
+  return expiry.filterOrder(orderBuf, indexOrder(orderBuf));
 }
 export function orderPtr(): usize {
   return orderBuf;
@@ -187,6 +252,13 @@ export function slotKey(slot: u32): usize {
 }
 export function slotBirth(slot: u32): f64 {
   return <f64>indexBirth(slot);
+}
+/** The slot's expiry stamp (µs since the epoch), 0 when it never expires. */
+export function slotExpiry(slot: u32): f64 {
+  return <f64>indexExpiry(slot);
+}
+export function slotDigest(slot: u32): usize {
+  return indexDigest(slot);
 }
 export function indexMemory(): usize {
   return indexBytes();
@@ -219,6 +291,10 @@ export function resultCodec(): u8 {
 }
 export function resultBirth(): f64 {
   return <f64>recordBirth(records.resultRecord);
+}
+/** The result record's expiry stamp (µs since the epoch), 0 when it never expires. */
+export function resultExpiry(): f64 {
+  return <f64>recordExpiry(records.resultRecord);
 }
 
 // Slots whose key another handle added or removed (the host drops its decoded copies).
@@ -295,8 +371,11 @@ export function batchWrite(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): 
 export function batchSync(): i32 {
   return batch.batchSync();
 }
+/** Lands item i; with limits set, evicts past them as set() does (a failed eviction: takeEvictionFailure). */
 export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
-  return batch.batchLand(i, keyType, keyLen, valueLen, codec);
+  const status = batch.batchLand(i, keyType, keyLen, valueLen, codec);
+  if (status == io.ST_OK && limits.enforceLimits(store.resultSlot) != io.ST_OK) evictionFailed = true;
+  return status;
 }
 export function batchEnd(): void {
   batch.batchEnd();

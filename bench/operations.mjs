@@ -4,6 +4,7 @@
 /** Every operation: its title in the report, the store kind it needs, and what one unit of it is. */
 export const OPS = {
   set: { title: 'set, new key', kind: 'dict', unit: 'op' },
+  setTtl: { title: 'set, new key, with a ttl', kind: 'dict', unit: 'op' },
   setBatch: { title: 'set, batch of 100 in one call', kind: 'dict', unit: 'batch' },
   setConcurrent: { title: '100 sets in flight at once (a sync store: one after another)', kind: 'dict', unit: 'batch' },
   get: { title: 'get', kind: 'dict', unit: 'op' },
@@ -50,7 +51,7 @@ export function grid({ quick = false, sizes } = {}) {
   for (const n of counts) {
     configs.push({
       kind: 'dict', n, value: 100, durability: 'none', perSample,
-      ops: ['set', ...(n === first ? ['setBatch', 'setConcurrent'] : []), 'get', 'has', 'delete', 'keys', 'listKeys', 'values', 'popItem', 'openGet', 'openList'],
+      ops: ['set', ...(n === first ? ['setTtl', 'setBatch', 'setConcurrent'] : []), 'get', 'has', 'delete', 'keys', 'listKeys', 'values', 'popItem', 'openGet', 'openList'],
       memory: n === counts.at(-1),
     });
   }
@@ -80,6 +81,8 @@ export function sampleArgs(op, config, round, rounds, limit) {
   switch (op) {
     case 'set':
       return Array.from({ length: count }, (_, i) => `s${round}-${i}`);
+    case 'setTtl':
+      return Array.from({ length: count }, (_, i) => `t${round}-${i}`);
     case 'setBatch':
     case 'setConcurrent':
     case 'putBatch':

@@ -20,6 +20,7 @@ import { runtimeColumns } from './runtimes.mjs';
 import { hasStrace, probeMemory, probeSyscalls } from './probe.mjs';
 import { environment } from './environment.mjs';
 import { writeReport } from './report.mjs';
+import { measureWatchLag } from './watch-lag.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -115,6 +116,9 @@ async function main() {
   const { rows, memory } = await measureGrid(args, contenders, args.probes);
   const syscalls = args.probes ? measureSyscalls(args) : { available: false, note: 'skipped (--no-probes)' };
   const asyncLag = await measureAsyncLag(args);
+  const watchLag = await measureWatchLag({ quick: args.quick, freshDir: scratch(args.dir).freshDir });
+  const { iodict: w, bareFsWatch: b } = watchLag;
+  log(`watch lag over ${watchLag.sets} sets from another process: iodict watch() p50 ${w.p50Ms.toFixed(2)} ms, p99 ${w.p99Ms.toFixed(2)} ms; bare fs.watch p50 ${b.p50Ms.toFixed(2)} ms, p99 ${b.p99Ms.toFixed(2)} ms (${b.count} heard)`);
   const run = {
     ...environment(args.dir, contenders),
     options: { quick: args.quick, rounds: args.rounds, only: args.only ?? null, sizes: args.sizes ?? null },
@@ -126,6 +130,7 @@ async function main() {
     memory: memory ?? null,
     syscalls,
     asyncLag,
+    watchLag,
     runtimeRuns: null,
   };
   const partial = args.quick || args.only || args.sizes || args.contenders;

@@ -13,8 +13,22 @@ import { holdStoreLock, sleepingPause, synchronousResult } from './core/transact
 
 export type { Lock };
 import { defaultHost } from './default-host.js';
+import { watchChanges } from './watch/watch.js';
+import type { Change, WatchOptions } from './watch/types.js';
 
-export interface IODictOptions<V = unknown> extends CoreOptions {
+export type { Change, WatchOptions };
+
+/** Expiry and bounded size, for IODict and AsyncIODict. */
+export interface LimitOptions {
+  /** Default time to live of every set (ms); `set(k, v, { ttl })` overrides it. Default: none. */
+  ttl?: number;
+  /** Most items the store holds: a set past it evicts the oldest (birth order). Default: no limit. */
+  maxItems?: number;
+  /** Most bytes of record files the store holds: a set past it evicts the oldest. Default: no limit. */
+  maxBytes?: number;
+}
+
+export interface IODictOptions<V = unknown> extends CoreOptions, LimitOptions {
   /**
    * Held around every operation. Not needed for safety: every operation is atomic on disk
    * (temp file + rename, claim by rename). Use it to make a sequence of your own atomic.
@@ -26,6 +40,18 @@ export interface IODictOptions<V = unknown> extends CoreOptions {
   temporary?: boolean;
   /** The file-system binding (default: the one for this runtime). */
   host?: StoreHost;
+}
+
+export interface SetOptions {
+  /** Time to live (ms): from then on the item is gone for every reader in every process. */
+  ttl?: number;
+}
+
+/** A ttl (ms) as an expiry stamp in µs by `now` (ms); 0 for none. */
+export function expiryStamp(ttl: number | undefined, now: number): number {
+  if (ttl === undefined) return 0;
+  if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) throw new RangeError(`iodict: ttl must be a positive number of ms, not ${String(ttl)}`);
+  return Math.round((now + ttl) * 1000);
 }
 
 /**
@@ -56,6 +82,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     checkCodec(this.#codec);
     this.#lock = options.lock;
     this.#core = new Core(options.host ?? defaultHost(), path, { ...options, kind: 'dict' });
+    if (options.maxItems || options.maxBytes) this.#core.x.setLimits(options.maxItems ?? 0, options.maxBytes ?? 0);
   }
 
   /** A fresh store at `path` holding every key of `keys` mapped to `value`. */
@@ -65,6 +92,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   #run<T>(op: () => T): T {
     if (this.#closed) throw new ClosedError(`iodict: ${this.path} is closed`);
+    this.#core.tick();
     // Inside transact() the `lock` option is held already.
     return this.#transactions > 0 ? op() : withLock(this.#lock, op);
   }
@@ -133,12 +161,16 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     });
   }
 
-  set(key: K, value: V): this {
+  /** Sets key to value (keeping its place in line if it exists); `ttl` (ms) makes it expire. */
+  set(key: K, value: V, options?: SetOptions): this {
     return this.#run(() => {
       const core = this.#core;
       const bytes = this.#codec.encode(value);
       const keyLen = core.putEntry(key, bytes);
+      const expiry = expiryStamp(options?.ttl ?? this.#options.ttl, core.now());
+      if (expiry) core.x.setNextExpiry(expiry);
       core.check(core.x.set(core.keyType, keyLen, bytes.length, this.#codec.id));
+      core.warnFailedEviction();
       core.absorbEvents();
       if (core.x.resultIsNew()) core.keyCache[core.x.resultSlot()] = key instanceof Uint8Array ? (key.slice() as K) : key;
       return this;
@@ -279,16 +311,18 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
    * for the whole batch instead of two per item (FORMAT.md 7.3.1). The result is that of set()
    * called for each pair. Keys and values are checked before anything is written; a failure on
    * disk throws BatchError, whose `landed` counts the pairs (from the first) that are stored.
+   * `ttl` (ms) applies to every pair, as set()'s does.
    */
-  setMany(entries: Iterable<readonly [K, V]>): this {
+  setMany(entries: Iterable<readonly [K, V]>, options?: SetOptions): this {
     return this.#run(() => {
       const core = this.#core;
       const pairs = Array.from(entries);
       const items = pairs.map(([key, value]) => entryItem(key, this.#codec.encode(value).slice()));
+      const expiry = expiryStamp(options?.ttl ?? this.#options.ttl, core.now());
       writeBatch(core, items, this.#codec.id, (i) => {
         const key = pairs[i]![0];
         if (core.x.resultIsNew()) core.keyCache[core.x.resultSlot()] = key instanceof Uint8Array ? (key.slice() as K) : key;
-      });
+      }, expiry);
       return this;
     });
   }
@@ -318,6 +352,25 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   /** Counts for monitoring: items, and the bytes the in-memory index takes. */
   stats(): { size: number; indexBytes: number; xattrs: boolean } {
     return this.#run(() => ({ size: this.#core.size(), indexBytes: this.#core.x.indexMemory(), xattrs: this.xattrs }));
+  }
+
+  /** Removes every expired item now (they are invisible already); returns how many this call removed. */
+  purgeExpired(): number {
+    return this.#run(() => {
+      this.#core.check(this.#core.x.purgeExpired());
+      this.#core.absorbEvents();
+      return this.#core.x.resultSlot();
+    });
+  }
+
+  /**
+   * The changes made to this store by any process, thread or handle, in journal order, from
+   * now on (or right after `since`, a change's position): `{ type, key, position }`. See Change.
+   */
+  watch(options: WatchOptions = {}): AsyncGenerator<Change<K>, void, undefined> {
+    if (this.#closed) throw new ClosedError(`iodict: ${this.path} is closed`);
+    const { host, lease, rotateAfter, onCorrupt, xattrs } = this.#options;
+    return watchChanges<K>(() => new Core(host ?? defaultHost(), this.path, { lease, rotateAfter, onCorrupt, xattrs, kind: 'dict' }), this.path, options);
   }
 
   /** Re-reads the directory listing (for stores on network file systems, where change hints can be lost). */

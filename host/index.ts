@@ -1,4 +1,4 @@
-export { IODict, type IODictOptions, type Lock } from './dict.js';
+export { IODict, type IODictOptions, type SetOptions, type LimitOptions, type Lock, type Change, type WatchOptions } from './dict.js';
 export { SharedLock, FileLock } from './core/lock.js';
 export type { AbortSignalLike } from './core/globals.js';
 export { AsyncIODict, type AsyncIODictOptions, type AsyncOptions } from './async/dict.js';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { AsyncIODict, IODict, KeyError, StoreError, BatchError, CorruptRecordError, ClosedError, SharedLock, FileLock, DurableQueue, jsonCodec } from '../dist/index.js';
 import { storePath, tempDir } from './support/tmp.mjs';
 import { runChild } from './support/children.mjs';
+import { readRecord } from './support/format-reader.mjs';
 
 const lagScript = fileURLToPath(new URL('./workers/lag-worker.mjs', import.meta.url));
 
@@ -142,6 +143,29 @@ test('opening errors and wrong options are typed', async () => {
   assert.throws(() => new AsyncIODict(storePath(), { threads: 65 }), /threads.*at most 64/);
   assert.throws(() => new AsyncIODict(storePath(), { durabilty: 'fsync' }), /no option `durabilty` \(did you mean `durability`\?\)/);
   assert.throws(() => new AsyncIODict(storePath(), { durability: 'always' }), RangeError);
+});
+
+test('ttl, maxItems and purgeExpired, as IODict has them; clock is refused (it cannot cross into workers)', async () => {
+  const path = storePath();
+  const d = new AsyncIODict(path, { maxItems: 3, ttl: 60_000 });
+  await d.set('short', 1, { ttl: 1 });
+  await d.setMany([['a', 1], ['b', 2], ['c', 3]]);
+  assert.equal(await collect(d.keys()), ['a', 'b', 'c'], 'short expired or was evicted: never more than 3');
+  const records = fs.readdirSync(path).filter((n) => /^[0-9a-f]{56}$/.test(n)).map((n) => readRecord(`${path}/${n}`)).filter((r) => r.key.toString() !== 'short');
+  assert.is(records.length, 3);
+  assert.ok(records.every((r) => r.expiry > Date.now() * 1000 && r.expiry <= (Date.now() + 60_000) * 1000), 'the store default ttl is in every record');
+  // A record whose expiry passed long ago, written by a handle whose clock is two minutes behind.
+  const behind = new IODict(path, { clock: () => Date.now() - 120_000 });
+  behind.set('old', 0, { ttl: 1000 });
+  behind.close();
+  await d.delete('short');
+  assert.is(fs.readdirSync(path).filter((n) => /^[0-9a-f]{56}$/.test(n)).length, 4);
+  assert.is(await d.purgeExpired(), 1);
+  assert.is(fs.readdirSync(path).filter((n) => /^[0-9a-f]{56}$/.test(n)).length, 3);
+  assert.throws(() => new AsyncIODict(storePath(), { clock: () => 0 }), /no option `clock`/);
+  assert.instance(await rejection(d.set('x', 1, { ttl: 0 })), RangeError);
+  assert.throws(() => new AsyncIODict(storePath(), { maxItems: 1.5 }), RangeError);
+  await d.close();
 });
 
 test('a closed handle rejects with ClosedError, as IODict throws it', async () => {

@@ -2,7 +2,7 @@
 //
 //   0  4  magic "iodr"
 //   4  1  format version (1)
-//   5  1  flags (0)
+//   5  1  flags: bit 0 set = an expiry stamp follows the value (FLAG_EXPIRY); other bits 0
 //   6  1  codec id (0 CBOR, 1 JSON, 128..255 user codecs)
 //   7  1  key type (format/key.ts)
 //   8  8  birth stamp: u64 microseconds since the Unix epoch
@@ -10,6 +10,7 @@
 //  20  4  value length V
 //  24  K  key bytes (canonical)
 //  ..  V  value bytes
+//  ..  8  expiry stamp (u64 µs since the Unix epoch), only when flag bit 0 is set
 //  ..  4  CRC-32C of every byte before it
 // All integers little-endian.
 import { crc32c } from '../crypto/crc32c';
@@ -21,11 +22,14 @@ export const RECORD_VERSION: u8 = 1;
 export const HEADER_BYTES: i32 = 24;
 export const TRAILER_BYTES: i32 = 4;
 export const OVERHEAD_BYTES: i32 = HEADER_BYTES + TRAILER_BYTES;
+/** Flag bit 0: the record expires; its expiry stamp sits between the value and the checksum. */
+export const FLAG_EXPIRY: u8 = 1;
+export const EXPIRY_BYTES: i32 = 8;
 // The format's limits (FORMAT.md 3.3): a key of at most 64 KiB, a value of at most 256 MiB.
 // Bigger lengths in a header mean corruption; the host refuses to write them (RangeError).
 export const MAX_KEY_BYTES: u32 = 1 << 16;
 export const MAX_VALUE_BYTES: u32 = 1 << 28;
-export const MAX_RECORD_BYTES: u32 = <u32>OVERHEAD_BYTES + MAX_KEY_BYTES + MAX_VALUE_BYTES;
+export const MAX_RECORD_BYTES: u32 = <u32>(OVERHEAD_BYTES + EXPIRY_BYTES) + MAX_KEY_BYTES + MAX_VALUE_BYTES;
 
 // Validation results: 0 is valid, each failure its own code so messages can say what broke.
 export const RECORD_OK: i32 = 0;
@@ -43,17 +47,24 @@ export const RECORD_NOT_FILE: i32 = 9;
 /** Larger than any record can be (MAX_RECORD_BYTES): never read in. */
 export const RECORD_TOO_LARGE: i32 = 10;
 
-/** Fills the header and checksum around key and value bytes already placed at rec+24. */
-export function sealRecord(rec: usize, codec: u8, keyType: u8, birth: u64, keyLen: i32, valueLen: i32): i32 {
+/**
+ * Fills the header and checksum around key and value bytes already placed at rec+24 (and the
+ * expiry stamp after the value when `expiry` is not 0: room for EXPIRY_BYTES more is needed).
+ */
+export function sealRecord(rec: usize, codec: u8, keyType: u8, birth: u64, keyLen: i32, valueLen: i32, expiry: u64 = 0): i32 {
   store<u32>(rec, RECORD_MAGIC);
   store<u8>(rec, RECORD_VERSION, 4);
-  store<u8>(rec, 0, 5);
+  store<u8>(rec, expiry != 0 ? FLAG_EXPIRY : 0, 5);
   store<u8>(rec, codec, 6);
   store<u8>(rec, keyType, 7);
   store<u64>(rec, birth, 8);
   store<u32>(rec, keyLen, 16);
   store<u32>(rec, valueLen, 20);
-  const body = HEADER_BYTES + keyLen + valueLen;
+  let body = HEADER_BYTES + keyLen + valueLen;
+  if (expiry != 0) {
+    store<u64>(rec + body, expiry);
+    body += EXPIRY_BYTES;
+  }
   store<u32>(rec + body, crc32c(rec, body));
   return body + TRAILER_BYTES;
 }
@@ -65,12 +76,14 @@ export function checkRecord(rec: usize, len: i32): i32 {
   if (load<u8>(rec, 4) != RECORD_VERSION) return RECORD_BAD_VERSION;
   const keyLen = load<u32>(rec, 16);
   const valueLen = load<u32>(rec, 20);
-  if (keyLen > MAX_KEY_BYTES || valueLen > MAX_VALUE_BYTES || <u64>keyLen + valueLen + OVERHEAD_BYTES != <u64>len)
+  const flags = load<u8>(rec, 5);
+  const extra: u64 = flags == FLAG_EXPIRY ? EXPIRY_BYTES : 0;
+  if (keyLen > MAX_KEY_BYTES || valueLen > MAX_VALUE_BYTES || <u64>keyLen + valueLen + OVERHEAD_BYTES + extra != <u64>len)
     return RECORD_BAD_LENGTH;
   const body = len - TRAILER_BYTES;
   if (load<u32>(rec + body) != crc32c(rec, body)) return RECORD_BAD_CHECKSUM;
   const keyType = load<u8>(rec, 7);
-  if (keyType >= KEY_TYPES || load<u8>(rec, 5) != 0) return RECORD_BAD_KEY;
+  if (keyType >= KEY_TYPES || (flags & ~FLAG_EXPIRY) != 0) return RECORD_BAD_KEY;
   if (!keyIsCanonical(keyType, rec + HEADER_BYTES, keyLen)) return RECORD_BAD_KEY;
   if (checkValue(load<u8>(rec, 6), rec + HEADER_BYTES + keyLen, valueLen) != 0) return RECORD_BAD_VALUE;
   return RECORD_OK;
@@ -90,4 +103,14 @@ export function recordKeyLength(rec: usize): i32 {
 }
 export function recordValueLength(rec: usize): i32 {
   return load<u32>(rec, 20);
+}
+/** The record's expiry stamp (µs since the Unix epoch), 0 when it never expires. */
+export function recordExpiry(rec: usize): u64 {
+  if ((load<u8>(rec, 5) & FLAG_EXPIRY) == 0) return 0;
+  return load<u64>(rec + HEADER_BYTES + recordKeyLength(rec) + recordValueLength(rec));
+}
+/** The whole record's length in bytes, as its header says. */
+export function recordTotalLength(rec: usize): i32 {
+  const extra = (load<u8>(rec, 5) & FLAG_EXPIRY) != 0 ? EXPIRY_BYTES : 0;
+  return OVERHEAD_BYTES + recordKeyLength(rec) + recordValueLength(rec) + extra;
 }

@@ -3,7 +3,8 @@
 // Insert, remove, first and last are O(log n); lookup by digest is O(1).
 // The index also holds each key's canonical bytes (the truth for listings and the
 // index cache); keys of up to 16 bytes sit inline in the slot, longer ones on the heap.
-// A slot costs 64 bytes plus its hash entry (4 to 8 bytes), and a long key its length.
+// A slot costs 76 bytes plus its hash entry (4 to 8 bytes), and a long key its length: 12 of
+// them hold the record's expiry stamp and length, for expiry and the size limits.
 //
 // The treap's priority is the digest's first word: digests are SHA3 output, so
 // priorities are uniformly random without storing any.
@@ -24,6 +25,10 @@ let lefts: usize = 0; // u32 per slot; a free slot's left links the free list
 let rights: usize = 0;
 let keyHeads: usize = 0; // u32 per slot: key length << 8 | key type
 let keyBodies: usize = 0; // KEY_INLINE bytes per slot: the key, or a heap pointer to it
+let expiries: usize = 0; // u64 per slot: the record's expiry stamp, 0 for none
+let lengths: usize = 0; // u32 per slot: the record file's length in bytes
+let totalLength: u64 = 0; // sum of lengths over live slots
+let expiring: u32 = 0; // live slots with an expiry stamp
 let root: u32 = NIL;
 
 let table: usize = 0; // u32 per bucket: slot + 1, 0 for empty
@@ -75,6 +80,8 @@ function grow(): void {
   rights = resize(rights, <usize>next << 2);
   keyHeads = resize(keyHeads, <usize>next << 2);
   keyBodies = resize(keyBodies, <usize>next * KEY_INLINE);
+  expiries = resize(expiries, <usize>next << 3);
+  lengths = resize(lengths, <usize>next << 2);
   capacity = next;
 }
 
@@ -253,6 +260,8 @@ function newSlot(digest: usize, birth: u64, keyType: u8, key: usize, keyLen: i32
   }
   setL(s, NIL);
   setR(s, NIL);
+  store<u64>(expiries + (<usize>s << 3), 0);
+  store<u32>(lengths + (<usize>s << 2), 0);
   count++;
   if (!table || count * 4 > (tableMask + 1) * 3) {
     rehash(table ? (tableMask + 1) << 1 : 2048);
@@ -267,6 +276,7 @@ export function indexRemove(s: u32): void {
   root = removeAt(root, s);
   tableRemove(s);
   if (<usize>indexKeyLength(s) > KEY_INLINE) heap.free(load<usize>(keyBodies + <usize>s * KEY_INLINE));
+  indexSetRecord(s, 0, 0);
   store<u64>(births + (<usize>s << 3), FREE);
   setL(s, freeHead);
   freeHead = s;
@@ -373,6 +383,8 @@ export function indexClear(): void {
   }
   count = 0;
   used = 0;
+  totalLength = 0;
+  expiring = 0;
   freeHead = NIL;
   root = NIL;
   spineLength = SPINE_STALE;
@@ -381,5 +393,39 @@ export function indexClear(): void {
 
 /** Bytes the index holds in memory (for the memory bar). */
 export function indexBytes(): usize {
-  return <usize>capacity * (20 + DIGEST_BYTES + KEY_INLINE) + (table ? <usize>(tableMask + 1) << 2 : 0);
+  return <usize>capacity * (32 + DIGEST_BYTES + KEY_INLINE) + (table ? <usize>(tableMask + 1) << 2 : 0);
+}
+
+/** Notes what a slot's record holds beyond its key: its expiry stamp (0: none) and its length. */
+export function indexSetRecord(s: u32, expiry: u64, length: u32): void {
+  const e = expiries + (<usize>s << 3);
+  const l = lengths + (<usize>s << 2);
+  if (load<u64>(e) != 0) expiring--;
+  if (expiry != 0) expiring++;
+  totalLength = totalLength - load<u32>(l) + length;
+  store<u64>(e, expiry);
+  store<u32>(l, length);
+}
+export function indexExpiry(s: u32): u64 {
+  return load<u64>(expiries + (<usize>s << 3));
+}
+export function indexRecordLength(s: u32): u32 {
+  return load<u32>(lengths + (<usize>s << 2));
+}
+/** Sum of the record lengths of every slot. */
+export function indexTotalLength(): u64 {
+  return totalLength;
+}
+/** Slots whose record carries an expiry stamp. */
+export function indexExpiring(): u32 {
+  return expiring;
+}
+/** Live slots whose expiry stamp is at or before now. */
+export function indexCountExpired(now: u64): u32 {
+  let n: u32 = 0;
+  for (let s: u32 = 0; s < used; s++) {
+    const expiry = load<u64>(expiries + (<usize>s << 3));
+    if (expiry != 0 && expiry <= now && load<u64>(births + (<usize>s << 3)) != FREE) n++;
+  }
+  return n;
 }

@@ -28,6 +28,7 @@ import { recordBuf, recordPath, controlBuf, controlPath } from './paths';
 import { syncAfterChange, fail, ST_OK, OP_OPEN, OP_FSYNC } from './io';
 import { writeTemp, moveTemp, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
 import { reservedRecord, chooseBirth, landed, chosenBirth, chosenIsNew, digestBuf } from './store';
+import { nextExpiry, setNextExpiry, noteWritten } from './expiry';
 
 let count: i32 = 0;
 let landedCount: i32 = 0;
@@ -36,6 +37,8 @@ let digestCap: i32 = 0;
 const births = new Array<u64>();
 const fresh = new Array<bool>();
 const temps = new Array<u32>();
+const expiries = new Array<u64>();
+const lengths = new Array<i32>();
 
 export function batchBegin(): void {
   count = 0;
@@ -43,14 +46,21 @@ export function batchBegin(): void {
   births.length = 0;
   fresh.length = 0;
   temps.length = 0;
+  expiries.length = 0;
+  lengths.length = 0;
 }
 
-/** The item at reserve() + 24: its birth chosen, its record written to a temp file (not synced yet). */
+/**
+ * The item at reserve() + 24 (with the expiry stamp setNextExpiry gave it, as for a set): its
+ * birth chosen, its record written to a temp file (not synced yet).
+ */
 export function batchWrite(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  const expiry = nextExpiry;
+  setNextExpiry(0);
   const chosen = chooseBirth(keyType, keyLen);
   if (chosen != ST_OK) return chosen;
   const rec = reservedRecord();
-  const total = sealRecord(rec, codec, keyType, chosenBirth, keyLen, valueLen);
+  const total = sealRecord(rec, codec, keyType, chosenBirth, keyLen, valueLen, expiry);
   // The temp files are synced together in batchSync, not one by one.
   const fsyncWrites = handle.fsyncWrites;
   handle.fsyncWrites = false;
@@ -65,6 +75,8 @@ export function batchWrite(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): 
   births.push(chosenBirth);
   fresh.push(chosenIsNew);
   temps.push(lastTempCounter());
+  expiries.push(expiry);
+  lengths.push(total);
   count++;
   return ST_OK;
 }
@@ -98,7 +110,11 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
   const moved = moveTemp(recordBuf, recordPath(recordBuf, digest), digest);
   if (moved != ST_OK) return moved;
   landedCount = i + 1;
+  // Its index slot and journal entry carry its expiry and length, as a set's do.
+  setNextExpiry(expiries[i]);
+  noteWritten(lengths[i]);
   landed(digest, keyType, keyLen, valueLen, codec, births[i], fresh[i]);
+  setNextExpiry(0);
   return ST_OK;
 }
 

@@ -3,23 +3,27 @@
 // offset it covers; a missing, stale or damaged one is rebuilt from the records.
 //
 //   0  4  magic "iodx"
-//   4  1  version (1)
+//   4  1  version (2; version 1 entries had no expiry and length: a version 1 cache is rebuilt)
 //   5  3  zero
 //   8  8  journal id
 //  16  8  journal offset covered (u64)
 //  24  4  entry count N
 //  28  4  zero
-//  32 ..  N entries: digest (28), birth (u64), key type (u8), key length (u32), key bytes
+//  32 ..  N entries: digest (28), birth (u64), key type (u8), key length (u32), expiry stamp
+//         (u64, 0: none), record length (u32), key bytes
 //  ..  4  CRC-32C of every byte before it
 import { crc32c } from '../crypto/crc32c';
 import { DIGEST_BYTES } from '../format/key';
 import {
-  indexSize, indexOrder, indexDigest, indexBirth, indexKeyType, indexKeyLength, indexKey,
+  indexSize, indexOrder, indexDigest, indexBirth, indexKeyType, indexKeyLength, indexKey, indexExpiry, indexRecordLength,
 } from '../index/ordered';
 
 export const CACHE_MAGIC: u32 = 0x78646f69; // "iodx"
 export const CACHE_HEADER: i32 = 32;
-const ENTRY_FIXED: i32 = DIGEST_BYTES + 8 + 1 + 4;
+export const CACHE_VERSION: u8 = 2;
+const ENTRY_FIXED: i32 = DIGEST_BYTES + 8 + 1 + 4 + 8 + 4;
+/** The smallest entry: a cache count that the file cannot hold is damage. */
+export const CACHE_ENTRY_MIN: i32 = ENTRY_FIXED;
 
 /** Serializes the index into a fresh heap buffer; returns its pointer, length in cacheLength. */
 export let cacheLength: i32 = 0;
@@ -32,7 +36,7 @@ export function buildCache(journalId: u64, journalOffset: u64): usize {
   const out = heap.alloc(bytes);
   memory.fill(out, 0, CACHE_HEADER);
   store<u32>(out, CACHE_MAGIC);
-  store<u8>(out, 1, 4);
+  store<u8>(out, CACHE_VERSION, 4);
   store<u64>(out, journalId, 8);
   store<u64>(out, journalOffset, 16);
   store<u32>(out, n, 24);
@@ -44,6 +48,8 @@ export function buildCache(journalId: u64, journalOffset: u64): usize {
     store<u8>(at, indexKeyType(s), DIGEST_BYTES + 8);
     const keyLen = indexKeyLength(s);
     store<u32>(at, keyLen, DIGEST_BYTES + 9);
+    store<u64>(at, indexExpiry(s), DIGEST_BYTES + 13);
+    store<u32>(at, indexRecordLength(s), DIGEST_BYTES + 21);
     memory.copy(at + ENTRY_FIXED, indexKey(s), keyLen);
     at += ENTRY_FIXED + keyLen;
   }
@@ -55,7 +61,7 @@ export function buildCache(journalId: u64, journalOffset: u64): usize {
 
 /** True when buf holds an intact cache taken against this journal. */
 export function cacheMatches(buf: usize, len: i32, journalId: u64): bool {
-  if (len < CACHE_HEADER + 4 || load<u32>(buf) != CACHE_MAGIC || load<u8>(buf, 4) != 1) return false;
+  if (len < CACHE_HEADER + 4 || load<u32>(buf) != CACHE_MAGIC || load<u8>(buf, 4) != CACHE_VERSION) return false;
   if (load<u32>(buf + len - 4) != crc32c(buf, len - 4)) return false;
   return load<u64>(buf, 8) == journalId;
 }
@@ -81,4 +87,10 @@ export function cacheEntryKeyLength(e: usize): i32 {
 }
 export function cacheEntryKey(e: usize): usize {
   return e + ENTRY_FIXED;
+}
+export function cacheEntryExpiry(e: usize): u64 {
+  return load<u64>(e, DIGEST_BYTES + 13);
+}
+export function cacheEntryRecordLength(e: usize): u32 {
+  return load<u32>(e, DIGEST_BYTES + 21);
 }

@@ -7,13 +7,14 @@
 // place: in the store, claimed by a live owner, or delivered.
 import * as host from '../host/imports';
 import { DIGEST_BYTES, NAME_CHARS } from '../format/key';
-import { RECORD_OK } from '../format/record';
+import { RECORD_OK, HEADER_BYTES, recordKeyType, recordKeyLength } from '../format/record';
 import { handle } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
 import { io, statBuf, listDir, Listing, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
-import { validate, quarantine, setResult, readRecordFile, notARecord } from './records';
-import { announce, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE } from './journal';
+import { validate, quarantine, setResult, resultRecord, readRecordFile, notARecord } from './records';
+import { announce, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, CAUSE_CALL, CAUSE_EXPIRE } from './journal';
+import { recordExpired, countRemoved } from './expiry';
 import { learnRecord, forget, LEARN_FAILED } from './load';
 import { markRescan } from './journal';
 import { indexFind, indexBirth } from '../index/ordered';
@@ -69,6 +70,11 @@ export function claim(digest: usize): i32 {
     return status;
   }
   setResult(io);
+  // Expired: taking it is removing it (the reader never sees it), announced as an expiry.
+  if (recordExpired(io)) {
+    if (finishTake(CLAIM_DELETE, CAUSE_EXPIRE) == ST_OK) countRemoved();
+    return ST_MISSING;
+  }
   return ST_OK;
 }
 
@@ -77,7 +83,7 @@ export function claim(digest: usize): i32 {
  * claimed. Under durability 'fsync' both folders are synced, so a taken item cannot come back
  * after a power loss. A failed unlink puts the record back: the take did not happen.
  */
-export function finishTake(mode: i32): i32 {
+export function finishTake(mode: i32, cause: u8 = CAUSE_CALL): i32 {
   if (mode == CLAIM_DELETE) {
     const u = host.unlink(claimBuf, claimLen);
     if (u < 0 && u != -host.ENOENT) {
@@ -91,7 +97,9 @@ export function finishTake(mode: i32): i32 {
     if (mode == CLAIM_DELETE) syncAfterChange(controlBuf, controlPath(controlBuf, 'claimed'));
   }
   forget(claimedDigest);
-  announce(JOURNAL_DELETE, claimedDigest, 0);
+  const taken = resultRecord; // the claimed record: its key names the change
+  const key = taken + HEADER_BYTES;
+  announce(JOURNAL_DELETE, claimedDigest, 0, 0, 0, cause, key, recordKeyType(taken), recordKeyLength(taken));
   // A SET of this key journaled before our DELETE whose record is there now was renamed in after
   // our claim: a set after the take. Announce it again, so readers applying our entry after its
   // own do not drop a present key.

@@ -6,14 +6,17 @@
 //
 //   0  4  magic "iodj"
 //   4  1  kind (JOURNAL_*)
-//   5  3  zero
+//   5  1  DELETE: its cause (CAUSE_*: 0 a call, 1 expiry, 2 eviction); else zero
+//   6  1  SET, DELETE: how many KEY entries follow (keyentries.ts); else zero
+//   7  1  zero
 //   8  4  writer id (the handle that wrote it)
-//  12  4  zero
+//  12  4  SET: the record's length in bytes (0 from writers before expiry existed); else zero
 //  16  8  SET: birth stamp; BEGIN: this journal's id; SEALED: the successor's id; else 0
 //  24 28  SET, DELETE: record digest. BEGIN: predecessor id (u64) at 24, generation (u64) at 32.
 //         SEALED: the successor's generation (u64) at 24. Else zero.
-//  52  8  zero
+//  52  8  SET: the record's expiry stamp (0: none); else zero
 //  60  4  CRC-32C of bytes 0..59
+// Readers that predate bytes 5, 12 and 52 ignore them: an expiry or eviction is a DELETE to them.
 // Entries are 64 bytes and the file only grows by whole entries, so no entry straddles a page:
 // a reader racing a writer sees all of an entry or none of it.
 import * as host from '../host/imports';
@@ -27,6 +30,7 @@ import { fail, openRetrying, statBuf, OP_OPEN, OP_READ, OP_STAT, ST_OK, ST_IO } 
 import { applyEntry, reconcile, writeCache } from './load';
 import { acquireStoreLock, releaseStoreLock, LOCK_BUSY } from './lock';
 import { markTrouble } from './registry';
+import { writeKeyEntries, KEY_ENTRIES_MAX } from './keyentries';
 
 export const ENTRY_BYTES: i32 = 64;
 export const JOURNAL_MAGIC: u32 = 0x6a646f69; // "iodj"
@@ -35,6 +39,9 @@ export const JOURNAL_SET: u8 = 2;
 export const JOURNAL_DELETE: u8 = 3;
 export const JOURNAL_SEALED: u8 = 4; // the last entry a rotator writes to the journal it replaced
 export const JOURNAL_RESCAN: u8 = 5; // something happened that no entry says: list the directory
+export const CAUSE_CALL: u8 = 0; // delete, pop, get, clear
+export const CAUSE_EXPIRE: u8 = 1;
+export const CAUSE_EVICT: u8 = 2;
 
 export function writeEntry(out: usize, kind: u8, writer: u32, stamp: u64, digest: usize): void {
   memory.fill(out, 0, ENTRY_BYTES);
@@ -65,12 +72,22 @@ export function entryStamp(e: usize): u64 {
 export function entryDigest(e: usize): usize {
   return e + 24;
 }
+export function entryCause(e: usize): u8 {
+  return load<u8>(e, 5);
+}
+export function entryRecordLength(e: usize): u32 {
+  return load<u32>(e, 12);
+}
+export function entryExpiry(e: usize): u64 {
+  return load<u64>(e, 52);
+}
 
 const JOURNAL_READ: i32 = 64 * ENTRY_BYTES;
 const readBuf: usize = heap.alloc(JOURNAL_READ);
 const beginBuf: usize = heap.alloc(ENTRY_BYTES);
-/** Our last entry, kept whole until we know it landed before any seal. */
-const ownEntry: usize = heap.alloc(ENTRY_BYTES);
+/** Our last entry (and the KEY entries after it), kept whole until we know it landed before any seal. */
+const ownEntry: usize = heap.alloc((1 + KEY_ENTRIES_MAX) * ENTRY_BYTES);
+let ownLength: i32 = ENTRY_BYTES;
 
 /**
  * Puts a fresh journal (a BEGIN naming its predecessor and generation) in place of the current
@@ -319,13 +336,14 @@ export function journalReplaced(): i32 {
 }
 
 function appendOwn(): i32 {
-  const r = host.write(handle.journalFd, ownEntry, ENTRY_BYTES, -1);
-  return r == ENTRY_BYTES ? ST_OK : ST_IO;
+  const r = host.write(handle.journalFd, ownEntry, ownLength, -1);
+  return r == ownLength ? ST_OK : ST_IO;
 }
 
 /** Tells every handle to list the directory (a crash or a lost entry was found). */
 export function appendRescan(): void {
   writeEntry(ownEntry, JOURNAL_RESCAN, handle.writer, 0, 0);
+  ownLength = ENTRY_BYTES;
   if (appendOwn() != ST_OK) markTrouble();
 }
 
@@ -336,8 +354,16 @@ export function appendRescan(): void {
  * does not undo the change: the registration is marked instead, which makes every other handle
  * list the directory (registry.ts). Returns ST_OK; rivalBirth tells set() of an earlier creator.
  */
-export function announce(kind: u8, digest: usize, birth: u64): i32 {
+export function announce(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, length: u32 = 0, cause: u8 = CAUSE_CALL,
+  key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): i32 {
   writeEntry(ownEntry, kind, handle.writer, birth, digest);
+  if (expiry != 0 || length != 0 || cause != CAUSE_CALL) {
+    store<u8>(ownEntry, cause, 5);
+    store<u32>(ownEntry, length, 12);
+    store<u64>(ownEntry, expiry, 52);
+    sealEntry(ownEntry);
+  }
+  ownLength = ENTRY_BYTES * (1 + (key != 0 ? writeKeyEntries(ownEntry, handle.writer, keyType, key, keyLen) : 0));
   rivalBirth = 0;
   rivalDeleted = false;
   rivalRecreated = false;

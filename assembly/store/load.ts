@@ -6,21 +6,22 @@
 import * as host from '../host/imports';
 import { resize } from '../util/memory';
 import { DIGEST_BYTES } from '../format/key';
-import { HEADER_BYTES, RECORD_OK, recordBirth, recordKeyType, recordKeyLength } from '../format/record';
+import { HEADER_BYTES, RECORD_OK, recordBirth, recordKeyType, recordKeyLength, recordExpiry } from '../format/record';
 import {
   indexFind, indexInsert, indexAppend, indexReserve, indexRemove, indexRebirth, indexBirth, indexSize, indexClear, indexOrder,
+  indexSetRecord, indexExpiry, indexRecordLength,
 } from '../index/ordered';
 import {
   buildCache, cacheLength, cacheMatches, cacheOffset, cacheCount, cacheNext, cacheEntryBirth,
-  cacheEntryKeyType, cacheEntryKeyLength, cacheEntryKey, CACHE_HEADER,
+  cacheEntryKeyType, cacheEntryKeyLength, cacheEntryKey, cacheEntryExpiry, cacheEntryRecordLength, CACHE_HEADER, CACHE_ENTRY_MIN,
 } from './cache';
 import { handle } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, parseRecordName } from './paths';
 import { io, readWhole, listDir, statBuf, fail, Listing, OP_STAT, ST_OK, ST_IO } from './io';
 import { validate, quarantine, readRecordFile, notARecord } from './records';
 import {
-  JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, entryKind, entryStamp, entryDigest, syncJournal, skipToJournalEnd,
-  setApplyOwnEntries,
+  JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, entryKind, entryStamp, entryDigest, entryExpiry, entryRecordLength,
+  syncJournal, skipToJournalEnd, setApplyOwnEntries,
 } from './journal';
 import { writeControlFile } from './temp';
 import { checkRegistrations } from './registry';
@@ -85,17 +86,18 @@ function loadCache(n: i32): bool {
   const end = io + n - 4;
   let e = io + CACHE_HEADER;
   const count = cacheCount(io);
-  // Each entry takes at least 41 bytes: a count the file cannot hold is damage, not a size to reserve.
-  if (<u64>count * 41 > <u64>(end - e)) return false;
+  // A count the file cannot hold is damage, not a size to reserve.
+  if (<u64>count * CACHE_ENTRY_MIN > <u64>(end - e)) return false;
   indexReserve(count);
   for (let i: u32 = 0; i < count; i++) {
-    if (e + 41 > end || cacheNext(e) > end) return false;
+    if (e + CACHE_ENTRY_MIN > end || cacheNext(e) > end) return false;
     const birth = cacheEntryBirth(e);
     const keyType = cacheEntryKeyType(e);
     const key = cacheEntryKey(e);
     const keyLen = cacheEntryKeyLength(e);
     // In order (as caches are written): appended along the treap's spine; otherwise inserted.
     if (indexFind(e) < 0 && !indexAppend(e, birth, keyType, key, keyLen)) indexInsert(e, birth, keyType, key, keyLen);
+    indexSetRecord(indexFind(e), cacheEntryExpiry(e), cacheEntryRecordLength(e));
     e = cacheNext(e);
   }
   handle.journalOffset = cacheOffset(io);
@@ -116,8 +118,10 @@ export function applyEntry(e: usize): bool {
   if (kind != JOURNAL_SET && kind != JOURNAL_DELETE) return true;
   const digest = entryDigest(e);
   const slot = indexFind(digest);
-  // An overwrite keeps its birth: nothing to learn if we know the record at that birth.
-  if (kind == JOURNAL_SET && slot >= 0 && indexBirth(slot) == entryStamp(e)) return true;
+  // An overwrite keeps its birth: nothing to learn if we know the record at that birth (with
+  // the expiry and length the entry names).
+  if (kind == JOURNAL_SET && slot >= 0 && indexBirth(slot) == entryStamp(e) &&
+      indexExpiry(slot) == entryExpiry(e) && indexRecordLength(slot) == entryRecordLength(e)) return true;
   if (kind == JOURNAL_DELETE && slot < 0) return true;
   return learnRecord(digest, slot) != LEARN_FAILED;
 }
@@ -145,6 +149,7 @@ export function learnRecord(digest: usize, slot: i32): i32 {
       indexRebirth(slot, birth);
       event(slot);
     }
+    indexSetRecord(slot, recordExpiry(io), n);
     return slot;
   }
   if (check != RECORD_OK) quarantine(recordBuf, len, learnDigest, check);

@@ -3,22 +3,23 @@
 // FORMAT.md is the reference for every step and what a crash at each leaves behind.
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
-import { sealRecord, HEADER_BYTES, RECORD_MAGIC, RECORD_OK, RECORD_NOT_FILE, recordBirth } from '../format/record';
+import { sealRecord, HEADER_BYTES, RECORD_MAGIC, RECORD_OK, recordBirth } from '../format/record';
 import { indexFind, indexInsert, indexRebirth, indexBirth, indexFirst, indexLast, indexDigest } from '../index/ordered';
 import {
   handle, nextBirth, OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE,
   KIND_ANY, KIND_DICT, KIND_QUEUE,
 } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
-import { io, statBuf, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, OP_STAT, ST_OK, ST_MISSING, ST_IO } from './io';
-import { readRecordAt, readHead, notARecord, quarantine } from './records';
+import { io, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
+import { readRecordAt, readHead, notARecord } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore, checkFolder } from './marker';
 import { dropStoreLock } from './lock';
-import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES } from './journal';
+import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
 import { ensureIndex, forget, writeCache, reconcile } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
+import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive } from './expiry';
 
 export {
   OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, KIND_ANY, KIND_DICT, KIND_QUEUE,
@@ -116,7 +117,7 @@ export function get(keyType: u8, keyLen: i32): i32 {
   // The name matched, so the key matches unless SHA3-224 collided; check the bytes anyway.
   if (recordKeyLengthAt(io) != keyLen || memory.compare(io + HEADER_BYTES, rec + HEADER_BYTES, keyLen) != 0)
     return ST_MISSING;
-  return ST_OK;
+  return liveRecord(digestBuf);
 }
 
 @inline function recordKeyLengthAt(r: usize): i32 {
@@ -127,18 +128,12 @@ export function getSlot(slot: i32): i32 {
   memory.copy(digestBuf, indexDigest(slot), DIGEST_BYTES);
   const status = readRecord(digestBuf);
   if (status == ST_MISSING) forget(digestBuf); // deleted by another handle after our last sync
-  return status;
+  return status == ST_OK ? liveRecord(digestBuf) : status;
 }
 
 export function has(keyType: u8, keyLen: i32): i32 {
   const digest = digestKey(keyType, keyLen);
-  const len = recordPath(recordBuf, digest);
-  const r = host.stat(recordBuf, len, statBuf);
-  if (r == -host.ENOENT) return ST_MISSING;
-  if (r < 0) return fail(OP_STAT, r, recordBuf, len);
-  // A directory, link or FIFO under a record's name is no record: set aside, as get() does.
-  if (load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_FILE) return quarantine(recordBuf, len, digest, RECORD_NOT_FILE);
-  return ST_OK;
+  return hasLive(recordBuf, recordPath(recordBuf, digest), digest);
 }
 
 /** Brings the index up to date (loading it first if needed): for size and order. */
@@ -220,7 +215,8 @@ export function landed(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, c
   let slot = handle.indexLoaded ? indexFind(digest) : -1;
   if (handle.indexLoaded && slot < 0) slot = indexInsert(digest, birth, keyType, rec + HEADER_BYTES, keyLen);
   resultSlot = slot;
-  announce(JOURNAL_SET, digest, birth);
+  noteSlot(slot);
+  announce(JOURNAL_SET, digest, birth, nextExpiry, writtenLength, CAUSE_CALL, rec + HEADER_BYTES, keyType, keyLen);
   // What the journal read after our entry says about this key, unseen when we chose its birth:
   // another handle created it before us, or made it again after a delete (that birth is the
   // key's place in line), or deleted (took) it last (ours is a new key: it goes to the end).
@@ -234,12 +230,14 @@ export function landed(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, c
     if (slot >= 0) indexRebirth(slot, better);
     else if (handle.indexLoaded) slot = indexInsert(digest, better, keyType, rec + HEADER_BYTES, keyLen);
     resultSlot = slot;
-    announce(JOURNAL_SET, digest, better);
+    noteSlot(slot);
+    announce(JOURNAL_SET, digest, better, nextExpiry, writtenLength, CAUSE_CALL, rec + HEADER_BYTES, keyType, keyLen);
   }
 }
 
 function writeRecord(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64): i32 {
-  const total = sealRecord(rec, codec, keyType, birth, keyLen, valueLen);
+  const total = sealRecord(rec, codec, keyType, birth, keyLen, valueLen, nextExpiry);
+  noteWritten(total);
   const written = writeTemp(rec, total, rec, keyType, keyLen, birth);
   if (written != ST_OK) return written;
   const moved = moveTemp(recordBuf, recordPath(recordBuf, digest), digest);
@@ -270,7 +268,8 @@ export function remove(keyType: u8, keyLen: i32): i32 {
   if (r < 0) return fail(OP_UNLINK, r, recordBuf, len);
   forget(digest);
   if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
-  announce(JOURNAL_DELETE, digest, 0);
+  const key = rec + HEADER_BYTES;
+  announce(JOURNAL_DELETE, digest, 0, 0, 0, CAUSE_CALL, key, keyType, keyLen);
   // A SET of this key journaled before our DELETE whose record is there now was renamed in after
   // our unlink, during this call: readers applying our entry after its own would drop a present
   // key. This delete is the later of the two, so it removes that record too (bounded: a key
@@ -278,7 +277,7 @@ export function remove(keyType: u8, keyLen: i32): i32 {
   for (let again = 0; rivalSetBefore && again < 3; again++) {
     if (host.unlink(recordBuf, recordPath(recordBuf, digest)) < 0) break; // ENOENT: none came in
     forget(digest); // our index learnt that SET from the journal
-    announce(JOURNAL_DELETE, digest, 0);
+    announce(JOURNAL_DELETE, digest, 0, 0, 0, CAUSE_CALL, key, keyType, keyLen);
   }
   return ST_OK;
 }

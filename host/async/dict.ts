@@ -10,7 +10,8 @@ import { keyType } from '../core/keys.js';
 import type { CoreOptions } from '../core/options.js';
 import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
 import { ClosedError, CorruptRecordError, KeyError } from '../errors.js';
-import { checkOptions, isPath, isBoolean, isNumber, CORE_OPTIONS, HANDLE_OPTIONS, type OptionTable } from '../core/validate.js';
+import { checkOptions, isPath, isBoolean, isNumber, CORE_OPTIONS, HANDLE_OPTIONS, LIMIT_OPTIONS, type OptionTable } from '../core/validate.js';
+import { type SetOptions, type LimitOptions, expiryStamp } from '../dict.js';
 import { SharedLock, FileLock } from '../core/lock.js';
 import { claimInThread } from '../core/transaction.js';
 import { waitInLine } from '../core/line.js';
@@ -27,7 +28,8 @@ export interface AsyncOptions {
   signal?: AbortSignalLike;
 }
 
-export interface AsyncIODictOptions<V = unknown> extends CoreOptions {
+/** IODict's options but `host` and `clock` (the workers use this runtime's file system and clock). */
+export interface AsyncIODictOptions<V = unknown> extends Omit<CoreOptions, 'clock'>, LimitOptions {
   /**
    * Held around every operation, in the worker doing it, and across `transact`. Only these two
    * classes can cross into worker threads: a {@link SharedLock} (threads of this process) or a
@@ -52,6 +54,10 @@ export interface AsyncIODictOptions<V = unknown> extends CoreOptions {
 /** No `host` (the workers use this runtime's file system); a lock must be one the workers can rebuild. */
 const ASYNC_DICT_OPTIONS: OptionTable = {
   ...CORE_OPTIONS,
+  ...LIMIT_OPTIONS,
+  clock: () => {
+    throw new TypeError('iodict: AsyncIODict has no option `clock` (a function cannot cross into its workers)');
+  },
   codec: HANDLE_OPTIONS.codec!,
   temporary: isBoolean,
   threads: isNumber({ positive: true, integer: true }),
@@ -59,6 +65,12 @@ const ASYNC_DICT_OPTIONS: OptionTable = {
     if (!(value instanceof SharedLock || value instanceof FileLock)) throw new TypeError('iodict: AsyncIODict option `lock` must be a SharedLock or a FileLock (its workers hold it)');
   },
 };
+
+/** A ttl checked on this thread (RangeError), sent as is: the worker measures it from when it writes. */
+function checkTtl(ttl: number | undefined): number | undefined {
+  expiryStamp(ttl, 0);
+  return ttl;
+}
 
 const WHOLE = -1; // a call on the whole store: runs alone, after everything before it
 const ABORT_SLOTS = 256;
@@ -125,13 +137,13 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
     this.#options = options;
     this.#codec = options.codec ?? cborCodec;
     checkCodec(this.#codec);
-    const { durability, xattrs, lease, rotateAfter, lock, temporary } = options;
+    const { durability, xattrs, lease, rotateAfter, ttl, maxItems, maxBytes, lock, temporary } = options;
     this.#links = Array.from({ length: threads }, (_, i) =>
       this.#start({
         [WORKER_MARK]: true,
         path,
         // Worker 0 closes last: it removes a temporary store.
-        options: { durability, xattrs, lease, rotateAfter, temporary: i === 0 ? temporary : false },
+        options: { durability, xattrs, lease, rotateAfter, ttl, maxItems, maxBytes, temporary: i === 0 ? temporary : false },
         codecId: this.#codec.id,
         lock: lock instanceof SharedLock ? { shared: lock.buffer } : lock ? { file: lock.path } : undefined,
         abortFlags: this.#abortFlags,
@@ -319,9 +331,10 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
     return this.#call('has', [key], this.#route(key), options);
   }
 
-  async set(key: K, value: V, options?: AsyncOptions): Promise<this> {
+  /** Sets key to value (keeping its place in line if it exists); `ttl` (ms) makes it expire, as IODict's. */
+  async set(key: K, value: V, options?: SetOptions & AsyncOptions): Promise<this> {
     const route = this.#route(key);
-    await this.#call('set', [key, this.#encode(value)], route, options);
+    await this.#call('set', [key, this.#encode(value), checkTtl(options?.ttl)], route, options);
     return this;
   }
 
@@ -366,13 +379,13 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
    * Sets every pair, in order, with one group commit (IODict.setMany, in one worker). A failure on
    * disk rejects with BatchError, whose `landed` counts the pairs (from the first) that are stored.
    */
-  async setMany(entries: Iterable<readonly [K, V]>, options?: AsyncOptions): Promise<this> {
+  async setMany(entries: Iterable<readonly [K, V]>, options?: SetOptions & AsyncOptions): Promise<this> {
     const encoded: [K, Uint8Array][] = [];
     for (const [key, value] of entries) {
       keyType(key);
       encoded.push([key, this.#encode(value)]);
     }
-    await this.#call('update', [encoded], WHOLE, options);
+    await this.#call('update', [encoded, checkTtl(options?.ttl)], WHOLE, options);
     return this;
   }
 
@@ -403,6 +416,11 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
       chunk = [];
     }
     return target.update(chunk, { signal });
+  }
+
+  /** Removes every expired item now (they are invisible already); resolves to how many this call removed. */
+  async purgeExpired(options?: AsyncOptions): Promise<number> {
+    return this.#call('purgeExpired', [], WHOLE, options);
   }
 
   /** Re-reads the directory listing (stores on network file systems). */

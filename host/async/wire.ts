@@ -14,7 +14,7 @@ export type LockSpec = { shared: SharedArrayBuffer } | { file: string };
 export interface WorkerSetup {
   [WORKER_MARK]: true;
   path: string;
-  options: Pick<CoreOptions, 'durability' | 'xattrs' | 'lease' | 'rotateAfter'> & { temporary?: boolean };
+  options: Pick<CoreOptions, 'durability' | 'xattrs' | 'lease' | 'rotateAfter'> & { temporary?: boolean; ttl?: number; maxItems?: number; maxBytes?: number };
   codecId: number;
   lock?: LockSpec;
   /** Abort flags, one per slot, set by the main thread (Atomics) and checked before each request. */
@@ -25,7 +25,7 @@ export interface WorkerSetup {
 
 export type Op =
   | 'get' | 'has' | 'set' | 'delete' | 'clear' | 'size' | 'keys' | 'entries' | 'pop' | 'popItem'
-  | 'setDefault' | 'update' | 'stats' | 'refresh' | 'lock' | 'unlock' | 'close';
+  | 'setDefault' | 'update' | 'purgeExpired' | 'stats' | 'refresh' | 'lock' | 'unlock' | 'close';
 
 export interface Request {
   id: number;

@@ -88,7 +88,7 @@ function serve(setup: WorkerSetup): void {
       case 'has':
         return dict.has(a[0] as Key);
       case 'set':
-        dict.set(a[0] as Key, a[1]);
+        dict.set(a[0] as Key, a[1], { ttl: a[2] as number | undefined });
         return undefined;
       case 'delete':
         return dict.delete(a[0] as Key);
@@ -120,8 +120,10 @@ function serve(setup: WorkerSetup): void {
         return value === a[1] ? undefined : wire(value);
       }
       case 'update':
-        dict.update(a[0] as [Key, unknown][]);
+        dict.setMany(a[0] as [Key, unknown][], { ttl: a[1] as number | undefined });
         return undefined;
+      case 'purgeExpired':
+        return dict.purgeExpired();
       case 'stats':
         return dict.stats();
       case 'refresh':

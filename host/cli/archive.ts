@@ -48,6 +48,8 @@ export interface ArchivedRecord {
   codec: number;
   value: Uint8Array;
   birth: number;
+  /** Expiry stamp (µs since the epoch; FORMAT.md 3.3 flag bit 0), 0 for none. */
+  expiry: number;
 }
 
 /** Says what is wrong with a record file's bytes, or undefined: the core's own check (Core.recordProblem). */
@@ -66,6 +68,7 @@ export function parseRecord(bytes: Uint8Array, check: RecordCheck): ArchivedReco
     codec: bytes[6]!,
     value: bytes.subarray(HEADER_BYTES + keyLength, HEADER_BYTES + keyLength + valueLength),
     birth: Number(view.getBigUint64(8, true)),
+    expiry: bytes[5]! & 1 ? Number(view.getBigUint64(HEADER_BYTES + keyLength + valueLength, true)) : 0,
   };
 }
 

@@ -63,8 +63,10 @@ export function keyLine(key: RawKey, types: boolean): string {
   return types ? `${type}\t${text}` : text;
 }
 
-export function keyRecord(key: RawKey & { birth: number }): { key: unknown; type: string; birth: number } {
-  return { key: keyToJson(key), type: KEY_TYPE_NAMES[key.type] ?? String(key.type), birth: key.birth };
+/** A key for `ls --json`: its JSON form, type, birth stamp, and when it expires (ISO time) if it does. */
+export function keyRecord(key: RawKey & { birth: number; expiry?: number }): { key: unknown; type: string; birth: number; expires?: string } {
+  const record = { key: keyToJson(key), type: KEY_TYPE_NAMES[key.type] ?? String(key.type), birth: key.birth };
+  return key.expiry ? { ...record, expires: new Date(key.expiry / 1000).toISOString() } : record;
 }
 
 export function verifyLines(path: string, report: VerifyReport): string[] {

@@ -8,6 +8,8 @@ import { MappingError, type RawKey, fromJson, keyFromJson } from './json.js';
 export interface ImportItem extends RawKey {
   codec: number;
   value: Uint8Array;
+  /** Expiry stamp (µs since the epoch) of an archived record that had one. */
+  expiry?: number;
 }
 
 /** Codec ids FORMAT.md 3.4 reserves: neither built in (0, 1) nor an application's (128-255). */

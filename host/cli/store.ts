@@ -113,12 +113,12 @@ export class HostStore implements StoreBackend {
     return core.x as Core['x'] & VerifyExports;
   }
 
-  list(): { keyType: number; key: Uint8Array; birth: number }[] {
+  list(): { keyType: number; key: Uint8Array; birth: number; expiry: number }[] {
     const core = this.core;
     const x = core.x;
     return Array.from(core.order(), (slot) => {
       const ptr = x.slotKey(slot);
-      return { keyType: x.slotKeyType(slot), key: core.bytes().slice(ptr, ptr + x.slotKeyLength(slot)), birth: x.slotBirth(slot) };
+      return { keyType: x.slotKeyType(slot), key: core.bytes().slice(ptr, ptr + x.slotKeyLength(slot)), birth: x.slotBirth(slot), expiry: x.slotExpiry(slot) };
     });
   }
 
@@ -145,7 +145,8 @@ export class HostStore implements StoreBackend {
     if (!this.#read(keyType, key)) return undefined;
     const x = this.core.x;
     const start = x.resultKey() - HEADER_BYTES;
-    return this.core.bytes().slice(start, x.resultValue() + x.resultValueLength() + 4);
+    const expiryBytes = x.resultExpiry() ? 8 : 0; // FORMAT.md 3.3: flag bit 0
+    return this.core.bytes().slice(start, x.resultValue() + x.resultValueLength() + expiryBytes + 4);
   }
 
   diag(keyType: number, key: Uint8Array): string | undefined {
@@ -155,10 +156,11 @@ export class HostStore implements StoreBackend {
     return text.decode(this.core.bytes().subarray(ptr, ptr + x.diagLength()));
   }
 
-  /** Sets a key's raw value bytes; returns whether the key is new. */
-  set(keyType: number, key: Uint8Array, codec: number, value: Uint8Array): boolean {
+  /** Sets a key's raw value bytes (with an expiry stamp in µs, if given); returns whether the key is new. */
+  set(keyType: number, key: Uint8Array, codec: number, value: Uint8Array, expiry = 0): boolean {
     const core = this.core;
     const keyLen = core.putRawEntry(keyType, key, value);
+    if (expiry) core.x.setNextExpiry(expiry);
     core.check(core.x.set(keyType, keyLen, value.length, codec));
     core.absorbEvents();
     return core.x.resultIsNew() !== 0;
@@ -235,9 +237,9 @@ export function recordChecker(): (bytes: Uint8Array) => string | undefined {
   return (bytes) => core.recordProblem(bytes);
 }
 
-/** The same view of keys for every backend: RawKey plus birth. */
-export function listKeys(store: StoreBackend): (RawKey & { birth: number })[] {
-  return store.list().map((e) => ({ type: e.keyType, bytes: e.key, birth: e.birth }));
+/** The same view of keys for every backend: RawKey plus birth (and expiry stamp, µs, where the backend reads it). */
+export function listKeys(store: StoreBackend): (RawKey & { birth: number; expiry?: number })[] {
+  return store.list().map((e) => ({ type: e.keyType, bytes: e.key, birth: e.birth, expiry: e.expiry }));
 }
 
 /** The store through the WASI build (bundled, but loaded only when --wasi asks for it). */

@@ -18,26 +18,28 @@ const CHUNK = 1024;
 /**
  * Writes the items with one group commit per chunk (FORMAT.md 7.3.1). A key repeated within a
  * chunk closes it first, so the result is exactly that of setting the items one by one.
- * `onLanded(i)` runs after item i is in place. Throws BatchError when an item fails.
+ * `onLanded(i)` runs after item i is in place; `expiry` (µs, 0 for none) is every item's expiry
+ * stamp. Throws BatchError when an item fails.
  */
-export function writeBatch(core: Core, items: readonly BatchItem[], codecId: number, onLanded: (i: number) => void): void {
+export function writeBatch(core: Core, items: readonly BatchItem[], codecId: number, onLanded: (i: number) => void, expiry = 0): void {
   let start = 0;
   while (start < items.length) {
     const seen = new Set<string>();
     let end = start;
     while (end < items.length && end - start < CHUNK && !seen.has(items[end]!.identity)) seen.add(items[end++]!.identity);
-    commitChunk(core, items, start, end, codecId, onLanded);
+    commitChunk(core, items, start, end, codecId, onLanded, expiry);
     start = end;
   }
 }
 
-function commitChunk(core: Core, items: readonly BatchItem[], start: number, end: number, codecId: number, onLanded: (i: number) => void): void {
+function commitChunk(core: Core, items: readonly BatchItem[], start: number, end: number, codecId: number, onLanded: (i: number) => void, expiry: number): void {
   const x = core.x;
   x.batchBegin();
   let failure: Error | undefined;
   try {
     for (let i = start; i < end && !failure; i++) {
       const [keyType, keyLen, valueLen] = items[i]!.place(core);
+      if (expiry) x.setNextExpiry(expiry);
       const status = x.batchWrite(keyType, keyLen, valueLen, codecId);
       if (status !== Status.OK) failure = core.error(status);
     }
@@ -57,6 +59,7 @@ function commitChunk(core: Core, items: readonly BatchItem[], start: number, end
     x.batchEnd();
   }
   core.check(Status.OK); // warns when the root's fsync failed: what landed stands
+  core.warnFailedEviction();
   core.absorbEvents();
   if (failure) {
     const landed = start + x.batchLanded();

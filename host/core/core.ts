@@ -61,6 +61,21 @@ interface Exports {
   resultValueLength(): number;
   resultCodec(): number;
   resultBirth(): number;
+  setNextExpiry(us: number): void;
+  setClock(us: number): void;
+  setLimits(items: number, bytes: number): void;
+  evictedCount(): number;
+  takeEvictionFailure(): number;
+  purgeExpired(): number;
+  resultExpiry(): number;
+  slotDigest(slot: number): number;
+  slotExpiry(slot: number): number;
+  watchStart(fromPosition: number): number;
+  watchRead(): number;
+  watchStop(): void;
+  watchChanges(): number;
+  watchPosition(): number;
+  watchRecord(i: number): number;
   eventCount(): number;
   eventsPtr(): number;
   eventsOverflowed(): number;
@@ -115,6 +130,7 @@ export function verifyProblem(code: number, readErrno = 0, valueProblem?: string
 
 const HEADER_BYTES = 24;
 const TRAILER_BYTES = 4;
+const EXPIRY_BYTES = 8; // room for an expiry stamp after the value (FORMAT.md 3.3)
 
 // Handles still open when the process exits are closed then: an exit is not a crash, and a
 // registration left behind would make the next handle list the whole directory (FORMAT.md 7.2).
@@ -180,6 +196,7 @@ export class Core {
   keyCache: (Key | undefined)[] = [];
   #quarantinedSeen = 0;
   readonly #onCorrupt: ((error: CorruptRecordError) => void) | undefined;
+  readonly #clock: (() => number) | undefined;
 
   /**
    * `open: false` only instantiates the core, leaving the store unopened: for verification,
@@ -187,6 +204,7 @@ export class Core {
    */
   constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions & { open?: boolean; kind?: StoreKind } = {}) {
     this.#onCorrupt = options.onCorrupt;
+    this.#clock = options.clock;
     const memory = { bytes: () => this.bytes() };
     const instance = new WebAssembly.Instance(coreModule(), importTable(host, path, memory));
     this.x = instance.exports as unknown as Exports;
@@ -199,6 +217,19 @@ export class Core {
     openCores.add(this);
     closeAtExit();
     this.#reportQuarantined();
+  }
+
+  /** Now for expiry, in ms since the epoch: the clock option's, or Date.now(). */
+  now(): number {
+    return this.#clock ? this.#clock() : Date.now();
+  }
+
+  /** Tells the core the injected clock's time; call before every operation (no-op without a clock option). */
+  tick(): void {
+    if (!this.#clock) return;
+    const now = this.#clock();
+    if (!Number.isFinite(now) || now <= 0) throw new RangeError(`iodict: the clock returned ${now}, not ms since the epoch`);
+    this.x.setClock(now * 1000);
   }
 
   /** Reports records quarantined in passing (not thrown to anyone). */
@@ -242,6 +273,11 @@ export class Core {
     throw this.error(status);
   }
 
+  /** After a write: warns when its eviction (maxItems, maxBytes) failed. The write stands; a later one evicts. */
+  warnFailedEviction(): void {
+    if (this.x.takeEvictionFailure()) process.emitWarning(`${this.error(Status.IO).message}: could not evict to stay within maxItems/maxBytes`, 'StoreWarning');
+  }
+
   /** A change was made but its fsync failed: it stands (so no error), but may not survive a power loss. */
   #warnUnsynced(): void {
     const failure = this.error(Status.IO);
@@ -264,7 +300,7 @@ export class Core {
 
   /** Room for a record whose key and value take at most these many bytes; returns its offset. */
   reserve(keyValueBytes: number): number {
-    const need = HEADER_BYTES + keyValueBytes + TRAILER_BYTES;
+    const need = HEADER_BYTES + keyValueBytes + EXPIRY_BYTES + TRAILER_BYTES;
     if (need > this.#recCap) {
       const ptr = this.x.reserve(need);
       if (ptr === 0) throw new RangeError(`iodict: no room for a record of ${need} bytes`);

@@ -23,4 +23,9 @@ export interface CoreOptions {
   lease?: number;
   /** Journal entries (beyond the item count) after which the journal is rotated. Default 16384. */
   rotateAfter?: number;
+  /**
+   * The clock expiry is judged by, in ms since the Unix epoch (default Date.now). For tests: an
+   * item set with `ttl` is invisible once this clock passes its expiry stamp.
+   */
+  clock?: () => number;
 }

@@ -51,6 +51,7 @@ export const CORE_OPTIONS: OptionTable = {
   onCorrupt: isFunction,
   lease: isNumber({ positive: true, finite: true }),
   rotateAfter: isNumber({ positive: true, integer: true }),
+  clock: isFunction,
 };
 
 /** What IODict and DurableQueue share beyond CoreOptions. */
@@ -61,7 +62,13 @@ export const HANDLE_OPTIONS: OptionTable = {
   host: hasMethods('a StoreHost', 'open', 'close', 'read', 'write', 'rename'),
 };
 
-export const DICT_OPTIONS: OptionTable = { ...HANDLE_OPTIONS, temporary: isBoolean };
+/** A store's expiry and size limits (IODict and AsyncIODict). */
+export const LIMIT_OPTIONS: OptionTable = {
+  ttl: isNumber({ positive: true, finite: true }),
+  maxItems: isNumber({ positive: true, integer: true }),
+  maxBytes: isNumber({ positive: true, integer: true }),
+};
+export const DICT_OPTIONS: OptionTable = { ...HANDLE_OPTIONS, ...LIMIT_OPTIONS, temporary: isBoolean };
 export const QUEUE_OPTIONS: OptionTable = { maxsize: isNumber() };
 export const DURABLE_QUEUE_OPTIONS: OptionTable = { ...HANDLE_OPTIONS, ...QUEUE_OPTIONS, pollInterval: isNumber({ positive: true, finite: true }) };
 export const FLUSH_QUEUE_OPTIONS: OptionTable = { ...QUEUE_OPTIONS, path: isPath };

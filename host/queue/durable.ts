@@ -10,6 +10,8 @@ import { Queue, QueueClosed, checkTimeout, type BlockOptions, type TryGet } from
 import { defaultHost } from '../default-host.js';
 import { checkOptions, isPath, DURABLE_QUEUE_OPTIONS } from '../core/validate.js';
 import type { AbortSignalLike } from '../core/globals.js';
+import { watchChanges } from '../watch/watch.js';
+import type { Change, WatchOptions } from '../watch/types.js';
 
 export interface DurableQueueOptions<T = unknown> extends CoreOptions {
   /** Items allowed at once (counted across every process); `<= 0` or undefined: unbounded. */
@@ -81,6 +83,7 @@ export class DurableQueue<T = unknown> extends Queue<T> {
 
   #run<R>(op: () => R): R {
     if (this.#released) throw new QueueClosed(`queue ${this.path} is closed`);
+    this.#core.tick();
     return withLock(this.#options.lock, op);
   }
 
@@ -289,6 +292,17 @@ export class DurableQueue<T = unknown> extends Queue<T> {
     // Activity: look again soon; quiet: back off towards pollInterval so idle waiting costs nothing.
     this.#pollMs = fromWatch ? FIRST_POLL_MS : Math.min(this.#pollMs * 2, this.#options.pollInterval ?? 250);
     if (this.#waiting > 0) this.#schedulePoll();
+  }
+
+  /**
+   * What happens to the queue, from any process, in journal order: 'set' for each item put,
+   * 'delete' for each item got (or popped), as IODict's watch(). The key is the item's id
+   * (16 opaque bytes); resume after a change with `{ since: change.position }`.
+   */
+  watch(options: WatchOptions = {}): AsyncGenerator<Change<Uint8Array>, void, undefined> {
+    if (this.#released) throw new QueueClosed(`queue ${this.path} is closed`);
+    const { host, lease, rotateAfter, xattrs } = this.#options;
+    return watchChanges<Uint8Array>(() => new Core(host ?? defaultHost(), this.path, { lease, rotateAfter, xattrs, kind: 'queue', onCorrupt: (e) => this.#reportCorrupt(e) }), this.path, options);
   }
 
   /** Stops this handle: waiting gets and puts reject QueueClosed; items stay on disk for the next open. */

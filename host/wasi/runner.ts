@@ -16,7 +16,7 @@ export interface WasiStoreOptions {
 
 export interface WasiStore {
   /** Keys in birth order: key type byte, canonical key bytes, birth stamp (µs since epoch). */
-  list(): { keyType: number; key: Uint8Array; birth: number }[];
+  list(): { keyType: number; key: Uint8Array; birth: number; expiry?: number }[];
   /** Every record file checked; `problem` is a short text (same wording as the host build's CorruptRecordError reasons where they overlap). */
   verify(): { checked: number; bad: { name: string; problem: string }[] };
   /** RFC 8949 diagnostic notation of a key's value; undefined when missing. */

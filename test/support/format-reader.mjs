@@ -26,21 +26,24 @@ export function parseRecord(buf) {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   if (buf.subarray(0, 4).toString('latin1') !== 'iodr') throw new Error('magic');
   if (buf[4] !== 1) throw new Error('version');
+  const flags = buf[5];
+  if (flags & ~1) throw new Error('flags');
+  const extra = flags & 1 ? 8 : 0; // bit 0: an expiry stamp follows the value
   const codec = buf[6];
   const keyType = buf[7];
   const birth = Number(view.getBigUint64(8, true));
   const keyLen = view.getUint32(16, true);
   const valueLen = view.getUint32(20, true);
-  if (24 + keyLen + valueLen + 4 !== buf.length) throw new Error('length');
+  if (24 + keyLen + valueLen + extra + 4 !== buf.length) throw new Error('length');
   if (view.getUint32(buf.length - 4, true) !== crc32c(buf.subarray(0, buf.length - 4))) throw new Error('crc');
-  if (buf[5] !== 0) throw new Error('flags');
   if (keyLen > 65536 || valueLen > 2 ** 28) throw new Error('limits');
   const key = buf.subarray(24, 24 + keyLen);
   if (!canonicalKey(keyType, key)) throw new Error('key');
   const value = buf.subarray(24 + keyLen, 24 + keyLen + valueLen);
+  const expiry = extra ? Number(view.getBigUint64(24 + keyLen + valueLen, true)) : 0;
   const hashInput = keyType === 0 ? key : Buffer.concat([Buffer.from([0xff, keyType]), key]);
   const name = createHash('sha3-224').update(hashInput).digest('hex');
-  return { codec, keyType, birth, key, value, name };
+  return { codec, keyType, birth, expiry, key, value, name };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -118,7 +118,7 @@ export const importCommand: Command = {
     const setItem = (item: ImportItem, where: string) => {
       const misfit = target.misfit(item);
       if (misfit) throw new DataError(`${where}: ${misfit}`);
-      target.store().set(item.type, item.bytes, item.codec, item.value);
+      target.store().set(item.type, item.bytes, item.codec, item.value, item.expiry);
       items++;
     };
     try {
@@ -127,7 +127,7 @@ export const importCommand: Command = {
         let count = 0;
         for await (const r of readArchive(reader, recordChecker())) {
           const where = `record ${++count} of the archive`;
-          setItem({ type: r.keyType, bytes: r.key, codec: r.codec, value: r.value }, where);
+          setItem({ type: r.keyType, bytes: r.key, codec: r.codec, value: r.value, expiry: r.expiry }, where);
         }
       } else {
         for await (const { number, text } of reader.lines()) {

@@ -1,0 +1,216 @@
+// The change feed (watch()): a cursor over the journal of its own, apart from the handle's, that
+// hands the host every entry about a change in journal order, each with its position (journal
+// id, offset after it). It follows rotations as readers do (FORMAT.md 8.2): at a SEALED entry
+// it moves to the named successor, skipping entries appended to the old file after the seal
+// (their writers write them again in the successor, so none is reported twice). When the
+// position's journal is gone and the current one is not its successor, or a journal was
+// replaced without a seal, entries may have been lost: WATCH_LOST, or a RESCAN entry.
+import * as host from '../host/imports';
+import { DIGEST_BYTES } from '../format/key';
+import { controlBuf, controlPath, recordBuf, recordPath } from './paths';
+import { readRecordAt } from './records';
+import { statBuf, openRetrying, fail, OP_OPEN, OP_READ, OP_STAT } from './io';
+import {
+  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, entryValid, entryKind, entryStamp, writeEntry,
+} from './journal';
+import { JOURNAL_KEY, KEY_CHUNK, KEY_CARRIED_MAX, keyEntriesAfter, isKeyEntry, keyEntryType, keyEntryLength } from './keyentries';
+
+/**
+ * One change handed to the host: the 64-byte entry, the journal id (u64), the offset after it
+ * (u64), the key type (u8, at 80), the key length (i32 at 84; -1 when the entry carries no key)
+ * and the key bytes (at 88).
+ */
+export const CHANGE_BYTES: i32 = ENTRY_BYTES + 24 + KEY_CARRIED_MAX;
+const CHANGE_CAP: i32 = 256;
+export const changes: usize = heap.alloc(CHANGE_CAP * CHANGE_BYTES);
+/** The cursor's position (journal id u64, offset u64): the host writes it before watchStart(true). */
+export const position: usize = heap.alloc(16);
+
+export const WATCH_IO: i32 = -1; // a read failed (errorOp and friends say which)
+export const WATCH_LOST: i32 = -2; // the position's journal was rotated away: changes may be lost
+export const WATCH_BAD_POSITION: i32 = -3; // not a position in that journal
+
+let fd: i32 = -1;
+let journalId: u64 = 0;
+let offset: u64 = 0;
+let successor: u64 = 0; // a SEALED entry was met: the journal to move to
+let lost = false;
+let drained = false; // the replaced journal was read once more after its nlink turned 0
+const readBuf: usize = heap.alloc(64 * ENTRY_BYTES);
+const begin: usize = heap.alloc(ENTRY_BYTES);
+
+/** Opens .iodict/changes: its id in journalId, its size in statBuf; 0 or a WATCH_* code. */
+function openCurrent(): i32 {
+  if (fd >= 0) host.close(fd);
+  fd = -1;
+  const len = controlPath(controlBuf, 'changes');
+  const opened = openRetrying(controlBuf, len, host.O_READ);
+  if (opened < 0) {
+    fail(OP_OPEN, opened, controlBuf, len);
+    return WATCH_IO;
+  }
+  fd = opened;
+  const n = host.read(fd, begin, ENTRY_BYTES, 0);
+  if (n < 0) {
+    fail(OP_READ, n, controlBuf, len);
+    return WATCH_IO;
+  }
+  // A journal without its BEGIN is being replaced by a handle that will start a fresh one.
+  if (n != ENTRY_BYTES || !entryValid(begin) || entryKind(begin) != JOURNAL_BEGIN) return WATCH_LOST;
+  journalId = entryStamp(begin);
+  const r = host.fstat(fd, statBuf);
+  if (r < 0) {
+    fail(OP_STAT, r, controlBuf, len);
+    return WATCH_IO;
+  }
+  return 0;
+}
+
+/** Starts the cursor at the end of the journal, or at `position` (fromPosition). */
+export function watchStart(fromPosition: bool): i32 {
+  successor = 0;
+  lost = false;
+  drained = false;
+  const opened = openCurrent();
+  if (opened != 0) return opened;
+  const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
+  if (!fromPosition) {
+    offset = size - size % ENTRY_BYTES;
+    return 0;
+  }
+  const wantId = load<u64>(position);
+  const wantOffset = load<u64>(position, 8);
+  if (wantId != journalId) return WATCH_LOST;
+  if (wantOffset < <u64>ENTRY_BYTES || wantOffset % ENTRY_BYTES != 0 || wantOffset > size) return WATCH_BAD_POSITION;
+  offset = wantOffset;
+  return 0;
+}
+
+export function watchStop(): void {
+  if (fd >= 0) host.close(fd);
+  fd = -1;
+}
+
+/** Copies one entry out as a change, with the position after it. */
+function emit(count: i32, e: usize): void {
+  const out = changes + <usize>count * CHANGE_BYTES;
+  memory.copy(out, e, ENTRY_BYTES);
+  store<u64>(out, journalId, ENTRY_BYTES);
+  store<u64>(out, offset, ENTRY_BYTES + 8);
+  store<i32>(out, -1, ENTRY_BYTES + 20);
+}
+
+/** Adds the key carried by the `n` KEY entries at k to change `count`, when they are whole. */
+function emitKey(count: i32, k: usize, n: i32): void {
+  const keyLen = keyEntryLength(k);
+  if (keyLen > KEY_CARRIED_MAX || (keyLen + KEY_CHUNK - 1) / KEY_CHUNK > n) return;
+  for (let i = 0; i < n; i++) {
+    const e = k + <usize>i * ENTRY_BYTES;
+    if (!entryValid(e) || !isKeyEntry(e, i, keyLen)) return;
+  }
+  const out = changes + <usize>count * CHANGE_BYTES;
+  store<u8>(out, keyEntryType(k), ENTRY_BYTES + 16);
+  store<i32>(out, keyLen, ENTRY_BYTES + 20);
+  for (let i = 0; i < n; i++) {
+    memory.copy(out + ENTRY_BYTES + 24 + <usize>i * KEY_CHUNK, k + <usize>i * ENTRY_BYTES + 16, min(KEY_CHUNK, keyLen - i * KEY_CHUNK));
+  }
+}
+
+const rescan: usize = heap.alloc(ENTRY_BYTES);
+function emitRescan(count: i32): void {
+  writeEntry(rescan, JOURNAL_RESCAN, 0, 0, 0);
+  emit(count, rescan);
+}
+
+/**
+ * Reads the changes after the cursor into `changes`: returns how many (0: nothing new), or a
+ * WATCH_* code (after handing out the changes read before it, on the next call).
+ */
+export function watchRead(): i32 {
+  if (fd < 0) return WATCH_BAD_POSITION;
+  let count = 0;
+  while (count < CHANGE_CAP) {
+    if (lost) return count > 0 ? count : WATCH_LOST;
+    if (successor != 0) {
+      const expected = successor;
+      const opened = openCurrent();
+      if (opened == WATCH_IO) return count > 0 ? count : WATCH_IO;
+      if (opened != 0 || journalId != expected) {
+        lost = true; // slept through rotations whose journals are gone
+        continue;
+      }
+      successor = 0;
+      offset = ENTRY_BYTES;
+    }
+    const room = min(CHANGE_CAP - count, 64);
+    const n = host.read(fd, readBuf, room * ENTRY_BYTES, <f64>offset);
+    if (n < 0) {
+      fail(OP_READ, n, controlBuf, controlPath(controlBuf, 'changes'));
+      return count > 0 ? count : WATCH_IO;
+    }
+    const whole = n / ENTRY_BYTES;
+    let waitForKey = false;
+    for (let i = 0; i < whole; i++) {
+      const e = readBuf + <usize>i * ENTRY_BYTES;
+      if (!entryValid(e)) {
+        offset += ENTRY_BYTES;
+        emitRescan(count++); // damage: some change is not named
+        continue;
+      }
+      const kind = entryKind(e);
+      if (kind == JOURNAL_SET || kind == JOURNAL_DELETE) {
+        // Its KEY entries come in the same append: a reader that sees only part of it waits for
+        // the rest (unless the buffer was full: then it reads them first thing next time).
+        const keys = keyEntriesAfter(e);
+        let carried = 0;
+        while (carried < keys && i + 1 + carried < whole && entryKind(e + <usize>(carried + 1) * ENTRY_BYTES) == JOURNAL_KEY) carried++;
+        if (carried < keys && i + 1 + carried == whole) {
+          waitForKey = true;
+          break;
+        }
+        offset += <u64>(1 + carried) * ENTRY_BYTES;
+        emit(count, e);
+        if (carried > 0) emitKey(count, e + ENTRY_BYTES, carried);
+        count++;
+        i += carried;
+        continue;
+      }
+      offset += ENTRY_BYTES;
+      if (kind == JOURNAL_BEGIN || kind == JOURNAL_KEY) continue;
+      if (kind == JOURNAL_SEALED) {
+        successor = entryStamp(e);
+        break;
+      }
+      emit(count++, e);
+    }
+    if (successor != 0) continue;
+    if (waitForKey) return count;
+    if (whole == room) continue;
+    // Nothing more here. A journal renamed over without a seal (its rotator died): move on to
+    // the current one if it follows ours, telling the host that entries may be missing.
+    const r = host.fstat(fd, statBuf);
+    if (r < 0 || load<f64>(statBuf + host.STAT_NLINK) != 0) return count;
+    if (!drained) {
+      drained = true; // writers may have appended since our read: read it to its end once more
+      continue;
+    }
+    drained = false;
+    const previous = journalId;
+    const opened = openCurrent();
+    if (opened == WATCH_IO) return count > 0 ? count : WATCH_IO;
+    if (opened != 0 || load<u64>(begin, 24) != previous) {
+      lost = true;
+      continue;
+    }
+    offset = ENTRY_BYTES;
+    emitRescan(count++);
+  }
+  return count;
+}
+
+const changedDigest: usize = heap.alloc(DIGEST_BYTES);
+/** Reads the record that change i names (expired or not) into the result: where its key comes from. */
+export function readChangedRecord(i: i32): i32 {
+  memory.copy(changedDigest, changes + <usize>i * CHANGE_BYTES + 24, DIGEST_BYTES);
+  return readRecordAt(recordBuf, recordPath(recordBuf, changedDigest), changedDigest);
+}
