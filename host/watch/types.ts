@@ -1,5 +1,6 @@
 // The change feed's public types (apart from watch.ts, so public types never pull in wasm types).
 import type { Key } from '../core/keys.js';
+import type { AbortSignalLike } from '../core/globals.js';
 
 /** What a change did: a set (or queue put), a delete (or pop, take, get), an expiry, an eviction; 'rescan': changes were made that no entry names (a writer crashed or a journal was damaged): read the store again. */
 export type ChangeType = 'set' | 'delete' | 'expire' | 'evict' | 'rescan';
@@ -19,7 +20,7 @@ export interface WatchOptions {
   /** A change's position: continue right after it (default: from now on). */
   since?: string;
   /** Ends the iteration: the pending next() rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /** Longest pause between two looks at the journal while nothing happens (ms). Default 250. */
   pollInterval?: number;
 }

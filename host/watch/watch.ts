@@ -6,6 +6,7 @@ import { Core } from '../core/core.js';
 import { type Key, readKey } from '../core/keys.js';
 import { StoreError } from '../errors.js';
 import type { Change, ChangeType, WatchOptions } from './types.js';
+import type { AbortSignalLike } from '../core/globals.js';
 
 const WATCH_LOST = -2;
 const WATCH_BAD_POSITION = -3;
@@ -70,7 +71,7 @@ function positionLost(path: string, since: string | undefined): StoreError {
 }
 
 async function* follow<K extends Key>(core: Core, path: string, keys: Map<string, Key>, pollInterval: number,
-  since: string | undefined, signal: AbortSignal | undefined): AsyncGenerator<Change<K>, void, undefined> {
+  since: string | undefined, signal: AbortSignalLike | undefined): AsyncGenerator<Change<K>, void, undefined> {
   const x = core.x;
   let wake: (() => void) | undefined;
   let pollMs = FIRST_POLL_MS;
