@@ -94,6 +94,25 @@ test('checker: two processes: overlapping steps in either order, others in real-
   fails([...claim, step('b', 1, 'queue.get', {}, { value: item('a', 0) }), death('a'), death('b')], {}, /impossible result: b#1 queue.get\(\) returned a.0, but every possible state says Empty/);
 });
 
+test('checker: order is birth order, a birth taken while its step ran: one in flight may land later yet stand ahead', () => {
+  const putBy = (c, n, i) => step(c, n, 'queue.put', { value: item(c, i) });
+  // a's put starts first and lands last; meanwhile b puts b.0 and takes it unacknowledged (a.0 is
+  // not there yet), then dies, so b.0 comes back. a.0's birth may be older than b.0's: either order.
+  const inFlight = [spawn('a'), spawn('b'), begin('a', 1, 'queue.put', { value: item('a', 0) }), putBy('b', 1, 0),
+    step('b', 2, 'queue.getAck', {}, { value: item('b', 0) }), end('a', 1, null), death('a'), death('b')];
+  passes(inFlight, { queue: [item('a', 0), item('b', 0)] });
+  passes(inFlight, { queue: [item('b', 0), item('a', 0)] });
+  // But never ahead of an item whose put ended before a's began.
+  const late = [spawn('a'), spawn('b'), putBy('b', 1, 0), begin('a', 1, 'queue.put', { value: item('a', 0) }), putBy('b', 2, 1), end('a', 1, null)];
+  fails([...late, step('b', 3, 'queue.get', {}, { value: item('a', 0) }), death('a'), death('b')], {}, /impossible result: b#3 queue.get\(\) returned a.0/);
+  fails([...late, death('a'), death('b')], { queue: [item('a', 0), item('b', 0), item('b', 1)] }, /state: .*queue order/);
+  // The same for dictionary keys, and a batch's items keep their order among themselves.
+  const keys = [spawn('a'), spawn('b'), begin('a', 1, 'dict.setMany', { entries: [['x', value('x', 'a1')], ['y', value('y', 'a1')]] }), set('b', 1, 'k', 'b1'), end('a', 1, null), death('a'), death('b')];
+  passes(keys, { dict: [entry('x', 'a1'), entry('y', 'a1'), entry('k', 'b1')] });
+  passes(keys, { dict: [entry('x', 'a1'), entry('k', 'b1'), entry('y', 'a1')] });
+  fails(keys, { dict: [entry('y', 'a1'), entry('x', 'a1'), entry('k', 'b1')] }, /state: .*dict order/);
+});
+
 // Each op under two variants that together cover both durabilities and both hosts; the full
 // sweep over all four is npm run test:crash.
 const PAIRS = [

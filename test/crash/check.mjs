@@ -48,24 +48,65 @@ export function parseHistory(events) {
 
 const clone = (model) => JSON.parse(JSON.stringify(model));
 
+/**
+ * Whether births can rise along `list`, each inside its entry's `born` window: a stamp is taken
+ * after its step began and before it ended (between log lines lo and hi), so entries of steps that
+ * overlapped in time may stand in either order, but never one whose step began after another's
+ * ended ahead of it.
+ */
+function birthsCanRise(list) {
+  let at = -Infinity; // the earliest log gap the previous birth can be in
+  for (const { born } of list) {
+    at = Math.max(at, born?.lo ?? -Infinity);
+    if (at >= (born?.hi ?? Infinity)) return false;
+  }
+  return true;
+}
+
+/** Every place in birth order the entries `step` added may stand (a batch's items keep their order). */
+function placements(model, stepId) {
+  let models = [model];
+  for (const list of ['dict', 'queue']) {
+    const added = model[list].filter((entry) => entry.born?.by === stepId).length;
+    for (let k = 0; k < added; k++) {
+      models = models.flatMap((m) => {
+        const entries = m[list];
+        const from = entries.findIndex((e) => e.born?.by === stepId && !e.placed);
+        const options = [];
+        for (let to = from; to >= 0; to--) {
+          if (to < from && entries[to].born?.by === stepId) break;
+          const order = entries.toSpliced(from, 1).toSpliced(to, 0, { ...entries[from], placed: true });
+          if (birthsCanRise(order)) options.push({ ...m, [list]: order });
+        }
+        return options;
+      });
+    }
+  }
+  return models.map((m) => ({ dict: m.dict.map(unplaced), queue: m.queue.map(unplaced) }));
+}
+const unplaced = ({ placed, ...entry }) => entry;
+
 /** The models a step can lead to; for a completed step, only if its logged result is the model's. */
 function successors(step, model) {
   const op = OPS[step.op];
+  const id = stepLabel(step);
+  const born = { lo: step.begin, hi: step.end, by: id };
   const applied = (claim) => {
     const next = clone(model);
-    return { next, result: op.apply(next, step.args, step.child, claim) };
+    return { next, result: op.apply(next, step.args, step.child, claim, born) };
   };
+  const placed = (models) => models.flatMap((m) => placements(m, id));
   if (step.done && step.thrown === undefined) {
     const { next, result } = applied(false);
-    return isDeepStrictEqual(result, step.result) ? { models: [next] } : { models: [], expected: result };
+    return isDeepStrictEqual(result, step.result) ? { models: placed([next]) } : { models: [], expected: result };
   }
   // Cut short or failed: not at all, fully, or (a take) claimed and to come back at its owner's death.
-  const models = [clone(model), applied(false).next];
+  const models = [clone(model), ...placed([applied(false).next])];
   // A batch lands item by item, in order: any first few of its items may be in place.
   for (let landed = 1; landed < (op.landedCounts?.(step.args) ?? 0); landed++) {
     const next = clone(model);
-    op.applyFirst(next, step.args, landed);
-    models.push(next);
+    op.applyFirst(next, step.args, landed, born);
+    models.push(...placed([next]));
   }
   if (op.takes) models.push(applied(true).next);
   return { models };

@@ -39,7 +39,9 @@ export function openHandles(root, { host, durability }) {
 
 // ---- The model: what the store holds, in birth order. An entry taken by a claim that its owner
 // may give back (an unacknowledged delivery, or a take cut short by a crash) stays in place with
-// `claimedBy` set and is invisible until released.
+// `claimedBy` set and is invisible until released. A new entry's `born` ({ lo, hi, by }: the log
+// positions its step began and ended at, and the step) bounds when its birth stamp was taken: the
+// checker places it anywhere in birth order that such stamps allow (FORMAT.md 5, order).
 
 export const emptyModel = () => ({ dict: [], queue: [] });
 
@@ -110,10 +112,10 @@ const anyLaneKey = (random, ctx) => ({ key: choose(random, laneKeys(ctx.lane)) }
 const write = {
   store: 'dict',
   run: (h, { key, value }) => (h.dict.set(key, value), null),
-  apply(model, { key, value }) {
+  apply(model, { key, value }, _child, _claim, born) {
     const i = dictIndex(model, key);
     if (i >= 0) model.dict[i].value = value;
-    else model.dict.push({ key, value, claimedBy: null });
+    else model.dict.push({ key, value, claimedBy: null, born });
     return null;
   },
   note: (ctx, { key }) => ctx.present.add(key),
@@ -191,8 +193,8 @@ export const OPS = {
     example: { args: { value: { p: 'op', i: 0 } } },
     pick: (_random, ctx) => ({ value: { p: ctx.child, i: ctx.puts++ } }),
     run: (h, { value }) => (h.queue.putNowait(value), null),
-    apply(model, { value }) {
-      model.queue.push({ value, claimedBy: null });
+    apply(model, { value }, _child, _claim, born) {
+      model.queue.push({ value, claimedBy: null, born });
       return null;
     },
   },
@@ -254,11 +256,12 @@ export const OPS = {
  * that failed part way (BatchError.landed) or was cut short by a crash leaves in place.
  */
 function batchOp(store, single, items, toArgs) {
-  const applyFirst = (model, args, landed) => {
-    for (const item of items(args).slice(0, landed)) OPS[single].apply(model, toArgs(item));
+  const applyFirst = (model, args, landed, born) => {
+    for (const item of items(args).slice(0, landed)) OPS[single].apply(model, toArgs(item), undefined, false, born);
     return null;
   };
-  return { store, weight: 1, applyFirst, landedCounts: (args) => items(args).length, apply: (model, args) => applyFirst(model, args, Infinity) };
+  const apply = (model, args, _child, _claim, born) => applyFirst(model, args, Infinity, born);
+  return { store, weight: 1, applyFirst, landedCounts: (args) => items(args).length, apply };
 }
 
 OPS['dict.setMany'] = {
