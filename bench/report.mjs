@@ -85,6 +85,21 @@ function syscallTable(run) {
   return `Syscalls per operation (\`strace -f -c\` around a child doing ${run.syscalls.count} and ${2 * run.syscalls.count} operations; the difference over ${run.syscalls.count}):\n\n${lines.join('\n')}`;
 }
 
+/** The latencies the suite measures besides per-op cost: watch() lag and the event loop's lag under AsyncIODict. */
+function latencyLines(run) {
+  const ms = (x) => `${x.toFixed(2)} ms`;
+  const lines = [];
+  const w = run.watchLag;
+  if (w?.available) {
+    lines.push(`- Watch lag (another process sets ${w.sets.toLocaleString('en-US')} keys, one every ${w.paceMs} ms; from its set returning to the change heard here): ` +
+      `iodict \`watch()\` p50 ${ms(w.iodict.p50Ms)}, p99 ${ms(w.iodict.p99Ms)}, max ${ms(w.iodict.maxMs)} (${w.iodict.count} heard); ` +
+      `a bare \`fs.watch\` on the store directory (the floor, which names a file but not the change) p50 ${ms(w.bareFsWatch.p50Ms)}, p99 ${ms(w.bareFsWatch.p99Ms)}, max ${ms(w.bareFsWatch.maxMs)} (${w.bareFsWatch.count} heard).`);
+  }
+  const a = run.asyncLag;
+  if (a?.available) lines.push(`- Event loop while ${a.sets.toLocaleString('en-US')} AsyncIODict sets run: a 10 ms timer lagged at most ${ms(a.worstLagMs)}.`);
+  return lines.length ? lines.join('\n') : 'Latencies: not measured in this run.';
+}
+
 function memoryTable(run) {
   if (!run.memory) return 'Process memory: not measured in this run.';
   const { n, results } = run.memory;
@@ -222,7 +237,7 @@ function fullReport(results) {
     const groups = new Map();
     for (const row of run.rows) groups.set(groupKey(row), [...(groups.get(groupKey(row)) ?? []), row]);
     for (const rows of groups.values()) parts.push(`### ${groupTitle(rows[0])}`, '', rowTable(run, rows), '');
-    parts.push('### Syscalls', '', syscallTable(run), '', '### Memory', '', memoryTable(run), '');
+    parts.push('### Syscalls', '', syscallTable(run), '', '### Memory', '', memoryTable(run), '', '### Latencies', '', latencyLines(run), '');
     if (run.runtimeRuns) parts.push(`The Bun column: the iodict rows in ${run.runtimeRuns.children} Bun child process(es) alternating with as many Node ones (Bun ÷ Node compares those children); Bun ${run.runtimeRuns.versions.bun}, Node ${run.runtimeRuns.versions.node}.`, '');
   }
   parts.push('## The bars of DESIGN.md section 5', '', barsTable(orderedRuns(results)), '');
@@ -263,7 +278,7 @@ function readmeSection(results) {
     '',
   ];
   for (const run of runs) {
-    parts.push(`**${fsName(run)}**, n = ${countLabel(mainSize(run))} items, 100 B values. ${environmentLine(run)}`, '', rowTable(run, mainRows(run)), '');
+    parts.push(`**${fsName(run)}**, n = ${countLabel(mainSize(run))} items, 100 B values. ${environmentLine(run)}`, '', rowTable(run, mainRows(run)), '', latencyLines(run), '');
   }
   parts.push(
     '### Where one file per item loses, and why you might still want it',
