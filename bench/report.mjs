@@ -95,6 +95,8 @@ function latencyLines(run) {
       `iodict \`watch()\` p50 ${ms(w.iodict.p50Ms)}, p99 ${ms(w.iodict.p99Ms)}, max ${ms(w.iodict.maxMs)} (${w.iodict.count} heard); ` +
       `a bare \`fs.watch\` on the store directory (the floor, which names a file but not the change) p50 ${ms(w.bareFsWatch.p50Ms)}, p99 ${ms(w.bareFsWatch.p99Ms)}, max ${ms(w.bareFsWatch.maxMs)} (${w.bareFsWatch.count} heard).`);
   }
+  const b = w?.burst;
+  if (b) lines.push(`- A burst: ${b.writers} processes set ${(b.count / b.writers).toLocaleString('en-US')} keys each at full speed; \`watch()\` heard ${b.count.toLocaleString('en-US')}${b.inOrder ? ', each writer\'s in its order' : ' (OUT OF ORDER)'}; lag p50 ${ms(b.p50Ms)}, p99 ${ms(b.p99Ms)}, max ${ms(b.maxMs)}.`);
   const a = run.asyncLag;
   if (a?.available) lines.push(`- Event loop while ${a.sets.toLocaleString('en-US')} AsyncIODict sets run: a 10 ms timer lagged at most ${ms(a.worstLagMs)}.`);
   return lines.length ? lines.join('\n') : 'Latencies: not measured in this run.';
