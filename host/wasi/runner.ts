@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { loadWasm } from '../core/wasm-file.js';
 import { Status, statusError, verifyProblem } from '../core/core.js';
-import { StoreError } from '../errors.js';
+import { ClosedError, StoreError } from '../errors.js';
 
 export interface WasiStoreOptions {
   /** 'node': node:wasi (or Bun's node:wasi when running under Bun) on the real directory (default);
@@ -156,7 +156,7 @@ class Store implements WasiStore {
 
   /** Opens the store (lazily, so that verify alone never opens it: opening quarantines what it finds bad). */
   #open(mode: 'inspected' | 'open'): void {
-    if (this.#finished) throw new Error(`iodict: ${this.path} is closed`);
+    if (this.#finished) throw new ClosedError(`iodict: ${this.path} is closed`);
     if (this.#state === 'open' || this.#state === mode) return;
     this.#check(this.#x.iodict_open(this.#put(utf8.encode(GUEST)), mode === 'open' ? 0 : INSPECT));
     this.#state = mode;
