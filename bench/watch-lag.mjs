@@ -43,6 +43,7 @@ const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q 
 
 function summary(lags) {
   const sorted = lags.sort((a, b) => a - b);
+  if (!sorted.length) return { count: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN }; // nothing heard (a file system without events)
   return { count: sorted.length, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted.at(-1) };
 }
 
