@@ -168,6 +168,48 @@ test('ttl, maxItems and purgeExpired, as IODict has them; clock is refused (it c
   await d.close();
 });
 
+test('watch(): changes by any handle, in journal order, resumable from a position; abort and break end its thread', async () => {
+  const path = storePath();
+  const d = new AsyncIODict(path);
+  const sync = new IODict(path);
+  const start = sync.watch(); // from this call on: gives the position to start from
+  sync.set('a', 1);
+  const { value: first } = await start.next();
+  await start.return();
+  const changes = d.watch({ since: first.position });
+  sync.set('b', 2);
+  await d.set('c', 3);
+  sync.delete('a');
+  const seen = [];
+  for await (const change of changes) {
+    seen.push(change);
+    if (seen.length === 3) break;
+  }
+  assert.equal(seen.map((c) => `${c.type} ${c.key}`), ['set b', 'set c', 'delete a']);
+  // Resumed right after 'set b': the rest, and a later change, nothing twice; then aborted.
+  const controller = new AbortController();
+  const resumed = d.watch({ since: seen[0].position, signal: controller.signal });
+  sync.set('d', 4);
+  const later = [];
+  const ended = await (async () => {
+    try {
+      for await (const change of resumed) {
+        later.push(`${change.type} ${change.key}`);
+        if (later.length === 3) controller.abort(new Error('done'));
+      }
+    } catch (error) {
+      return error;
+    }
+  })();
+  assert.equal(later, ['set c', 'delete a', 'set d']);
+  assert.is(ended?.message, 'done');
+  assert.throws(() => d.watch({ since: 'nonsense' }), RangeError);
+  // Every watch closed its handle: none of theirs is left registered.
+  await d.close();
+  sync.close();
+  assert.equal(fs.readdirSync(`${path}/.iodict/handles`), []);
+});
+
 test('a closed handle rejects with ClosedError, as IODict throws it', async () => {
   const d = new AsyncIODict(storePath());
   await d.set('a', 1);

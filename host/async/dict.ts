@@ -15,7 +15,9 @@ import { type SetOptions, type LimitOptions, expiryStamp } from '../dict.js';
 import { SharedLock, FileLock } from '../core/lock.js';
 import { claimInThread } from '../core/transaction.js';
 import { waitInLine } from '../core/line.js';
-import { type WorkerSetup, type Op, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, WORKER_MARK, fromWire } from './wire.js';
+import { type WorkerSetup, type Op, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, type WatchSetup, WORKER_MARK, WATCH_MARK, WATCH_CREDIT, fromWire } from './wire.js';
+import type { Change, WatchOptions } from '../watch/types.js';
+import { checkPosition } from '../watch/watch.js';
 import './worker.js';
 
 /** Options every AsyncIODict call takes. */
@@ -421,6 +423,58 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
   /** Removes every expired item now (they are invisible already); resolves to how many this call removed. */
   async purgeExpired(options?: AsyncOptions): Promise<number> {
     return this.#call('purgeExpired', [], WHOLE, options);
+  }
+
+  /**
+   * The changes made to this store by any process, thread or handle, as IODict.watch() gives them
+   * (see Change), from when its thread has opened the store (soon after this call; pass `since`
+   * to start exactly after a known change). Its journal reads run on a worker thread of its own,
+   * which ending the iteration (break, return, the signal) stops.
+   */
+  watch(options: WatchOptions = {}): AsyncGenerator<Change<K>, void, undefined> {
+    if (this.#closing) throw new ClosedError(`iodict: ${this.path} is closed`);
+    options.signal?.throwIfAborted();
+    checkPosition(options.since);
+    return this.#watch(options);
+  }
+
+  async *#watch({ signal, since, pollInterval }: WatchOptions): AsyncGenerator<Change<K>, void, undefined> {
+    const { xattrs, lease, rotateAfter } = this.#options;
+    const setup: WatchSetup = { [WATCH_MARK]: true, path: this.path, options: { xattrs, lease, rotateAfter }, since, pollInterval };
+    const worker = new Worker(workerUrl, { workerData: setup });
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    const ready: Change<K>[] = [];
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const woken = () => {
+      wake?.();
+      wake = undefined;
+    };
+    worker.on('message', (message: { change: Change<K> } | OpenFailure) => {
+      if ('change' in message) ready.push(message.change);
+      else failure = fromWire(message.failed);
+      woken();
+    });
+    worker.on('error', (error) => {
+      failure = error;
+      woken();
+    });
+    signal?.addEventListener('abort', woken);
+    try {
+      for (let taken = 1; ; taken++) {
+        while (!ready.length) {
+          if (failure) throw failure;
+          signal?.throwIfAborted();
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+        yield ready.shift()!;
+        if (taken % WATCH_CREDIT === 0) worker.postMessage('more');
+      }
+    } finally {
+      signal?.removeEventListener('abort', woken);
+      worker.postMessage('stop'); // it closes its handle, then exits
+      await exited;
+    }
   }
 
   /** Re-reads the directory listing (stores on network file systems). */

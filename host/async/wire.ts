@@ -8,6 +8,20 @@ import type { CoreOptions } from '../core/options.js';
 /** Set in a worker's workerData: the bundle serves an AsyncIODict when loaded with it. */
 export const WORKER_MARK = 'iodictAsyncWorker';
 
+/** Set in a watching worker's workerData: it feeds one AsyncIODict.watch() iteration. */
+export const WATCH_MARK = 'iodictAsyncWatch';
+
+export interface WatchSetup {
+  [WATCH_MARK]: true;
+  path: string;
+  options: Pick<CoreOptions, 'xattrs' | 'lease' | 'rotateAfter'>;
+  since?: string;
+  pollInterval?: number;
+}
+
+/** Changes a watching worker sends before it waits for the main thread to ask for more. */
+export const WATCH_CREDIT = 256;
+
 /** How a worker rebuilds the `lock` option (a lock object itself cannot cross threads). */
 export type LockSpec = { shared: SharedArrayBuffer } | { file: string };
 

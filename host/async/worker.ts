@@ -7,7 +7,7 @@ import { IODict, enterTransaction } from '../dict.js';
 import type { Key } from '../core/keys.js';
 import { type Lock, SharedLock, FileLock } from '../core/lock.js';
 import { type Codec, carrierCodec } from '../codec/index.js';
-import { type WorkerSetup, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, WORKER_MARK, toWire } from './wire.js';
+import { type WorkerSetup, type WatchSetup, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, WORKER_MARK, WATCH_MARK, WATCH_CREDIT, toWire } from './wire.js';
 
 /** A value as its codec's bytes, untouched: decoding happens on the main thread. */
 class Raw {
@@ -170,4 +170,38 @@ function serve(setup: WorkerSetup): void {
   });
 }
 
-if (!isMainThread && (workerData as Partial<WorkerSetup> | null)?.[WORKER_MARK]) serve(workerData as WorkerSetup);
+/**
+ * Feeds one AsyncIODict.watch(): the changes of IODict.watch() on a handle of this thread, at most
+ * WATCH_CREDIT ahead of what the main thread has taken (it posts 'more' for each next batch).
+ * 'stop' ends the watch and closes the handle (so its registration goes too), then the thread.
+ */
+async function feed(setup: WatchSetup): Promise<void> {
+  const port = parentPort!;
+  const stop = new AbortController();
+  let credit = WATCH_CREDIT;
+  let more: (() => void) | undefined;
+  port.on('message', (message: 'more' | 'stop') => {
+    if (message === 'stop') stop.abort();
+    else credit += WATCH_CREDIT;
+    more?.();
+  });
+  let dict: IODict<Key, unknown> | undefined;
+  try {
+    dict = new IODict<Key, unknown>(setup.path, setup.options);
+    for await (const change of dict.watch({ since: setup.since, pollInterval: setup.pollInterval, signal: stop.signal })) {
+      port.postMessage({ change });
+      while (credit === 0 && !stop.signal.aborted) await new Promise<void>((resolve) => (more = resolve));
+      if (stop.signal.aborted) break;
+      credit--;
+    }
+  } catch (error) {
+    if (!stop.signal.aborted) port.postMessage({ failed: toWire(error) } satisfies OpenFailure);
+  } finally {
+    dict?.close();
+    port.close();
+  }
+}
+
+const setup = isMainThread ? undefined : (workerData as Partial<WorkerSetup & WatchSetup> | null);
+if (setup?.[WORKER_MARK]) serve(setup as WorkerSetup);
+else if (setup?.[WATCH_MARK]) void feed(setup as WatchSetup);

@@ -39,9 +39,7 @@ export function watchChanges<K extends Key>(open: () => Core, path: string, opti
   const pollInterval = options.pollInterval ?? 250;
   if (!(pollInterval > 0)) throw new RangeError(`iodict: pollInterval must be a positive number of ms, not ${pollInterval}`);
   signal?.throwIfAborted();
-  if (since !== undefined && (typeof since !== 'string' || !POSITION.test(since))) {
-    throw new RangeError(`iodict: watch({ since }) takes a change's position, not ${String(since)}`);
-  }
+  checkPosition(since);
   const core = open();
   try {
     // Keys by digest: deletes name only a digest, and the record is gone by then.
@@ -59,6 +57,13 @@ export function watchChanges<K extends Key>(open: () => Core, path: string, opti
   } catch (error) {
     core.close();
     throw error;
+  }
+}
+
+/** A `since` that cannot be a change's position is a RangeError, before anything is opened. */
+export function checkPosition(since: unknown): void {
+  if (since !== undefined && (typeof since !== 'string' || !POSITION.test(since))) {
+    throw new RangeError(`iodict: watch({ since }) takes a change's position, not ${String(since)}`);
   }
 }
 
