@@ -119,21 +119,41 @@ export function processAlive(pid: number): number {
   }
 }
 
-let clockOffset = 0;
+let clockOffset: number | undefined; // ms added to timeOrigin + performance.now()
 let lastMicros = 0;
 
 /**
+ * The offset that puts timeOrigin + performance.now() on the wall clock, read at a tick of
+ * Date.now() (then the wall clock is exactly on its millisecond). Spins for at most 1 ms.
+ */
+function measureOffset(): number {
+  const start = Date.now();
+  let fine = performance.now();
+  let real = start;
+  while (real === start) {
+    fine = performance.now();
+    real = Date.now();
+  }
+  return real - (performance.timeOrigin + fine);
+}
+
+/**
  * The real-time clock in microseconds, strictly increasing in this process. Birth stamps and
- * leases must agree between processes and survive a suspend, which the monotonic clock alone
- * does not; Date.now() alone has only milliseconds. So: the monotonic clock for the fine digits,
- * pulled back to Date.now() whenever the two part by more than 50 ms (a suspend, a clock step).
+ * leases must agree between processes (two writers' stamps order their items) and survive a
+ * suspend, which the monotonic clock alone does not; Date.now() alone has only milliseconds. So:
+ * the monotonic clock for the fine digits, set on the wall clock at a tick of Date.now(), and set
+ * again whenever a reading leaves the millisecond Date.now() says it is in (a suspend, a clock
+ * step, or a timeOrigin that a busy machine fixed milliseconds off at the process's start): two
+ * processes then never disagree by a millisecond or more.
  */
 export function wallClockMicros(): number {
+  clockOffset ??= measureOffset();
   let ms = performance.timeOrigin + performance.now() + clockOffset;
   const real = Date.now();
-  if (Math.abs(ms - real) > 50) {
-    clockOffset += real - ms;
-    ms = real;
+  // 50 µs of slack: a tick between the two readings is not a disagreement.
+  if (ms < real - 0.05 || ms >= real + 1.05) {
+    clockOffset = measureOffset();
+    ms = performance.timeOrigin + performance.now() + clockOffset;
   }
   const micros = Math.max(Math.floor(ms * 1000), lastMicros + 1);
   return (lastMicros = micros);

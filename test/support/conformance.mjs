@@ -360,6 +360,21 @@ export function conformanceSuite({ label, host, disk, native, watch }) {
     const now = host.now();
     assert.ok(Number.isInteger(now));
     assert.ok(Math.abs(now / 1000 - Date.now()) < 1000, `now() ${now} µs`);
+    if (disk) {
+      // Within the millisecond the wall clock says (so processes on one machine agree on the order
+      // of their birth stamps), and strictly increasing. Calls 2 µs apart: closer ones are pushed
+      // a µs apart each, ahead of the clock (strictly increasing wins).
+      let last = 0;
+      for (let i = 0; i < 500; i++) {
+        const apart = performance.now() + 0.002;
+        while (performance.now() < apart);
+        const before = Date.now();
+        const t = host.now();
+        const after = Date.now();
+        assert.ok(t > last && t >= before * 1000 - 50 && t < (after + 1.05) * 1000 + 10, `now() ${t} µs between ${before} and ${after} ms`);
+        last = t;
+      }
+    }
     const a = new Uint8Array(100000);
     const b = new Uint8Array(100000);
     host.random(a);
