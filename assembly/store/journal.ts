@@ -308,10 +308,19 @@ export function syncJournal(checkReplaced: i32): i32 {
       rescanAsked = true;
     }
     const previous = handle.journalId;
+    const readTo = handle.journalOffset;
     const expectedGeneration = sealed ? successorGeneration : handle.generation + 1;
     const resend = ownAfterSeal;
     const opened = openJournal();
     if (opened != ST_OK) return opened;
+    if (sealed && handle.journalId == previous) {
+      // A seal in the journal that is still the current one: a rotator renames the successor in
+      // before it seals (8.4), so this seal is damage that passed its CRC, or crafted. Following
+      // it would read this journal again from its start, forever: read on past it, and list.
+      handle.journalOffset = readTo;
+      rescanAsked = true;
+      continue;
+    }
     if ((expectedId != 0 && handle.journalId != expectedId) || handle.generation != expectedGeneration ||
         (!sealed && load<u64>(beginBuf, 24) != previous)) {
       rescanAsked = true;

@@ -178,6 +178,12 @@ export function watchRead(): i32 {
       offset += ENTRY_BYTES;
       if (kind == JOURNAL_BEGIN || kind == JOURNAL_KEY) continue;
       if (kind == JOURNAL_SEALED) {
+        // A journal never names itself its successor: such a seal (crafted) would send the
+        // cursor round this journal forever. It is damage: some change is not named.
+        if (entryStamp(e) == journalId) {
+          emitRescan(count++);
+          continue;
+        }
         successor = entryStamp(e);
         break;
       }

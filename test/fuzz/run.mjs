@@ -53,7 +53,10 @@ export async function runTarget(target, { runs, seed }) {
   try {
     // No shrinking: a counterexample is replayed from the seed and path its report gives.
     const details = fc.check(property, { numRuns: runs, seed, endOnFailure: true });
-    if (details.failed) throw new Error(`fuzz target ${target.name}: ${fc.defaultReportMessage(details)}`);
+    if (details.failed) {
+      const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+      throw new Error(`fuzz target ${target.name}: ${cause}\n${fc.defaultReportMessage(details)}`);
+    }
   } finally {
     await target.teardown?.();
   }
