@@ -257,6 +257,42 @@ test('a journal that grew past the replay bound while rotation was held off is s
   reader.close();
 });
 
+test('a SEALED entry naming the journal it is in (crafted) sends no reader or watcher round that journal forever', () => {
+  const path = storeWithCache(2);
+  // In a child with a time limit: before the fix, keys() there never returned.
+  const seen = inChild(`
+    import('node:fs').then(async ({ default: fs }) => {
+      const { crc32c } = await import(${JSON.stringify(new URL('./support/format-reader.mjs', import.meta.url).href)});
+      const live = new IODict(path);
+      live.size;
+      const changes = live.watch({ pollInterval: 10 });
+      const journal = path + '/.iodict/changes';
+      const seal = Buffer.alloc(64);
+      seal.write('iodj', 0, 'latin1');
+      seal[4] = 4; // SEALED, naming this journal's own id as its successor
+      fs.readFileSync(journal).copy(seal, 16, 16, 24);
+      seal.writeUInt32LE(crc32c(seal.subarray(0, 60)), 60);
+      fs.appendFileSync(journal, seal);
+      const writer = new IODict(path);
+      writer.set('after', 1);
+      writer.close();
+      const keys = [...live.keys()];
+      const types = [];
+      for await (const change of changes) {
+        types.push(change.type);
+        if (change.type === 'set') break;
+      }
+      const fresh = new IODict(path);
+      const freshKeys = [...fresh.keys()];
+      fresh.close();
+      live.close();
+      console.log(JSON.stringify({ keys, types, freshKeys }));
+    });`, path);
+  assert.equal(seen.keys, ['k0', 'k1', 'after']);
+  assert.equal(seen.freshKeys, ['k0', 'k1', 'after']);
+  assert.equal(seen.types, ['rescan', 'set'], 'the seal is damage: one rescan, then the write after it');
+});
+
 test('finding 6: the marker\'s version is a bounded number (4294967297 never wraps to 1), and only the marker\'s first bytes are read', () => {
   const path = storePath();
   new IODict(path).set('a', 1).close();
