@@ -11,7 +11,6 @@ import * as loader from './store/load';
 import * as core from './index';
 import { selectRoot } from './host/wasi';
 import { EINVAL, ENOENT, ENOTDIR } from './host/imports';
-import { pathA, controlPath } from './store/paths';
 import { indexKeyType, indexKey, indexKeyLength, indexBirth } from './index/ordered';
 import { keyIsCanonical, KEY_TYPES, NAME_CHARS } from './format/key';
 import {
@@ -85,7 +84,7 @@ export function iodict_open(nameLen: i32, flags: i32): i32 {
 
 /** Whether the root holds a store this build reads, from its format marker alone. */
 function inspect(): i32 {
-  const n = io.readWhole(pathA, controlPath(pathA, 'format'));
+  const n = marker.readMarker();
   if (n == -ENOENT || n == -ENOTDIR) return io.ST_NOT_STORE;
   if (n < 0) return io.ST_IO;
   return marker.checkFormat(n);

@@ -236,7 +236,17 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
             const core = self.#core;
             // The slot still holds this key (its cache entry would be gone otherwise): read by
             // its digest and skip hashing the key again.
-            if (core.keyCache[slot] === key) return core.check(core.x.getSlot(slot)) === Status.OK;
+            if (core.keyCache[slot] === key) {
+              let found: boolean;
+              try {
+                found = core.check(core.x.getSlot(slot)) === Status.OK;
+              } finally {
+                core.absorbEvents();
+              }
+              // Unless the slot changed meanwhile: its record went, or held another key than the
+              // slot said (a lying index cache; the index was loaded again). Then ask by key.
+              if (found || core.keyCache[slot] === key) return found;
+            }
             return self.#read(key);
           });
           if (!found) continue;

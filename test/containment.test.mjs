@@ -145,4 +145,25 @@ test('a 900 MB sparse file and a link to /dev/zero among the records: open and k
   assert.is(fs.readdirSync(`${path}/.iodict/quarantine`).length, 2);
 });
 
+test('finding 2: iodict stat and iodict verify finish on a store with a FIFO named like a record', () => {
+  const path = storePath();
+  new IODict(path).set('a', 1).close();
+  const fifo = `${path}/${nameOf('k')}`;
+  try {
+    execFileSync('mkfifo', [fifo]);
+  } catch {
+    console.log('  (skipped: no mkfifo here)');
+    return;
+  }
+  const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+  const run = (args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const verify = run(['verify', path]);
+  assert.is(verify.signal, null, 'verify finished');
+  assert.is(verify.status, 1, 'a bad record is reported');
+  assert.match(verify.stdout + verify.stderr, /not a regular file/);
+  const stat = run(['stat', path, '--json']);
+  assert.is(stat.signal, null, 'stat finished');
+  assert.is(JSON.parse(stat.stdout).items, 1);
+});
+
 test.run();

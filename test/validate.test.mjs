@@ -21,9 +21,10 @@ function refuses(make, type, name) {
 
 const wrongTypes = [
   ['durability', true], ['xattrs', 1], ['onCorrupt', 'warn'], ['lease', '30s'], ['rotateAfter', null],
-  ['lock', {}], ['codec', 'json'], ['host', { name: 'x' }],
+  ['lock', {}], ['codec', 'json'], ['host', { name: 'x' }], ['mode', '600'],
 ];
-const wrongValues = [['durability', 'always'], ['xattrs', 'yes'], ['lease', 0], ['lease', -5], ['lease', Infinity], ['rotateAfter', 1.5], ['rotateAfter', NaN]];
+const wrongValues = [['durability', 'always'], ['xattrs', 'yes'], ['lease', 0], ['lease', -5], ['lease', Infinity], ['rotateAfter', 1.5], ['rotateAfter', NaN],
+  ['mode', 0o400], ['mode', 0o200], ['mode', 0o1700], ['mode', -1], ['mode', 384.5]];
 
 for (const [cls, open] of Object.entries(opens)) {
   for (const [name, value] of wrongTypes) {
@@ -47,7 +48,7 @@ for (const [cls, open] of Object.entries(opens)) {
   });
   test(`${cls}: options that are not an object are a TypeError; valid ones open`, () => {
     assert.throws(() => open('fsync'), (e) => e instanceof TypeError);
-    const handle = open({ durability: 'fsync', xattrs: 'off', lease: 1000, rotateAfter: 64, codec: jsonCodec, lock: { acquire() {}, release() {} }, onCorrupt: () => {} });
+    const handle = open({ durability: 'fsync', xattrs: 'off', lease: 1000, rotateAfter: 64, mode: 0o640, codec: jsonCodec, lock: { acquire() {}, release() {} }, onCorrupt: () => {} });
     handle.close();
   });
 }

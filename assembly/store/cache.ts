@@ -13,7 +13,8 @@
 //         (u64, 0: none), record length (u32), key bytes
 //  ..  4  CRC-32C of every byte before it
 import { crc32c } from '../crypto/crc32c';
-import { DIGEST_BYTES } from '../format/key';
+import { DIGEST_BYTES, KEY_TYPES, keyIsCanonical } from '../format/key';
+import { MAX_KEY_BYTES } from '../format/record';
 import {
   indexSize, indexOrder, indexDigest, indexBirth, indexKeyType, indexKeyLength, indexKey, indexExpiry, indexRecordLength,
 } from '../index/ordered';
@@ -22,8 +23,9 @@ export const CACHE_MAGIC: u32 = 0x78646f69; // "iodx"
 export const CACHE_HEADER: i32 = 32;
 export const CACHE_VERSION: u8 = 2;
 const ENTRY_FIXED: i32 = DIGEST_BYTES + 8 + 1 + 4 + 8 + 4;
-/** The smallest entry: a cache count that the file cannot hold is damage. */
+/** The smallest and the largest entry (a key of MAX_KEY_BYTES). */
 export const CACHE_ENTRY_MIN: i32 = ENTRY_FIXED;
+export const CACHE_ENTRY_MAX: i32 = ENTRY_FIXED + <i32>MAX_KEY_BYTES;
 
 /** Serializes the index into a fresh heap buffer; returns its pointer, length in cacheLength. */
 export let cacheLength: i32 = 0;
@@ -59,11 +61,28 @@ export function buildCache(journalId: u64, journalOffset: u64): usize {
   return out;
 }
 
-/** True when buf holds an intact cache taken against this journal. */
-export function cacheMatches(buf: usize, len: i32, journalId: u64): bool {
-  if (len < CACHE_HEADER + 4 || load<u32>(buf) != CACHE_MAGIC || load<u8>(buf, 4) != CACHE_VERSION) return false;
-  if (load<u32>(buf + len - 4) != crc32c(buf, len - 4)) return false;
-  return load<u64>(buf, 8) == journalId;
+/** True when the header at buf is a cache of this version taken against this journal. */
+export function cacheHeaderMatches(buf: usize, journalId: u64): bool {
+  return load<u32>(buf) == CACHE_MAGIC && load<u8>(buf, 4) == CACHE_VERSION && load<u64>(buf, 8) == journalId;
+}
+
+/** Whether a file of `size` bytes can hold `count` entries (each of CACHE_ENTRY_MIN to CACHE_ENTRY_MAX bytes). */
+export function cacheSizeFits(size: u64, count: u32): bool {
+  if (size < <u64>(CACHE_HEADER + 4)) return false;
+  const body = size - <u64>(CACHE_HEADER + 4);
+  return body >= <u64>count * CACHE_ENTRY_MIN && body <= <u64>count * CACHE_ENTRY_MAX;
+}
+
+/** The whole length of the entry whose fixed part is at e; 0 when its key length is over MAX_KEY_BYTES. */
+export function cacheEntryLength(e: usize): i32 {
+  const keyLen = load<u32>(e, DIGEST_BYTES + 9);
+  return keyLen > MAX_KEY_BYTES ? 0 : ENTRY_FIXED + <i32>keyLen;
+}
+
+/** The entry's key is one a record could hold (a known type, canonical bytes): the host can always decode it. */
+export function cacheEntryKeyValid(e: usize): bool {
+  const keyType = cacheEntryKeyType(e);
+  return keyType < KEY_TYPES && keyIsCanonical(keyType, cacheEntryKey(e), cacheEntryKeyLength(e));
 }
 
 export function cacheOffset(buf: usize): u64 {
@@ -71,10 +90,6 @@ export function cacheOffset(buf: usize): u64 {
 }
 export function cacheCount(buf: usize): u32 {
   return load<u32>(buf, 24);
-}
-/** Walks entries: returns the pointer past the entry at e. */
-export function cacheNext(e: usize): usize {
-  return e + ENTRY_FIXED + load<u32>(e, DIGEST_BYTES + 9);
 }
 export function cacheEntryBirth(e: usize): u64 {
   return load<u64>(e, DIGEST_BYTES);

@@ -125,6 +125,57 @@ export function readWhole(path: usize, len: i32, limit: i32 = MAX_BUFFER): i32 {
 }
 
 /**
+ * Reads a file front to back through a buffer of `cap` bytes, so a file larger than it claims to
+ * be useful (sparse, damaged, crafted) costs only what is read of it: peek(n) makes the next n
+ * bytes contiguous in the buffer, advance(n) moves past them.
+ */
+export class ChunkReader {
+  private fd: i32;
+  private buf: usize;
+  private cap: i32;
+  private start: u64 = 0; // file offset of buf[0]
+  private have: i32 = 0; // bytes in buf
+  private at: i32 = 0; // next unread byte in buf
+
+  constructor(fd: i32, cap: i32) {
+    this.fd = fd;
+    this.cap = cap;
+    this.buf = heap.alloc(cap);
+  }
+
+  /** The next n bytes (at most cap), read in as needed; 0 when the file ends first or a read fails. */
+  peek(n: i32): usize {
+    if (n > this.cap) return 0;
+    if (this.have - this.at < n) {
+      const rest = this.have - this.at;
+      memory.copy(this.buf, this.buf + this.at, rest);
+      this.start += <u64>this.at;
+      this.have = rest;
+      this.at = 0;
+      while (this.have < n) {
+        const got = host.read(this.fd, this.buf + this.have, this.cap - this.have, <f64>(this.start + <u64>this.have));
+        if (got <= 0) return 0;
+        this.have += got;
+      }
+    }
+    return this.buf + this.at;
+  }
+
+  advance(n: i32): void {
+    this.at += n;
+  }
+
+  /** The file offset of the next unread byte. */
+  position(): u64 {
+    return this.start + <u64>this.at;
+  }
+
+  free(): void {
+    heap.free(this.buf);
+  }
+}
+
+/**
  * Lists a directory into io (names each followed by a 0 byte), growing io when the listing is
  * larger; returns the byte count or -errno (and records the failure).
  */

@@ -175,12 +175,38 @@ export let rivalRecreated = false;
 export let rivalSetBefore = false;
 
 /**
+ * The most entries a reader replays: twice what rotation lets a journal hold (rotateAfter +
+ * items entries, FORMAT.md 8.4; KEY entries add at most four per change). A live store exceeds it
+ * only when every rotator found the store lock held for that long; a padded or sparse file at once.
+ */
+export function replayBound(items: u32): u64 {
+  return 2 * (handle.rotateAfter + <u64>items);
+}
+
+/**
+ * When more than replayBound entries remain after our place, moves our place to the last
+ * replayBound of them (our own latest entry, and any rival's for its key, are among those) and
+ * returns true: the caller lists the directory for the rest. So a journal padded to gigabytes,
+ * or sparse, costs a bounded read.
+ */
+function skipLongTail(bound: u64): bool {
+  if (host.fstat(handle.journalFd, statBuf) < 0) return false;
+  const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
+  const end = size - size % ENTRY_BYTES;
+  if (end < handle.journalOffset || end - handle.journalOffset <= bound * ENTRY_BYTES) return false;
+  handle.journalOffset = end - bound * ENTRY_BYTES;
+  return true;
+}
+
+/**
  * Reads what was appended since we last looked; applies others' entries to the index (when it
  * is loaded). Returns how many entries of other handles it read, or -1 on a failed read.
  */
 function readTail(): i32 {
   let total = 0;
   let ownSeen = false;
+  const bound = replayBound(indexSize());
+  let scanned: u64 = 0;
   while (true) {
     const n = host.read(handle.journalFd, readBuf, JOURNAL_READ, <f64>handle.journalOffset);
     // GlusterFS: another client renamed a new journal over ours; follow it as an unsealed replacement.
@@ -238,6 +264,11 @@ function readTail(): i32 {
     handle.journalOffset += <u64>whole * ENTRY_BYTES;
     handle.entriesSinceCache += whole;
     if (n < JOURNAL_READ) return total;
+    scanned += <u64>whole;
+    if (scanned > bound) {
+      scanned = 0;
+      if (skipLongTail(bound)) rescanAsked = true;
+    }
   }
 }
 
@@ -277,10 +308,19 @@ export function syncJournal(checkReplaced: i32): i32 {
       rescanAsked = true;
     }
     const previous = handle.journalId;
+    const readTo = handle.journalOffset;
     const expectedGeneration = sealed ? successorGeneration : handle.generation + 1;
     const resend = ownAfterSeal;
     const opened = openJournal();
     if (opened != ST_OK) return opened;
+    if (sealed && handle.journalId == previous) {
+      // A seal in the journal that is still the current one: a rotator renames the successor in
+      // before it seals (8.4), so this seal is damage that passed its CRC, or crafted. Following
+      // it would read this journal again from its start, forever: read on past it, and list.
+      handle.journalOffset = readTo;
+      rescanAsked = true;
+      continue;
+    }
     if ((expectedId != 0 && handle.journalId != expectedId) || handle.generation != expectedGeneration ||
         (!sealed && load<u64>(beginBuf, 24) != previous)) {
       rescanAsked = true;

@@ -9,19 +9,21 @@ import { DIGEST_BYTES } from '../format/key';
 import { HEADER_BYTES, RECORD_OK, recordBirth, recordKeyType, recordKeyLength, recordExpiry } from '../format/record';
 import {
   indexFind, indexInsert, indexAppend, indexReserve, indexRemove, indexRebirth, indexBirth, indexSize, indexClear, indexOrder,
-  indexSetRecord, indexExpiry, indexRecordLength,
+  indexSetRecord, indexExpiry, indexRecordLength, indexKeyType, indexKeyLength, indexKey,
 } from '../index/ordered';
+import { crc32c } from '../crypto/crc32c';
 import {
-  buildCache, cacheLength, cacheMatches, cacheOffset, cacheCount, cacheNext, cacheEntryBirth,
-  cacheEntryKeyType, cacheEntryKeyLength, cacheEntryKey, cacheEntryExpiry, cacheEntryRecordLength, CACHE_HEADER, CACHE_ENTRY_MIN,
+  buildCache, cacheLength, cacheHeaderMatches, cacheSizeFits, cacheOffset, cacheCount, cacheEntryLength, cacheEntryKeyValid,
+  cacheEntryBirth, cacheEntryKeyType, cacheEntryKeyLength, cacheEntryKey, cacheEntryExpiry, cacheEntryRecordLength,
+  CACHE_HEADER, CACHE_ENTRY_MIN, CACHE_ENTRY_MAX,
 } from './cache';
 import { handle } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, parseRecordName } from './paths';
-import { io, readWhole, listDir, statBuf, fail, Listing, OP_STAT, ST_OK, ST_IO } from './io';
+import { io, listDir, statBuf, openRetrying, Listing, ChunkReader, ST_OK, ST_IO } from './io';
 import { validate, quarantine, readRecordFile, notARecord } from './records';
 import {
-  JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, entryKind, entryStamp, entryDigest, entryExpiry, entryRecordLength,
-  syncJournal, skipToJournalEnd, setApplyOwnEntries,
+  JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, ENTRY_BYTES, entryKind, entryStamp, entryDigest, entryExpiry, entryRecordLength,
+  syncJournal, skipToJournalEnd, setApplyOwnEntries, journalReplaced, replayBound,
 } from './journal';
 import { writeControlFile } from './temp';
 import { checkRegistrations } from './registry';
@@ -47,14 +49,16 @@ export function ensureIndex(): i32 {
   return handle.indexLoaded ? ST_OK : loadIndex();
 }
 
-/** The cache and the journal since it; the directory listing when they cannot be trusted. */
-function loadIndex(): i32 {
+/**
+ * The cache and the journal since it; the directory listing when they cannot be trusted (or
+ * `useCache` is false: the cache was caught lying, see distrustIndex).
+ */
+function loadIndex(useCache: bool = true): i32 {
   indexClear();
   clearEvents();
   handle.indexLoaded = true;
   listed = false;
-  const n = readWhole(controlBuf, controlPath(controlBuf, 'index'));
-  let fromCache = n > 0 && cacheMatches(io, n, handle.journalId) && loadCache(n);
+  const fromCache = useCache && loadCache() && journalTailFits(indexSize());
   if (!fromCache) {
     indexClear();
     // Everything from here on in the journal is applied over the listing below.
@@ -82,26 +86,103 @@ function failLoad(status: i32): i32 {
   return status;
 }
 
-function loadCache(n: i32): bool {
-  const end = io + n - 4;
-  let e = io + CACHE_HEADER;
-  const count = cacheCount(io);
-  // A count the file cannot hold is damage, not a size to reserve.
-  if (<u64>count * CACHE_ENTRY_MIN > <u64>(end - e)) return false;
-  indexReserve(count);
+/**
+ * A record read through a slot holds another key than the slot says. Only an index cache that
+ * was crafted (or written wrong) puts a key under another key's digest, so the index is loaded
+ * again from the directory, whose cache replaces that one. Every slot changes: the host drops
+ * all the keys it knew.
+ */
+export function distrustIndex(): i32 {
+  const status = loadIndex(false);
+  // As when more slots changed than events hold (event()): the host forgets every slot.
+  eventCount = EVENT_CAP;
+  eventsOverflowed = true;
+  return status;
+}
+
+/** Whether the slot's key is the key of the record at r (type and canonical bytes). */
+export function slotHoldsKeyOf(slot: i32, r: usize): bool {
+  const keyLen = recordKeyLength(r);
+  return indexKeyType(slot) == recordKeyType(r) && indexKeyLength(slot) == keyLen &&
+    memory.compare(indexKey(slot), r + HEADER_BYTES, keyLen) == 0;
+}
+
+// The cache is read a chunk at a time (a chunk holds any entry whole) and only as far as its
+// entries go, so a damaged, crafted or sparse file costs what it really holds.
+const CACHE_CHUNK: i32 = 4 * CACHE_ENTRY_MAX;
+// Room in the index is reserved as entries prove real (doubling from this), not for the count
+// the header claims.
+const CACHE_RESERVE_STEP: u32 = 1 << 16;
+
+/** Loads the index from .iodict/index when that is an intact cache taken against our journal; false otherwise. */
+function loadCache(): bool {
+  const len = controlPath(controlBuf, 'index');
+  const fd = openRetrying(controlBuf, len, host.O_READ);
+  if (fd < 0) return false;
+  const reader = new ChunkReader(fd, CACHE_CHUNK);
+  const loaded = readCache(fd, reader);
+  reader.free();
+  host.close(fd);
+  return loaded;
+}
+
+/**
+ * Every entry is checked before it is used: it lies within the file, its key length is at most
+ * MAX_KEY_BYTES and its key one a record could hold, its digest is not there twice; the CRC-32C
+ * and the file's length are checked at the end (the caller clears the index when this fails).
+ * Whether each key's digest is its slot's is checked when a record is read through the slot
+ * (store.ts getSlot): hashing every key here would double what loading costs.
+ */
+function readCache(fd: i32, reader: ChunkReader): bool {
+  if (host.fstat(fd, statBuf) != 0 || load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_FILE) return false;
+  const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
+  const head = reader.peek(CACHE_HEADER);
+  if (head == 0 || !cacheHeaderMatches(head, handle.journalId)) return false;
+  const count = cacheCount(head);
+  if (!cacheSizeFits(size, count)) return false;
+  const journalOffset = cacheOffset(head);
+  let crc = crc32c(head, CACHE_HEADER);
+  reader.advance(CACHE_HEADER);
+  let reserved: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
-    if (e + CACHE_ENTRY_MIN > end || cacheNext(e) > end) return false;
+    if (i == reserved) {
+      const more = min(count - i, max(i, CACHE_RESERVE_STEP));
+      indexReserve(more);
+      reserved += more;
+    }
+    const fixed = reader.peek(CACHE_ENTRY_MIN);
+    const entryLength = fixed != 0 ? cacheEntryLength(fixed) : 0;
+    if (entryLength == 0) return false;
+    const e = reader.peek(entryLength);
+    if (e == 0 || !cacheEntryKeyValid(e) || indexFind(e) >= 0) return false;
+    crc = crc32c(e, entryLength, crc);
     const birth = cacheEntryBirth(e);
     const keyType = cacheEntryKeyType(e);
     const key = cacheEntryKey(e);
     const keyLen = cacheEntryKeyLength(e);
     // In order (as caches are written): appended along the treap's spine; otherwise inserted.
-    if (indexFind(e) < 0 && !indexAppend(e, birth, keyType, key, keyLen)) indexInsert(e, birth, keyType, key, keyLen);
-    indexSetRecord(indexFind(e), cacheEntryExpiry(e), cacheEntryRecordLength(e));
-    e = cacheNext(e);
+    const slot = indexAppend(e, birth, keyType, key, keyLen) ? indexFind(e) : indexInsert(e, birth, keyType, key, keyLen);
+    indexSetRecord(slot, cacheEntryExpiry(e), cacheEntryRecordLength(e));
+    reader.advance(entryLength);
   }
-  handle.journalOffset = cacheOffset(io);
+  const trailer = reader.peek(4);
+  if (trailer == 0 || load<u32>(trailer) != crc || reader.position() + 4 != size) return false;
+  handle.journalOffset = journalOffset;
   return true;
+}
+
+/**
+ * Whether the journal since the cache (from handle.journalOffset) is one a live store makes
+ * (journal.ts replayBound): a longer one (grown while every rotator found the store lock held,
+ * padded, sparse) is not read; the directory is listed instead, and the next change rotates.
+ * So is a cache offset that is not an entry boundary within the journal.
+ */
+function journalTailFits(items: u32): bool {
+  if (journalReplaced() < 0) return false;
+  const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
+  const from = handle.journalOffset;
+  if (from < <u64>ENTRY_BYTES || from % <u64>ENTRY_BYTES != 0 || from > size) return false;
+  return (size - from) / <u64>ENTRY_BYTES <= replayBound(items);
 }
 
 export function writeCache(): i32 {

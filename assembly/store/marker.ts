@@ -4,13 +4,22 @@ import * as host from '../host/imports';
 import { handle, KIND_ANY, KIND_DICT, KIND_QUEUE } from './handle';
 import { controlBuf, controlPath, putAscii } from './paths';
 import { writeControlFile } from './temp';
-import { io, statBuf, readWhole, listDir, fail, notStore, OP_MKDIR, OP_STAT, ST_OK, ST_IO, ST_NEWER_FORMAT } from './io';
+import { io, statBuf, listDir, fail, notStore, OP_MKDIR, OP_STAT, ST_OK, ST_IO, ST_NEWER_FORMAT } from './io';
 import { replaceJournal } from './journal';
+import { readHead } from './records';
 
 export const FORMAT_VERSION: i32 = 2;
 const FORMAT_PREFIX = 'iodict-store ';
 const markerBuf: usize = heap.alloc(64);
 let foundVersion: i32 = 0;
+
+/** A marker is a line or two: no more of the file than this is read, whatever its size. */
+const MARKER_READ: i32 = 256;
+
+/** Reads the start of the marker into io: the byte count, or -errno. */
+export function readMarker(): i32 {
+  return readHead(controlBuf, controlPath(controlBuf, 'format'), MARKER_READ);
+}
 
 /** Opens the root as a store, creating it when the directory is empty or missing. */
 export function ensureStore(): i32 {
@@ -27,7 +36,7 @@ export function ensureStore(): i32 {
   const contained = checkFolders();
   if (contained != ST_OK) return contained;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const n = readWhole(controlBuf, controlPath(controlBuf, 'format'));
+    const n = readMarker();
     if (n >= 0) {
       const checked = checkFormat(n);
       if (checked != ST_OK || foundVersion == FORMAT_VERSION) return checked;
@@ -36,7 +45,7 @@ export function ensureStore(): i32 {
     if (n != -host.ENOENT) return ST_IO;
     const created = createStore();
     // Another process made it at the same moment (its marker landed first): open theirs.
-    if (created != ST_OK && attempt == 0 && readWhole(controlBuf, controlPath(controlBuf, 'format')) >= 0) continue;
+    if (created != ST_OK && attempt == 0 && readMarker() >= 0) continue;
     return created;
   }
   return ST_IO;

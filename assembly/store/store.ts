@@ -16,7 +16,7 @@ import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore, checkFolder } from './marker';
 import { dropStoreLock } from './lock';
 import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
-import { ensureIndex, forget, writeCache, reconcile } from './load';
+import { ensureIndex, forget, writeCache, reconcile, distrustIndex, slotHoldsKeyOf } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
 import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive } from './expiry';
@@ -128,7 +128,14 @@ export function getSlot(slot: i32): i32 {
   memory.copy(digestBuf, indexDigest(slot), DIGEST_BYTES);
   const status = readRecord(digestBuf);
   if (status == ST_MISSING) forget(digestBuf); // deleted by another handle after our last sync
-  return status == ST_OK ? liveRecord(digestBuf) : status;
+  if (status != ST_OK) return status;
+  // The record's key is the one its name is the digest of (validated); a slot that says another
+  // came from a lying index cache: never pair its key with this value.
+  if (!slotHoldsKeyOf(slot, io)) {
+    const reloaded = distrustIndex();
+    return reloaded != ST_OK ? reloaded : ST_MISSING;
+  }
+  return liveRecord(digestBuf);
 }
 
 export function has(keyType: u8, keyLen: i32): i32 {

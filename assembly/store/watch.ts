@@ -36,6 +36,9 @@ let offset: u64 = 0;
 let successor: u64 = 0; // a SEALED entry was met: the journal to move to
 let lost = false;
 let drained = false; // the replaced journal was read once more after its nlink turned 0
+let damageRun = 0; // damaged entries in a row just read
+// A run of damage longer than this (a journal padded by hand, or sparse) is skipped to the end.
+const DAMAGE_SKIP: i32 = 64;
 const readBuf: usize = heap.alloc(64 * ENTRY_BYTES);
 const begin: usize = heap.alloc(ENTRY_BYTES);
 
@@ -71,6 +74,7 @@ export function watchStart(fromPosition: bool): i32 {
   successor = 0;
   lost = false;
   drained = false;
+  damageRun = 0;
   const opened = openCurrent();
   if (opened != 0) return opened;
   const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
@@ -131,6 +135,18 @@ export function watchRead(): i32 {
   let count = 0;
   while (count < CHANGE_CAP) {
     if (lost) return count > 0 ? count : WATCH_LOST;
+    if (damageRun > DAMAGE_SKIP) {
+      // Not read through: the file is skipped to its last DAMAGE_SKIP entries (where entries
+      // appended after the damage are), and a rescan placed there covers what the skip passed.
+      if (host.fstat(fd, statBuf) == 0) {
+        const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
+        const last = size - size % ENTRY_BYTES - <u64>DAMAGE_SKIP * ENTRY_BYTES;
+        if (size >= <u64>(DAMAGE_SKIP + 1) * ENTRY_BYTES && last > offset) offset = last;
+      }
+      emitRescan(count++);
+      damageRun = 1;
+      continue;
+    }
     if (successor != 0) {
       const expected = successor;
       const opened = openCurrent();
@@ -154,9 +170,10 @@ export function watchRead(): i32 {
       const e = readBuf + <usize>i * ENTRY_BYTES;
       if (!entryValid(e)) {
         offset += ENTRY_BYTES;
-        emitRescan(count++); // damage: some change is not named
+        if (damageRun++ == 0) emitRescan(count++); // damage: some change is not named (one rescan a run)
         continue;
       }
+      damageRun = 0;
       const kind = entryKind(e);
       if (kind == JOURNAL_SET || kind == JOURNAL_DELETE) {
         // Its KEY entries come in the same append: a reader that sees only part of it waits for
@@ -178,6 +195,12 @@ export function watchRead(): i32 {
       offset += ENTRY_BYTES;
       if (kind == JOURNAL_BEGIN || kind == JOURNAL_KEY) continue;
       if (kind == JOURNAL_SEALED) {
+        // A journal never names itself its successor: such a seal (crafted) would send the
+        // cursor round this journal forever. It is damage: some change is not named.
+        if (entryStamp(e) == journalId) {
+          emitRescan(count++);
+          continue;
+        }
         successor = entryStamp(e);
         break;
       }

@@ -139,13 +139,13 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
     this.#options = options;
     this.#codec = options.codec ?? cborCodec;
     checkCodec(this.#codec);
-    const { durability, xattrs, lease, rotateAfter, ttl, maxItems, maxBytes, lock, temporary } = options;
+    const { durability, xattrs, lease, rotateAfter, mode, ttl, maxItems, maxBytes, lock, temporary } = options;
     this.#links = Array.from({ length: threads }, (_, i) =>
       this.#start({
         [WORKER_MARK]: true,
         path,
         // Worker 0 closes last: it removes a temporary store.
-        options: { durability, xattrs, lease, rotateAfter, ttl, maxItems, maxBytes, temporary: i === 0 ? temporary : false },
+        options: { durability, xattrs, lease, rotateAfter, mode, ttl, maxItems, maxBytes, temporary: i === 0 ? temporary : false },
         codecId: this.#codec.id,
         lock: lock instanceof SharedLock ? { shared: lock.buffer } : lock ? { file: lock.path } : undefined,
         abortFlags: this.#abortFlags,

@@ -28,7 +28,7 @@ export type LockSpec = { shared: SharedArrayBuffer } | { file: string };
 export interface WorkerSetup {
   [WORKER_MARK]: true;
   path: string;
-  options: Pick<CoreOptions, 'durability' | 'xattrs' | 'lease' | 'rotateAfter'> & { temporary?: boolean; ttl?: number; maxItems?: number; maxBytes?: number };
+  options: Pick<CoreOptions, 'durability' | 'xattrs' | 'lease' | 'rotateAfter' | 'mode'> & { temporary?: boolean; ttl?: number; maxItems?: number; maxBytes?: number };
   codecId: number;
   lock?: LockSpec;
   /** Abort flags, one per slot, set by the main thread (Atomics) and checked before each request. */

@@ -3,7 +3,7 @@
 import { coreModule } from './module.js';
 import type { StoreHost } from './host.js';
 import { errnoName } from './host.js';
-import { importTable } from './imports.js';
+import { importTable, type CreateModes } from './imports.js';
 import { type Key, keyRoom, keyType, keyLength, writeKey, readKey, MAX_KEY_BYTES } from './keys.js';
 import { type Codec, builtinCodecs, CborError } from '../codec/index.js';
 import { decodeChecked, MAX_VALUE_BYTES } from '../codec/cbor.js';
@@ -186,6 +186,11 @@ function checkSizes(keyBytes: number, valueBytes: number): void {
   if (valueBytes > MAX_VALUE_BYTES) throw new RangeError(`iodict: a value of ${valueBytes} bytes is larger than the 256 MiB limit`);
 }
 
+/** The file and directory modes of a store's `mode` option: directories may be searched where they may be read. */
+export function createModes(mode: number | undefined): CreateModes {
+  return mode === undefined ? {} : { file: mode, dir: mode | ((mode & 0o444) >> 2) };
+}
+
 export class Core {
   readonly x: Exports;
   #bytes: Uint8Array;
@@ -206,7 +211,7 @@ export class Core {
     this.#onCorrupt = options.onCorrupt;
     this.#clock = options.clock;
     const memory = { bytes: () => this.bytes() };
-    const instance = new WebAssembly.Instance(coreModule(), importTable(host, path, memory));
+    const instance = new WebAssembly.Instance(coreModule(), importTable(host, path, memory, createModes(options.mode)));
     this.x = instance.exports as unknown as Exports;
     this.#bytes = new Uint8Array(this.x.memory.buffer);
     const flags = (options.durability === 'fsync' ? OpenFlag.FSYNC : 0) |

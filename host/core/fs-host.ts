@@ -84,7 +84,7 @@ function attempt(call: () => number): number {
 export function fsHost(runtime: string, native: Native | null): StoreHost {
   return {
     name: native ? runtime : `${runtime} (no native helper)`,
-    open: (path, flags) => attempt(() => fs.openSync(path, nodeFlags(flags), 0o644)),
+    open: (path, flags, mode = 0o666) => attempt(() => fs.openSync(path, nodeFlags(flags), mode)),
     close: (fd) => attempt(() => (fs.closeSync(fd), 0)),
     read: (fd, buf, pos) => attempt(() => fs.readSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
     write: (fd, buf, pos) => attempt(() => fs.writeSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
@@ -99,10 +99,10 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
     },
     rename: (from, to) => attempt(() => (fs.renameSync(from, to), 0)),
     unlink: (path) => attempt(() => (fs.unlinkSync(path), 0)),
-    mkdir(path) {
-      const made = attempt(() => (fs.mkdirSync(path), 0));
+    mkdir(path, mode = 0o777) {
+      const made = attempt(() => (fs.mkdirSync(path, { mode }), 0));
       // Missing parents: create them too (the contract's mkdir makes the whole path).
-      return made === -Errno.ENOENT ? attempt(() => (fs.mkdirSync(path, { recursive: true }), 0)) : made;
+      return made === -Errno.ENOENT ? attempt(() => (fs.mkdirSync(path, { recursive: true, mode }), 0)) : made;
     },
     rmdir: (path) => attempt(() => (fs.rmdirSync(path), 0)),
     readdir(path) {

@@ -13,8 +13,9 @@ export interface StoreHost {
   /**
    * Opens a file: a descriptor, or -ENOENT, -EEXIST (with O_EXCL), -EACCES, -EISDIR, -ENOTDIR.
    * Never follows a symbolic link as the last component (-ELOOP) and never blocks on a FIFO.
+   * A file it creates gets the permission bits `mode` less the umask (default 0o666, as node:fs).
    */
-  open(path: string, flags: number): number;
+  open(path: string, flags: number, mode?: number): number;
   close(fd: number): number;
   /** Reads into buf at pos (pos < 0: the current position): the byte count, 0 at end of file. */
   read(fd: number, buf: Uint8Array, pos: number): number;
@@ -33,8 +34,8 @@ export interface StoreHost {
   /** Atomic rename, replacing `to`; -ENOENT when `from` is gone (the claim primitive). */
   rename(from: string, to: string): number;
   unlink(path: string): number;
-  /** Creates a directory and any missing parents; -EEXIST when it exists. */
-  mkdir(path: string): number;
+  /** Creates a directory and any missing parents (each `mode` less the umask, default 0o777); -EEXIST when it exists. */
+  mkdir(path: string, mode?: number): number;
   rmdir(path: string): number;
   /** Entry names (no "." or ".."), in any order, or -errno. */
   readdir(path: string): string[] | number;

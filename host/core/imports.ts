@@ -16,7 +16,13 @@ export const latin1: Latin1 = bufferLatin1
   ? (bytes, start, end) => bufferLatin1.call(bytes, start, end)
   : (bytes, start, end) => String.fromCharCode(...bytes.subarray(start, end));
 
-export function importTable(host: StoreHost, root: string, memory: MemoryRef): WebAssembly.Imports {
+/** The permission bits of what a store creates (CoreOptions.mode); undefined: the host's defaults. */
+export interface CreateModes {
+  file?: number;
+  dir?: number;
+}
+
+export function importTable(host: StoreHost, root: string, memory: MemoryRef, modes: CreateModes = {}): WebAssembly.Imports {
   const prefix = root.endsWith('/') ? root : root + '/';
   const statOut = new Float64Array(STAT_FIELDS);
   // Paths and attribute names are ASCII: latin1Slice (Node and Bun Buffers) is the fastest decode.
@@ -37,7 +43,7 @@ export function importTable(host: StoreHost, root: string, memory: MemoryRef): W
       },
     },
     host: {
-      open: (p: number, l: number, flags: number) => host.open(contained(p, l), flags),
+      open: (p: number, l: number, flags: number) => host.open(contained(p, l), flags, modes.file),
       close: (fd: number) => host.close(fd),
       read: (fd: number, buf: number, len: number, pos: number) => host.read(fd, memory.bytes().subarray(buf, buf + len), pos),
       write: (fd: number, buf: number, len: number, pos: number) => host.write(fd, memory.bytes().subarray(buf, buf + len), pos),
@@ -47,7 +53,7 @@ export function importTable(host: StoreHost, root: string, memory: MemoryRef): W
       stat: (p: number, l: number, out: number) => putStat(host.stat(contained(p, l), statOut), out),
       rename: (f: number, fl: number, t: number, tl: number) => host.rename(path(f, fl), path(t, tl)),
       unlink: (p: number, l: number) => host.unlink(path(p, l)),
-      mkdir: (p: number, l: number) => host.mkdir(path(p, l)),
+      mkdir: (p: number, l: number) => host.mkdir(path(p, l), modes.dir),
       rmdir: (p: number, l: number) => host.rmdir(path(p, l)),
       readdir: (p: number, l: number, buf: number, cap: number) => {
         const names = host.readdir(path(p, l));

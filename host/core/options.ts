@@ -24,6 +24,14 @@ export interface CoreOptions {
   /** Journal entries (beyond the item count) after which the journal is rotated. Default 16384. */
   rotateAfter?: number;
   /**
+   * Permission bits of the files this handle creates (records, journal, index cache, lock and
+   * control files), as in fs.openSync; its directories get the same bits plus search (x) where
+   * read (r) is given: 0o600 gives 0600 files and 0700 directories, 0o640 gives 0640 and 0750.
+   * The umask still applies, as it does to fs. Default: 0o666 files and 0o777 directories less
+   * the umask. At least owner read and write (0o600).
+   */
+  mode?: number;
+  /**
    * The clock expiry is judged by, in ms since the Unix epoch (default Date.now). For tests: an
    * item set with `ttl` is invisible once this clock passes its expiry stamp.
    */

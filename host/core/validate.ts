@@ -38,6 +38,15 @@ export const isNumber = ({ positive = false, integer = false, finite = false } =
   }
 };
 
+/** Permission bits (0 to 0o777) that leave the owner read and write: a store its owner cannot write is no store. */
+export const isMode: OptionCheck = (value, option, where) => {
+  if (typeof value !== 'number') throw typeError(where, option, 'a number (permission bits, such as 0o600)', value);
+  if (!Number.isInteger(value) || value < 0 || value > 0o777 || (value & 0o600) !== 0o600) {
+    const shown = Number.isInteger(value) && value >= 0 ? `0o${value.toString(8)}` : String(value);
+    throw new RangeError(`iodict: ${where} option \`${option}\` must be permission bits from 0o600 to 0o777 that include owner read and write (0o600), got ${shown}`);
+  }
+};
+
 /** An object with these methods (a lock, a host, a codec). */
 export const hasMethods = (what: string, ...methods: string[]): OptionCheck => (value, option, where) => {
   const ok = typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
@@ -52,6 +61,7 @@ export const CORE_OPTIONS: OptionTable = {
   lease: isNumber({ positive: true, finite: true }),
   rotateAfter: isNumber({ positive: true, integer: true }),
   clock: isFunction,
+  mode: isMode,
 };
 
 /** What IODict and DurableQueue share beyond CoreOptions. */

@@ -22,13 +22,16 @@ export function targetFiles() {
   return fs.readdirSync(TARGETS).filter((f) => f.endsWith('.mjs')).sort().map((f) => new URL(f, TARGETS).href);
 }
 
-/** The target modules; only those named when `names` is given. */
+/**
+ * The target modules, then the CLI readers' targets (cli-targets.mjs, whose arbitraries are
+ * Arbitrary objects; test/fuzz-cli.test.mjs runs them in npm test); only those named when
+ * `names` is given.
+ */
 export async function loadTargets(names = []) {
-  const targets = [];
-  for (const file of targetFiles()) {
-    const target = await import(file);
-    if (names.length === 0 || names.includes(target.name)) targets.push(target);
-  }
+  const all = [];
+  for (const file of targetFiles()) all.push(await import(file));
+  all.push(...(await import('./cli-targets.mjs')).targets);
+  const targets = all.filter((target) => names.length === 0 || names.includes(target.name));
   const unknown = names.filter((n) => !targets.some((t) => t.name === n));
   if (unknown.length) throw new Error(`no fuzz target named ${unknown.join(', ')} (have: ${(await loadTargets()).map((t) => t.name).join(', ')})`);
   return targets;
@@ -40,7 +43,8 @@ export async function loadTargets(names = []) {
  */
 export async function runTarget(target, { runs, seed }) {
   let slowest = 0;
-  const property = fc.property(target.arbitrary(fc), (input) => {
+  const arbitrary = typeof target.arbitrary === 'function' ? target.arbitrary(fc) : target.arbitrary;
+  const property = fc.property(arbitrary, (input) => {
     const started = performance.now();
     try {
       return target.check(input) !== false;
@@ -53,16 +57,29 @@ export async function runTarget(target, { runs, seed }) {
   try {
     // No shrinking: a counterexample is replayed from the seed and path its report gives.
     const details = fc.check(property, { numRuns: runs, seed, endOnFailure: true });
-    if (details.failed) throw new Error(`fuzz target ${target.name}: ${fc.defaultReportMessage(details)}`);
+    if (details.failed) {
+      const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+      throw new Error(`fuzz target ${target.name}: ${cause}\n${fc.defaultReportMessage(details)}`);
+    }
   } finally {
     await target.teardown?.();
   }
   return { name: target.name, runs, ms: performance.now() - started, slowestMs: slowest };
 }
 
+const USAGE = `usage: npm run fuzz -- [--runs N] [--seed S] [--target NAME ...]
+  --runs N       cases per target (default 1000)
+  --seed S       fast-check's seed (default: the clock); the same seed gives the same inputs
+  --target NAME  only this target (repeatable); without it, every target
+Prints each target's cases, time and slowest case, then the total and the peak RSS.`;
+
 function parseArgs(argv) {
   const args = { runs: 1000, seed: Date.now() % 2 ** 31, targets: [] };
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--help' || argv[i] === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
     const value = argv[i + 1];
     if (argv[i] === '--runs') args.runs = Number(value);
     else if (argv[i] === '--seed') args.seed = Number(value);

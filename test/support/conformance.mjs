@@ -269,6 +269,24 @@ export function conformanceSuite({ label, host, disk, native, watch }) {
     assert.is(host.mkdir(`${dir}/f/x/y`), -Errno.ENOTDIR);
   });
 
+  (disk ? test : test.skip)('modes: a created file gets open\'s mode, each directory mkdir makes gets its mode, less the umask (defaults 0o666, 0o777); an existing file keeps its own', () => {
+    const dir = fresh();
+    const umask = process.umask();
+    const modeOf = (p) => fs.statSync(p).mode & 0o777;
+    assert.is(host.close(ok(host.open(`${dir}/private`, READ | WRITE | CREATE | EXCL, 0o600), 'create 0o600')), 0);
+    assert.is(modeOf(`${dir}/private`), 0o600 & ~umask);
+    assert.is(host.close(ok(host.open(`${dir}/shared`, WRITE | CREATE, 0o664), 'create 0o664')), 0);
+    assert.is(modeOf(`${dir}/shared`), 0o664 & ~umask);
+    assert.is(host.close(ok(host.open(`${dir}/plain`, WRITE | CREATE), 'create')), 0);
+    assert.is(modeOf(`${dir}/plain`), 0o666 & ~umask);
+    assert.is(host.close(ok(host.open(`${dir}/plain`, WRITE | CREATE | TRUNC, 0o600), 'open existing')), 0);
+    assert.is(modeOf(`${dir}/plain`), 0o666 & ~umask, 'the mode is for creating only');
+    assert.is(host.mkdir(`${dir}/a/b`, 0o700), 0);
+    assert.equal([modeOf(`${dir}/a`), modeOf(`${dir}/a/b`)], [0o700 & ~umask, 0o700 & ~umask], 'missing parents too');
+    assert.is(host.mkdir(`${dir}/c`), 0);
+    assert.is(modeOf(`${dir}/c`), 0o777 & ~umask);
+  });
+
   test('rmdir: ENOTEMPTY, ENOENT, ENOTDIR; an emptied directory goes', () => {
     const dir = fresh();
     assert.is(host.mkdir(`${dir}/d`), 0);

@@ -4,6 +4,7 @@ import { type Command } from '../context.js';
 import { sizeText, table } from '../format.js';
 import { readMarker, recordNames } from '../store.js';
 import { xattrReader } from '../xattr.js';
+import { openRegular, readUpTo } from '../files.js';
 
 /** Allocated bytes of everything under dir (blocks, not apparent sizes). */
 function diskBytes(dir: string): number {
@@ -26,9 +27,16 @@ function countFiles(dir: string): number {
   }
 }
 
-function readIfThere(file: string): Buffer | undefined {
+/** A control file's size and first bytes: never the whole file (a journal or cache can be huge, or sparse). */
+function headIfThere(file: string, bytes: number): { size: number; head: Buffer } | undefined {
   try {
-    return fs.readFileSync(file);
+    const opened = openRegular(file);
+    if (opened.fd === undefined) return undefined;
+    try {
+      return { size: opened.stat.size, head: readUpTo(opened.fd, bytes) };
+    } finally {
+      fs.closeSync(opened.fd);
+    }
   } catch {
     return undefined;
   }
@@ -79,10 +87,10 @@ export const stat: Command = {
       bar.done();
     }
 
-    const journal = readIfThere(`${path}/.iodict/changes`);
-    const cache = readIfThere(`${path}/.iodict/index`);
+    const journal = headIfThere(`${path}/.iodict/changes`, 64);
+    const cache = headIfThere(`${path}/.iodict/index`, 32);
     // The cache names the journal it was taken against (FORMAT.md 8 and 9): it is used only if that is the current one.
-    const current = !!(journal && cache && journal.length >= 64 && cache.length >= 32 && journal.subarray(16, 24).equals(cache.subarray(8, 16)));
+    const current = !!(journal && cache && journal.head.length >= 64 && cache.head.length >= 32 && journal.head.subarray(16, 24).equals(cache.head.subarray(8, 16)));
     const result = {
       path,
       format,
@@ -91,8 +99,8 @@ export const stat: Command = {
       records: { files: names.length, bytes: recordBytes },
       diskBytes: diskBytes(path),
       xattrs: reader ? { records: withXattrs, without: names.length - withXattrs } : null,
-      journal: { bytes: journal?.length ?? 0, entries: Math.floor((journal?.length ?? 0) / 64) },
-      cache: cache ? { bytes: cache.length, entries: cache.length >= 32 ? cache.readUInt32LE(24) : 0, current } : null,
+      journal: { bytes: journal?.size ?? 0, entries: Math.floor((journal?.size ?? 0) / 64) },
+      cache: cache ? { bytes: cache.size, entries: cache.head.length >= 32 ? cache.head.readUInt32LE(24) : 0, current } : null,
       tempFiles: countFiles(`${path}/.iodict/tmp`),
       claimed: countFiles(`${path}/.iodict/claimed`),
       quarantined: countFiles(`${path}/.iodict/quarantine`),
