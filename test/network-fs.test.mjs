@@ -9,6 +9,7 @@ import { storePath } from './support/tmp.mjs';
 
 const ESTALE = 116;
 const ELOOP = 40;
+const ENOENT = 2;
 
 test('an errno outside the contract reaches the core as itself, not as EIO', () => {
   if (process.platform !== 'linux') return;
@@ -19,11 +20,11 @@ test('an errno outside the contract reaches the core as itself, not as EIO', () 
 });
 
 /**
- * A host on which descriptors of a journal opened before `replace()` fail with ESTALE (read and
- * fstat), as on GlusterFS once another client renamed a new journal over it; it also records
- * whether the old journal was closed before the new one was opened.
+ * A host on which descriptors of a journal opened before `replace()` fail with `errno` (read,
+ * fstat and write), as on GlusterFS once another client renamed a new journal over it (ESTALE or
+ * ENOENT); it also records whether the old journal was closed before the new one was opened.
  */
-function staleJournalHost() {
+function staleJournalHost(errno = ESTALE) {
   const base = nodeHost({ native: false });
   const host = Object.create(base);
   const journals = new Set(); // open descriptors of .iodict/changes
@@ -42,8 +43,9 @@ function staleJournalHost() {
     stale.delete(fd); // its number can be reused
     return base.close(fd);
   };
-  host.read = (fd, buf, pos) => (stale.has(fd) ? -ESTALE : base.read(fd, buf, pos));
-  host.fstat = (fd, out) => (stale.has(fd) ? -ESTALE : base.fstat(fd, out));
+  host.read = (fd, buf, pos) => (stale.has(fd) ? -errno : base.read(fd, buf, pos));
+  host.fstat = (fd, out) => (stale.has(fd) ? -errno : base.fstat(fd, out));
+  host.write = (fd, buf, pos) => (stale.has(fd) ? -errno : base.write(fd, buf, pos));
   host.replace = () => {
     for (const fd of journals) stale.add(fd);
   };
@@ -51,10 +53,11 @@ function staleJournalHost() {
   return host;
 }
 
-for (const sealed of [true, false]) {
-  test(`a journal that turns ESTALE after another client's rotation (${sealed ? 'sealed' : 'seal not yet read'}) is followed, not an error`, () => {
+for (const [sealed, errno] of [[true, ESTALE], [false, ESTALE], [true, ENOENT], [false, ENOENT]]) {
+  const name = errno === ESTALE ? 'ESTALE' : 'ENOENT';
+  test(`a journal that turns ${name} after another client's rotation (${sealed ? 'sealed' : 'seal not yet read'}) is followed, not an error`, () => {
     const path = storePath();
-    const host = staleJournalHost();
+    const host = staleJournalHost(errno);
     const a = new IODict(path, { host });
     const b = new IODict(path, { host: nodeHost({ native: false }), rotateAfter: 2 });
     a.set('a0', 0);
@@ -68,6 +71,108 @@ for (const sealed of [true, false]) {
     a.set('a1', 1);
     assert.is(b.get('a1'), 1);
     assert.ok(host.events.length > before, 'A opened the new journal');
+    assert.equal(host.events.flatMap((e) => e.stillOpen), [], 'the stale journal was closed before the new one was opened');
+    a.close();
+    b.close();
+  });
+}
+
+/**
+ * A host on which, while `host.during` is set, the next file opened whose path passes `matches`
+ * is renamed over by another client before its first read: `during()` runs right after the open
+ * (the other client's rewrite) and reads of that descriptor fail with `errno`, as GlusterFS's do
+ * once the file they were opened on is gone.
+ */
+function replacedUnderReadHost(errno, matches) {
+  const base = nodeHost({ native: false });
+  const host = Object.create(base);
+  const gone = new Set();
+  host.replaced = 0;
+  host.open = (path, flags) => {
+    const fd = base.open(path, flags);
+    if (fd >= 0 && host.during && matches(path)) {
+      const during = host.during;
+      host.during = undefined;
+      during();
+      gone.add(fd);
+      host.replaced++;
+    }
+    return fd;
+  };
+  host.read = (fd, buf, pos) => (gone.has(fd) ? -errno : base.read(fd, buf, pos));
+  host.fstat = (fd, out) => (gone.has(fd) ? -errno : base.fstat(fd, out));
+  host.close = (fd) => {
+    gone.delete(fd);
+    return base.close(fd);
+  };
+  return host;
+}
+
+const isRecord = (path) => /\/[0-9a-f]{56}$/.test(path);
+
+for (const errno of [ESTALE, ENOENT]) {
+  const name = errno === ESTALE ? 'ESTALE' : 'ENOENT';
+  test(`get and has of a record another client rewrites between our open and read (${name}) see the new record, never an absence`, () => {
+    const path = storePath();
+    const host = replacedUnderReadHost(errno, isRecord);
+    const a = new IODict(path, { host });
+    const b = new IODict(path, { host: nodeHost({ native: false }) });
+    b.set('k', 1);
+    host.during = () => b.set('k', 2);
+    assert.is(a.get('k'), 2);
+    host.during = () => b.set('k', 3);
+    assert.ok(a.has('k'));
+    host.during = () => b.set('k', 4);
+    assert.equal([...a.entries()], [['k', 4]]);
+    assert.is(host.replaced, 3);
+    a.close();
+    b.close();
+  });
+
+  test(`a journal rotated between our open and our read of its BEGIN (${name}) is opened again, not started afresh`, () => {
+    const path = storePath();
+    const b = new IODict(path, { host: nodeHost({ native: false }), rotateAfter: 2 });
+    b.set('k', 0);
+    assert.is(b.size, 1); // B's index is loaded: it rotates
+    const host = replacedUnderReadHost(errno, (p) => p.endsWith('.iodict/changes'));
+    let generation = -1n;
+    host.during = () => {
+      for (let i = 1; i < 12; i++) b.set('k', i); // B rotates
+      generation = fs.readFileSync(`${path}/.iodict/changes`).readBigUInt64LE(32);
+    };
+    const a = new IODict(path, { host });
+    assert.is(host.replaced, 1);
+    assert.ok(generation > 0n);
+    assert.is(fs.readFileSync(`${path}/.iodict/changes`).readBigUInt64LE(32), generation, 'the rotated journal stayed in place');
+    assert.is(a.get('k'), 11);
+    a.close();
+    b.close();
+  });
+}
+
+/** The writer ids (bytes 8..12) of the SET entries in a store's current journal. */
+function setWriters(path) {
+  const journal = fs.readFileSync(`${path}/.iodict/changes`);
+  const writers = [];
+  for (let at = 0; at + 64 <= journal.length; at += 64) if (journal[at + 4] === 2) writers.push(journal.readUInt32LE(at + 8));
+  return writers;
+}
+
+for (const errno of [ESTALE, ENOENT]) {
+  test(`a set whose append meets a replaced journal (${errno === ESTALE ? 'ESTALE' : 'ENOENT'}) appends to the new one; nothing is marked lost`, () => {
+    const path = storePath();
+    const host = staleJournalHost(errno);
+    const a = new IODict(path, { host });
+    const b = new IODict(path, { host: nodeHost({ native: false }), rotateAfter: 2 });
+    for (let i = 0; i < 20; i++) b.set(`b${i}`, i); // B rotates several times
+    host.replace();
+    const before = new Set(setWriters(path));
+    a.set('a0', 0); // A has not read anything since it opened: its first call is this append
+    const writers = setWriters(path);
+    assert.ok(writers.some((w) => !before.has(w)), "A's SET is in the current journal");
+    assert.equal(fs.readdirSync(`${path}/.iodict/handles`).filter((n) => n.endsWith('.0000000000000000')), [], 'no registration marked');
+    assert.is(b.size, 21);
+    assert.is([...b.keys()].at(-1), 'a0');
     assert.equal(host.events.flatMap((e) => e.stillOpen), [], 'the stale journal was closed before the new one was opened');
     a.close();
     b.close();

@@ -9,7 +9,7 @@ import { HEADER_BYTES, RECORD_MAGIC, RECORD_OK, RECORD_NOT_FILE, FLAG_EXPIRY, re
 import { DIGEST_BYTES } from '../format/key';
 import { indexSetRecord, indexExpiry, indexExpiring, indexOrder, indexSize, indexDigest, indexCountExpired } from '../index/ordered';
 import { resize } from '../util/memory';
-import { io, statBuf, fail, OP_OPEN, OP_READ, ST_OK, ST_MISSING } from './io';
+import { io, statBuf, openReading, readingFd, fail, OP_OPEN, OP_READ, ST_OK, ST_MISSING } from './io';
 import { quarantine, notARecord } from './records';
 import { claim, settle, claimedStamp, SETTLE_RELEASE } from './claims';
 
@@ -76,10 +76,10 @@ const headBuf: usize = heap.alloc(HEADER_BYTES + 8);
  * truth); a link, directory or FIFO under the name is no record: quarantined, as get() does.
  */
 export function hasLive(path: usize, len: i32, digest: usize): i32 {
-  const fd = host.open(path, len, host.O_READ);
-  if (fd == -host.ENOENT) return ST_MISSING;
-  if (fd < 0) return notARecord(fd) != RECORD_OK ? quarantine(path, len, digest, RECORD_NOT_FILE) : fail(OP_OPEN, fd, path, len);
-  let n = host.read(fd, headBuf, HEADER_BYTES, 0);
+  let n = openReading(path, len, host.O_READ, headBuf, HEADER_BYTES);
+  const fd = readingFd;
+  if (fd < 0 && n == -host.ENOENT) return ST_MISSING;
+  if (fd < 0) return notARecord(n) != RECORD_OK ? quarantine(path, len, digest, RECORD_NOT_FILE) : fail(OP_OPEN, n, path, len);
   // Only a short read needs a look at the type (an empty FIFO reads 0 bytes).
   if (n >= 0 && n < HEADER_BYTES && host.fstat(fd, statBuf) == 0 && load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_FILE) n = -host.EINVAL;
   let expiry: u64 = 0;

@@ -86,21 +86,56 @@ export function openRetrying(path: usize, len: i32, flags: i32): i32 {
 }
 
 /**
+ * ESTALE or ENOENT from a call on an open descriptor: the file was renamed over or removed since
+ * it was opened, by another client of a network file system (GlusterFS; FORMAT.md 7.8). A local
+ * file system goes on serving an unlinked open file; a descriptor never reports ENOENT there.
+ */
+export function replacedUnder(r: i32): bool {
+  return r == -host.ESTALE || r == -host.ENOENT;
+}
+
+/** How many times openReading opens a name whose file keeps being replaced under its first read. */
+const REOPEN_TRIES: i32 = 40;
+
+/** The descriptor openReading opened (open: the caller closes it), or the failed open's -errno. */
+export let readingFd: i32 = -1;
+
+/**
+ * Opens a file and reads up to `bytes` of it from the start into buf: the read's count or -errno,
+ * or the open's -errno (in readingFd too). A file renamed over between the open and the read (a
+ * rewrite by another client) is opened again, so the reader gets the file that replaced it and
+ * never takes a vanished descriptor for an absent file; one replaced every time reads as ESTALE.
+ */
+export function openReading(path: usize, len: i32, flags: i32, buf: usize, bytes: i32): i32 {
+  for (let tries = 0; tries < REOPEN_TRIES; tries++) {
+    if (tries > 0) host.close(readingFd);
+    readingFd = openRetrying(path, len, flags);
+    if (readingFd < 0) return readingFd;
+    const n = host.read(readingFd, buf, bytes, 0);
+    if (!replacedUnder(n)) return n;
+  }
+  return -host.ESTALE; // replaced under every read: an error (readingFd still open), never an absent file
+}
+
+/**
  * Reads a whole file of at most `limit` bytes into io; returns its length or -errno (and records
  * the failure): -EFBIG beyond the limit, -EINVAL when it is no regular file (a FIFO or device
  * found where a file belongs), both known before anything is allocated for it.
  */
 export function readWhole(path: usize, len: i32, limit: i32 = MAX_BUFFER): i32 {
-  const fd = openRetrying(path, len, host.O_READ);
+  let n = openReading(path, len, host.O_READ, io, ioCap);
+  const fd = readingFd;
   if (fd < 0) {
-    if (fd != -host.ENOENT) fail(OP_OPEN, fd, path, len);
-    return fd;
+    if (n != -host.ENOENT) fail(OP_OPEN, n, path, len);
+    return n;
   }
   let total = 0;
   while (true) {
-    const n = host.read(fd, io + total, ioCap - total, <f64>total);
+    if (total > 0) n = host.read(fd, io + total, ioCap - total, <f64>total);
     if (n < 0) {
       host.close(fd);
+      // Replaced after the first read (a large record): an error, never an absent file.
+      if (replacedUnder(n)) n = -host.ESTALE;
       fail(OP_READ, n, path, len);
       return n;
     }

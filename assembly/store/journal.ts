@@ -26,7 +26,7 @@ import { indexSize } from '../index/ordered';
 import { handle } from './handle';
 import { controlBuf, controlPath } from './paths';
 import { writeControlFile } from './temp';
-import { fail, openRetrying, statBuf, OP_OPEN, OP_READ, OP_STAT, ST_OK, ST_IO } from './io';
+import { fail, openReading, readingFd, replacedUnder, statBuf, OP_OPEN, OP_READ, OP_STAT, ST_OK, ST_IO } from './io';
 import { applyEntry, reconcile, writeCache } from './load';
 import { acquireStoreLock, releaseStoreLock, LOCK_BUSY } from './lock';
 import { markTrouble } from './registry';
@@ -88,6 +88,7 @@ const beginBuf: usize = heap.alloc(ENTRY_BYTES);
 /** Our last entry (and the KEY entries after it), kept whole until we know it landed before any seal. */
 const ownEntry: usize = heap.alloc((1 + KEY_ENTRIES_MAX) * ENTRY_BYTES);
 let ownLength: i32 = ENTRY_BYTES;
+const rescanEntry: usize = heap.alloc(ENTRY_BYTES);
 
 /**
  * Puts a fresh journal (a BEGIN naming its predecessor and generation) in place of the current
@@ -121,16 +122,21 @@ export function openJournal(replacedBad: bool = false): i32 {
     handle.journalFd = -1;
   }
   const len = journalPath();
-  let fd = openRetrying(controlBuf, len, host.O_READ | host.O_WRITE | host.O_APPEND);
-  if (fd == -host.ENOENT && !replacedBad) {
+  let n = openReading(controlBuf, len, host.O_READ | host.O_WRITE | host.O_APPEND, beginBuf, ENTRY_BYTES);
+  if (readingFd < 0 && n == -host.ENOENT && !replacedBad) {
     const made = replaceJournal(0, 0);
     if (made != ST_OK) return made;
     return openJournal(true);
   }
   // A read-only store still reads: its writes fail at their own first step.
-  if (fd == -host.EROFS || fd == -host.EACCES) fd = openRetrying(controlBuf, len, host.O_READ);
-  if (fd < 0) return fail(OP_OPEN, fd, controlBuf, len);
-  const n = host.read(fd, beginBuf, ENTRY_BYTES, 0);
+  if (readingFd < 0 && (n == -host.EROFS || n == -host.EACCES)) n = openReading(controlBuf, len, host.O_READ, beginBuf, ENTRY_BYTES);
+  const fd = readingFd;
+  if (fd < 0) return fail(OP_OPEN, n, controlBuf, len);
+  // Replaced under every read (another client rotating without pause): no damage to repair.
+  if (n == -host.ESTALE) {
+    host.close(fd);
+    return fail(OP_READ, n, controlBuf, len);
+  }
   if (n != ENTRY_BYTES || !entryValid(beginBuf) || entryKind(beginBuf) != JOURNAL_BEGIN) {
     host.close(fd);
     // Once only: a fresh journal that reads back damaged means the file system is not
@@ -153,7 +159,8 @@ let successorId: u64 = 0;
 let successorGeneration: u64 = 0;
 let ownAfterSeal = false; // our own entry landed after the seal: it must be written again
 let rescanAsked = false;
-let journalStale = false; // a read of our journal failed with ESTALE: it was replaced
+let journalStale = false; // a read of our journal failed with ESTALE or ENOENT: it was replaced
+
 /**
  * Set while the index loads from the cache: our own entries written before it loaded (sets and
  * deletes made without an index) are news to the index too.
@@ -209,8 +216,8 @@ function readTail(): i32 {
   let scanned: u64 = 0;
   while (true) {
     const n = host.read(handle.journalFd, readBuf, JOURNAL_READ, <f64>handle.journalOffset);
-    // GlusterFS: another client renamed a new journal over ours; follow it as an unsealed replacement.
-    if (n == -host.ESTALE) {
+    // Another client renamed a new journal over ours: follow it as an unsealed replacement.
+    if (replacedUnder(n)) {
       journalStale = true;
       return total;
     }
@@ -275,6 +282,7 @@ function readTail(): i32 {
 // How often syncJournal asks whether our journal was replaced without a seal (nlink 0).
 export const REPLACED_SOMETIMES: i32 = 1; // on every 16th sync that finds nothing new
 export const REPLACED_ALWAYS: i32 = 2; // before acting on the journal's size (rotation)
+const REPLACED_KNOWN: i32 = 3; // a write to it failed as on a replaced file: follow without asking
 
 /**
  * Applies what other handles appended since we last looked, following the journal across
@@ -289,6 +297,7 @@ export function syncJournal(checkReplaced: i32): i32 {
     if (opened != ST_OK) return opened;
     if (handle.indexLoaded) rescanAsked = true; // we lost our place
   }
+  let replacedKnown = checkReplaced == REPLACED_KNOWN;
   while (true) {
     sealed = false;
     ownAfterSeal = false;
@@ -299,8 +308,9 @@ export function syncJournal(checkReplaced: i32): i32 {
     if (sealed) {
       expectedId = successorId;
     } else {
-      if (!journalStale && checkReplaced != REPLACED_ALWAYS && (read > 0 || (++handle.quietSyncs & 15) != 0)) return afterSync();
-      const replaced = journalStale ? 1 : journalReplaced();
+      if (!journalStale && !replacedKnown && checkReplaced != REPLACED_ALWAYS && (read > 0 || (++handle.quietSyncs & 15) != 0)) return afterSync();
+      const replaced = journalStale || replacedKnown ? 1 : journalReplaced();
+      replacedKnown = false;
       if (replaced < 0) return ST_IO;
       if (!replaced) return afterSync();
       if (readTail() < 0) return ST_IO;
@@ -365,9 +375,8 @@ export function skipToJournalEnd(): i32 {
 /** 1 when our journal file was renamed over (nlink 0), 0 when not, -1 on failure; its size in statBuf. */
 export function journalReplaced(): i32 {
   const r = host.fstat(handle.journalFd, statBuf);
-  // GlusterFS: fstat of a file another client renamed over fails with ESTALE (or ENOENT) instead
-  // of reporting nlink 0: the file is gone all the same (FORMAT.md 8.2, 10).
-  if (r == -host.ESTALE || r == -host.ENOENT) return 1;
+  // fstat of a file another client renamed over can fail instead of reporting nlink 0: gone all the same.
+  if (replacedUnder(r)) return 1;
   if (r < 0) {
     fail(OP_STAT, r, controlBuf, journalPath());
     return -1;
@@ -375,16 +384,17 @@ export function journalReplaced(): i32 {
   return load<f64>(statBuf + host.STAT_NLINK) == 0 ? 1 : 0;
 }
 
+/** Appends ownEntry: ST_OK, or the failed write's -errno (ST_IO for a short one). */
 function appendOwn(): i32 {
   const r = host.write(handle.journalFd, ownEntry, ownLength, -1);
-  return r == ownLength ? ST_OK : ST_IO;
+  return r == ownLength ? ST_OK : r < 0 ? r : ST_IO;
 }
 
 /** Tells every handle to list the directory (a crash or a lost entry was found). */
 export function appendRescan(): void {
-  writeEntry(ownEntry, JOURNAL_RESCAN, handle.writer, 0, 0);
-  ownLength = ENTRY_BYTES;
-  if (appendOwn() != ST_OK) markTrouble();
+  // Not in ownEntry: an entry of ours that still has to land (announce, a resend) stays there.
+  writeEntry(rescanEntry, JOURNAL_RESCAN, handle.writer, 0, 0);
+  if (host.write(handle.journalFd, rescanEntry, ENTRY_BYTES, -1) != ENTRY_BYTES) markTrouble();
 }
 
 /**
@@ -408,7 +418,10 @@ export function announce(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, l
   rivalDeleted = false;
   rivalRecreated = false;
   rivalSetBefore = false;
-  if (handle.journalFd < 0 || appendOwn() != ST_OK) {
+  let appended = handle.journalFd >= 0 ? appendOwn() : ST_IO;
+  // Our journal was replaced under us (another client's rotation): follow it and append there.
+  if (replacedUnder(appended) && syncJournal(REPLACED_KNOWN) == ST_OK) appended = appendOwn();
+  if (appended != ST_OK) {
     markTrouble();
     return ST_OK;
   }

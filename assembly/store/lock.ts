@@ -5,7 +5,7 @@ import * as host from '../host/imports';
 import { handle } from './handle';
 import { lockBuf, lockBuf2, controlPath } from './paths';
 import { putOwner, ownerGone, isOurs, OWNER_CHARS } from './owner';
-import { statBuf } from './io';
+import { statBuf, openReading, readingFd } from './io';
 
 export const LOCK_BUSY: i32 = -1;
 export const LOCK_BY_FILE: i32 = -2;
@@ -66,9 +66,9 @@ function takeStoreLock(): i32 {
 
 /** Reads the lock file's owner into foundText; its length, or -errno. */
 function readOwner(path: usize, len: i32): i32 {
-  const fd = host.open(path, len, host.O_READ);
-  if (fd < 0) return fd;
-  const n = host.read(fd, foundText, OWNER_CHARS, 0);
+  const n = openReading(path, len, host.O_READ, foundText, OWNER_CHARS);
+  const fd = readingFd;
+  if (fd < 0) return n;
   const statOk = host.fstat(fd, statBuf);
   host.close(fd);
   return statOk < 0 ? statOk : n;

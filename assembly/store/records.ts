@@ -5,7 +5,7 @@ import { keyDigest, DIGEST_BYTES } from '../format/key';
 import { checkRecord, HEADER_BYTES, RECORD_OK, RECORD_WRONG_NAME, RECORD_NOT_FILE, RECORD_TOO_LARGE, MAX_RECORD_BYTES, recordKeyType, recordKeyLength } from '../format/record';
 import { nextBirth } from './handle';
 import { asideBuf, asidePrefix, putHex } from './paths';
-import { io, readWhole, corrupt, fail, OP_RENAME, OP_OPEN, OP_READ, ST_OK, ST_MISSING, ST_IO } from './io';
+import { io, readWhole, openReading, readingFd, corrupt, fail, OP_RENAME, OP_OPEN, OP_READ, ST_OK, ST_MISSING, ST_IO } from './io';
 
 const checkDigest: usize = heap.alloc(DIGEST_BYTES);
 
@@ -71,13 +71,12 @@ export function readRecordAt(path: usize, len: i32, digest: usize): i32 {
 
 /** Reads the first `bytes` of a file into io: the count, or -errno (recorded unless ENOENT). */
 export function readHead(path: usize, len: i32, bytes: i32): i32 {
-  const fd = host.open(path, len, host.O_READ);
-  if (fd < 0) {
-    if (fd != -host.ENOENT) fail(OP_OPEN, fd, path, len);
-    return fd;
+  const n = openReading(path, len, host.O_READ, io, bytes);
+  if (readingFd < 0) {
+    if (n != -host.ENOENT) fail(OP_OPEN, n, path, len);
+    return n;
   }
-  const n = host.read(fd, io, bytes, 0);
-  host.close(fd);
+  host.close(readingFd);
   if (n < 0) fail(OP_READ, n, path, len);
   return n;
 }

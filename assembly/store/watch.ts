@@ -9,7 +9,7 @@ import * as host from '../host/imports';
 import { DIGEST_BYTES } from '../format/key';
 import { controlBuf, controlPath, recordBuf, recordPath } from './paths';
 import { readRecordAt } from './records';
-import { statBuf, openRetrying, fail, OP_OPEN, OP_READ, OP_STAT } from './io';
+import { statBuf, openReading, readingFd, replacedUnder, fail, OP_OPEN, OP_READ, OP_STAT } from './io';
 import {
   ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, entryValid, entryKind, entryStamp, writeEntry,
 } from './journal';
@@ -47,13 +47,12 @@ function openCurrent(): i32 {
   if (fd >= 0) host.close(fd);
   fd = -1;
   const len = controlPath(controlBuf, 'changes');
-  const opened = openRetrying(controlBuf, len, host.O_READ);
-  if (opened < 0) {
-    fail(OP_OPEN, opened, controlBuf, len);
+  const n = openReading(controlBuf, len, host.O_READ, begin, ENTRY_BYTES);
+  if (readingFd < 0) {
+    fail(OP_OPEN, n, controlBuf, len);
     return WATCH_IO;
   }
-  fd = opened;
-  const n = host.read(fd, begin, ENTRY_BYTES, 0);
+  fd = readingFd;
   if (n < 0) {
     fail(OP_READ, n, controlBuf, len);
     return WATCH_IO;
@@ -160,11 +159,13 @@ export function watchRead(): i32 {
     }
     const room = min(CHANGE_CAP - count, 64);
     const n = host.read(fd, readBuf, room * ENTRY_BYTES, <f64>offset);
-    if (n < 0) {
+    // Renamed over by another client (GlusterFS): nothing more can be read from it.
+    let gone = replacedUnder(n);
+    if (n < 0 && !gone) {
       fail(OP_READ, n, controlBuf, controlPath(controlBuf, 'changes'));
       return count > 0 ? count : WATCH_IO;
     }
-    const whole = n / ENTRY_BYTES;
+    const whole = gone ? 0 : n / ENTRY_BYTES;
     let waitForKey = false;
     for (let i = 0; i < whole; i++) {
       const e = readBuf + <usize>i * ENTRY_BYTES;
@@ -211,11 +212,14 @@ export function watchRead(): i32 {
     if (whole == room) continue;
     // Nothing more here. A journal renamed over without a seal (its rotator died): move on to
     // the current one if it follows ours, telling the host that entries may be missing.
-    const r = host.fstat(fd, statBuf);
-    if (r < 0 || load<f64>(statBuf + host.STAT_NLINK) != 0) return count;
-    if (!drained) {
-      drained = true; // writers may have appended since our read: read it to its end once more
-      continue;
+    if (!gone) {
+      const r = host.fstat(fd, statBuf);
+      gone = replacedUnder(r);
+      if (!gone && (r < 0 || load<f64>(statBuf + host.STAT_NLINK) != 0)) return count;
+      if (!gone && !drained) {
+        drained = true; // writers may have appended since our read: read it to its end once more
+        continue;
+      }
     }
     drained = false;
     const previous = journalId;

@@ -2,7 +2,8 @@
 // volume mounted twice (setup.sh), client A's processes here, client B's in their own pid
 // namespace (unshare --pid --fork) as on a second host, every scenario under journal rotation
 // (a small rotateAfter). Prints what each scenario saw and exits 1 when a promise broke.
-// Skips (exit 0, "SKIP: ...") where it cannot run. --keep leaves the volume mounted afterwards.
+// Skips (exit 0, "SKIP: ...") where it cannot run. --keep leaves the volume mounted and the stores
+// on it afterwards; --only=<name> runs the scenarios whose name contains it.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,7 +44,7 @@ function start(client, role, args, ctl) {
   child.stderr.on('data', (d) => (err += d));
   const done = new Promise((resolve, reject) => {
     child.on('close', (code, signal) => {
-      if (signal) return resolve({ killed: signal });
+      if (signal) return resolve({ killed: signal, errors: { [`killed by ${signal}`]: 1, first: err.slice(0, 2000) } });
       try {
         resolve(JSON.parse(out));
       } catch {
@@ -131,8 +132,8 @@ try {
     go();
     const [pa, pb, ca, cb] = await results;
     const expected = ['a', 'b'].flatMap((p) => Array.from({ length: count }, (_, i) => `${p}:${i}`));
-    const { lost, duplicated } = lostAndDuplicated(expected, [...ca.got, ...cb.got]);
-    check('queue-2x2', lost === 0 && duplicated === 0, `${expected.length} items (A got ${ca.got.length}, B got ${cb.got.length}): ${lost} lost, ${duplicated} duplicated`);
+    const { lost, duplicated } = lostAndDuplicated(expected, [...(ca.got ?? []), ...(cb.got ?? [])]);
+    check('queue-2x2', lost === 0 && duplicated === 0, `${expected.length} items (A got ${ca.got?.length}, B got ${cb.got?.length}): ${lost} lost, ${duplicated} duplicated`);
     checkErrors('queue-2x2', pa, pb, ca, cb);
   });
 
@@ -197,7 +198,7 @@ try {
   });
 } finally {
   fs.rmSync(ctlRoot, { recursive: true, force: true });
-  for (const mount of Object.values(mounts)) {
+  for (const mount of keep ? [] : Object.values(mounts)) {
     for (const entry of fs.readdirSync(mount)) if (entry.endsWith(`-${process.pid}`)) fs.rmSync(path.join(mount, entry), { recursive: true, force: true });
   }
   if (!keep) spawnSync('sh', [path.join(here, 'teardown.sh')], { stdio: 'inherit' });

@@ -81,7 +81,8 @@ const roles = {
         try {
           const value = d.get(`k${seen}`);
           gets++;
-          if (wrongValue(`k${seen}`, value)) wrong++;
+          if (value === undefined) missing++;
+          else if (wrongValue(`k${seen}`, value)) wrong++;
           else lags.push(now - value.born);
         } catch (e) {
           counted(e);
