@@ -347,9 +347,9 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     return this;
   }
 
-  /** Copies every item, in order, into a new store at `path`; returns a handle on it. */
+  /** Copies every item, in order, into a new store at `path` (with this handle's codec, host and mode unless `options` say otherwise); returns a handle on it. */
   copyTo(path: string, options: IODictOptions<V> = {}): IODict<K, V> {
-    const target = new IODict<K, V>(path, { codec: this.#codec, host: this.#options.host, ...options });
+    const target = new IODict<K, V>(path, { codec: this.#codec, host: this.#options.host, mode: this.#options.mode, ...options });
     for (const [key, value] of this.entries()) target.set(key, value);
     return target;
   }
@@ -379,8 +379,8 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
    */
   watch(options: WatchOptions = {}): AsyncGenerator<Change<K>, void, undefined> {
     if (this.#closed) throw new ClosedError(`iodict: ${this.path} is closed`);
-    const { host, lease, rotateAfter, onCorrupt, xattrs } = this.#options;
-    return watchChanges<K>(() => new Core(host ?? defaultHost(), this.path, { lease, rotateAfter, onCorrupt, xattrs, kind: 'dict' }), this.path, options);
+    const { host, lease, rotateAfter, onCorrupt, xattrs, mode } = this.#options;
+    return watchChanges<K>(() => new Core(host ?? defaultHost(), this.path, { lease, rotateAfter, onCorrupt, xattrs, mode, kind: 'dict' }), this.path, options);
   }
 
   /** Re-reads the directory listing (for stores on network file systems, where change hints can be lost). */

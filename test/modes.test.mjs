@@ -40,7 +40,7 @@ function modesAfter(umask, dir, code) {
   return modes;
 }
 
-/** Every kind of file a store makes: records, journal (rotated), index cache, lock file, marker, a registration, a claim. */
+/** Every kind of file a store makes: records, journal (rotated), index cache, lock file, marker, registrations (a watcher's too), a claim. */
 const EVERYTHING = `
   const d = new IODict(dir, { MODE rotateAfter: 4 });
   for (let i = 0; i < 40; i++) d.set('k' + i, i);
@@ -49,6 +49,11 @@ const EVERYTHING = `
   const q = new DurableQueue(dir + '/queue', { MODE });
   q.putNowait('job');
   q.getNowaitAck();
+  // A watcher's handle of its own: its registration too.
+  const changes = d.watch();
+  const next = changes.next();
+  d.set('watched', 1);
+  await next;
   // Killed with its handles open: their registrations in handles/ and the claim in claimed/ stay for the parent to see.
   process.kill(process.pid, 'SIGKILL');
 `;
@@ -95,6 +100,22 @@ test('AsyncIODict passes mode to its workers', () => {
   `);
   expectAll(modes, 0o600, 0o700);
   assert.ok(Object.keys(modes).some((n) => /^[0-9a-f]{56}$/.test(n)), 'records');
+});
+
+test('copyTo keeps the mode of the handle it copies from, unless told otherwise', () => {
+  const dir = storePath();
+  const modes = modesAfter(0o022, dir, `
+    const d = new IODict(dir + '/private', { mode: 0o600 });
+    d.set('a', 1);
+    d.copyTo(dir + '/copy').close();
+    d.copyTo(dir + '/open', { mode: 0o644 }).close();
+    d.close();
+  `);
+  for (const [name, { dir: isDir, mode }] of Object.entries(modes)) {
+    if (name === '.') continue;
+    const open = name === 'open' || name.startsWith('open/');
+    assert.is(mode, isDir ? (open ? 0o755 : 0o700) : open ? 0o644 : 0o600, name);
+  }
 });
 
 test('a store made without a mode, opened with 0o600: what the handle makes is 0600, what was there keeps its bits', () => {

@@ -301,8 +301,8 @@ export class DurableQueue<T = unknown> extends Queue<T> {
    */
   watch(options: WatchOptions = {}): AsyncGenerator<Change<Uint8Array>, void, undefined> {
     if (this.#released) throw new QueueClosed(`queue ${this.path} is closed`);
-    const { host, lease, rotateAfter, xattrs } = this.#options;
-    return watchChanges<Uint8Array>(() => new Core(host ?? defaultHost(), this.path, { lease, rotateAfter, xattrs, kind: 'queue', onCorrupt: (e) => this.#reportCorrupt(e) }), this.path, options);
+    const { host, lease, rotateAfter, xattrs, mode } = this.#options;
+    return watchChanges<Uint8Array>(() => new Core(host ?? defaultHost(), this.path, { lease, rotateAfter, xattrs, mode, kind: 'queue', onCorrupt: (e) => this.#reportCorrupt(e) }), this.path, options);
   }
 
   /** Stops this handle: waiting gets and puts reject QueueClosed; items stay on disk for the next open. */
