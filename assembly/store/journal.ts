@@ -132,11 +132,6 @@ export function openJournal(replacedBad: bool = false): i32 {
   if (readingFd < 0 && (n == -host.EROFS || n == -host.EACCES)) n = openReading(controlBuf, len, host.O_READ, beginBuf, ENTRY_BYTES);
   const fd = readingFd;
   if (fd < 0) return fail(OP_OPEN, n, controlBuf, len);
-  // Replaced under every read (another client rotating without pause): no damage to repair.
-  if (n == -host.ESTALE) {
-    host.close(fd);
-    return fail(OP_READ, n, controlBuf, len);
-  }
   if (n != ENTRY_BYTES || !entryValid(beginBuf) || entryKind(beginBuf) != JOURNAL_BEGIN) {
     host.close(fd);
     // Once only: a fresh journal that reads back damaged means the file system is not
