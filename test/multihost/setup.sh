@@ -57,10 +57,13 @@ if ! gluster --mode=script volume info "$VOLUME" >/dev/null 2>&1; then
   gluster --mode=script volume create "$VOLUME" replica 2 "$ADDR:$BASE/bricks/b1" "$ADDR:$BASE/bricks/b2" force
 fi
 # What README.md ("Several machines") asks of a replica volume: without eager-lock, a rename over
-# the journal (a rotation) does not wait for as long as another client keeps appending to it; with
-# cache invalidation, other clients see the journal grow within milliseconds instead of after the
-# client's 1 s metadata cache. IODICT_GLUSTER_DEFAULTS=1 runs with GlusterFS's defaults instead.
-for option in cluster.eager-lock=off features.cache-invalidation=on performance.cache-invalidation=on; do
+# the journal (a rotation) does not wait for as long as another client keeps appending to it;
+# without open-behind, opening a name another client renamed away or over fails at once and the
+# kernel looks the name up again (with it, the open succeeds on the vanished file and only its
+# read fails, for as long as the client caches the name: up to 1 s); with cache invalidation,
+# other clients see the journal grow within milliseconds instead of after the client's 1 s
+# metadata cache. IODICT_GLUSTER_DEFAULTS=1 runs with GlusterFS's defaults instead.
+for option in cluster.eager-lock=off performance.open-behind=off features.cache-invalidation=on performance.cache-invalidation=on; do
   if [ "${IODICT_GLUSTER_DEFAULTS:-0}" = 1 ]; then
     gluster --mode=script volume reset "$VOLUME" "${option%%=*}" >/dev/null
   else

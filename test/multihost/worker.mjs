@@ -52,7 +52,7 @@ const roles = {
     }
     mark('written');
     d.close();
-    return { errors };
+    return { versions, errors };
   },
 
   /**
@@ -174,6 +174,35 @@ const roles = {
     }
     d.close();
     return { got, wrong, errors };
+  },
+
+  /**
+   * popItem in a loop while the other client writes (polling when it finds the store empty),
+   * until the writer is done and the store is empty; reports each (key, version) it took.
+   */
+  async 'dict-pop-poll'() {
+    const d = new IODict(args.path, options);
+    const got = [];
+    let wrong = 0;
+    let empty = 0;
+    await waitFor('go');
+    for (;;) {
+      const finished = marked('written'); // before the pop: empty after it is final
+      try {
+        const [key, value] = d.popItem();
+        if (wrongValue(key, value)) wrong++;
+        else got.push(`${key}#${value.version}`);
+      } catch (e) {
+        if (!(e instanceof KeyError)) counted(e);
+        else if (finished) break;
+        else {
+          empty++;
+          await pause(10); // an empty pop lists the directory: poll as a consumer would, not in a spin
+        }
+      }
+    }
+    d.close();
+    return { got, wrong, empty, errors };
   },
 
   /** Sets its share of keys (interleaved with the other client's), then reports the order it sees. */
