@@ -173,7 +173,8 @@ try {
     go();
     const [a, b] = await results;
     const same = a.keys.length === count && JSON.stringify(a.keys) === JSON.stringify(b.keys);
-    check('concurrent-sets', same, `A sees ${a.keys.length} keys, B ${b.keys.length}, in ${same ? 'the same' : 'a different'} order`);
+    const missing = [...(a.missing ?? []).map((k) => `A lacks ${k}`), ...(b.missing ?? []).map((k) => `B lacks ${k}`)].slice(0, 5).join(', ');
+    check('concurrent-sets', same, `A sees ${a.keys.length} keys, B ${b.keys.length}, in ${same ? 'the same' : 'a different'} order ${missing}`);
     const verify = spawnSync(process.execPath, [path.join(here, '../../dist/cli.js'), 'verify', at.A], { encoding: 'utf8' });
     check('concurrent-sets', verify.status === 0, `iodict verify: exit ${verify.status} ${(verify.stdout + verify.stderr).trim().split('\n').at(-1)}`);
     checkErrors('concurrent-sets', a, b);

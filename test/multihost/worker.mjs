@@ -220,13 +220,17 @@ const roles = {
     mark(`set-${args.id}`);
     for (let other = 0; other < args.of; other++) await waitFor(`set-${other}`);
     let keys = [];
+    let missing = [];
     try {
       keys = [...d.keys()];
+      // What this handle's index lacks, and whether the records are there (a lost hint, or a lost record).
+      const have = new Set(keys);
+      missing = Array.from({ length: args.count }, (_, i) => `s${i}`).filter((k) => !have.has(k)).map((k) => `${k}${d.has(k) ? ' (on disk)' : ' (absent)'}`);
     } catch (e) {
       counted(e);
     }
     d.close();
-    return { keys, errors };
+    return { keys, missing, errors };
   },
 
   /** Sets `count` keys while the other client keeps opening handles (which clean up temp files). */
