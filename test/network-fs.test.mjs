@@ -150,6 +150,71 @@ for (const errno of [ESTALE, ENOENT]) {
   });
 }
 
+/**
+ * A host whose journal reads, while `host.lagging` is set, stop where the file ended before this
+ * handle's last append: a FUSE client (GlusterFS) caps reads at the size it last heard of, so a
+ * read right after an append can miss the appended entry itself. `host.blind`: they find nothing.
+ */
+function laggingJournalHost() {
+  const base = nodeHost({ native: false });
+  const host = Object.create(base);
+  const journals = new Set();
+  const capAt = new Map();
+  const stat = new Float64Array(4);
+  host.open = (path, flags) => {
+    const fd = base.open(path, flags);
+    if (fd >= 0 && path.endsWith('.iodict/changes')) journals.add(fd);
+    return fd;
+  };
+  host.close = (fd) => {
+    journals.delete(fd);
+    capAt.delete(fd);
+    return base.close(fd);
+  };
+  host.write = (fd, buf, pos) => {
+    if (host.lagging && journals.has(fd) && base.fstat(fd, stat) === 0) capAt.set(fd, stat[0]);
+    return base.write(fd, buf, pos);
+  };
+  host.read = (fd, buf, pos) => {
+    if (host.blind && journals.has(fd)) return 0; // this client never hears of the journal growing
+    const cap = capAt.get(fd);
+    if (cap === undefined) return base.read(fd, buf, pos);
+    capAt.delete(fd);
+    return pos >= cap ? 0 : base.read(fd, buf.subarray(0, Math.min(buf.length, cap - pos)), pos);
+  };
+  return host;
+}
+
+test('an append that lands after another handle\'s seal, unseen by the read right after it, is written again in the successor', () => {
+  const path = storePath();
+  const host = laggingJournalHost();
+  const a = new IODict(path, { host });
+  const b = new IODict(path, { host: nodeHost({ native: false }), rotateAfter: 2 });
+  a.set('a0', 0);
+  assert.is(b.size, 1);
+  for (let i = 0; i < 8; i++) b.set(`b${i}`, i); // B rotates: the journal A holds is sealed
+  host.lagging = true;
+  a.set('a1', 1); // lands after the seal; A's read meets the seal but not its own entry
+  host.lagging = false;
+  assert.equal([...b.keys()].slice(-1), ['a1'], "B, which follows only the journal, learnt of A's set");
+  assert.equal(fs.readdirSync(`${path}/.iodict/handles`).filter((n) => n.endsWith('.0000000000000000')), [], 'nothing marked lost');
+  a.close();
+  b.close();
+});
+
+test('a handle that closes with an append no read has met leaves its registration marked', () => {
+  const path = storePath();
+  const host = laggingJournalHost();
+  const a = new IODict(path, { host });
+  host.blind = true;
+  a.set('a0', 0);
+  a.close();
+  assert.equal(fs.readdirSync(`${path}/.iodict/handles`).filter((n) => n.endsWith('.0000000000000000')).length, 1);
+  const b = new IODict(path);
+  assert.equal([...b.keys()], ['a0']);
+  b.close();
+});
+
 /** The writer ids (bytes 8..12) of the SET entries in a store's current journal. */
 function setWriters(path) {
   const journal = fs.readFileSync(`${path}/.iodict/changes`);

@@ -75,16 +75,6 @@ export function ensureIo(bytes: i32): bool {
 
 export const statBuf: usize = heap.alloc(host.STAT_BYTES);
 
-/** Opens a file, retrying ESTALE for up to about a second (network file systems during a rewrite). */
-export function openRetrying(path: usize, len: i32, flags: i32): i32 {
-  let fd = host.open(path, len, flags);
-  for (let tries = 0; fd == -host.ESTALE && tries < 40; tries++) {
-    host.sleep(25);
-    fd = host.open(path, len, flags);
-  }
-  return fd;
-}
-
 /**
  * ESTALE or ENOENT from a call on an open descriptor: the file was renamed over or removed since
  * it was opened, by another client of a network file system (GlusterFS; FORMAT.md 7.8). A local
@@ -94,27 +84,57 @@ export function replacedUnder(r: i32): bool {
   return r == -host.ESTALE || r == -host.ENOENT;
 }
 
-/** How many times openReading opens a name whose file keeps being replaced under its first read. */
-const REOPEN_TRIES: i32 = 40;
+/** How many times a name is opened while it fails with ESTALE or its file is replaced under the first read (about 1.5 s). */
+const REOPEN_TRIES: i32 = 60;
+const folderBuf: usize = heap.alloc(256);
+
+/**
+ * Before opening a replaced file's name again (tries: 1 for the first retry): a FUSE client
+ * (GlusterFS) can keep resolving the name to the replaced file for up to its entry timeout (1 s).
+ * A file in .iodict/ or below: list its folder (a few names), which refreshes the client's view
+ * of them at once. A record, in the store's root, whose listing could be long: the first retry
+ * usually finds the new file. Later retries wait a little.
+ */
+function beforeReopen(path: usize, len: i32, tries: i32): void {
+  let slash = len - 1;
+  while (slash >= 0 && load<u8>(path + slash) != 0x2f) slash--;
+  if (slash > 0) host.readdir(path, slash, folderBuf, 256); // only its side effect counts
+  if (tries > 1) host.sleep(25);
+}
+
+/** Opens a file, retrying ESTALE for up to about 1.5 s (network file systems during a rewrite). */
+export function openRetrying(path: usize, len: i32, flags: i32): i32 {
+  let fd = host.open(path, len, flags);
+  for (let tries = 1; fd == -host.ESTALE && tries < REOPEN_TRIES; tries++) {
+    beforeReopen(path, len, tries);
+    fd = host.open(path, len, flags);
+  }
+  return fd;
+}
 
 /** The descriptor openReading opened (open: the caller closes it), or the failed open's -errno. */
 export let readingFd: i32 = -1;
 
 /**
- * Opens a file and reads up to `bytes` of it from the start into buf: the read's count or -errno,
- * or the open's -errno (in readingFd too). A file renamed over between the open and the read (a
- * rewrite by another client) is opened again, so the reader gets the file that replaced it and
- * never takes a vanished descriptor for an absent file; one replaced every time reads as ESTALE.
+ * Opens a file and reads up to `bytes` of it from the start into buf: the read's count or -errno
+ * (readingFd open), or the open's -errno (readingFd the same). A file renamed over between the
+ * open and the read (a rewrite by another client) is opened again, so the reader gets the file
+ * that replaced it and never takes a vanished descriptor for an absent file; a name that keeps
+ * failing so for about 1.5 s is reported as an open failing with ESTALE.
  */
 export function openReading(path: usize, len: i32, flags: i32, buf: usize, bytes: i32): i32 {
-  for (let tries = 0; tries < REOPEN_TRIES; tries++) {
-    if (tries > 0) host.close(readingFd);
-    readingFd = openRetrying(path, len, flags);
-    if (readingFd < 0) return readingFd;
-    const n = host.read(readingFd, buf, bytes, 0);
-    if (!replacedUnder(n)) return n;
+  for (let tries = 1; tries < REOPEN_TRIES; tries++) {
+    readingFd = host.open(path, len, flags);
+    if (readingFd >= 0) {
+      const n = host.read(readingFd, buf, bytes, 0);
+      if (!replacedUnder(n)) return n;
+      host.close(readingFd);
+      readingFd = -host.ESTALE;
+    }
+    if (readingFd != -host.ESTALE) return readingFd;
+    beforeReopen(path, len, tries);
   }
-  return -host.ESTALE; // replaced under every read: an error (readingFd still open), never an absent file
+  return readingFd;
 }
 
 /**

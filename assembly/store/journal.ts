@@ -31,6 +31,7 @@ import { applyEntry, reconcile, writeCache } from './load';
 import { acquireStoreLock, releaseStoreLock, LOCK_BUSY } from './lock';
 import { markTrouble } from './registry';
 import { writeKeyEntries, KEY_ENTRIES_MAX } from './keyentries';
+import { rememberAppend, metAppend, pendingCount, pendingEntry, pendingLength } from './pending';
 
 export const ENTRY_BYTES: i32 = 64;
 export const JOURNAL_MAGIC: u32 = 0x6a646f69; // "iodj"
@@ -132,11 +133,6 @@ export function openJournal(replacedBad: bool = false): i32 {
   if (readingFd < 0 && (n == -host.EROFS || n == -host.EACCES)) n = openReading(controlBuf, len, host.O_READ, beginBuf, ENTRY_BYTES);
   const fd = readingFd;
   if (fd < 0) return fail(OP_OPEN, n, controlBuf, len);
-  // Replaced under every read (another client rotating without pause): no damage to repair.
-  if (n == -host.ESTALE) {
-    host.close(fd);
-    return fail(OP_READ, n, controlBuf, len);
-  }
   if (n != ENTRY_BYTES || !entryValid(beginBuf) || entryKind(beginBuf) != JOURNAL_BEGIN) {
     host.close(fd);
     // Once only: a fresh journal that reads back damaged means the file system is not
@@ -157,7 +153,6 @@ export function openJournal(replacedBad: bool = false): i32 {
 let sealed = false;
 let successorId: u64 = 0;
 let successorGeneration: u64 = 0;
-let ownAfterSeal = false; // our own entry landed after the seal: it must be written again
 let rescanAsked = false;
 let journalStale = false; // a read of our journal failed with ESTALE or ENOENT: it was replaced
 
@@ -233,15 +228,14 @@ function readTail(): i32 {
         continue;
       }
       const kind = entryKind(e);
+      // Ours, before any seal: in place (an append met only after a seal is written again).
+      if (!sealed && entryWriter(e) == handle.writer) metAppend(e);
       if (kind == JOURNAL_SEALED) {
         sealed = true;
         successorId = entryStamp(e);
         successorGeneration = load<u64>(e, 24);
       } else if (entryWriter(e) == handle.writer && !applyOwnEntries) {
-        if (memory.compare(e, ownEntry, ENTRY_BYTES) == 0) {
-          ownSeen = true;
-          if (sealed) ownAfterSeal = true;
-        }
+        if (memory.compare(e, ownEntry, ENTRY_BYTES) == 0) ownSeen = true;
       } else if (kind == JOURNAL_RESCAN) {
         rescanAsked = true;
         total++;
@@ -300,7 +294,6 @@ export function syncJournal(checkReplaced: i32): i32 {
   let replacedKnown = checkReplaced == REPLACED_KNOWN;
   while (true) {
     sealed = false;
-    ownAfterSeal = false;
     journalStale = false;
     const read = readTail();
     if (read < 0) return ST_IO;
@@ -320,7 +313,6 @@ export function syncJournal(checkReplaced: i32): i32 {
     const previous = handle.journalId;
     const readTo = handle.journalOffset;
     const expectedGeneration = sealed ? successorGeneration : handle.generation + 1;
-    const resend = ownAfterSeal;
     const opened = openJournal();
     if (opened != ST_OK) return opened;
     if (sealed && handle.journalId == previous) {
@@ -335,9 +327,22 @@ export function syncJournal(checkReplaced: i32): i32 {
         (!sealed && load<u64>(beginBuf, 24) != previous)) {
       rescanAsked = true;
     }
-    if (resend && appendOwn() != ST_OK) markTrouble();
+    // Our appends not met before the seal (after it, or not yet at all) go again into the successor.
+    for (let i = 0; i < pendingCount(); i++) {
+      if (host.write(handle.journalFd, pendingEntry(i), pendingLength(i), -1) != pendingLength(i)) markTrouble();
+    }
     if (!sealed) appendRescan();
   }
+}
+
+/**
+ * Before a handle closes: appends of ours that no read has met yet are looked for once more (past
+ * a seal they are written again); any still unmet leave the registration marked, so every other
+ * handle lists the directory instead of trusting the journal for them.
+ */
+export function settleAppends(): void {
+  if (pendingCount() == 0) return;
+  if (syncJournal(REPLACED_ALWAYS) != ST_OK || pendingCount() > 0) markTrouble();
 }
 
 /** Our index missed a change it could not read: list the directory at the next sync. */
@@ -392,9 +397,9 @@ function appendOwn(): i32 {
 
 /** Tells every handle to list the directory (a crash or a lost entry was found). */
 export function appendRescan(): void {
-  // Not in ownEntry: an entry of ours that still has to land (announce, a resend) stays there.
+  // Not in ownEntry: announce may still need it (appending after following a replaced journal, rival checks).
   writeEntry(rescanEntry, JOURNAL_RESCAN, handle.writer, 0, 0);
-  if (host.write(handle.journalFd, rescanEntry, ENTRY_BYTES, -1) != ENTRY_BYTES) markTrouble();
+  if (host.write(handle.journalFd, rescanEntry, ENTRY_BYTES, -1) != ENTRY_BYTES || !rememberAppend(rescanEntry, ENTRY_BYTES)) markTrouble();
 }
 
 /**
@@ -421,9 +426,9 @@ export function announce(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, l
   let appended = handle.journalFd >= 0 ? appendOwn() : ST_IO;
   // Our journal was replaced under us (another client's rotation): follow it and append there.
   if (replacedUnder(appended) && syncJournal(REPLACED_KNOWN) == ST_OK) appended = appendOwn();
-  if (appended != ST_OK) {
+  if (appended != ST_OK || !rememberAppend(ownEntry, ownLength)) {
     markTrouble();
-    return ST_OK;
+    if (appended != ST_OK) return ST_OK;
   }
   handle.entriesSinceCache++;
   if (syncJournal(REPLACED_SOMETIMES) != ST_OK) markTrouble();

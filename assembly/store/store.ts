@@ -15,7 +15,7 @@ import { readRecordAt, readHead, notARecord } from './records';
 import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
 import { ensureStore, checkFolder } from './marker';
 import { dropStoreLock } from './lock';
-import { openJournal, syncJournal, skipToJournalEnd, announce, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
+import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
 import { ensureIndex, forget, writeCache, reconcile, distrustIndex, slotHoldsKeyOf } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
@@ -91,6 +91,7 @@ export function close(): void {
   dropStoreLock();
   // Leave a fresh cache behind when the journal has grown well past it: next open is faster.
   if (handle.indexLoaded && handle.entriesSinceCache > 1024 && syncJournal(REPLACED_SOMETIMES) == ST_OK) writeCache();
+  settleAppends();
   unregister();
   host.close(handle.journalFd);
   handle.journalFd = -1;

@@ -150,13 +150,31 @@ try {
     checkErrors('popitem-race', fill, a, b);
   });
 
+  await scenario('pop-while-writing', async ({ run, start, go }) => {
+    const count = 1000;
+    const popper = start('B', 'dict-pop-poll');
+    const writer = run('A', 'dict-write', { count, rewrites: 3000 });
+    go();
+    const [w, p] = await Promise.all([writer, popper.done]);
+    const got = p.got ?? [];
+    const duplicated = got.length - new Set(got).size;
+    // Every key's last version was written after any earlier one was taken: it must be delivered.
+    const lastVersions = (w.versions ?? []).map((v, i) => `k${i}#${v}`);
+    const delivered = new Set(got);
+    const lost = lastVersions.filter((kv) => !delivered.has(kv)).length;
+    check('pop-while-writing', lastVersions.length === count && lost === 0 && duplicated === 0 && p.wrong === 0,
+      `B took ${got.length} values of ${count} keys rewritten 3000 times (finding it empty ${p.empty} times): ${lost} last versions lost, ${duplicated} duplicated, ${p.wrong} wrong`);
+    checkErrors('pop-while-writing', w, p);
+  });
+
   await scenario('concurrent-sets', async ({ run, go, at }) => {
     const count = 2000;
     const results = Promise.all([run('A', 'dict-set-share', { id: 0, of: 2, count }), run('B', 'dict-set-share', { id: 1, of: 2, count })]);
     go();
     const [a, b] = await results;
     const same = a.keys.length === count && JSON.stringify(a.keys) === JSON.stringify(b.keys);
-    check('concurrent-sets', same, `A sees ${a.keys.length} keys, B ${b.keys.length}, in ${same ? 'the same' : 'a different'} order`);
+    const missing = [...(a.missing ?? []).map((k) => `A lacks ${k}`), ...(b.missing ?? []).map((k) => `B lacks ${k}`)].slice(0, 5).join(', ');
+    check('concurrent-sets', same, `A sees ${a.keys.length} keys, B ${b.keys.length}, in ${same ? 'the same' : 'a different'} order ${missing}`);
     const verify = spawnSync(process.execPath, [path.join(here, '../../dist/cli.js'), 'verify', at.A], { encoding: 'utf8' });
     check('concurrent-sets', verify.status === 0, `iodict verify: exit ${verify.status} ${(verify.stdout + verify.stderr).trim().split('\n').at(-1)}`);
     checkErrors('concurrent-sets', a, b);

@@ -52,7 +52,7 @@ const roles = {
     }
     mark('written');
     d.close();
-    return { errors };
+    return { versions, errors };
   },
 
   /**
@@ -176,6 +176,35 @@ const roles = {
     return { got, wrong, errors };
   },
 
+  /**
+   * popItem in a loop while the other client writes (polling when it finds the store empty),
+   * until the writer is done and the store is empty; reports each (key, version) it took.
+   */
+  async 'dict-pop-poll'() {
+    const d = new IODict(args.path, options);
+    const got = [];
+    let wrong = 0;
+    let empty = 0;
+    await waitFor('go');
+    for (;;) {
+      const finished = marked('written'); // before the pop: empty after it is final
+      try {
+        const [key, value] = d.popItem();
+        if (wrongValue(key, value)) wrong++;
+        else got.push(`${key}#${value.version}`);
+      } catch (e) {
+        if (!(e instanceof KeyError)) counted(e);
+        else if (finished) break;
+        else {
+          empty++;
+          await pause(10); // an empty pop lists the directory: poll as a consumer would, not in a spin
+        }
+      }
+    }
+    d.close();
+    return { got, wrong, empty, errors };
+  },
+
   /** Sets its share of keys (interleaved with the other client's), then reports the order it sees. */
   async 'dict-set-share'() {
     const d = new IODict(args.path, options);
@@ -191,13 +220,17 @@ const roles = {
     mark(`set-${args.id}`);
     for (let other = 0; other < args.of; other++) await waitFor(`set-${other}`);
     let keys = [];
+    let missing = [];
     try {
       keys = [...d.keys()];
+      // What this handle's index lacks, and whether the records are there (a lost hint, or a lost record).
+      const have = new Set(keys);
+      missing = Array.from({ length: args.count }, (_, i) => `s${i}`).filter((k) => !have.has(k)).map((k) => `${k}${d.has(k) ? ' (on disk)' : ' (absent)'}`);
     } catch (e) {
       counted(e);
     }
     d.close();
-    return { keys, errors };
+    return { keys, missing, errors };
   },
 
   /** Sets `count` keys while the other client keeps opening handles (which clean up temp files). */
