@@ -1,6 +1,6 @@
 // Per-operation cost on a directory (the GlusterFS mount against the local disk): ms and host
 // calls (each a round trip on a network file system) per set, get, popItem and getNowait.
-// Usage: node test/multihost/cost.mjs <dir> [count]
+// Usage: [XATTRS=off] node test/multihost/cost.mjs <dir> [count]
 import fs from 'node:fs';
 import path from 'node:path';
 import { IODict, DurableQueue, nodeHost } from '../../dist/index.js';
@@ -25,12 +25,13 @@ function measure(name, op) {
   console.log(`${name.padEnd(10)} ${ms.toFixed(3)} ms/op  ${((calls.n - startCalls) / count).toFixed(1)} calls/op`);
 }
 
-const d = new IODict(path.join(root, 'd'), { host });
+const xattrs = process.env.XATTRS ?? 'auto';
+const d = new IODict(path.join(root, 'd'), { host, xattrs });
 measure('set', (i) => d.set(`k${i}`, { i }));
 measure('get', (i) => d.get(`k${i}`));
 measure('popItem', () => d.popItem());
 d.close();
-const q = new DurableQueue(path.join(root, 'q'), { host });
+const q = new DurableQueue(path.join(root, 'q'), { host, xattrs });
 for (let i = 0; i < count; i++) q.putNowait(i);
 measure('getNowait', () => q.getNowait());
 q.close();

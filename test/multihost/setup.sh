@@ -81,6 +81,10 @@ fi
 mount_options=direct-io-mode=enable
 [ "${IODICT_GLUSTER_DEFAULTS:-0}" = 1 ] && mount_options=defaults
 for client in a b; do
+  # A client that died leaves a mount whose every stat fails (ENOTCONN): clear it, mount again.
+  if grep -q " $BASE/mnt/$client " /proc/mounts && ! stat "$BASE/mnt/$client" >/dev/null 2>&1; then
+    umount -l "$BASE/mnt/$client"
+  fi
   if ! mountpoint -q "$BASE/mnt/$client"; then
     tries=0
     until mount -t glusterfs -o "$mount_options" "$ADDR:/$VOLUME" "$BASE/mnt/$client"; do
