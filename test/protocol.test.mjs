@@ -302,7 +302,24 @@ test('a pop of a record this handle cannot decode leaves it: an unknown codec st
   e.close();
 });
 
-test('durability fsync covers takes: a pop syncs the folders it changed', () => {
+test('a queue get (taken in place) of an item this handle cannot decode leaves it where it was', () => {
+  const path = storePath();
+  const appCodec = { id: 200, encode: (v) => new TextEncoder().encode(String(v)), decode: (b) => new TextDecoder().decode(b) };
+  const producer = new DurableQueue(path, { codec: appCodec });
+  producer.putNowait('value');
+  producer.close();
+  const before = fs.readdirSync(path).filter((n) => n !== '.iodict');
+  const q = new DurableQueue(path);
+  assert.throws(() => q.getNowait(), (e) => e instanceof StoreError && e.code === 'ECODEC' && /codec 200/.test(e.message));
+  assert.equal(fs.readdirSync(path).filter((n) => n !== '.iodict'), before, 'the record stays where it was');
+  assert.is(q.qsize(), 1);
+  q.close();
+  const right = new DurableQueue(path, { codec: appCodec });
+  assert.is(right.getNowait(), 'value', 'the right codec still takes it');
+  right.close();
+});
+
+test('durability fsync covers takes: a pop and a queue get sync the folders they changed', () => {
   for (const [durability, expectSync] of [['none', false], ['fsync', true]]) {
     const base = nodeHost();
     const host = Object.create(base);
@@ -314,6 +331,12 @@ test('durability fsync covers takes: a pop syncs the folders it changed', () => 
     assert.equal(d.popItem(), ['k', 1]);
     assert.is(syncs >= 2, expectSync, `${durability}: ${syncs} fsyncs`);
     d.close();
+    const q = new DurableQueue(storePath(), { host, durability });
+    q.putNowait('item');
+    syncs = 0;
+    assert.is(q.getNowait(), 'item');
+    assert.is(syncs >= 1, expectSync, `${durability}: a queue get taken in place, ${syncs} fsyncs`);
+    q.close();
   }
 });
 
