@@ -18,4 +18,4 @@ export { FlushQueue, withFlush, FlushError, type FlushQueueOptions, type Flushab
 import { setDiskQueueFactory } from './queue/flush.js';
 import { DurableQueue } from './queue/durable.js';
 // FlushQueue.flush()/ingest() move items through a DurableQueue at the given path.
-setDiskQueueFactory((path) => new DurableQueue(path));
+setDiskQueueFactory((path, options) => new DurableQueue(path, options));

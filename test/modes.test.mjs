@@ -13,13 +13,13 @@ const dist = new URL('../dist/index.js', import.meta.url).href;
 
 /**
  * In a child under `umask`: a store made at `dir` by `code` (which has IODict, DurableQueue,
- * AsyncIODict and dir in scope), then the permission bits of everything in it, by relative path.
+ * AsyncIODict, FlushQueue and dir in scope), then the permission bits of everything in it, by relative path.
  */
 function modesAfter(umask, dir, code) {
   // A script file, not -e: AsyncIODict's worker threads inherit the process's flags.
   const script = path.join(tempDir(), 'child.mjs');
   fs.writeFileSync(script, `
-    import { IODict, DurableQueue, AsyncIODict } from ${JSON.stringify(dist)};
+    import { IODict, DurableQueue, AsyncIODict, FlushQueue } from ${JSON.stringify(dist)};
     process.umask(${umask});
     const dir = ${JSON.stringify(dir)};
     ${code}
@@ -100,6 +100,18 @@ test('AsyncIODict passes mode to its workers', () => {
   `);
   expectAll(modes, 0o600, 0o700);
   assert.ok(Object.keys(modes).some((n) => /^[0-9a-f]{56}$/.test(n)), 'records');
+});
+
+test('FlushQueue: the store flush() makes gets its mode', () => {
+  const dir = storePath();
+  const modes = modesAfter(0o022, dir, `
+    const q = new FlushQueue({ path: dir, mode: 0o600 });
+    q.putNowait('a');
+    q.putNowait('b');
+    await q.flush();
+  `);
+  expectAll(modes, 0o600, 0o700);
+  assert.is(Object.keys(modes).filter((n) => /^[0-9a-f]{56}$/.test(n)).length, 2, 'both items flushed');
 });
 
 test('copyTo keeps the mode of the handle it copies from, unless told otherwise', () => {

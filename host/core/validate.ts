@@ -81,7 +81,7 @@ export const LIMIT_OPTIONS: OptionTable = {
 export const DICT_OPTIONS: OptionTable = { ...HANDLE_OPTIONS, ...LIMIT_OPTIONS, temporary: isBoolean };
 export const QUEUE_OPTIONS: OptionTable = { maxsize: isNumber() };
 export const DURABLE_QUEUE_OPTIONS: OptionTable = { ...HANDLE_OPTIONS, ...QUEUE_OPTIONS, pollInterval: isNumber({ positive: true, finite: true }) };
-export const FLUSH_QUEUE_OPTIONS: OptionTable = { ...QUEUE_OPTIONS, path: isPath };
+export const FLUSH_QUEUE_OPTIONS: OptionTable = { ...QUEUE_OPTIONS, path: isPath, mode: isMode };
 
 /**
  * Checks `options` against `table`: each known option's value, and (unless `othersAllowed`, for a

@@ -35,16 +35,21 @@ export interface DiskQueueLike<T> {
   destroy(): void;
 }
 
-let diskQueueFactory: ((path: string) => DiskQueueLike<unknown>) | undefined;
+/** What flush/ingest pass on to the disk queue they open. */
+export interface DiskQueueOptions {
+  mode?: number;
+}
+
+let diskQueueFactory: ((path: string, options: DiskQueueOptions) => DiskQueueLike<unknown>) | undefined;
 
 /** Sets how flush/ingest open the disk queue at a path (called by the package entry). */
-export function setDiskQueueFactory(f: (path: string) => DiskQueueLike<unknown>): void {
+export function setDiskQueueFactory(f: (path: string, options: DiskQueueOptions) => DiskQueueLike<unknown>): void {
   diskQueueFactory = f;
 }
 
-function openDiskQueue(path: string): DiskQueueLike<unknown> {
+function openDiskQueue(path: string, options: DiskQueueOptions): DiskQueueLike<unknown> {
   if (!diskQueueFactory) throw new Error('iodict: no disk queue factory set (setDiskQueueFactory)');
-  return diskQueueFactory(path);
+  return diskQueueFactory(path, options);
 }
 
 /**
@@ -93,11 +98,14 @@ export interface FlushMethods {
 export function withFlush<T, B extends Constructor<Flushable<T>>>(Base: B): B & Constructor<FlushMethods> {
   return class extends Base implements FlushMethods {
     readonly flushPath: string | undefined;
+    readonly #diskOptions: DiskQueueOptions;
 
     constructor(...args: any[]) {
       super(...args);
       const path: unknown = args[0]?.path;
       this.flushPath = typeof path === 'string' ? path : undefined;
+      const mode: unknown = args[0]?.mode;
+      this.#diskOptions = typeof mode === 'number' ? { mode } : {};
     }
 
     async flush(path?: string): Promise<number> {
@@ -107,7 +115,7 @@ export function withFlush<T, B extends Constructor<Flushable<T>>>(Base: B): B & 
     async ingest(path?: string): Promise<number> {
       const dir = this.#path(path);
       if (!existsSync(dir)) return 0;
-      const disk = openDiskQueue(dir);
+      const disk = openDiskQueue(dir, this.#diskOptions);
       let count = 0;
       try {
         while (disk.qsize() > 0) {
@@ -167,7 +175,7 @@ export function withFlush<T, B extends Constructor<Flushable<T>>>(Base: B): B & 
             throw error;
           }
           try {
-            disk ??= openDiskQueue(path);
+            disk ??= openDiskQueue(path, this.#diskOptions);
             disk.putNowait(item);
           } catch (cause) {
             throw new FlushError(`flush to ${path} failed after ${count} items`, item, count, { cause });
@@ -191,6 +199,8 @@ export function withFlush<T, B extends Constructor<Flushable<T>>>(Base: B): B & 
 export interface FlushQueueOptions extends QueueOptions {
   /** Default directory of `flush()`/`ingest()`/`flushOnExit()`. */
   path?: string;
+  /** Permission bits of the store `flush()` creates, as DurableQueue's `mode` (default: 0o666/0o777 less the umask). */
+  mode?: number;
 }
 
 // withFlush(Queue) loses Queue's type parameter; restore it for `class FlushQueue<T> extends …<T>`.
