@@ -114,6 +114,21 @@ test('FlushQueue: the store flush() makes gets its mode', () => {
   assert.is(Object.keys(modes).filter((n) => /^[0-9a-f]{56}$/.test(n)).length, 2, 'both items flushed');
 });
 
+test('the CLI: set and import --mode 600 make the store 0600 and 0700 under umask 022; a mode without owner read and write is a usage error', () => {
+  const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+  const dir = storePath();
+  const run = (...args) => spawnSync('sh', ['-c', 'umask 022 && exec "$@"', 'sh', process.execPath, cli, ...args], { encoding: 'utf8', input: '{"key":"b","value":2}\n' });
+  assert.is(run('set', `${dir}/set`, 'a', '1', '--mode', '600').status, 0);
+  assert.is(run('import', `${dir}/import`, '-', '--mode', '0600').status, 0);
+  const modes = modesAfter(0o022, dir, '');
+  expectAll(Object.fromEntries(Object.entries(modes).filter(([name]) => name !== '.')), 0o600, 0o700);
+  assert.is(Object.keys(modes).filter((n) => /^(set|import)\/[0-9a-f]{56}$/.test(n)).length, 2, 'both records');
+  const refused = run('set', `${dir}/other`, 'a', '1', '--mode', '400');
+  assert.is(refused.status, 2);
+  assert.match(refused.stderr, /--mode must be octal permission bits from 600 to 777/);
+  assert.not.ok(fs.existsSync(`${dir}/other`), 'nothing made');
+});
+
 test('copyTo keeps the mode of the handle it copies from, unless told otherwise', () => {
   const dir = storePath();
   const modes = modesAfter(0o022, dir, `

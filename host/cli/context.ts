@@ -72,9 +72,9 @@ export class Context {
   readonly onCorrupt = (error: CorruptRecordError): void => this.problem(error.message, { quarantine: error.path });
 
   /** An existing store through the host build; with `create`, made if missing, recording `kind`. */
-  hostStore(path: string, options: { create?: boolean; kind?: StoreKind } = {}): HostStore {
+  hostStore(path: string, options: { create?: boolean; kind?: StoreKind; mode?: number } = {}): HostStore {
     if (!options.create) requireStore(path);
-    return new HostStore(path, { onCorrupt: this.onCorrupt, kind: options.kind });
+    return new HostStore(path, { onCorrupt: this.onCorrupt, kind: options.kind, mode: options.mode });
   }
 
   /** An existing store through the build --wasi asks for. */

@@ -97,6 +97,8 @@ export interface HostStoreOptions {
   onCorrupt?: (error: CorruptRecordError) => void;
   /** The kind a store created now records; without it, a store of either kind opens. */
   kind?: StoreKind;
+  /** Permission bits of the files this handle creates (the store option `mode`). */
+  mode?: number;
 }
 
 /** A store through the host build. The store is opened on first use; `verify` never opens it. */
@@ -106,7 +108,7 @@ export class HostStore implements StoreBackend {
   constructor(readonly path: string, readonly options: HostStoreOptions = {}) {}
 
   get core(): Core {
-    return (this.#core ??= new Core(defaultHost(), this.path, { onCorrupt: this.options.onCorrupt, kind: this.options.kind }));
+    return (this.#core ??= new Core(defaultHost(), this.path, { onCorrupt: this.options.onCorrupt, kind: this.options.kind, mode: this.options.mode }));
   }
 
   #x(core: Core): Core['x'] & VerifyExports {

@@ -4,7 +4,9 @@
 // written belongs to (queue for a queue item key, dict for any other; dict for an empty import).
 import type { StoreKind } from '../core/core.js';
 import { KeyType } from '../core/keys.js';
+import { isMode } from '../core/validate.js';
 import { StoreError } from '../errors.js';
+import { UsageError } from './errors.js';
 import type { Context } from './context.js';
 import { type RawKey, keyText } from './json.js';
 import { type HostStore, type MarkerKind, readMarker, requireStore } from './store.js';
@@ -19,6 +21,22 @@ export const FORCE_KIND_OPTION = {
   help: "write keys that do not fit the store's kind: plain keys into a queue's store, queue item keys into a dictionary's",
 } as const;
 
+export const MODE_OPTION = {
+  value: 'MODE',
+  help: "permission bits, in octal (600, 0640), of the files this command creates in the store (a store's mode option: directories also get search where read is given); the umask applies",
+} as const;
+
+/** --mode's octal digits as permission bits; UsageError for anything else. */
+function parseMode(text: string): number {
+  const bits = /^0?o?([0-7]{3})$/.exec(text) ? parseInt(text.replace(/^0?o?/, ''), 8) : NaN;
+  try {
+    isMode(bits, 'mode', 'the');
+  } catch {
+    throw new UsageError(`--mode must be octal permission bits from 600 to 777 that include owner read and write (got ${JSON.stringify(text)})`);
+  }
+  return bits;
+}
+
 const KIND_TEXT: Record<StoreKind, string> = { dict: "a dictionary's store", queue: "a queue's store" };
 
 function kindOf(key: RawKey): StoreKind {
@@ -30,11 +48,14 @@ export class WriteTarget {
   /** The store's kind once it exists (read from its marker, or the one it is created with). */
   #kind: MarkerKind | undefined;
   readonly #requested: StoreKind | undefined;
+  readonly #mode: number | undefined;
 
   /** `create`: PATH may be missing (set, import); otherwise it must be a store (rm). */
   constructor(private readonly ctx: Context, readonly path: string, options: { create: boolean }) {
     if (!options.create) requireStore(path);
     this.#requested = ctx.option('kind') as StoreKind | undefined;
+    const mode = ctx.option('mode');
+    this.#mode = mode === undefined ? undefined : parseMode(mode);
     const marker = readMarker(path);
     if (!marker) return; // created on first write, when its first key is known
     if (this.#requested && marker.kind !== 'any' && marker.kind !== this.#requested) {
@@ -49,7 +70,7 @@ export class WriteTarget {
     if (this.#store) return this.#store;
     const kind = this.#kind === undefined ? (this.#requested ?? (first ? kindOf(first) : 'dict')) : undefined;
     // An existing store opens whatever its kind (the check is ours, so --force-kind can pass it).
-    const store = this.ctx.hostStore(this.path, { create: true, kind });
+    const store = this.ctx.hostStore(this.path, { create: true, kind, mode: this.#mode });
     store.size(); // opens (or creates) it now
     this.#kind ??= kind;
     return (this.#store = store);

@@ -10,7 +10,7 @@ import { type Sink, fileSink, stdoutSink } from '../output.js';
 import { type PythonItem, pythonValue, scanPythonStore } from '../python.js';
 import { type HostStore, listKeys, recordChecker } from '../store.js';
 import { xattrReader } from '../xattr.js';
-import { FORCE_KIND_OPTION, KIND_OPTION, WriteTarget } from '../target.js';
+import { FORCE_KIND_OPTION, KIND_OPTION, MODE_OPTION, WriteTarget } from '../target.js';
 import { writeDump } from './read.js';
 
 export const exportCommand: Command = {
@@ -97,6 +97,7 @@ export const importCommand: Command = {
       'skip-unsupported': { help: 'with --from-python: import what can be, report the rest (exit code 0)' },
       kind: KIND_OPTION,
       'force-kind': FORCE_KIND_OPTION,
+      mode: MODE_OPTION,
     },
   },
   async run(ctx) {

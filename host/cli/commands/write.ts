@@ -5,7 +5,7 @@ import { KeyError } from '../../errors.js';
 import { UsageError } from '../errors.js';
 import { type Command, KEY_TYPE_OPTION } from '../context.js';
 import { MappingError, fromJson, keyText, keyToJson } from '../json.js';
-import { FORCE_KIND_OPTION, KIND_OPTION, WriteTarget } from '../target.js';
+import { FORCE_KIND_OPTION, KIND_OPTION, MODE_OPTION, WriteTarget } from '../target.js';
 
 export const set: Command = {
   spec: {
@@ -16,7 +16,7 @@ export const set: Command = {
       'Sets KEY to VALUE, a JSON text in the dump\'s mapping ({"$bigint": "1"} is a bigint, {"$bytes": "<base64>"} bytes, ...); "-" reads it from stdin. ' +
       'Creates the store if PATH does not exist (of --kind, else of the kind KEY belongs to). An existing key keeps its place in the order. ' +
       "A plain key is refused in a queue's store, and a queue item key in a dictionary's, unless --force-kind.",
-    options: { 'key-type': KEY_TYPE_OPTION, kind: KIND_OPTION, 'force-kind': FORCE_KIND_OPTION },
+    options: { 'key-type': KEY_TYPE_OPTION, kind: KIND_OPTION, 'force-kind': FORCE_KIND_OPTION, mode: MODE_OPTION },
   },
   async run(ctx) {
     const [path, keyArg, valueArg] = ctx.args as [string, string, string];
