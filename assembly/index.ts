@@ -125,14 +125,14 @@ export function has(keyType: u8, keyLen: i32): i32 {
 export function remove(keyType: u8, keyLen: i32): i32 {
   return store.remove(keyType, keyLen);
 }
-/** Claims the oldest record (flags: 1 the youngest; POP_IN_PLACE a queue get without ack) into the result; then finishTake or settle. */
-export function pop(flags: i32): i32 {
-  return store.pop((flags & 1) != 0, (flags & claims.POP_IN_PLACE) != 0);
+/** Claims the oldest (youngest) record into the result; then finishTake or settle. */
+export function pop(youngest: bool): i32 {
+  return store.pop(youngest);
 }
 export function take(keyType: u8, keyLen: i32): i32 {
   return store.take(keyType, keyLen);
 }
-/** After the host decoded a claimed value: CLAIM_DELETE removes it (ST_MISSING: taken in place by another handle first), CLAIM_KEEP keeps it claimed until settled. */
+/** After the host decoded a claimed value: CLAIM_DELETE removes it, CLAIM_KEEP keeps it claimed until settled. */
 export function finishTake(mode: i32): i32 {
   return claims.finishTake(mode);
 }

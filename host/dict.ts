@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { inspectCustom } from './core/globals.js';
-import { Core, Status, Claim, Pop } from './core/core.js';
+import { Core, Status, Claim } from './core/core.js';
 import type { StoreHost } from './core/host.js';
 import type { Key } from './core/keys.js';
 import { type Codec, cborCodec, checkCodec } from './codec/index.js';
@@ -279,7 +279,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
       // Claimed by rename, like popItem: of two handles popping one key, one gets it.
       const status = core.check(core.x.take(core.keyType, keyLen));
       core.absorbEvents();
-      if (status === Status.OK) return core.finishTake(this.#codec, Claim.DELETE)!.value; // claimed by rename: it stays ours
+      if (status === Status.OK) return core.finishTake(this.#codec, Claim.DELETE).value;
       if (!hasDefault) throw new KeyError(`iodict: key not found: ${String(key)}`, key);
       return fallback[0] as D;
     });
@@ -293,11 +293,11 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   popItem(options: { last?: boolean } = {}): [K, V] {
     return this.#run(() => {
       const core = this.#core;
-      const status = core.check(core.x.pop(options.last ? Pop.YOUNGEST : 0));
+      const status = core.check(core.x.pop(options.last ? 1 : 0));
       core.absorbEvents();
       if (status === Status.MISSING) throw new KeyError('iodict: popItem(): dictionary is empty');
       const key = core.resultKey() as K;
-      return [key, core.finishTake(this.#codec, Claim.DELETE)!.value]; // claimed by rename: it stays ours
+      return [key, core.finishTake(this.#codec, Claim.DELETE).value];
     });
   }
 

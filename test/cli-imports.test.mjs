@@ -8,7 +8,7 @@ import { hostBundleOptions } from './support/bundle.mjs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DurableQueue, nodeHost } from '../dist/index.js';
+import { DurableQueue } from '../dist/index.js';
 import { CLI, entries, formatMarker, markerKind } from './support/cli.mjs';
 import { crc32c } from './support/format-reader.mjs';
 import { storePath, tempDir } from './support/tmp.mjs';
@@ -240,28 +240,6 @@ test("set, rm and import refuse plain keys in a queue's store unless --force-kin
   const q = new DurableQueue(path);
   try {
     assert.equal([q.getNowait(), q.getNowait()].sort(), ['job', 'restored']);
-  } finally {
-    q.close();
-  }
-});
-
-test('a plain key forced into a queue\'s store is taken by rename (its name can be set again), queue items in place', () => {
-  const path = queueStore();
-  ok(['set', path, 'k', '"plain"', '--force-kind']);
-  const base = nodeHost();
-  const host = Object.create(base);
-  let claimedRenames = 0;
-  host.rename = (from, to) => {
-    if (to.includes('/.iodict/claimed/')) claimedRenames++;
-    return base.rename(from, to);
-  };
-  const q = new DurableQueue(path, { host });
-  try {
-    assert.is(q.getNowait(), 'job');
-    assert.is(claimedRenames, 0, 'a queue item: read and unlinked in place');
-    assert.is(q.getNowait(), 'plain');
-    assert.is(claimedRenames, 1, 'a plain key: claimed by rename');
-    assert.equal(fs.readdirSync(`${path}/.iodict/claimed`), []);
   } finally {
     q.close();
   }

@@ -302,7 +302,7 @@ test('a pop of a record this handle cannot decode leaves it: an unknown codec st
   e.close();
 });
 
-test('a queue get (taken in place) of an item this handle cannot decode leaves it where it was', () => {
+test('a queue get of an item this handle cannot decode puts it back where it was', () => {
   const path = storePath();
   const appCodec = { id: 200, encode: (v) => new TextEncoder().encode(String(v)), decode: (b) => new TextDecoder().decode(b) };
   const producer = new DurableQueue(path, { codec: appCodec });
@@ -335,7 +335,7 @@ test('durability fsync covers takes: a pop and a queue get sync the folders they
     q.putNowait('item');
     syncs = 0;
     assert.is(q.getNowait(), 'item');
-    assert.is(syncs >= 1, expectSync, `${durability}: a queue get taken in place, ${syncs} fsyncs`);
+    assert.is(syncs >= 1, expectSync, `${durability}: a queue get, ${syncs} fsyncs`);
     q.close();
   }
 });

@@ -5,12 +5,8 @@
 // renames it back (nothing happened); a crash leaves it in claimed/ under an owner that is gone,
 // and any handle returns it to the store (recoverClaims). So a record is always in exactly one
 // place: in the store, claimed by a live owner, or delivered.
-// A queue get without ack takes in place instead (one round trip fewer): a queue item's name is
-// never reused (its key is a producer id and a counter), so the record read under that name is
-// the item whoever unlinks the name removes; the unlink is the claim, and until it nothing has
-// changed (a crash, a failed call or a lost race leave the item where it was).
 import * as host from '../host/imports';
-import { DIGEST_BYTES, NAME_CHARS, KEY_QUEUE } from '../format/key';
+import { DIGEST_BYTES, NAME_CHARS } from '../format/key';
 import { RECORD_OK, HEADER_BYTES, recordKeyType, recordKeyLength } from '../format/record';
 import { handle } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
@@ -31,10 +27,7 @@ export const SETTLE_RELEASE: i32 = 1; // not processed (or not decodable here): 
 export const SETTLE_QUARANTINE: i32 = 2; // its value does not decode: move it to quarantine
 export const SETTLE_RENEW: i32 = 3; // still working on it: restart its lease (the new stamp in claimedStamp)
 
-/** pop() flag: take a queue item in place (read, decode, unlink) rather than by rename. */
-export const POP_IN_PLACE: i32 = 2;
-
-/** Digest and stamp of the last claim; the host passes them back to settle a CLAIM_KEEP claim. Stamp 0: taken in place. */
+/** Digest and stamp of the last claim; the host passes them back to settle a CLAIM_KEEP claim. */
 export const claimedDigest: usize = heap.alloc(DIGEST_BYTES);
 export let claimedStamp: u64 = 0;
 const claimBuf: usize = heap.alloc(256);
@@ -52,35 +45,24 @@ function claimPath(digest: usize, stamp: u64): i32 {
  * finishTake or settle), ST_MISSING (absent, or another handle won), ST_CORRUPT (quarantined),
  * or ST_IO (the record is back in the store).
  */
-export function claim(digest: usize, inPlace: bool = false): i32 {
+export function claim(digest: usize): i32 {
   memory.copy(claimedDigest, digest, DIGEST_BYTES);
-  if (inPlace) {
-    claimedStamp = 0;
-    claimLen = recordPath(claimBuf, claimedDigest);
-  } else {
-    const from = recordPath(recordBuf, claimedDigest);
-    claimedStamp = <u64>host.now();
-    claimLen = claimPath(claimedDigest, claimedStamp);
-    const r = host.rename(recordBuf, from, claimBuf, claimLen);
-    if (r == -host.ENOENT) {
-      forget(claimedDigest);
-      return ST_MISSING;
-    }
-    if (r < 0) return fail(OP_RENAME, r, recordBuf, from);
-  }
-  const n = readRecordFile(claimBuf, claimLen);
-  if (n == -host.ENOENT) {
-    // In place: another handle took it. Claimed: returned to the store under us (a lease ran out).
-    if (inPlace) forget(claimedDigest);
+  const from = recordPath(recordBuf, claimedDigest);
+  claimedStamp = <u64>host.now();
+  claimLen = claimPath(claimedDigest, claimedStamp);
+  const r = host.rename(recordBuf, from, claimBuf, claimLen);
+  if (r == -host.ENOENT) {
+    forget(claimedDigest);
     return ST_MISSING;
   }
+  if (r < 0) return fail(OP_RENAME, r, recordBuf, from);
+  const n = readRecordFile(claimBuf, claimLen);
+  if (n == -host.ENOENT) return ST_MISSING; // returned to the store under us: a lease ran out
   const check = n >= 0 ? validate(n, claimedDigest) : notARecord(n);
   if (n < 0 && check == RECORD_OK) {
-    if (!inPlace) restore(); // the failure of the read stays the one reported
+    restore(); // the failure of the read stays the one reported
     return ST_IO;
   }
-  // A name that can be set again (a plain key put into a queue store on purpose): by rename.
-  if (inPlace && check == RECORD_OK && recordKeyType(io) != KEY_QUEUE) return claim(digest);
   if (check != RECORD_OK) {
     const status = quarantine(claimBuf, claimLen, claimedDigest, check);
     forget(claimedDigest);
@@ -102,16 +84,7 @@ export function claim(digest: usize, inPlace: bool = false): i32 {
  * after a power loss. A failed unlink puts the record back: the take did not happen.
  */
 export function finishTake(mode: i32, cause: u8 = CAUSE_CALL): i32 {
-  if (claimedStamp == 0) {
-    // Taken in place: this unlink is the claim. ENOENT: another handle took the item first.
-    const u = host.unlink(claimBuf, claimLen);
-    if (u == -host.ENOENT) {
-      forget(claimedDigest);
-      return ST_MISSING;
-    }
-    if (u < 0) return fail(OP_UNLINK, u, claimBuf, claimLen);
-    if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
-  } else if (mode == CLAIM_DELETE) {
+  if (mode == CLAIM_DELETE) {
     const u = host.unlink(claimBuf, claimLen);
     if (u < 0 && u != -host.ENOENT) {
       const status = fail(OP_UNLINK, u, claimBuf, claimLen);
@@ -119,7 +92,7 @@ export function finishTake(mode: i32, cause: u8 = CAUSE_CALL): i32 {
       return status;
     }
   }
-  if (handle.fsyncWrites && claimedStamp != 0) {
+  if (handle.fsyncWrites) {
     syncAfterChange(controlBuf, 0);
     if (mode == CLAIM_DELETE) syncAfterChange(controlBuf, controlPath(controlBuf, 'claimed'));
   }
@@ -137,13 +110,7 @@ export function finishTake(mode: i32, cause: u8 = CAUSE_CALL): i32 {
 /** Ends the claim named by claimedDigest and claimedStamp (set by the host for a CLAIM_KEEP claim). */
 export function settle(how: i32, stamp: u64): i32 {
   claimedStamp = stamp;
-  if (stamp == 0) {
-    // Taken in place, its value not decodable: it was never moved, so releasing it is leaving it.
-    if (how != SETTLE_QUARANTINE) return ST_OK;
-    claimLen = recordPath(claimBuf, claimedDigest);
-  } else {
-    claimLen = claimPath(claimedDigest, stamp);
-  }
+  claimLen = claimPath(claimedDigest, stamp);
   if (how == SETTLE_ACK) {
     const r = host.unlink(claimBuf, claimLen);
     // Gone: our lease ran out and another handle returned it to the queue (it is redelivered).

@@ -298,11 +298,8 @@ export function take(keyType: u8, keyLen: i32): i32 {
   return claim(digestKey(keyType, keyLen));
 }
 
-/**
- * Claims the oldest (or youngest) record; another handle's win just moves us to the next.
- * inPlace: a queue get without ack (claims.ts), whose finishTake can still lose the item.
- */
-export function pop(youngest: bool, inPlace: bool = false): i32 {
+/** Claims the oldest (or youngest) record; another handle's win just moves us to the next. */
+export function pop(youngest: bool): i32 {
   const synced = sync();
   if (synced != ST_OK) return synced;
   renewRegistration();
@@ -321,7 +318,7 @@ export function pop(youngest: bool, inPlace: bool = false): i32 {
       continue;
     }
     memory.copy(digestBuf, indexDigest(slot), DIGEST_BYTES);
-    const status = claim(digestBuf, inPlace);
+    const status = claim(digestBuf);
     if (status != ST_MISSING) return status;
   }
 }

@@ -24,8 +24,7 @@ interface Exports {
   getSlot(slot: number): number;
   has(keyType: number, keyLen: number): number;
   remove(keyType: number, keyLen: number): number;
-  /** flags: Pop.YOUNGEST, Pop.IN_PLACE. */
-  pop(flags: number): number;
+  pop(youngest: number): number;
   take(keyType: number, keyLen: number): number;
   finishTake(mode: number): number;
   settle(how: number, stamp: number): number;
@@ -105,8 +104,6 @@ export const OpenFlag = { FSYNC: 1, XATTRS_OFF: 2, XATTRS_ON: 4, KIND_DICT: 8, K
 export type StoreKind = 'dict' | 'queue';
 const KIND_NAMES = ['', 'an IODict store', 'a DurableQueue store'];
 export const Claim = { DELETE: 0, KEEP: 1 } as const;
-/** pop() flags: the youngest instead of the oldest; a queue get without ack, taken in place (its finishTake may find it gone). */
-export const Pop = { YOUNGEST: 1, IN_PLACE: 2 } as const;
 export const Settle = { ACK: 0, RELEASE: 1, QUARANTINE: 2, RENEW: 3 } as const;
 const DIGEST_BYTES = 28; // SHA3-224: what names a claimed record
 
@@ -386,9 +383,8 @@ export class Core {
    * Finishes a claim (pop, take): decodes the claimed value, then removes the record (DELETE) or
    * keeps it claimed (KEEP, returning its ticket). A value that does not decode stays safe: an
    * unknown codec puts the record back untouched, invalid bytes move it to quarantine.
-   * Undefined only after pop(Pop.IN_PLACE): another handle took the item first.
    */
-  finishTake<V>(codec: Codec<V>, mode: number): { value: V; ticket?: ClaimTicket } | undefined {
+  finishTake<V>(codec: Codec<V>, mode: number): { value: V; ticket?: ClaimTicket } {
     const ticket = this.#ticket();
     let value: V;
     try {
@@ -397,9 +393,8 @@ export class Core {
       this.settle(ticket, error instanceof CorruptRecordError ? Settle.QUARANTINE : Settle.RELEASE, false);
       throw error;
     }
-    const status = this.check(this.x.finishTake(mode));
+    this.check(this.x.finishTake(mode));
     this.absorbEvents();
-    if (status === Status.MISSING) return undefined;
     return mode === Claim.KEEP ? { value, ticket } : { value };
   }
 

@@ -1,4 +1,4 @@
-import { Core, Status, Claim, Pop, Settle, type ClaimTicket } from '../core/core.js';
+import { Core, Status, Claim, Settle, type ClaimTicket } from '../core/core.js';
 import type { CoreOptions } from '../core/options.js';
 import { type Lock, withLock } from '../core/lock.js';
 import type { StoreHost } from '../core/host.js';
@@ -140,12 +140,9 @@ export class DurableQueue<T = unknown> extends Queue<T> {
       const core = this.#core;
       for (;;) {
         try {
-          // Without ack, taken in place: one rename fewer (claims.ts); a lost race tries the next item.
-          const status = core.check(core.x.pop(mode === Claim.DELETE ? Pop.IN_PLACE : 0));
+          const status = core.check(core.x.pop(0));
           core.absorbEvents();
-          if (status === Status.MISSING) return undefined;
-          const taken = core.finishTake(this.#codec, mode);
-          if (taken !== undefined) return taken;
+          return status === Status.MISSING ? undefined : core.finishTake(this.#codec, mode);
         } catch (error) {
           if (!(error instanceof CorruptRecordError)) throw error;
           this.#reportCorrupt(error);

@@ -153,38 +153,6 @@ export function queueSuite(label, hostOptions, files = diskFiles) {
     q.close();
   });
 
-  test('a get without ack takes in place: a handle that takes the item between its read and its unlink wins, and the get moves on to the next', () => {
-    const path = storePath();
-    const base = hostOptions().host;
-    const isRecord = (p) => /\/[0-9a-f]{56}$/.test(p) && !p.includes('/.iodict/');
-    let rival;
-    let rivalGot;
-    const calls = [];
-    const host = Object.create(base);
-    host.rename = (from, to) => (calls.push(`rename ${to.includes('/.iodict/claimed/') ? 'to claimed' : 'other'}`), base.rename(from, to));
-    host.unlink = (p) => {
-      if (rival && isRecord(p)) {
-        const r = rival;
-        rival = undefined;
-        rivalGot = r.getNowait(); // the same item: the head of the queue
-      }
-      return base.unlink(p);
-    };
-    const a = open(path, { host });
-    const b = open(path);
-    a.putNowait('first');
-    a.putNowait('second');
-    rival = b;
-    calls.length = 0;
-    assert.is(a.getNowait(), 'second', 'its unlink of the first found it gone: it took the next');
-    assert.is(rivalGot, 'first');
-    assert.not.ok(calls.includes('rename to claimed'), 'no rename into claimed/');
-    assert.ok(a.empty() && b.empty());
-    assert.equal(files.exists(`${path}/.iodict/claimed`) ? files.list(`${path}/.iodict/claimed`) : [], []);
-    a.close();
-    b.close();
-  });
-
   test('a corrupt item is quarantined, reported, and the queue serves the rest', () => {
     const path = storePath();
     const reported = [];
