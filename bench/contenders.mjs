@@ -57,16 +57,33 @@ function floorWrite(h, name, bytes) {
   }
   fs.renameSync(tmp, path.join(h.dir, name));
   if (h.durable) fs.fsyncSync(h.dirFd);
+  journalChange(h);
 }
 
 /** Claim-read-remove, the bare pop: rename into a side folder (exclusive), read, unlink. */
 function floorClaim(h, name) {
+  if (h.journalFd !== undefined) readJournal(h); // a pop reads the tail first (FORMAT.md 8.3)
   const claimed = path.join(h.claimed, name);
   fs.renameSync(path.join(h.dir, name), claimed);
   const bytes = fs.readFileSync(claimed);
   fs.unlinkSync(claimed);
   if (h.durable) fs.fsyncSync(h.dirFd);
+  journalChange(h);
   return bytes;
+}
+
+// The floor + journal: iodict's per-change protocol on bare calls (FORMAT.md 8.3), one 64-byte
+// entry appended and the tail read back after each change, so the report can tell what the
+// protocol itself costs from what iodict adds to it.
+
+function readJournal(h) {
+  h.journalAt += fs.readSync(h.journalFd, h.journalBuf, 0, h.journalBuf.length, h.journalAt);
+}
+
+function journalChange(h) {
+  if (h.journalFd === undefined) return;
+  fs.writeSync(h.journalFd, h.entry);
+  readJournal(h);
 }
 
 /** A batch: every temp file written (and fsynced), then every rename, then one directory fsync. */
@@ -78,7 +95,10 @@ function floorWriteMany(h, names, bytes) {
     if (h.durable) fs.fsyncSync(fd);
     fs.closeSync(fd);
   }
-  for (const name of names) fs.renameSync(path.join(h.tmp, name), path.join(h.dir, name));
+  for (const name of names) {
+    fs.renameSync(path.join(h.tmp, name), path.join(h.dir, name));
+    journalChange(h);
+  }
   if (h.durable) fs.fsyncSync(h.dirFd);
 }
 
@@ -126,6 +146,7 @@ const floor = {
     for (const key of keys) {
       fs.unlinkSync(path.join(h.dir, key));
       if (h.durable) fs.fsyncSync(h.dirFd);
+      journalChange(h);
     }
     return keys.length;
   },
@@ -161,6 +182,28 @@ const floor = {
   },
   openGet: (dir, options, key) => (fs.readFileSync(path.join(dir, 'items', key)), 1),
   openList: (dir) => fs.readdirSync(path.join(dir, 'items')).length,
+};
+
+function floorJournalOpen(dir, options) {
+  const h = floorOpen(dir, options);
+  h.journalFd = fs.openSync(path.join(dir, 'changes'), 'a+');
+  h.journalAt = 0;
+  h.journalBuf = Buffer.alloc(64 * 64);
+  h.entry = Buffer.alloc(64, 1);
+  return h;
+}
+
+const floorJournal = {
+  ...floor,
+  name: 'floor+journal',
+  label: 'floor + journal',
+  about: "the floor plus iodict's per-change protocol on bare calls: one 64-byte O_APPEND journal entry and one pread after each change, and a pread before each pop (FORMAT.md 8.3); no encoding, no index, no xattrs",
+  open: floorJournalOpen,
+  openQueue: floorJournalOpen,
+  close(h) {
+    fs.closeSync(h.journalFd);
+    floor.close(h);
+  },
 };
 
 // ---- iodict ----
@@ -662,13 +705,14 @@ async function sqlitePeer() {
 }
 
 const peerLoaders = { 'node-persist': nodePersist, 'keyv-file': keyvFile, cacache: cacachePeer, lmdb: lmdbPeer, sqlite: sqlitePeer };
-export const contenderNames = ['floor', 'iodict', 'iodict xattrs:off', 'iodict async', ...Object.keys(peerLoaders)];
+export const contenderNames = ['floor', 'floor+journal', 'iodict', 'iodict xattrs:off', 'iodict async', ...Object.keys(peerLoaders)];
 
 /** Loads the named contenders (all by default); peers are Node-only native or Node-targeted packages. */
 export async function loadContenders(names = contenderNames) {
   const lib = await import('../dist/index.js');
   const all = {
     floor: () => floor,
+    'floor+journal': () => floorJournal,
     iodict: () => iodictContender(lib, 'iodict', {}),
     'iodict xattrs:off': () => iodictContender(lib, 'iodict xattrs:off', { xattrs: 'off' }),
     'iodict async': () => asyncIodictContender(lib),
