@@ -98,7 +98,7 @@ function latencyLines(run) {
   const b = w?.burst;
   if (b) lines.push(`- A burst: ${b.writers} processes set ${(b.count / b.writers).toLocaleString('en-US')} keys each at full speed; \`watch()\` heard ${b.count.toLocaleString('en-US')}${b.inOrder ? ', each writer\'s in its order' : ' (OUT OF ORDER)'}; lag p50 ${ms(b.p50Ms)}, p99 ${ms(b.p99Ms)}, max ${ms(b.maxMs)}.`);
   const a = run.asyncLag;
-  if (a?.available) lines.push(`- Event loop while ${a.sets.toLocaleString('en-US')} AsyncIODict sets run: a 10 ms timer lagged at most ${ms(a.worstLagMs)}.`);
+  if (a?.available) lines.push(`- Event loop while ${a.sets.toLocaleString('en-US')} AsyncIODict sets run${a.inFlight ? `, ${a.inFlight} in flight at a time` : ' (all started at once)'}: a 10 ms timer lagged at most ${ms(a.worstLagMs)}.`);
   return lines.length ? lines.join('\n') : 'Latencies: not measured in this run.';
 }
 

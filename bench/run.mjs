@@ -66,13 +66,16 @@ function measureSyscalls(args) {
   return { available: true, count, results };
 }
 
-/** The async bar: how late a 10 ms timer fires while 10,000 AsyncIODict sets run. */
+const IN_FLIGHT = 100;
+
+/** The async bar: how late a 10 ms timer fires while 10,000 AsyncIODict sets run, 100 in flight at a time. */
 async function measureAsyncLag(args) {
   const { AsyncIODict } = await import('../dist/index.js');
   if (typeof AsyncIODict !== 'function') return { available: false, note: 'no AsyncIODict in this build' };
   const { freshDir } = scratch(args.dir);
   const d = new AsyncIODict(path.join(freshDir(), 'store'));
   const sets = args.quick ? 2000 : 10000;
+  await Promise.all(Array.from({ length: 500 }, (_, i) => d.set(`warm${i}`, i))); // workers started, hot paths compiled
   let worst = 0;
   let last = performance.now();
   const timer = setInterval(() => {
@@ -80,10 +83,15 @@ async function measureAsyncLag(args) {
     worst = Math.max(worst, t - last - 10);
     last = t;
   }, 10);
-  await Promise.all(Array.from({ length: sets }, (_, i) => d.set(`a${i}`, i)));
+  // A server's pattern: 100 calls in flight at any time (10,000 started in one synchronous loop
+  // would measure the caller's own loop, which blocks the timer whatever the store does).
+  let next = 0;
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while (next < sets) await d.set(`a${next++}`, next);
+  }));
   clearInterval(timer);
   await d.close();
-  return { available: true, sets, worstLagMs: worst };
+  return { available: true, sets, inFlight: IN_FLIGHT, worstLagMs: worst };
 }
 
 function printRows(rows) {
@@ -116,6 +124,7 @@ async function main() {
   const { rows, memory } = await measureGrid(args, contenders, args.probes);
   const syscalls = args.probes ? measureSyscalls(args) : { available: false, note: 'skipped (--no-probes)' };
   const asyncLag = await measureAsyncLag(args);
+  if (asyncLag.available) log(`event loop while ${asyncLag.sets} AsyncIODict sets run, ${asyncLag.inFlight} in flight: a 10 ms timer lagged at most ${asyncLag.worstLagMs.toFixed(1)} ms`);
   const watchLag = await measureWatchLag({ quick: args.quick, freshDir: scratch(args.dir).freshDir });
   const { iodict: w, bareFsWatch: b } = watchLag;
   log(`watch lag over ${watchLag.sets} sets from another process: iodict watch() p50 ${w.p50Ms.toFixed(2)} ms, p99 ${w.p99Ms.toFixed(2)} ms; bare fs.watch p50 ${b.p50Ms.toFixed(2)} ms, p99 ${b.p99Ms.toFixed(2)} ms (${b.count} heard)`);
