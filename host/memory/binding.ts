@@ -250,6 +250,28 @@ export function memoryHost(options: MemoryHostOptions = {}): StoreHost {
       touch(target.parent);
       return 0;
     },
+    exchange(from, to) {
+      const first = lookup(from);
+      if (typeof first === 'number') return first;
+      const second = lookup(to);
+      if (typeof second === 'number') return second;
+      const a = first.node;
+      const b = second.node;
+      if (!a || !b) return -Errno.ENOENT;
+      if (!first.parent || !second.parent || !first.name || !second.name) return -Errno.EAGAIN; // the root is busy
+      if (a === b) return 0;
+      // A directory moved under itself would leave the tree (renameat2 says EINVAL).
+      for (const [node, into] of [[a, second.parent], [b, first.parent]] as const) {
+        if (node.entries) for (let up: Inode | null = into; up; up = up.parent) if (up === node) return -Errno.EINVAL;
+      }
+      first.parent.entries!.set(first.name, b);
+      second.parent.entries!.set(second.name, a);
+      if (a.entries) a.parent = second.parent;
+      if (b.entries) b.parent = first.parent;
+      touch(first.parent);
+      touch(second.parent);
+      return 0;
+    },
     unlink(path) {
       const at = lookup(path);
       if (typeof at === 'number') return at;
