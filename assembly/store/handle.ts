@@ -34,6 +34,8 @@ export class Handle {
   writer: u32 = 0; // random per handle; also the journal's writer id
   lastBirth: u64 = 0;
   tempCounter: u32 = 0;
+  /** The host answered ENOTSUP to exchange: overwrites rename from now on (FORMAT.md 5, the gap). */
+  noExchange: bool = false;
 
   // ---- the journal (journal.ts)
   journalFd: i32 = -1;

@@ -9,7 +9,7 @@ import { quarantine } from './records';
 import { handle } from './handle';
 import { tempBuf, controlBuf, controlPath, putAscii, sidePath, sideBuf } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, OWNER_CHARS } from './owner';
-import { fail, writeAll, listDir, Listing, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK, ST_CORRUPT } from './io';
+import { fail, writeAll, listDir, Listing, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK, ST_MISSING, ST_CORRUPT } from './io';
 
 let tempLength: i32 = 0; // of the path in tempBuf
 const attrName: usize = heap.alloc(32);
@@ -94,6 +94,36 @@ export function moveTemp(to: usize, toLen: i32, recordDigest: usize = 0): i32 {
     host.unlink(tempBuf, tempLength);
     return fail(OP_RENAME, r, to, toLen);
   }
+  return ST_OK;
+}
+
+/**
+ * Moves the temp file of writeTemp over a record believed to exist, by exchanging the two names
+ * (FORMAT.md 7.3 step 2), so that a record taken or deleted since its birth stamp was read is never
+ * replaced by one keeping that old stamp. ST_OK: our record is in place and the one it replaced,
+ * now under the temp name, is removed. ST_MISSING: the record is gone (nothing changed, the temp
+ * file is removed): the caller writes the key as a new one. A host without exchange (ENOTSUP) is
+ * remembered and renamed over from then on, as moveTemp does.
+ * - A crash after the exchange, before the unlink, leaves the replaced record under our temp
+ *   name: an orphan temp like any other, removed by removeOrphanTemps once we are gone (an owner
+ *   of another identity judges it by its mtime, the old record's, and may remove it at once:
+ *   harmless, nobody reads it).
+ * - Another process sees the old record or ours under the name, never none, as with rename; a
+ *   taker racing us either takes the old record first (we get ENOENT) or takes ours.
+ */
+export function replaceTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
+  if (handle.noExchange) return moveTemp(to, toLen, recordDigest);
+  const r = host.exchange(tempBuf, tempLength, to, toLen);
+  if (r == -host.ENOTSUP) {
+    handle.noExchange = true;
+    return moveTemp(to, toLen, recordDigest);
+  }
+  if (r < 0) {
+    host.unlink(tempBuf, tempLength);
+    return r == -host.ENOENT ? ST_MISSING : fail(OP_RENAME, r, to, toLen);
+  }
+  // A directory that stood under the record's name is no record (FORMAT.md 2): set it aside.
+  if (host.unlink(tempBuf, tempLength) == -host.EISDIR) quarantine(tempBuf, tempLength, recordDigest, RECORD_NOT_FILE);
   return ST_OK;
 }
 
