@@ -92,6 +92,7 @@ export function close(): void {
   // Leave a fresh cache behind when the journal has grown well past it: next open is faster.
   if (handle.indexLoaded && handle.entriesSinceCache > 1024 && syncJournal(REPLACED_SOMETIMES) == ST_OK) writeCache();
   settleAppends();
+  if (handle.strayTemps) removeOrphanTemps(); // and ours: a replaced record we could not remove
   unregister();
   host.close(handle.journalFd);
   handle.journalFd = -1;

@@ -8,7 +8,7 @@ import { HEADER_BYTES, RECORD_NOT_FILE } from '../format/record';
 import { quarantine } from './records';
 import { handle } from './handle';
 import { tempBuf, controlBuf, controlPath, putAscii, sidePath, sideBuf } from './paths';
-import { putOwner, ownerGone, v1OwnerGone, OWNER_CHARS } from './owner';
+import { putOwner, ownerGone, v1OwnerGone, isOurs, OWNER_CHARS } from './owner';
 import { fail, writeAll, listDir, Listing, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK, ST_MISSING, ST_CORRUPT } from './io';
 
 let tempLength: i32 = 0; // of the path in tempBuf
@@ -123,7 +123,11 @@ export function replaceTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
     return r == -host.ENOENT ? ST_MISSING : fail(OP_RENAME, r, to, toLen);
   }
   // A directory that stood under the record's name is no record (FORMAT.md 2): set it aside.
-  if (host.unlink(tempBuf, tempLength) == -host.EISDIR) quarantine(tempBuf, tempLength, recordDigest, RECORD_NOT_FILE);
+  // Any other failure leaves the replaced record for close() (our own temps are never orphans
+  // while we live): the set itself succeeded.
+  const removed = host.unlink(tempBuf, tempLength);
+  if (removed == -host.EISDIR) quarantine(tempBuf, tempLength, recordDigest, RECORD_NOT_FILE);
+  else if (removed < 0 && removed != -host.ENOENT) handle.strayTemps = true;
   return ST_OK;
 }
 
@@ -168,7 +172,8 @@ function mirrorXattrs(fd: i32, record: usize, keyType: u8, keyLen: i32, birth: u
 /**
  * Deletes temp files whose owner is gone (a crash between create and rename): they were never
  * renamed into place, so no reader can need them. An owner of another identity is judged by the
- * file's age against the lease (a live writer finishes a temp file in far less).
+ * file's age against the lease (a live writer finishes a temp file in far less). With
+ * handle.strayTemps (at close), this handle's own temps go too: none is in flight then.
  */
 export function removeOrphanTemps(): void {
   const n = listDir(sideBuf, controlPath(sideBuf, 'tmp'));
@@ -180,8 +185,9 @@ export function removeOrphanTemps(): void {
     const len = sidePath(sideBuf, 'tmp', name, nameLen);
     let gone = false;
     if (nameLen == OWNER_CHARS + 9 && load<u8>(name + OWNER_CHARS) == 0x2d) {
-      if (host.stat(sideBuf, len, statBuf) < 0) continue;
-      gone = ownerGone(name, <u64>(load<f64>(statBuf + host.STAT_MTIME) * 1000));
+      if (handle.strayTemps && isOurs(name)) gone = true;
+      else if (host.stat(sideBuf, len, statBuf) < 0) continue;
+      else gone = ownerGone(name, <u64>(load<f64>(statBuf + host.STAT_MTIME) * 1000));
     } else if (nameLen == 25 && load<u8>(name + 16) == 0x2d) {
       gone = v1OwnerGone(name); // version 1: "<pid, writer 16 hex>-<counter>"
     }
