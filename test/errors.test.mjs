@@ -159,6 +159,35 @@ for (const [errno, name] of [[Errno.ENOSPC, 'ENOSPC'], [Errno.EROFS, 'EROFS'], [
   });
 }
 
+test('an overwrite whose exchange fails is a StoreError (rename) that changes nothing and leaves no temp file', () => {
+  const path = storePath();
+  let failing = false;
+  const host = faultyHost(nodeHost(), { exchange: () => (failing ? Errno.EIO : 0) });
+  const d = new IODict(path, { host });
+  d.set('a', 1).set('b', 1);
+  failing = true;
+  assert.throws(() => d.set('a', 2), (e) => e instanceof StoreError && e.code === 'EIO' && e.operation === 'rename');
+  assert.equal([...d.entries()], [['a', 1], ['b', 1]]);
+  assert.equal(fs.readdirSync(`${path}/.iodict/tmp`), []);
+  failing = false;
+  d.set('a', 3);
+  assert.equal([...d.entries()], [['a', 3], ['b', 1]], 'an overwrite by exchange keeps the key in place');
+  assert.equal(fs.readdirSync(`${path}/.iodict/tmp`), [], 'the replaced record is removed');
+  d.close();
+});
+
+test('a host whose exchange says ENOTSUP is asked once: overwrites rename from then on', () => {
+  const path = storePath();
+  let asked = 0;
+  const host = faultyHost(nodeHost(), { exchange: () => (++asked, Errno.ENOTSUP) });
+  const d = new IODict(path, { host });
+  d.set('a', 1).set('b', 1);
+  for (const value of [2, 3, 4]) d.set('a', value);
+  assert.is(asked, 1);
+  assert.equal([...d.entries()], [['a', 4], ['b', 1]]);
+  d.close();
+});
+
 test('a failed rename (claim) leaves the item in place', () => {
   const path = storePath();
   let failing = false;

@@ -94,6 +94,22 @@ function runCell(op, environment, durability, position, errno) {
   return problems;
 }
 
+// So that the matrix fails the exchange too: an overwrite moves its record in by exchange where
+// the host has it (the native helper, the memory host), by rename where it does not.
+test('an overwrite (dict.overwrite, the existing key of dict.setMany) moves its record by exchange where the host has it, by rename where not', () => {
+  for (const environment of ENVIRONMENTS) {
+    // Without the helper the first exchange answers ENOTSUP, and the handle renames from then on.
+    const expected = environment.label === 'no-native' ? ['exchange', 'rename'] : ['exchange'];
+    for (const op of ['dict.overwrite', 'dict.setMany']) {
+      const { base, root } = environment.fresh();
+      const calls = traceFixedCase(op, { base, root, durability: 'none', methods: FILE_METHODS });
+      // The overwrite's moves (setMany's new key is renamed in after it).
+      const moves = calls.filter((call) => /^(exchange|rename) tmp\//.test(call)).map((call) => call.split(' ')[0]).slice(0, expected.length);
+      assert.equal(moves, expected, `${op} [${environment.label}]: ${calls.join(', ')}`);
+    }
+  }
+});
+
 for (const environment of ENVIRONMENTS) {
   for (const durability of ['none', 'fsync']) {
     for (const op of OP_NAMES) {

@@ -3,14 +3,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { IODict, nodeHost } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 
 const nameOf = (key) => createHash('sha3-224').update(key).digest('hex');
 
-/** nodeHost() that runs `action` once, before (or after) its first `method` call on `key`'s record. */
-function hookedHost(method, key, action, { after = false } = {}) {
-  const base = nodeHost();
+/** `base` that runs `action` once, before (or after) its first `method` call on `key`'s record. */
+function hookedHost(method, key, action, { after = false, base = nodeHost() } = {}) {
   const host = Object.create(base);
   let armed = true;
   host[method] = (...args) => {
@@ -41,31 +41,87 @@ function agreed(path, ...handles) {
   return expected;
 }
 
-for (const loaded of [false, true]) {
-  test(`an overwrite whose key is deleted between reading its place and its rename is a new key, at the end (index ${loaded ? 'loaded' : 'not loaded'})`, () => {
+// An overwrite moves its record in by exchange where the host has it (the native helper), else by rename.
+const moves = [
+  { move: 'exchange', base: () => nodeHost() },
+  { move: 'rename', base: () => nodeHost({ native: false }) },
+];
+
+for (const { move, base } of moves) {
+  for (const loaded of [false, true]) {
+    test(`an overwrite whose key is deleted between reading its place and its ${move} is a new key, at the end (index ${loaded ? 'loaded' : 'not loaded'})`, () => {
+      const path = storePath();
+      const other = new IODict(path);
+      other.set('k', 1).set('j', 1);
+      const observer = watching(path);
+      const writer = new IODict(path, { host: hookedHost(move, 'k', () => other.delete('k'), { base: base() }) });
+      if (loaded) assert.is(writer.size, 2);
+      writer.set('k', 2);
+      assert.equal(agreed(path, writer, other, observer), [['j', 1], ['k', 2]]);
+      for (const handle of [writer, other, observer]) handle.close();
+    });
+  }
+
+  test(`an overwrite whose key is deleted and made again before its ${move} takes the new place of the key`, () => {
     const path = storePath();
     const other = new IODict(path);
     other.set('k', 1).set('j', 1);
-  const observer = watching(path);
-    const writer = new IODict(path, { host: hookedHost('rename', 'k', () => other.delete('k')) });
-    if (loaded) assert.is(writer.size, 2);
+    const observer = watching(path);
+    const writer = new IODict(path, { host: hookedHost(move, 'k', () => other.delete('k').valueOf() && other.set('i', 1).set('k', 3), { base: base() }) });
+    assert.is(writer.size, 2, 'its index holds k at its first place');
     writer.set('k', 2);
-    assert.equal(agreed(path, writer, other, observer), [['j', 1], ['k', 2]]);
+    assert.equal(agreed(path, writer, other, observer), [['j', 1], ['i', 1], ['k', 2]]);
     for (const handle of [writer, other, observer]) handle.close();
   });
 }
 
-test('an overwrite whose key is deleted and made again meanwhile takes the new place of the key', () => {
-  const path = storePath();
-  const other = new IODict(path);
-  other.set('k', 1).set('j', 1);
-  const observer = watching(path);
-  const writer = new IODict(path, { host: hookedHost('rename', 'k', () => other.delete('k').valueOf() && other.set('i', 1).set('k', 3)) });
-  assert.is(writer.size, 2, 'its index holds k at its first place');
-  writer.set('k', 2);
-  assert.equal(agreed(path, writer, other, observer), [['j', 1], ['i', 1], ['k', 2]]);
-  for (const handle of [writer, other, observer]) handle.close();
-});
+for (const durability of ['none', 'fsync']) {
+  test(`a batch item whose key is taken before its exchange is written again as a new key, at the end (durability ${durability})`, () => {
+    const path = storePath();
+    const other = new IODict(path);
+    other.set('k', 1).set('j', 1);
+    const observer = watching(path);
+    const writer = new IODict(path, { durability, host: hookedHost('exchange', 'k', () => assert.is(other.pop('k'), 1)) });
+    assert.is(writer.size, 2, 'its index holds k at its first place');
+    writer.setMany([['i', 2], ['k', 2], ['h', 2]]);
+    // k's new stamp is taken as it lands, after every stamp the batch chose before its renames.
+    assert.equal(agreed(path, writer, other, observer), [['j', 1], ['i', 2], ['h', 2], ['k', 2]]);
+    assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file left');
+    for (const handle of [writer, other, observer]) handle.close();
+  });
+}
+
+// FORMAT.md 5, the gap exchange closes: the taker's claim comes before the overwrite's move, but
+// its DELETE entry lands after the overwrite's own journal read, so no journal read can tell.
+for (const { move, base } of moves) {
+  const closed = move === 'exchange';
+  test(`an overwrite of a key taken before its ${move} whose take is journaled after it: ${closed ? 'a new key at the end, nothing lost' : 'keeps the old place (the known gap without exchange)'}`, () => {
+    const path = storePath();
+    const seed = new IODict(path);
+    seed.set('k', 1).set('j', 1);
+    seed.close();
+    const writer = new IODict(path, { host: base() });
+    assert.is(writer.size, 2, 'its index holds k at its first place');
+    // Right after the taker unlinks its claimed record, before it journals the take, the whole overwrite runs.
+    const takerBase = base();
+    const takerHost = Object.create(takerBase);
+    let overwritten = false;
+    takerHost.unlink = (file) => {
+      const result = takerBase.unlink(file);
+      if (!overwritten && file.includes(`/claimed/${nameOf('k')}.`)) {
+        overwritten = true;
+        writer.set('k', 2);
+      }
+      return result;
+    };
+    const taker = new IODict(path, { host: takerHost });
+    assert.equal(taker.popItem(), ['k', 1]);
+    assert.ok(overwritten, 'the overwrite ran between the take and its journal entry');
+    const observer = new IODict(path);
+    assert.equal(agreed(path, writer, taker, observer), closed ? [['j', 1], ['k', 2]] : [['k', 2], ['j', 1]]);
+    for (const handle of [writer, taker, observer]) handle.close();
+  });
+}
 
 test('a delete whose key is set again between its unlink and its journal entry leaves no key the journal hides', () => {
   const path = storePath();

@@ -114,6 +114,15 @@ export const STAT_BYTES: i32 = 32;
   if (isDefined(HOST_WASI)) return wasi.rename(from, fromLen, to, toLen);
   else return js.rename(from, fromLen, to, toLen);
 }
+/**
+ * Atomically swaps the names from and to (Linux renameat2 RENAME_EXCHANGE): to is replaced only
+ * if it exists, and from then names what it held. ENOENT when either is missing (nothing changed);
+ * ENOTSUP where the host or file system has no such call (the caller renames instead).
+ */
+@inline export function exchange(from: usize, fromLen: i32, to: usize, toLen: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.exchange(from, fromLen, to, toLen);
+  else return js.exchange(from, fromLen, to, toLen);
+}
 /** Removes a file. ENOENT. */
 @inline export function unlink(path: usize, pathLen: i32): i32 {
   if (isDefined(HOST_WASI)) return wasi.unlink(path, pathLen);

@@ -275,6 +275,11 @@ export function write(fd: i32, buf: usize, len: i32, pos: f64): i32 {
   return r ? fail(r) : load<i32>(word());
 }
 
+/** preview1 has no atomic exchange of two names: the caller renames. */
+export function exchange(_from: usize, _fromLen: i32, _to: usize, _toLen: i32): i32 {
+  return -ENOTSUP;
+}
+
 /** preview1 has no file-system-wide sync: the caller fsyncs each file. */
 export function syncfs(_fd: i32): i32 {
   return -ENOTSUP;

@@ -25,9 +25,9 @@ import { resize } from '../util/memory';
 import { handle } from './handle';
 import * as host from '../host/imports';
 import { recordBuf, recordPath, controlBuf, controlPath } from './paths';
-import { syncAfterChange, fail, ST_OK, OP_OPEN, OP_FSYNC } from './io';
-import { writeTemp, moveTemp, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
-import { reservedRecord, chooseBirth, landed, chosenBirth, chosenIsNew, digestBuf } from './store';
+import { syncAfterChange, fail, ST_OK, ST_MISSING, OP_OPEN, OP_FSYNC } from './io';
+import { writeTemp, moveTemp, replaceTemp, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
+import { reservedRecord, chooseBirth, landed, writeAsNew, chosenBirth, chosenIsNew, digestBuf } from './store';
 import { nextExpiry, setNextExpiry, noteWritten } from './expiry';
 
 let count: i32 = 0;
@@ -103,16 +103,29 @@ export function batchSync(): i32 {
   return ST_OK;
 }
 
-/** Renames item i (placed at reserve() + 24 again) into place, then indexes and announces it as a set does. */
+/**
+ * Moves item i (placed at reserve() + 24 again) into place as a set does (exchanged with the record
+ * of a key that exists; one taken meanwhile makes the key new, written again with a new birth and
+ * its own fsyncs), then indexes and announces it.
+ */
 export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   const digest = digests + i * DIGEST_BYTES;
   selectTemp(temps[i]);
-  const moved = moveTemp(recordBuf, recordPath(recordBuf, digest), digest);
-  if (moved != ST_OK) return moved;
-  landedCount = i + 1;
-  // Its index slot and journal entry carry its expiry and length, as a set's do.
+  const len = recordPath(recordBuf, digest);
+  // Its record, index slot and journal entry carry its expiry and length, as a set's do.
   setNextExpiry(expiries[i]);
   noteWritten(lengths[i]);
+  let moved = fresh[i] ? moveTemp(recordBuf, len, digest) : replaceTemp(recordBuf, len, digest);
+  if (moved == ST_MISSING) {
+    moved = writeAsNew(digest, keyType, keyLen, valueLen, codec);
+    births[i] = chosenBirth;
+    fresh[i] = true;
+  }
+  if (moved != ST_OK) {
+    setNextExpiry(0);
+    return moved;
+  }
+  landedCount = i + 1;
   landed(digest, keyType, keyLen, valueLen, codec, births[i], fresh[i]);
   setNextExpiry(0);
   return ST_OK;

@@ -34,6 +34,10 @@ export class Handle {
   writer: u32 = 0; // random per handle; also the journal's writer id
   lastBirth: u64 = 0;
   tempCounter: u32 = 0;
+  /** The host answered ENOTSUP to exchange: overwrites rename from now on (FORMAT.md 5, the gap). */
+  noExchange: bool = false;
+  /** A replaced record, exchanged into our temp name, could not be removed: close() removes our temps. */
+  strayTemps: bool = false;
 
   // ---- the journal (journal.ts)
   journalFd: i32 = -1;

@@ -12,7 +12,7 @@ import {
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
 import { io, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { readRecordAt, readHead, notARecord } from './records';
-import { writeTemp, moveTemp, removeOrphanTemps } from './temp';
+import { writeTemp, moveTemp, replaceTemp, removeOrphanTemps } from './temp';
 import { ensureStore, checkFolder } from './marker';
 import { dropStoreLock } from './lock';
 import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
@@ -92,6 +92,7 @@ export function close(): void {
   // Leave a fresh cache behind when the journal has grown well past it: next open is faster.
   if (handle.indexLoaded && handle.entriesSinceCache > 1024 && syncJournal(REPLACED_SOMETIMES) == ST_OK) writeCache();
   settleAppends();
+  if (handle.strayTemps) removeOrphanTemps(); // and ours: a replaced record we could not remove
   unregister();
   host.close(handle.journalFd);
   handle.journalFd = -1;
@@ -170,18 +171,32 @@ function checkNow(): i32 {
 const INDEXLESS_SETS: u32 = 64;
 
 /**
- * temp file, [xattrs], [fsync], rename into place, [fsync the root], journal entry. A key we do
- * not know keeps the birth its record has (read from the file when the index is not loaded);
- * a rival that created it first, seen in the journal read after our entry, gives its birth.
+ * temp file, [xattrs], [fsync], into place (exchanged with the record of a key that exists,
+ * renamed otherwise), [fsync the root], journal entry. A key we do not know keeps the birth its
+ * record has (read from the file when the index is not loaded); a rival that created it first,
+ * seen in the journal read after our entry, gives its birth.
  */
 export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   const chosen = chooseBirth(keyType, keyLen);
   if (chosen != ST_OK) return chosen;
   const digest = digestBuf;
-  const written = writeRecord(digest, keyType, keyLen, valueLen, codec, chosenBirth);
+  let written = writeRecord(digest, keyType, keyLen, valueLen, codec, chosenBirth, !chosenIsNew);
+  if (written == ST_MISSING) written = writeAsNew(digest, keyType, keyLen, valueLen, codec);
   if (written != ST_OK) return written;
   landed(digest, keyType, keyLen, valueLen, codec, chosenBirth, chosenIsNew);
   return ST_OK;
+}
+
+/**
+ * The record the exchange meant to replace was taken or deleted after its birth was read (a take
+ * whose journal entry may land after ours, FORMAT.md 5): this write makes the key again, so it
+ * gets a new birth (chosenBirth, chosenIsNew) and its record, in a new temp file, is renamed in.
+ */
+export function writeAsNew(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  forget(digest); // its old place in our index: landed() indexes the new one
+  chosenIsNew = true;
+  chosenBirth = nextBirth(<u64>host.now());
+  return writeRecord(digest, keyType, keyLen, valueLen, codec, chosenBirth);
 }
 
 // What chooseBirth found: the birth the record gets, and whether the key is new.
@@ -233,7 +248,8 @@ export function landed(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, c
   let better: u64 = 0;
   if (rivalBirth != 0 && rivalBirth != birth && (rivalBirth < birth || rivalRecreated)) better = rivalBirth;
   else if (rivalDeleted && !isNew) better = nextBirth(<u64>host.now());
-  if (better != 0 && birthOnDisk(digest) == <i64>birth && writeRecord(digest, keyType, keyLen, valueLen, codec, better) == ST_OK) {
+  // The rewrite replaces by exchange: a record taken between the check and the move stays taken.
+  if (better != 0 && birthOnDisk(digest) == <i64>birth && writeRecord(digest, keyType, keyLen, valueLen, codec, better, true) == ST_OK) {
     slot = handle.indexLoaded ? indexFind(digest) : -1;
     if (slot >= 0) indexRebirth(slot, better);
     else if (handle.indexLoaded) slot = indexInsert(digest, better, keyType, rec + HEADER_BYTES, keyLen);
@@ -243,12 +259,14 @@ export function landed(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, c
   }
 }
 
-function writeRecord(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64): i32 {
+/** ST_MISSING: `replacing` a record that is gone (replaceTemp), and nothing written. */
+function writeRecord(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64, replacing: bool = false): i32 {
   const total = sealRecord(rec, codec, keyType, birth, keyLen, valueLen, nextExpiry);
   noteWritten(total);
   const written = writeTemp(rec, total, rec, keyType, keyLen, birth);
   if (written != ST_OK) return written;
-  const moved = moveTemp(recordBuf, recordPath(recordBuf, digest), digest);
+  const len = recordPath(recordBuf, digest);
+  const moved = replacing ? replaceTemp(recordBuf, len, digest) : moveTemp(recordBuf, len, digest);
   if (moved != ST_OK) return moved;
   if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
   return ST_OK;

@@ -8,8 +8,8 @@ import { HEADER_BYTES, RECORD_NOT_FILE } from '../format/record';
 import { quarantine } from './records';
 import { handle } from './handle';
 import { tempBuf, controlBuf, controlPath, putAscii, sidePath, sideBuf } from './paths';
-import { putOwner, ownerGone, v1OwnerGone, OWNER_CHARS } from './owner';
-import { fail, writeAll, listDir, Listing, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK, ST_CORRUPT } from './io';
+import { putOwner, ownerGone, v1OwnerGone, isOurs, OWNER_CHARS } from './owner';
+import { fail, writeAll, listDir, Listing, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK, ST_MISSING, ST_CORRUPT } from './io';
 
 let tempLength: i32 = 0; // of the path in tempBuf
 const attrName: usize = heap.alloc(32);
@@ -97,6 +97,40 @@ export function moveTemp(to: usize, toLen: i32, recordDigest: usize = 0): i32 {
   return ST_OK;
 }
 
+/**
+ * Moves the temp file of writeTemp over a record believed to exist, by exchanging the two names
+ * (FORMAT.md 7.3 step 2), so that a record taken or deleted since its birth stamp was read is never
+ * replaced by one keeping that old stamp. ST_OK: our record is in place and the one it replaced,
+ * now under the temp name, is removed. ST_MISSING: the record is gone (nothing changed, the temp
+ * file is removed): the caller writes the key as a new one. A host without exchange (ENOTSUP) is
+ * remembered and renamed over from then on, as moveTemp does.
+ * - A crash after the exchange, before the unlink, leaves the replaced record under our temp
+ *   name: an orphan temp like any other, removed by removeOrphanTemps once we are gone (an owner
+ *   of another identity judges it by its mtime, the old record's, and may remove it at once:
+ *   harmless, nobody reads it).
+ * - Another process sees the old record or ours under the name, never none, as with rename; a
+ *   taker racing us either takes the old record first (we get ENOENT) or takes ours.
+ */
+export function replaceTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
+  if (handle.noExchange) return moveTemp(to, toLen, recordDigest);
+  const r = host.exchange(tempBuf, tempLength, to, toLen);
+  if (r == -host.ENOTSUP) {
+    handle.noExchange = true;
+    return moveTemp(to, toLen, recordDigest);
+  }
+  if (r < 0) {
+    host.unlink(tempBuf, tempLength);
+    return r == -host.ENOENT ? ST_MISSING : fail(OP_RENAME, r, to, toLen);
+  }
+  // A directory that stood under the record's name is no record (FORMAT.md 2): set it aside.
+  // Any other failure leaves the replaced record for close() (our own temps are never orphans
+  // while we live): the set itself succeeded.
+  const removed = host.unlink(tempBuf, tempLength);
+  if (removed == -host.EISDIR) quarantine(tempBuf, tempLength, recordDigest, RECORD_NOT_FILE);
+  else if (removed < 0 && removed != -host.ENOENT) handle.strayTemps = true;
+  return ST_OK;
+}
+
 /** Writes a control file through a temp file and rename, so readers see all of it or none. */
 export function writeControlFile(name: string, buf: usize, len: i32): i32 {
   const written = writeTemp(buf, len);
@@ -138,7 +172,8 @@ function mirrorXattrs(fd: i32, record: usize, keyType: u8, keyLen: i32, birth: u
 /**
  * Deletes temp files whose owner is gone (a crash between create and rename): they were never
  * renamed into place, so no reader can need them. An owner of another identity is judged by the
- * file's age against the lease (a live writer finishes a temp file in far less).
+ * file's age against the lease (a live writer finishes a temp file in far less). With
+ * handle.strayTemps (at close), this handle's own temps go too: none is in flight then.
  */
 export function removeOrphanTemps(): void {
   const n = listDir(sideBuf, controlPath(sideBuf, 'tmp'));
@@ -150,8 +185,9 @@ export function removeOrphanTemps(): void {
     const len = sidePath(sideBuf, 'tmp', name, nameLen);
     let gone = false;
     if (nameLen == OWNER_CHARS + 9 && load<u8>(name + OWNER_CHARS) == 0x2d) {
-      if (host.stat(sideBuf, len, statBuf) < 0) continue;
-      gone = ownerGone(name, <u64>(load<f64>(statBuf + host.STAT_MTIME) * 1000));
+      if (handle.strayTemps && isOurs(name)) gone = true;
+      else if (host.stat(sideBuf, len, statBuf) < 0) continue;
+      else gone = ownerGone(name, <u64>(load<f64>(statBuf + host.STAT_MTIME) * 1000));
     } else if (nameLen == 25 && load<u8>(name + 16) == 0x2d) {
       gone = v1OwnerGone(name); // version 1: "<pid, writer 16 hex>-<counter>"
     }

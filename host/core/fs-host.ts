@@ -32,6 +32,8 @@ export interface Native {
   fsetxattr(fd: number, name: string, value: Uint8Array, size: number, flags: number): number;
   flock(fd: number, op: number): number;
   syncfs(fd: number): number;
+  /** renameat2(2); absent when this libc lacks it (glibc before 2.28). */
+  renameat2?(oldDirFd: number, oldPath: string, newDirFd: number, newPath: string, flags: number): number;
   errno(): number;
 }
 
@@ -40,6 +42,13 @@ const ERANGE = 34;
 const EOPNOTSUPP = 95;
 const ENODATA = 61;
 const EWOULDBLOCK = 11;
+const EPERM = 1;
+const EINVAL = 22;
+const ENOSYS = 38;
+
+// renameat2's arguments: paths relative to the working directory, swap the two names.
+const AT_FDCWD = -100;
+const RENAME_EXCHANGE = 2;
 
 const C = fs.constants;
 
@@ -98,6 +107,14 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
       return stats ? putStats(stats, out) : -Errno.ENOENT;
     },
     rename: (from, to) => attempt(() => (fs.renameSync(from, to), 0)),
+    exchange(from, to) {
+      if (!native?.renameat2) return -Errno.ENOTSUP;
+      if (native.renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) === 0) return 0;
+      const errno = native.errno();
+      // EINVAL (a file system without the flag) and ENOSYS (a kernel before 3.15) mean the same: not here.
+      if (errno === EINVAL || errno === ENOSYS || errno === EOPNOTSUPP) return -Errno.ENOTSUP;
+      return -(errno === EPERM ? Errno.EACCES : errno);
+    },
     unlink: (path) => attempt(() => (fs.unlinkSync(path), 0)),
     mkdir(path, mode = 0o777) {
       const made = attempt(() => (fs.mkdirSync(path, { mode }), 0));

@@ -33,6 +33,13 @@ export interface StoreHost {
   stat(path: string, out: Float64Array): number;
   /** Atomic rename, replacing `to`; -ENOENT when `from` is gone (the claim primitive). */
   rename(from: string, to: string): number;
+  /**
+   * Optional: swaps two names atomically (Linux renameat2 with RENAME_EXCHANGE), so `to` is
+   * replaced only if it still exists and `from` then names what it held. -ENOENT when either is
+   * missing (nothing changed). Missing or -ENOTSUP (a kernel or file system without it): the core
+   * renames instead (FORMAT.md 5, the gap that leaves).
+   */
+  exchange?(from: string, to: string): number;
   unlink(path: string): number;
   /** Creates a directory and any missing parents (each `mode` less the umask, default 0o777); -EEXIST when it exists. */
   mkdir(path: string, mode?: number): number;

@@ -52,6 +52,7 @@ export function importTable(host: StoreHost, root: string, memory: MemoryRef, mo
       fstat: (fd: number, out: number) => putStat(host.fstat(fd, statOut), out),
       stat: (p: number, l: number, out: number) => putStat(host.stat(contained(p, l), statOut), out),
       rename: (f: number, fl: number, t: number, tl: number) => host.rename(path(f, fl), path(t, tl)),
+      exchange: (f: number, fl: number, t: number, tl: number) => host.exchange?.(path(f, fl), path(t, tl)) ?? -Errno.ENOTSUP,
       unlink: (p: number, l: number) => host.unlink(path(p, l)),
       mkdir: (p: number, l: number) => host.mkdir(path(p, l), modes.dir),
       rmdir: (p: number, l: number) => host.rmdir(path(p, l)),

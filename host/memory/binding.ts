@@ -90,6 +90,20 @@ export function memoryHost(options: MemoryHostOptions = {}): StoreHost {
 
   const touch = (node: Inode) => (node.mtimeMs = Date.now());
 
+  /** Both names of a rename or exchange, or the first failure to resolve one. */
+  function lookupBoth(from: string, to: string): [Lookup, Lookup] | number {
+    const source = lookup(from);
+    if (typeof source === 'number') return source;
+    const target = lookup(to);
+    return typeof target === 'number' ? target : [source, target];
+  }
+
+  /** Whether moving directory `node` into `dir` would put it under itself (EINVAL). */
+  function intoItself(node: Inode, dir: Inode): boolean {
+    for (let up: Inode | null = dir; up; up = up.parent) if (up === node) return true;
+    return false;
+  }
+
   /** Drops one name of a node; frees its bytes when nothing refers to it any more. */
   function unlinked(node: Inode): void {
     node.links = node.entries ? 0 : node.links - 1;
@@ -226,10 +240,9 @@ export function memoryHost(options: MemoryHostOptions = {}): StoreHost {
       return at.node ? putStats(at.node, out) : -Errno.ENOENT;
     },
     rename(from, to) {
-      const source = lookup(from);
-      if (typeof source === 'number') return source;
-      const target = lookup(to);
-      if (typeof target === 'number') return target;
+      const both = lookupBoth(from, to);
+      if (typeof both === 'number') return both;
+      const [source, target] = both;
       const node = source.node;
       if (!node) return -Errno.ENOENT;
       if (!source.parent || !target.parent || !target.name) return -Errno.EAGAIN; // the root is busy
@@ -238,7 +251,7 @@ export function memoryHost(options: MemoryHostOptions = {}): StoreHost {
       if (node.entries) {
         if (replaced && !replaced.entries) return -Errno.ENOTDIR;
         if (replaced && replaced.entries!.size > 0) return -Errno.ENOTEMPTY;
-        for (let up: Inode | null = target.parent; up; up = up.parent) if (up === node) return -Errno.EINVAL;
+        if (intoItself(node, target.parent)) return -Errno.EINVAL;
       } else if (replaced?.entries) {
         return -Errno.EISDIR;
       }
@@ -248,6 +261,25 @@ export function memoryHost(options: MemoryHostOptions = {}): StoreHost {
       if (replaced) unlinked(replaced);
       touch(source.parent);
       touch(target.parent);
+      return 0;
+    },
+    exchange(from, to) {
+      const both = lookupBoth(from, to);
+      if (typeof both === 'number') return both;
+      const [first, second] = both;
+      const a = first.node;
+      const b = second.node;
+      if (!a || !b) return -Errno.ENOENT;
+      if (!first.parent || !second.parent || !first.name || !second.name) return -Errno.EAGAIN; // the root is busy
+      if (a === b) return 0;
+      // A directory moved under itself would leave the tree (renameat2 says EINVAL).
+      if ((a.entries && intoItself(a, second.parent)) || (b.entries && intoItself(b, first.parent))) return -Errno.EINVAL;
+      first.parent.entries!.set(first.name, b);
+      second.parent.entries!.set(second.name, a);
+      if (a.entries) a.parent = second.parent;
+      if (b.entries) b.parent = first.parent;
+      touch(first.parent);
+      touch(second.parent);
       return 0;
     },
     unlink(path) {

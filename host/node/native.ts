@@ -4,6 +4,15 @@
 import { createRequire } from 'node:module';
 import { optionalNative, type Native } from '../core/fs-host.js';
 
+/** A libc function this libc may lack: undefined then, and the rest of the helper still loads. */
+function optionalFunc<F>(load: () => F): F | undefined {
+  try {
+    return load();
+  } catch {
+    return undefined;
+  }
+}
+
 /** koffi over libc; null when koffi is missing or cannot load. */
 export const loadNative = optionalNative((): Native => {
   const require = createRequire(import.meta.url);
@@ -14,6 +23,7 @@ export const loadNative = optionalNative((): Native => {
     fsetxattr: libc.func('int fsetxattr(int, const char *, const uint8_t *, size_t, int)'),
     flock: libc.func('int flock(int, int)'),
     syncfs: libc.func('int syncfs(int)'),
+    renameat2: optionalFunc(() => libc.func('int renameat2(int, const char *, int, const char *, unsigned int)')),
     errno: () => koffi.errno(),
   };
 });

@@ -224,6 +224,35 @@ export function conformanceSuite({ label, host, disk, native, watch }) {
     assert.equal(host.readdir(`${dir}/claimed`), ['item.1']);
   });
 
+  // exchange is optional: Linux renameat2(RENAME_EXCHANGE) through the native helper, and the
+  // memory host; a disk host without the helper answers ENOTSUP (the core renames instead).
+  test(`exchange: ${native ? 'swaps two names; ENOENT when either is missing, changing nothing' : 'ENOTSUP, changing nothing'}`, () => {
+    const dir = fresh();
+    makeFile(`${dir}/a`, 'first');
+    const held = create(`${dir}/b`, 'second');
+    const contents = () => ['a', 'b'].map((name) => {
+      const fd = ok(host.open(`${dir}/${name}`, READ), `open ${name}`);
+      const content = readAt(fd, 0);
+      assert.is(host.close(fd), 0);
+      return content;
+    });
+    if (!native) {
+      assert.is(host.exchange?.(`${dir}/a`, `${dir}/b`) ?? -Errno.ENOTSUP, -Errno.ENOTSUP);
+      assert.equal(contents(), ['first', 'second']);
+      assert.is(host.close(held), 0);
+      return;
+    }
+    assert.is(host.exchange(`${dir}/a`, `${dir}/b`), 0);
+    assert.equal(contents(), ['second', 'first']);
+    assert.is(readAt(held, 0), 'second', 'an open descriptor follows its file to the other name');
+    assert.is(fstat(held).nlink, 1);
+    assert.is(host.exchange(`${dir}/a`, `${dir}/missing`), -Errno.ENOENT, 'a missing target');
+    assert.is(host.exchange(`${dir}/missing`, `${dir}/b`), -Errno.ENOENT, 'a missing source');
+    assert.equal(contents(), ['second', 'first'], 'nothing changed');
+    assert.equal(host.readdir(dir).sort(), ['a', 'b']);
+    assert.is(host.close(held), 0);
+  });
+
   test('rename of directories: moves their content; ENOTEMPTY, EISDIR, ENOTDIR, EINVAL into itself', () => {
     const dir = fresh();
     assert.is(host.mkdir(`${dir}/a/sub`), 0);
