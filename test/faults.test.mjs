@@ -58,7 +58,7 @@ function runCell(op, environment, durability, position, errno) {
   }
   const knownKeys = ['k0', 'k1', 'k2', 'k3', 'new', AFTER.key];
   const want = () => visibleState(model);
-  const shown = (where, observed) => stateDifferences(observed, want()).map((d) => `${where}: ${d}`);
+  const shown = (where, observed) => stateDifferences(observed, model).map((d) => `${where}: ${d}`);
   try {
     if (OPS[op].store === 'dict') {
       const same = readDict(handles.dict, knownKeys);

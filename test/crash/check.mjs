@@ -48,67 +48,78 @@ export function parseHistory(events) {
 
 const clone = (model) => JSON.parse(JSON.stringify(model));
 
-/**
- * Whether births can rise along `list`, each inside its entry's `born` window: a stamp is taken
- * after its step began and before it ended (between log lines lo and hi), so entries of steps that
- * overlapped in time may stand in either order, but never one whose step began after another's
- * ended ahead of it.
- */
+// Birth order without enumerating it: an entry's stamp lies strictly between its floor (its
+// step's begin, raised by takes since) and its step's end (`hi`; JSON turns an open end into
+// null); a batch's items rise in item order. Models keep entries sorted by deadline, which is a
+// birth order the bounds allow whenever one exists, and which lets states reached by different
+// interleavings compare equal.
+const floorOf = (entry) => entry.floor ?? entry.born?.lo ?? -Infinity;
+const hiOf = (entry) => entry.born?.hi ?? Infinity;
+const itemOf = (entry) => entry.born?.item ?? 0;
+
+function byDeadline(a, b) {
+  return hiOf(a) - hiOf(b) || floorOf(a) - floorOf(b) || (a.born?.by ?? '').localeCompare(b.born?.by ?? '') || itemOf(a) - itemOf(b);
+}
+const canonical = (model) => ({ dict: model.dict.sort(byDeadline), queue: model.queue.sort(byDeadline) });
+
+/** Whether births can rise along `list`: each stamp inside its bounds, a batch's items in order. */
 function birthsCanRise(list) {
-  let at = -Infinity; // the earliest log gap the previous birth can be in
-  for (const { born } of list) {
-    at = Math.max(at, born?.lo ?? -Infinity);
-    if (at >= (born?.hi ?? Infinity)) return false;
+  let at = -Infinity; // the earliest moment the previous stamp can be at
+  const lastItem = new Map();
+  for (const entry of list) {
+    at = Math.max(at, floorOf(entry));
+    if (at >= hiOf(entry)) return false;
+    const by = entry.born?.by;
+    if (by !== undefined && (lastItem.get(by) ?? -1) > itemOf(entry)) return false;
+    if (by !== undefined) lastItem.set(by, itemOf(entry));
   }
   return true;
 }
 
-/** Every place in birth order the entries `step` added may stand (a batch's items keep their order). */
-function placements(model, stepId) {
-  let models = [model];
-  for (const list of ['dict', 'queue']) {
-    const added = model[list].filter((entry) => entry.born?.by === stepId).length;
-    for (let k = 0; k < added; k++) {
-      models = models.flatMap((m) => {
-        const entries = m[list];
-        const from = entries.findIndex((e) => e.born?.by === stepId && !e.placed);
-        const options = [];
-        for (let to = from; to >= 0; to--) {
-          if (to < from && entries[to].born?.by === stepId) break;
-          const order = entries.toSpliced(from, 1).toSpliced(to, 0, { ...entries[from], placed: true });
-          if (birthsCanRise(order)) options.push({ ...m, [list]: order });
-        }
-        return options;
-      });
-    }
-  }
-  return models.map((m) => ({ dict: m.dict.map(unplaced), queue: m.queue.map(unplaced) }));
+/**
+ * The models in which a take of the first visible entry of `list` may find each entry first: for
+ * each entry that can be born before every other visible one, the model with it moved to the
+ * front and the others' floors raised to its own (they were born after it).
+ */
+function firstCandidates(model, list) {
+  const visible = model[list].filter((e) => e.claimedBy === null);
+  const mayLead = (x) =>
+    visible.every((y) => y === x || (floorOf(x) < hiOf(y) && !(y.born?.by !== undefined && y.born.by === x.born?.by && itemOf(y) < itemOf(x))));
+  const leads = visible.filter(mayLead);
+  if (!leads.length) return [model];
+  return leads.map((lead) => {
+    const next = clone(model);
+    const at = model[list].indexOf(lead);
+    for (const entry of next[list]) if (entry.claimedBy === null && floorOf(entry) < floorOf(lead)) entry.floor = floorOf(lead);
+    next[list].unshift(...next[list].splice(at, 1));
+    return next;
+  });
 }
-const unplaced = ({ placed, ...entry }) => entry;
 
 /** The models a step can lead to; for a completed step, only if its logged result is the model's. */
 function successors(step, model) {
   const op = OPS[step.op];
-  const id = stepLabel(step);
-  const born = { lo: step.begin, hi: step.end, by: id };
-  const applied = (claim) => {
-    const next = clone(model);
-    return { next, result: op.apply(next, step.args, step.child, claim, born) };
+  const born = { lo: step.begin, hi: step.end, by: stepLabel(step) };
+  const starts = op.takesFirst ? firstCandidates(model, op.takesFirst) : [model];
+  const applied = (start, claim) => {
+    const next = clone(start);
+    const result = op.apply(next, step.args, step.child, claim, born);
+    return { next: canonical(next), result };
   };
-  const placed = (models) => models.flatMap((m) => placements(m, id));
   if (step.done && step.thrown === undefined) {
-    const { next, result } = applied(false);
-    return isDeepStrictEqual(result, step.result) ? { models: placed([next]) } : { models: [], expected: result };
+    const outcomes = starts.map((start) => applied(start, false));
+    const models = outcomes.filter(({ result }) => isDeepStrictEqual(result, step.result)).map(({ next }) => next);
+    return models.length ? { models } : { models: [], expected: outcomes.map(({ result }) => result) };
   }
   // Cut short or failed: not at all, fully, or (a take) claimed and to come back at its owner's death.
-  const models = [clone(model), ...placed([applied(false).next])];
+  const models = [clone(model), ...starts.map((start) => applied(start, false).next)];
   // A batch lands item by item, in order: any first few of its items may be in place.
   for (let landed = 1; landed < (op.landedCounts?.(step.args) ?? 0); landed++) {
     const next = clone(model);
     op.applyFirst(next, step.args, landed, born);
-    models.push(...placed([next]));
+    models.push(canonical(next));
   }
-  if (op.takes) models.push(applied(true).next);
+  if (op.takes) models.push(...starts.map((start) => applied(start, true).next));
   return { models };
 }
 
@@ -136,7 +147,7 @@ function exploreRound(starts, round, failures) {
     pending.forEach((step, i) => {
       if (!step || step.begin > horizon) return;
       const { models, expected } = successors(step, model);
-      if (expected !== undefined) failures.add(step, expected, progress);
+      if (expected !== undefined) for (const result of expected) failures.add(step, result, progress);
       for (const next of models) stack.push({ at: at.with(i, at[i] + 1), model: next });
     });
     // A claim of a process that died may come back at any moment after its death.
@@ -247,8 +258,33 @@ export function inspectStores(root, { host, durability, files = diskFiles, known
   return { observed, problems };
 }
 
-/** What tells `observed` from `expected` ({ dict, queue } as visibleState gives), in words. */
-export function stateDifferences(observed, expected, delivered = new Map()) {
+/**
+ * Whether fresh handles showed `model`'s visible entries of `list` (matched by key or item id) in
+ * an order their births allow. A model built without logged steps (the fault matrix's) has no
+ * birth bounds: its own order is the only one.
+ */
+function orderAllowed(model, observed, list) {
+  const visible = model[list].filter((e) => e.claimedBy === null);
+  const idOf = list === 'dict' ? (e) => e.key : (e) => itemId(e.value ?? e);
+  const pool = new Map();
+  for (const entry of visible) pool.set(idOf(entry), [...(pool.get(idOf(entry)) ?? []), entry]);
+  const order = observed[list].map((seen) => pool.get(idOf(seen))?.shift());
+  if (order.length !== visible.length || !order.every(Boolean)) return false;
+  return visible.every((e) => e.born) ? birthsCanRise(order) : order.every((e, i) => e === visible[i]);
+}
+
+/** Whether fresh handles' `observed` state is `model`'s: the same entries, in an order their births allow. */
+function fits(model, observed) {
+  const expected = visibleState(model);
+  const sorted = (entries, id) => entries.map((e) => [id(e), e]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!isDeepStrictEqual(sorted(observed.dict, (e) => e.key), sorted(expected.dict, (e) => e.key))) return false;
+  if (!isDeepStrictEqual(sorted(observed.queue, itemId), sorted(expected.queue, itemId))) return false;
+  return orderAllowed(model, observed, 'dict') && orderAllowed(model, observed, 'queue');
+}
+
+/** What tells `observed` from `model`'s state, in words; an order is named against one that births allow. */
+export function stateDifferences(observed, model, delivered = new Map()) {
+  const expected = visibleState(model);
   const out = [];
   const byKey = (entries) => new Map(entries.map((e) => [e.key, e.value]));
   const [seen, want] = [byKey(observed.dict), byKey(expected.dict)];
@@ -258,7 +294,7 @@ export function stateDifferences(observed, expected, delivered = new Map()) {
     if (!want.has(key)) out.push(`dict holds ${brief(value)}, expected no ${key}${gone(brief(value))}`);
     else if (!isDeepStrictEqual(value, want.get(key))) out.push(`dict holds ${brief(value)}, expected ${brief(want.get(key))}${gone(brief(value))}`);
   }
-  if (!out.length && !isDeepStrictEqual(observed.dict, expected.dict)) {
+  if (!out.length && !orderAllowed(model, observed, 'dict')) {
     out.push(`dict order ${observed.dict.map((e) => e.key).join(' ')}, expected ${expected.dict.map((e) => e.key).join(' ')}`);
   }
   const [got, queued] = [observed.queue.map(itemId), expected.queue.map(itemId)];
@@ -268,7 +304,7 @@ export function stateDifferences(observed, expected, delivered = new Map()) {
     const extra = got.filter((x) => x === id).length - queued.filter((x) => x === id).length;
     if (extra > 0) out.push(`queue holds ${id} ${extra} more time(s) than expected${gone(id)}`);
   }
-  if (out.length === before && !isDeepStrictEqual(got, queued)) out.push(`queue order ${got.join(' ')}, expected ${queued.join(' ')}`);
+  if (out.length === before && !orderAllowed(model, observed, 'queue')) out.push(`queue order ${got.join(' ')}, expected ${queued.join(' ')}`);
   return out;
 }
 
@@ -290,9 +326,9 @@ export function judgeHistory(history, observed) {
     .map((step) => ({ kind: 'thrown', detail: `${stepLabel(step)} threw ${step.thrown}` }));
   const possible = possibleStates(history);
   if (possible.broken) violations.push(...possible.broken.map((detail) => ({ kind: 'impossible result', detail })));
-  else if (!possible.models.some((model) => isDeepStrictEqual(visibleState(model), observed))) {
+  else if (!possible.models.some((model) => fits(model, observed))) {
     const delivered = deliveries(history);
-    const differences = possible.models.map((model) => stateDifferences(observed, visibleState(model), delivered));
+    const differences = possible.models.map((model) => stateDifferences(observed, model, delivered));
     const closest = differences.reduce((a, b) => (b.length < a.length ? b : a));
     const cut = history.steps.filter((step) => !step.done).map(stepLabel);
     const hint = cut.length ? ` (steps cut short by a kill: ${cut.join(', ')})` : '';

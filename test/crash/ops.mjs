@@ -37,11 +37,13 @@ export function openHandles(root, { host, durability }) {
   };
 }
 
-// ---- The model: what the store holds, in birth order. An entry taken by a claim that its owner
-// may give back (an unacknowledged delivery, or a take cut short by a crash) stays in place with
-// `claimedBy` set and is invisible until released. A new entry's `born` ({ lo, hi, by }: the log
-// positions its step began and ended at, and the step) bounds when its birth stamp was taken: the
-// checker places it anywhere in birth order that such stamps allow (FORMAT.md 5, order).
+// ---- The model: what the store holds. An entry taken by a claim that its owner may give back
+// (an unacknowledged delivery, or a take cut short by a crash) stays with `claimedBy` set and is
+// invisible until released. Order is birth order (FORMAT.md 5), and a new entry's birth stamp was
+// taken while its step ran: `born` ({ lo, hi, by, item }: the log positions its step began and
+// ended at, the step, and the item's index in a batch) bounds it, and `floor` (when set) raises
+// the lower bound to what takes have shown since. The checker keeps entries in a canonical order
+// and decides which may stand first (test/crash/check.mjs); the model's own order is apply order.
 
 export const emptyModel = () => ({ dict: [], queue: [] });
 
@@ -158,6 +160,7 @@ export const OPS = {
   'dict.popItem': {
     store: 'dict',
     takes: true,
+    takesFirst: 'dict',
     weight: 1,
     example: { args: {} },
     pick: () => ({}),
@@ -201,6 +204,7 @@ export const OPS = {
   'queue.get': {
     store: 'queue',
     takes: true,
+    takesFirst: 'queue',
     weight: 1,
     example: { args: {} },
     pick: () => ({}),
@@ -212,6 +216,7 @@ export const OPS = {
   },
   'queue.getAck': {
     store: 'queue',
+    takesFirst: 'queue',
     weight: 1,
     example: { args: {} },
     pick: (_random, ctx) => (ctx.held.length < 3 ? {} : undefined),
@@ -257,7 +262,9 @@ export const OPS = {
  */
 function batchOp(store, single, items, toArgs) {
   const applyFirst = (model, args, landed, born) => {
-    for (const item of items(args).slice(0, landed)) OPS[single].apply(model, toArgs(item), undefined, false, born);
+    items(args)
+      .slice(0, landed)
+      .forEach((item, index) => OPS[single].apply(model, toArgs(item), undefined, false, born && { ...born, item: index }));
     return null;
   };
   const apply = (model, args, _child, _claim, born) => applyFirst(model, args, Infinity, born);
