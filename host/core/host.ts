@@ -130,19 +130,43 @@ export function processAlive(pid: number): number {
 let clockOffset: number | undefined; // ms added to timeOrigin + performance.now()
 let lastMicros = 0;
 
+/** A tick of Date.now() located more loosely than this (ms) was preempted: measured again at the next tick. */
+const TICK_BRACKET_MS = 0.02;
+const TICK_TRIES = 8;
+
 /**
- * The offset that puts timeOrigin + performance.now() on the wall clock, read at a tick of
- * Date.now() (then the wall clock is exactly on its millisecond). Spins for at most 1 ms.
+ * The offset that puts timeOrigin + performance.now() on the wall clock. Date.now() ticks exactly
+ * on its millisecond, so the offset is read at a tick, located between two fine readings: the one
+ * before the last Date.now() call that still showed the old millisecond and the one after the
+ * call that showed the new. A process preempted there would locate the tick up to the length of
+ * its pause off (a skew between processes' stamps that the 1 ms check in wallClockMicros never
+ * sees), so a bracket wider than TICK_BRACKET_MS is measured again at the next tick, and the
+ * tightest of TICK_TRIES is kept: stamps of processes on one machine then agree to within
+ * microseconds. Spins for about 1 ms, TICK_TRIES ms at most.
  */
 function measureOffset(): number {
-  const start = Date.now();
-  let fine = performance.now();
-  let real = start;
-  while (real === start) {
-    fine = performance.now();
-    real = Date.now();
+  let offset = 0;
+  let width = Infinity;
+  for (let tries = 0; tries < TICK_TRIES && width > TICK_BRACKET_MS; tries++) {
+    let beforeLast = performance.now();
+    let last = Date.now();
+    let afterLast = performance.now();
+    for (;;) {
+      const real = Date.now();
+      const after = performance.now();
+      if (real !== last) {
+        if (after - beforeLast < width) {
+          width = after - beforeLast;
+          offset = real - (performance.timeOrigin + (beforeLast + after) / 2);
+        }
+        break;
+      }
+      beforeLast = afterLast;
+      last = real;
+      afterLast = after;
+    }
   }
-  return real - (performance.timeOrigin + fine);
+  return offset;
 }
 
 /**
@@ -152,7 +176,7 @@ function measureOffset(): number {
  * the monotonic clock for the fine digits, set on the wall clock at a tick of Date.now(), and set
  * again whenever a reading leaves the millisecond Date.now() says it is in (a suspend, a clock
  * step, or a timeOrigin that a busy machine fixed milliseconds off at the process's start): two
- * processes then never disagree by a millisecond or more.
+ * processes then agree to within microseconds (measureOffset).
  */
 export function wallClockMicros(): number {
   clockOffset ??= measureOffset();
