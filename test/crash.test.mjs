@@ -127,6 +127,26 @@ test('checker: order is birth order, a birth taken while its step ran: one in fl
   fails(keys, { dict: [entry('y', 'a1'), entry('x', 'a1'), entry('k', 'b1')] }, /state: .*dict order/);
 });
 
+test('checker: a write cut short by a kill may reach other handles only later (they list the directory to converge)', () => {
+  const putBy = (c, n, i) => step(c, n, 'queue.put', { value: item(c, i) });
+  // a died between its put's rename and its journal entry: b, live, does not see a.0 until it lists.
+  const log = [spawn('a'), spawn('b'), begin('a', 1, 'queue.put', { value: item('a', 0) }), death('a'), putBy('b', 1, 0),
+    step('b', 2, 'queue.get', {}, { value: item('b', 0) }), step('b', 3, 'queue.get', {}, { value: item('a', 0) }), death('b')];
+  passes(log, {});
+  // But its birth is still before the death: it never stands after a put begun later.
+  const after = [spawn('a'), spawn('b'), begin('a', 1, 'queue.put', { value: item('a', 0) }), death('a'), putBy('b', 1, 0), death('b')];
+  passes(after, { queue: [item('a', 0), item('b', 0)] });
+  fails(after, { queue: [item('b', 0), item('a', 0)] }, /state: .*queue order b.0 a.0, expected a.0 b.0/);
+});
+
+test('checker: a batch item whose key another process took meanwhile may be made again after the batch\'s other items', () => {
+  const batch = { entries: [['k', value('k', 'b1')], ['j', value('j', 'b2')]] };
+  const log = [spawn('a'), spawn('b'), set('a', 1, 'k', 'a1'), begin('b', 1, 'dict.setMany', batch),
+    step('a', 2, 'dict.popItem', {}, entry('k', 'a1')), end('b', 1, null), death('a'), death('b')];
+  passes(log, { dict: [entry('j', 'b2'), entry('k', 'b1')] });
+  passes(log, { dict: [entry('k', 'b1'), entry('j', 'b2')] });
+});
+
 // Each op under two variants that together cover both durabilities and both hosts; the full
 // sweep over all four is npm run test:crash.
 const PAIRS = [

@@ -41,9 +41,34 @@ export function parseHistory(events) {
       Object.assign(child.steps.at(-1), { end: at, done: true, result: event.result, thrown: event.thrown });
     }
   });
-  // A step cut short took effect, if at all, before its process died.
-  for (const child of children.values()) for (const step of child.steps) if (!step.done) step.end = child.death;
-  return { rounds: rounds.filter(Boolean), steps: [...children.values()].flatMap((c) => c.steps) };
+  // A step cut short took effect, if at all, before its process died. Other handles may see a
+  // change later, though: one whose writer died before announcing it reaches them when they next
+  // list the directory (FORMAT.md 7.2: live handles converge within a bounded number of calls),
+  // so its step stays open (end) while its birth (diedAt) stays before the death. A take is no
+  // such change: another handle's claim of the same record fails at once.
+  for (const child of children.values()) {
+    for (const step of child.steps) {
+      if (step.done) continue;
+      step.diedAt = child.death;
+      step.end = OPS[step.op]?.takes || OPS[step.op]?.takesFirst ? child.death : Infinity;
+    }
+  }
+  const steps = [...children.values()].flatMap((c) => c.steps);
+  for (const step of steps) if (OPS[step.op]?.landedCounts && OPS[step.op].store === 'dict') step.unordered = keysTakenDuring(step, steps);
+  return { rounds: rounds.filter(Boolean), steps };
+}
+
+/** The keys other processes' takes may have removed while `batch` ran (true: any key, a take cut short). */
+function keysTakenDuring(batch, steps) {
+  const keys = [];
+  for (const step of steps) {
+    if (step.child === batch.child || !(OPS[step.op]?.takes && OPS[step.op].store === 'dict')) continue;
+    if (step.begin > batch.end || step.end < batch.begin) continue;
+    const key = step.args.key ?? step.result?.key;
+    if (!step.done || key === undefined) return true;
+    keys.push(key);
+  }
+  return keys;
 }
 
 const clone = (model) => JSON.parse(JSON.stringify(model));
@@ -62,16 +87,16 @@ function byDeadline(a, b) {
 }
 const canonical = (model) => ({ dict: model.dict.sort(byDeadline), queue: model.queue.sort(byDeadline) });
 
-/** Whether births can rise along `list`: each stamp inside its bounds, a batch's items in order. */
+/** Whether births can rise along `list`: each stamp inside its bounds, a batch's ordered items in order. */
 function birthsCanRise(list) {
   let at = -Infinity; // the earliest moment the previous stamp can be at
   const lastItem = new Map();
   for (const entry of list) {
     at = Math.max(at, floorOf(entry));
     if (at >= hiOf(entry)) return false;
-    const by = entry.born?.by;
-    if (by !== undefined && (lastItem.get(by) ?? -1) > itemOf(entry)) return false;
-    if (by !== undefined) lastItem.set(by, itemOf(entry));
+    if (entry.born?.item === undefined) continue;
+    if ((lastItem.get(entry.born.by) ?? -1) > entry.born.item) return false;
+    lastItem.set(entry.born.by, entry.born.item);
   }
   return true;
 }
@@ -83,8 +108,8 @@ function birthsCanRise(list) {
  */
 function firstCandidates(model, list) {
   const visible = model[list].filter((e) => e.claimedBy === null);
-  const mayLead = (x) =>
-    visible.every((y) => y === x || (floorOf(x) < hiOf(y) && !(y.born?.by !== undefined && y.born.by === x.born?.by && itemOf(y) < itemOf(x))));
+  const inOrder = (y, x) => y.born?.item !== undefined && x.born?.item !== undefined && y.born.by === x.born.by && y.born.item < x.born.item;
+  const mayLead = (x) => visible.every((y) => y === x || (floorOf(x) < hiOf(y) && !inOrder(y, x)));
   const leads = visible.filter(mayLead);
   if (!leads.length) return [model];
   return leads.map((lead) => {
@@ -99,7 +124,7 @@ function firstCandidates(model, list) {
 /** The models a step can lead to; for a completed step, only if its logged result is the model's. */
 function successors(step, model) {
   const op = OPS[step.op];
-  const born = { lo: step.begin, hi: step.end, by: stepLabel(step) };
+  const born = { lo: step.begin, hi: step.diedAt ?? step.end, by: stepLabel(step), ...(step.unordered ? { unordered: step.unordered } : {}) };
   const starts = op.takesFirst ? firstCandidates(model, op.takesFirst) : [model];
   const applied = (start, claim) => {
     const next = clone(start);

@@ -262,9 +262,16 @@ export const OPS = {
  */
 function batchOp(store, single, items, toArgs) {
   const applyFirst = (model, args, landed, born) => {
+    // An item whose key a take may have removed during the batch may have been made again, with a
+    // later birth than the others (FORMAT.md 5): only the rest keep item order.
+    const { unordered, ...bounds } = born ?? {};
     items(args)
       .slice(0, landed)
-      .forEach((item, index) => OPS[single].apply(model, toArgs(item), undefined, false, born && { ...born, item: index }));
+      .forEach((item, index) => {
+        const { key } = toArgs(item);
+        const free = unordered === true || unordered?.includes(key);
+        OPS[single].apply(model, toArgs(item), undefined, false, born && { ...bounds, ...(free ? {} : { item: index }) });
+      });
     return null;
   };
   const apply = (model, args, _child, _claim, born) => applyFirst(model, args, Infinity, born);
