@@ -32,4 +32,18 @@ test('keys of every type, cold and partly cached, come back exact and in birth o
   other.close();
 });
 
+test('ASCII string keys only (one decode for the whole listing), and with one non-ASCII key among them, come back exact', () => {
+  const ascii = Array.from({ length: 200 }, (_, i) => (i === 0 ? '' : i === 1 ? 'x'.repeat(300) : `key-${i}-${'~'.repeat(i % 20)}`));
+  for (const keys of [ascii, [...ascii.slice(0, 100), 'clé', ...ascii.slice(100)]]) {
+    const path = storePath();
+    const writer = new IODict(path);
+    keys.forEach((key, i) => writer.set(key, i));
+    writer.close();
+    const reader = new IODict(path);
+    assert.equal([...reader.keys()], keys, 'cold');
+    assert.equal([...reader.entries()].map(([k, v]) => keys[v] === k), keys.map(() => true), 'each key with its own value');
+    reader.close();
+  }
+});
+
 test.run();

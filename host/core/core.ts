@@ -3,8 +3,8 @@
 import { coreModule } from './module.js';
 import type { StoreHost } from './host.js';
 import { errnoName } from './host.js';
-import { importTable, type CreateModes } from './imports.js';
-import { type Key, keyRoom, keyType, keyLength, writeKey, readKey, MAX_KEY_BYTES } from './keys.js';
+import { importTable, latin1, latin1Native, type CreateModes } from './imports.js';
+import { type Key, KeyType, keyRoom, keyType, keyLength, writeKey, readKey, MAX_KEY_BYTES } from './keys.js';
 import { type Codec, builtinCodecs, CborError } from '../codec/index.js';
 import { decodeChecked, MAX_VALUE_BYTES } from '../codec/cbor.js';
 import { ValueCode, lastProblem, problemText } from '../codec/check.js';
@@ -449,10 +449,14 @@ export class Core {
     const length = this.x.packKeys(at, wanted.length);
     const bytes = this.bytes();
     const view = new DataView(bytes.buffer);
-    let p = this.x.keysPtr();
+    const start = this.x.keysPtr();
+    // All ASCII strings (the usual keys): one Latin-1 decode of the whole run and a slice per key,
+    // which V8 makes without copying, instead of a decode call per key.
+    const text = latin1Native && asciiStringKeys(bytes, view, start, length) ? latin1(bytes, start, start + length) : undefined;
+    let p = start;
     for (let j = 0; j < missing.length; j++) {
       const len = view.getUint32(p + 1, true);
-      const key = readKey(bytes[p]!, bytes.subarray(p + 5, p + 5 + len));
+      const key = text !== undefined ? text.slice(p + 5 - start, p + 5 - start + len) : readKey(bytes[p]!, bytes.subarray(p + 5, p + 5 + len));
       keys[missing[j]!] = key;
       this.keyCache[wanted[j]!] = key;
       p += 5 + len;
@@ -499,4 +503,15 @@ export class Core {
     openCores.delete(this);
     this.check(this.x.destroy());
   }
+}
+
+/** Whether the packed keys at [start, start + length) (type byte, u32 length, bytes) are all ASCII strings. */
+function asciiStringKeys(bytes: Uint8Array, view: DataView, start: number, length: number): boolean {
+  for (let p = start; p < start + length; ) {
+    if (bytes[p] !== KeyType.STRING) return false;
+    const end = p + 5 + view.getUint32(p + 1, true);
+    for (let i = p + 5; i < end; i++) if (bytes[i]! >= 0x80) return false;
+    p = end;
+  }
+  return true;
 }

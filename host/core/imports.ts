@@ -11,6 +11,8 @@ const STAT_FIELDS = 4;
 
 type Latin1 = (bytes: Uint8Array, start: number, end: number) => string;
 const bufferLatin1 = (globalThis as { Buffer?: { prototype: { latin1Slice?: (s: number, e: number) => string } } }).Buffer?.prototype.latin1Slice;
+/** Whether latin1 decodes natively, so a long run (many keys at once) costs one call, not an argument list. */
+export const latin1Native = bufferLatin1 !== undefined;
 /** Bytes as Latin-1 text (native on Node and Bun): paths, attribute names, ASCII keys. */
 export const latin1: Latin1 = bufferLatin1
   ? (bytes, start, end) => bufferLatin1.call(bytes, start, end)
