@@ -41,6 +41,34 @@ test('a handle idle across three rotations converges: a deleted key goes, new ke
   fresh.close();
 });
 
+test('a handle idle across rotations learns that a key was deleted and made again (a new birth, at the end), not only that it exists', () => {
+  const path = storePath();
+  const idle = new IODict(path);
+  idle.set('a', 1).set('b', 2).set('c', 3);
+  assert.equal([...idle.keys()], ['a', 'b', 'c']);
+  const busy = new IODict(path, { rotateAfter: 4 });
+  busy.size;
+  const journals = new Set([journalOf(path)]);
+  const rotateTo = (count) => {
+    for (let i = 0; journals.size < count; i++) {
+      busy.set(`filler${i % 3}`, i);
+      journals.add(journalOf(path));
+      assert.ok(i < 200, 'rotates');
+    }
+  };
+  rotateTo(2);
+  busy.delete('a');
+  busy.set('a', 'again'); // made again in a journal the idle handle will never read
+  rotateTo(4);
+  const expected = [...busy.keys()];
+  assert.equal(expected.slice(0, 2), ['b', 'c']);
+  assert.ok(expected.indexOf('a') > expected.indexOf('filler0'), 'a now stands after the keys made before it again');
+  assert.equal([...idle.keys()], expected, 'the idle handle orders it as the busy one does');
+  assert.equal(idle.popItem(), ['b', 2], 'and pops the oldest');
+  idle.close();
+  busy.close();
+});
+
 test('two rotating processes race: every key and value is seen alike by both and by a fresh handle', async () => {
   const path = storePath();
   new IODict(path).close();

@@ -6,7 +6,7 @@
 import * as host from '../host/imports';
 import { resize } from '../util/memory';
 import { DIGEST_BYTES } from '../format/key';
-import { HEADER_BYTES, RECORD_OK, recordBirth, recordKeyType, recordKeyLength, recordExpiry } from '../format/record';
+import { HEADER_BYTES, RECORD_OK, RECORD_MAGIC, FLAG_EXPIRY, recordBirth, recordKeyType, recordKeyLength, recordExpiry, recordTotalLength } from '../format/record';
 import {
   indexFind, indexInsert, indexAppend, indexReserve, indexRemove, indexRebirth, indexBirth, indexSize, indexClear, indexOrder,
   indexSetRecord, indexExpiry, indexRecordLength, indexKeyType, indexKeyLength, indexKey,
@@ -20,7 +20,7 @@ import {
 import { handle } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, parseRecordName } from './paths';
 import { io, listDir, statBuf, openRetrying, Listing, ChunkReader, ST_OK, ST_IO } from './io';
-import { validate, quarantine, readRecordFile, notARecord } from './records';
+import { validate, quarantine, readRecordFile, readHead, notARecord } from './records';
 import {
   JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, ENTRY_BYTES, entryKind, entryStamp, entryDigest, entryExpiry, entryRecordLength,
   syncJournal, skipToJournalEnd, setApplyOwnEntries, journalReplaced, replayBound,
@@ -268,12 +268,32 @@ function markSeen(slot: i32): void {
 
 const listedDigest: usize = heap.alloc(DIGEST_BYTES);
 
-/**
- * Makes the index match the directory listing: records the index lacks are read and added,
- * slots whose record is gone are dropped. Catches what no journal entry said.
- */
 /** Whether reconcile() ran since the index started loading. */
 let listed = false;
+
+/**
+ * A listed record the index already has, during a reconcile: what no journal entry told us may
+ * have changed it too (the key deleted and made again has a new birth; an overwrite, a new length
+ * or expiry), so its head is read again, and only one that disagrees with the slot is read whole.
+ * Returns the slot, -1 when the record is gone or invalid, or LEARN_FAILED.
+ */
+function recheckSlot(digest: usize, slot: i32): i32 {
+  const len = recordPath(recordBuf, digest);
+  const n = readHead(recordBuf, len, HEADER_BYTES);
+  if (n == HEADER_BYTES && load<u32>(io) == RECORD_MAGIC && recordBirth(io) == indexBirth(slot) &&
+      <u32>recordTotalLength(io) == indexRecordLength(slot) && recordHasNoExpiry(io) && indexExpiry(slot) == 0) return slot;
+  return learnRecord(digest, slot);
+}
+
+@inline function recordHasNoExpiry(head: usize): bool {
+  return (load<u8>(head, 5) & FLAG_EXPIRY) == 0;
+}
+
+/**
+ * Makes the index match the directory listing: records the index lacks are read and added,
+ * slots whose record is gone are dropped, and those it has are checked again (recheckSlot).
+ * Catches what no journal entry said.
+ */
 
 export function reconcile(): i32 {
   if (!handle.indexLoaded) return ST_OK;
@@ -285,7 +305,7 @@ export function reconcile(): i32 {
   while (listing.next()) {
     if (!parseRecordName(listing.name, listing.nameLength, listedDigest)) continue;
     let slot = indexFind(listedDigest);
-    if (slot < 0) slot = learnRecord(listedDigest, -1);
+    slot = slot < 0 ? learnRecord(listedDigest, -1) : recheckSlot(listedDigest, slot);
     if (slot == LEARN_FAILED) {
       // A record we cannot read now: an index without it would misreport; fail, and list again next time.
       listing.free();
