@@ -139,12 +139,19 @@ test('checker: a write cut short by a kill may reach other handles only later (t
   fails(after, { queue: [item('b', 0), item('a', 0)] }, /state: .*queue order b.0 a.0, expected a.0 b.0/);
 });
 
-test('checker: a batch item whose key another process took meanwhile may be made again after the batch\'s other items', () => {
+test('checker: a batch item whose key another process took (before the batch, unseen, or during it) may be made again after the batch\'s other items', () => {
   const batch = { entries: [['k', value('k', 'b1')], ['j', value('j', 'b2')]] };
   const log = [spawn('a'), spawn('b'), set('a', 1, 'k', 'a1'), begin('b', 1, 'dict.setMany', batch),
     step('a', 2, 'dict.popItem', {}, entry('k', 'a1')), end('b', 1, null), death('a'), death('b')];
   passes(log, { dict: [entry('j', 'b2'), entry('k', 'b1')] });
   passes(log, { dict: [entry('k', 'b1'), entry('j', 'b2')] });
+  // Taken before the batch began, but b had not read of it yet: the same.
+  const before = [spawn('a'), spawn('b'), set('a', 1, 'k', 'a1'), step('a', 2, 'dict.popItem', {}, entry('k', 'a1')),
+    step('b', 1, 'dict.setMany', batch), death('a'), death('b')];
+  passes(before, { dict: [entry('j', 'b2'), entry('k', 'b1')] });
+  // With no take of k anywhere, the batch's order stands.
+  const untouched = [spawn('a'), spawn('b'), step('b', 1, 'dict.setMany', batch), death('a'), death('b')];
+  fails(untouched, { dict: [entry('j', 'b2'), entry('k', 'b1')] }, /state: .*dict order j k, expected k j/);
 });
 
 // Each op under two variants that together cover both durabilities and both hosts; the full

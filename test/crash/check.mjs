@@ -54,16 +54,20 @@ export function parseHistory(events) {
     }
   }
   const steps = [...children.values()].flatMap((c) => c.steps);
-  for (const step of steps) if (OPS[step.op]?.landedCounts && OPS[step.op].store === 'dict') step.unordered = keysTakenDuring(step, steps);
+  for (const step of steps) if (OPS[step.op]?.landedCounts && OPS[step.op].store === 'dict') step.unordered = keysTakenBefore(step, steps);
   return { rounds: rounds.filter(Boolean), steps };
 }
 
-/** The keys other processes' takes may have removed while `batch` ran (true: any key, a take cut short). */
-function keysTakenDuring(batch, steps) {
+/**
+ * The keys other processes' takes may have removed before `batch` ended (true: any key, a take
+ * cut short). The writer learns of a take only at its next journal read, so its batch may still
+ * think such a key present, find it gone, and make it again after the batch's other items.
+ */
+function keysTakenBefore(batch, steps) {
   const keys = [];
   for (const step of steps) {
     if (step.child === batch.child || !(OPS[step.op]?.takes && OPS[step.op].store === 'dict')) continue;
-    if (step.begin > batch.end || step.end < batch.begin) continue;
+    if (step.begin > batch.end) continue;
     const key = step.args.key ?? step.result?.key;
     if (!step.done || key === undefined) return true;
     keys.push(key);

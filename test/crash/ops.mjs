@@ -262,8 +262,9 @@ export const OPS = {
  */
 function batchOp(store, single, items, toArgs) {
   const applyFirst = (model, args, landed, born) => {
-    // An item whose key a take may have removed during the batch may have been made again, with a
-    // later birth than the others (FORMAT.md 5): only the rest keep item order.
+    // An item whose key another process took (before the batch, unseen by its writer, or during
+    // it) may have been made again, with a later birth than the others (FORMAT.md 5): only the
+    // rest keep item order.
     const { unordered, ...bounds } = born ?? {};
     items(args)
       .slice(0, landed)
