@@ -139,6 +139,20 @@ test('checker: a write cut short by a kill may reach other handles only later (t
   fails(after, { queue: [item('b', 0), item('a', 0)] }, /state: .*queue order b.0 a.0, expected a.0 b.0/);
 });
 
+test('checker: a batch cut short lands item by item, in order, and each landed item may reach live handles later', () => {
+  const values = { values: [item('b', 0), item('b', 1)] };
+  const putBy = (c, n, i) => step(c, n, 'queue.put', { value: item(c, i) });
+  // b.0 was announced before b died; b.1 was renamed in but not announced: a sees it only at the end.
+  const log = [spawn('a'), spawn('b'), begin('b', 1, 'queue.putMany', values), death('b'), putBy('a', 1, 0),
+    step('a', 2, 'queue.get', {}, { value: item('b', 0) }), step('a', 3, 'queue.get', {}, { value: item('a', 0) }), death('a')];
+  passes(log, { queue: [item('b', 1)] });
+  passes(log, {});
+  // But never the second item without the first.
+  const alone = [spawn('b'), begin('b', 1, 'queue.putMany', values), death('b')];
+  passes(alone, { queue: [item('b', 0)] });
+  fails(alone, { queue: [item('b', 1)] }, /state: .*queue lost b.0/);
+});
+
 test('checker: a batch item whose key another process took (before the batch, unseen, or during it) may be made again after the batch\'s other items', () => {
   const batch = { entries: [['k', value('k', 'b1')], ['j', value('j', 'b2')]] };
   const log = [spawn('a'), spawn('b'), set('a', 1, 'k', 'a1'), begin('b', 1, 'dict.setMany', batch),

@@ -53,9 +53,20 @@ export function parseHistory(events) {
       step.end = OPS[step.op]?.takes || OPS[step.op]?.takesFirst ? child.death : Infinity;
     }
   }
-  const steps = [...children.values()].flatMap((c) => c.steps);
-  for (const step of steps) if (OPS[step.op]?.landedCounts && OPS[step.op].store === 'dict') step.unordered = keysTakenBefore(step, steps);
-  return { rounds: rounds.filter(Boolean), steps };
+  const all = [...children.values()].flatMap((c) => c.steps);
+  for (const step of all) if (OPS[step.op]?.landedCounts && OPS[step.op].store === 'dict') step.unordered = keysTakenBefore(step, all);
+  // A batch cut short lands item by item, and each item it landed without announcing reaches
+  // other handles when they list: its items are steps of their own (batchItemSuccessors).
+  for (const child of children.values()) child.steps = child.steps.flatMap((step) => (!step.done && OPS[step.op]?.parts ? batchItems(step) : [step]));
+  return { rounds: rounds.filter(Boolean), steps: [...children.values()].flatMap((c) => c.steps) };
+}
+
+function batchItems(step) {
+  const of = stepLabel(step);
+  return OPS[step.op].parts(step.args).map(({ op, args }, index) => {
+    const ordered = !(step.unordered === true || step.unordered?.includes(args.key));
+    return { ...step, op, args, batch: { of, index, ordered } };
+  });
 }
 
 /**
@@ -89,7 +100,7 @@ const itemOf = (entry) => entry.born?.item ?? 0;
 function byDeadline(a, b) {
   return hiOf(a) - hiOf(b) || floorOf(a) - floorOf(b) || (a.born?.by ?? '').localeCompare(b.born?.by ?? '') || itemOf(a) - itemOf(b);
 }
-const canonical = (model) => ({ dict: model.dict.sort(byDeadline), queue: model.queue.sort(byDeadline) });
+const canonical = (model) => ({ ...model, dict: model.dict.sort(byDeadline), queue: model.queue.sort(byDeadline) });
 
 /** Whether births can rise along `list`: each stamp inside its bounds, a batch's ordered items in order. */
 function birthsCanRise(list) {
@@ -125,8 +136,23 @@ function firstCandidates(model, list) {
   });
 }
 
+/**
+ * An item of a batch cut short by a kill: it landed or it did not, and once one did not, none
+ * after it did (`halted` names such batches while the round lasts).
+ */
+function batchItemSuccessors(step, model) {
+  const { of, index, ordered } = step.batch;
+  const stopped = clone(model);
+  if (model.halted?.includes(of)) return { models: [stopped] };
+  stopped.halted = [...(model.halted ?? []), of];
+  const landed = clone(model);
+  OPS[step.op].apply(landed, step.args, step.child, false, { lo: step.begin, hi: step.diedAt, by: of, ...(ordered ? { item: index } : {}) });
+  return { models: [stopped, canonical(landed)] };
+}
+
 /** The models a step can lead to; for a completed step, only if its logged result is the model's. */
 function successors(step, model) {
+  if (step.batch) return batchItemSuccessors(step, model);
   const op = OPS[step.op];
   const born = { lo: step.begin, hi: step.diedAt ?? step.end, by: stepLabel(step), ...(step.unordered ? { unordered: step.unordered } : {}) };
   const starts = op.takesFirst ? firstCandidates(model, op.takesFirst) : [model];
@@ -142,7 +168,7 @@ function successors(step, model) {
   }
   // Cut short or failed: not at all, fully, or (a take) claimed and to come back at its owner's death.
   const models = [clone(model), ...starts.map((start) => applied(start, false).next)];
-  // A batch lands item by item, in order: any first few of its items may be in place.
+  // A batch that failed part way: any first few of its items may be in place.
   for (let landed = 1; landed < (op.landedCounts?.(step.args) ?? 0); landed++) {
     const next = clone(model);
     op.applyFirst(next, step.args, landed, born);
@@ -166,7 +192,7 @@ function exploreRound(starts, round, failures) {
     const pending = round.map((child, i) => child.steps[at[i]]);
     if (pending.every((step) => !step)) {
       const ids = round.map((c) => c.id);
-      const final = release(clone(model), (e) => ids.includes(e.claimedBy));
+      const { halted, ...final } = release(clone(model), (e) => ids.includes(e.claimedBy));
       finals.set(JSON.stringify(final), final);
       continue;
     }

@@ -258,7 +258,8 @@ export const OPS = {
 
 /**
  * A batch (setMany, putMany): `applyFirst` applies its first `landed` items, which is what a batch
- * that failed part way (BatchError.landed) or was cut short by a crash leaves in place.
+ * that failed part way (BatchError.landed) leaves in place; `parts` are its items as single steps
+ * (the checker's view of a batch cut short by a crash, whose items may reach others one by one).
  */
 function batchOp(store, single, items, toArgs) {
   const applyFirst = (model, args, landed, born) => {
@@ -276,7 +277,8 @@ function batchOp(store, single, items, toArgs) {
     return null;
   };
   const apply = (model, args, _child, _claim, born) => applyFirst(model, args, Infinity, born);
-  return { store, weight: 1, applyFirst, landedCounts: (args) => items(args).length, apply };
+  const parts = (args) => items(args).map((item) => ({ op: single, args: toArgs(item) }));
+  return { store, weight: 1, applyFirst, landedCounts: (args) => items(args).length, apply, parts };
 }
 
 OPS['dict.setMany'] = {
