@@ -72,8 +72,9 @@ function before(a: u32, b: u32): bool {
   return memory.compare(digestAt(a), digestAt(b), DIGEST_BYTES) < 0;
 }
 
-function grow(): void {
-  const next: u32 = capacity ? capacity + (capacity >> 2) : 1024; // 1.25x: slack stays under 25%
+/** Room for at least `least` slots, in one move of each array (1.25x steps: slack stays under 25%). */
+function grow(least: u32): void {
+  const next: u32 = max(least, capacity ? capacity + (capacity >> 2) : 1024);
   births = resize(births, <usize>next << 3);
   digests = resize(digests, <usize>next * DIGEST_BYTES);
   lefts = resize(lefts, <usize>next << 2);
@@ -193,7 +194,7 @@ let spineLength: u32 = SPINE_STALE;
 
 /** Room for n more slots, so a bulk load grows the arrays and the hash table once. */
 export function indexReserve(n: u32): void {
-  while (capacity < used + n) grow();
+  if (capacity < used + n) grow(used + n);
   let buckets: u32 = table ? tableMask + 1 : 2048;
   while ((count + n) * 4 > buckets * 3) buckets <<= 1;
   if (!table || buckets != tableMask + 1) rehash(buckets);
@@ -202,9 +203,10 @@ export function indexReserve(n: u32): void {
 /**
  * Adds a digest that orders after every slot in the index (a bulk load in birth order, as the
  * index cache stores it): amortized O(1), building the treap along its right spine instead of
- * descending from the root. False when it does not order last (the caller inserts it instead).
+ * descending from the root. Returns its slot, or -1 when it does not order last (the caller
+ * inserts it instead).
  */
-export function indexAppend(digest: usize, birth: u64, keyType: u8, key: usize, keyLen: i32): bool {
+export function indexAppend(digest: usize, birth: u64, keyType: u8, key: usize, keyLen: i32): i32 {
   if (spineLength == SPINE_STALE) {
     spineLength = 0;
     for (let t = root; t != NIL; t = R(t)) pushSpine(t);
@@ -212,7 +214,7 @@ export function indexAppend(digest: usize, birth: u64, keyType: u8, key: usize, 
   if (spineLength > 0) {
     const last = load<u32>(spine + (<usize>(spineLength - 1) << 2));
     const lastBirth = load<u64>(births + (<usize>last << 3));
-    if (birth < lastBirth || (birth == lastBirth && memory.compare(digest, digestAt(last), DIGEST_BYTES) <= 0)) return false;
+    if (birth < lastBirth || (birth == lastBirth && memory.compare(digest, digestAt(last), DIGEST_BYTES) <= 0)) return -1;
   }
   const s = newSlot(digest, birth, keyType, key, keyLen);
   let child = NIL;
@@ -226,7 +228,7 @@ export function indexAppend(digest: usize, birth: u64, keyType: u8, key: usize, 
   if (spineLength > 0) setR(load<u32>(spine + (<usize>(spineLength - 1) << 2)), s);
   else root = s;
   pushSpine(s);
-  return true;
+  return <i32>s;
 }
 
 function pushSpine(t: u32): void {
@@ -244,7 +246,7 @@ function newSlot(digest: usize, birth: u64, keyType: u8, key: usize, keyLen: i32
     s = freeHead;
     freeHead = L(s);
   } else {
-    if (used == capacity) grow();
+    if (used == capacity) grow(used + 1);
     s = used++;
   }
   memory.copy(digestAt(s), digest, DIGEST_BYTES);

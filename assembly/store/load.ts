@@ -161,7 +161,8 @@ function readCache(fd: i32, reader: ChunkReader): bool {
     const key = cacheEntryKey(e);
     const keyLen = cacheEntryKeyLength(e);
     // In order (as caches are written): appended along the treap's spine; otherwise inserted.
-    const slot = indexAppend(e, birth, keyType, key, keyLen) ? indexFind(e) : indexInsert(e, birth, keyType, key, keyLen);
+    const appended = indexAppend(e, birth, keyType, key, keyLen);
+    const slot = appended >= 0 ? <u32>appended : indexInsert(e, birth, keyType, key, keyLen);
     indexSetRecord(slot, cacheEntryExpiry(e), cacheEntryRecordLength(e));
     reader.advance(entryLength);
   }
