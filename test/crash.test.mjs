@@ -7,6 +7,10 @@ import * as assert from 'uvu/assert';
 import { parseHistory, judgeHistory } from './crash/check.mjs';
 import { OP_NAMES, VARIANTS, variantName } from './crash/ops.mjs';
 import { crashRun, positionalCases, trialPlans } from './crash/harness.mjs';
+import { instrumentedHost } from './crash/host.mjs';
+import { readJournalTrace } from './crash/journal-trace.mjs';
+import { IODict, nodeHost } from '../dist/index.js';
+import { storePath } from './support/tmp.mjs';
 
 const spawn = (c, round = 0) => ({ t: 'spawn', c, round });
 const death = (c) => ({ t: 'death', c });
@@ -166,6 +170,23 @@ test('checker: a batch item whose key another process took (before the batch, un
   // With no take of k anywhere, the batch's order stands.
   const untouched = [spawn('a'), spawn('b'), step('b', 1, 'dict.setMany', batch), death('a'), death('b')];
   fails(untouched, { dict: [entry('j', 'b2'), entry('k', 'b1')] }, /state: .*dict order j k, expected k j/);
+});
+
+test('journal trace (test:crash --trace): every append, with its keys and births, and every journal renamed in', () => {
+  const path = storePath();
+  const trace = `${path}.trace`;
+  const dict = new IODict(path, { host: instrumentedHost(nodeHost(), { journalTrace: trace }), rotateAfter: 4 });
+  dict.size; // an index: rotations
+  dict.set('k', 1);
+  dict.delete('k');
+  for (let i = 0; i < 20; i++) dict.set(`filler${i}`, i);
+  dict.close();
+  const events = readJournalTrace(trace);
+  const set = events.find((e) => e.kind === 'SET' && e.key === 'k');
+  assert.ok(set && typeof set.birth === 'bigint' && set.store === path.split('/').at(-1), JSON.stringify(events.slice(0, 3), (_, v) => (typeof v === 'bigint' ? String(v) : v)));
+  assert.ok(events.findIndex((e) => e.kind === 'DELETE' && e.key === 'k') > events.indexOf(set));
+  assert.ok(events.filter((e) => e.renamed).length >= 2, 'the first journal and at least one rotation');
+  assert.ok(events.some((e) => e.kind === 'SEALED' && e.successor));
 });
 
 // Each op under two variants that together cover both durabilities and both hosts; the full

@@ -12,7 +12,7 @@ import { opLog } from './log.mjs';
 const MAX_RANDOM_STEPS = 20000;
 
 const args = JSON.parse(process.argv[2]);
-const host = instrumentedHost(baseHost(args.host));
+const host = instrumentedHost(baseHost(args.host), { journalTrace: args.journalTrace });
 const log = opLog(args.log, args.child);
 const handles = openHandles(args.root, { host, durability: args.durability });
 

@@ -59,6 +59,9 @@ function childProblem(id, exit) {
   return [{ kind: 'child crashed', detail: `${id} exited ${exit.code ?? exit.signal}: ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}` }];
 }
 
+/** With IODICT_CRASH_TRACE=1, children log every journal append to journal.trace in the trial's directory. */
+const traced = (root) => (process.env.IODICT_CRASH_TRACE === '1' ? { journalTrace: `${root}/journal.trace` } : {});
+
 /** A fresh directory for one trial's stores and log. */
 const trialRoot = () => fs.mkdtempSync(path.join(os.tmpdir(), 'iodict-crash-'));
 
@@ -104,7 +107,7 @@ async function runPositional(testCase, keep) {
   const root = trialRoot();
   const logPath = `${root}/ops.log`;
   logEvent(logPath, { t: 'spawn', c: 'c0', round: 0 });
-  const args = { mode: 'positional', root, log: logPath, child: 'c0', op: testCase.op, killAt: testCase.killAt, ...testCase.variant };
+  const args = { mode: 'positional', root, log: logPath, child: 'c0', op: testCase.op, killAt: testCase.killAt, ...testCase.variant, ...traced(root) };
   const exit = await startChild(args).exited;
   logEvent(logPath, { t: 'death', c: 'c0' });
   const result = finish(root, testCase.variant, childProblem('c0', exit), keep);
@@ -140,7 +143,7 @@ async function runRandom(plan, keep) {
     await Promise.all(
       children.map(async (c) => {
         logEvent(logPath, { t: 'spawn', c: c.id, round });
-        const args = { mode: 'random', root, log: logPath, child: c.id, lane: c.lane, seed: c.seed, ...plan.variant };
+        const args = { mode: 'random', root, log: logPath, child: c.id, lane: c.lane, seed: c.seed, ...plan.variant, ...traced(root) };
         let started;
         const kill = () => setTimeout(() => started.child.kill('SIGKILL'), c.delay);
         started = startChild(args, c.fromSpawn ? undefined : kill);

@@ -1,5 +1,6 @@
 // A StoreHost wrapper that numbers the calls made while it is armed and lets a hook act before
 // each one: kill the process (crash harness) or fail the call with an errno (fault matrix).
+import fs from 'node:fs';
 
 /** Every method of the StoreHost contract (host/core/host.ts) the core can call. */
 export const HOST_METHODS = ['open', 'close', 'read', 'write', 'fsync', 'syncfs', 'fstat', 'stat', 'rename', 'exchange', 'unlink', 'mkdir', 'rmdir',
@@ -27,9 +28,11 @@ function shortPath(path) {
  * Wraps `base` (pattern of test/support/faulty-host.mjs). While armed, the calls to `methods` are
  * numbered from 1 and `before(position, method)` runs first; if it returns an errno, the call
  * fails with -errno without happening (close still closes, as close(2) does on Linux). The trace
- * names each call and the file it touches, e.g. "write .iodict/changes".
+ * names each call and the file it touches, e.g. "write .iodict/changes". With `journalTrace` (a
+ * file path), every journal append and every new journal renamed in is logged there as it
+ * happens (test/crash/journal-trace.mjs reads it).
  */
-export function instrumentedHost(base) {
+export function instrumentedHost(base, { journalTrace } = {}) {
   const host = Object.create(base);
   host.name = `${base.name} (instrumented)`;
   const openFiles = new Map(); // descriptor -> path, to name the file of descriptor calls
@@ -46,8 +49,10 @@ export function instrumentedHost(base) {
           return -errno;
         }
       }
+      const journal = journalTrace && traceJournal(journalTrace, method, args, openFiles);
       const result = base[method](...args);
       if (method === 'open' && result >= 0) openFiles.set(result, args[0]);
+      journal?.(result);
       return result;
     };
   }
@@ -62,4 +67,25 @@ export function instrumentedHost(base) {
     return trace;
   };
   return host;
+}
+
+const isJournal = (path) => String(path).endsWith('/.iodict/changes');
+const storeOf = (journal) => String(journal).split('/').at(-3);
+
+/** For a journal append or a journal renamed in: what to log once the call returned (a line per event). */
+function traceJournal(path, method, args, openFiles) {
+  const log = (line) => fs.appendFileSync(path, `${process.pid} ${line}\n`);
+  if (method === 'rename' && isJournal(args[1])) {
+    const inode = fs.statSync(args[0], { throwIfNoEntry: false })?.ino;
+    return (result) => result === 0 && log(`journal ${storeOf(args[1])} ${inode}`);
+  }
+  if (method === 'write' && isJournal(openFiles.get(args[0]))) {
+    return (result) => {
+      if (result <= 0) return;
+      const { ino, size } = fs.fstatSync(args[0]); // an O_APPEND write ends the file
+      const bytes = Buffer.from(args[1].buffer, args[1].byteOffset, result);
+      log(`append ${storeOf(openFiles.get(args[0]))} ${ino} ${size - result} ${bytes.toString('hex')}`);
+    };
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
-// npm run test:crash -- [--trials N] [--seed S] [--jobs J] [--only TEXT] [--no-positional] [--keep]
+// npm run test:crash -- [--trials N] [--seed S] [--jobs J] [--only TEXT] [--no-positional] [--keep] [--trace]
 // Runs the positional crash sweep and N random trials, prints every violation with what replays
-// it, a summary per op and per kind, and exits non-zero on any violation.
+// it, a summary per op and per kind, and exits non-zero on any violation. --trace logs every
+// journal append of the children in each trial's directory (read it with journal-trace.mjs).
 import { parseArgs } from 'node:util';
 import { crashRun, positionalCases, trialPlans } from './harness.mjs';
 
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'no-positional': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
   },
 });
 const number = (name) => {
@@ -22,6 +24,7 @@ const number = (name) => {
 const trials = number('trials');
 const seed = number('seed');
 
+if (values.trace) process.env.IODICT_CRASH_TRACE = '1'; // read by the harness for each child
 const picked = (item) => !values.only || item.name.includes(values.only);
 const started = performance.now();
 const results = await crashRun({

@@ -1,0 +1,60 @@
+// node test/crash/journal-trace.mjs TRIAL_DIR [KEY ...]
+// Prints the journal appends a traced crash trial logged (npm run test:crash -- --trace --keep),
+// in the order they happened: which process wrote what into which journal (by inode), at which
+// entry, with SET births and the keys their KEY entries carry (FORMAT.md 8.1). With KEYs, only
+// the entries about those keys, and the journals' births and seals.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const ENTRY = 64;
+const KINDS = { 1: 'BEGIN', 2: 'SET', 3: 'DELETE', 4: 'SEALED', 5: 'RESCAN', 6: 'KEY' };
+
+/** The entries of one append: { at, kind, key?, birth?, successor? }, KEY entries folded into theirs. */
+function entries(bytes, firstIndex) {
+  const out = [];
+  for (let i = 0; i < bytes.length / ENTRY; i++) {
+    const e = bytes.subarray(i * ENTRY, (i + 1) * ENTRY);
+    const kind = KINDS[e[4]] ?? `kind ${e[4]}`;
+    if (kind === 'KEY') continue;
+    const entry = { at: firstIndex + i, kind };
+    if (kind === 'SET' || kind === 'DELETE') {
+      const chunks = e[6];
+      const first = bytes.subarray((i + 1) * ENTRY, (i + 2) * ENTRY);
+      const keyBytes = Buffer.concat(Array.from({ length: chunks }, (_, j) => bytes.subarray((i + 1 + j) * ENTRY + 16, (i + 1 + j) * ENTRY + 60)));
+      const key = keyBytes.subarray(0, chunks ? first.readUInt32LE(12) : 0);
+      entry.key = !chunks ? '(key not carried)' : first[5] === 0 ? key.toString() : `<key type ${first[5]}: ${key.toString('hex')}>`;
+      if (kind === 'SET') entry.birth = e.readBigUInt64LE(16);
+    }
+    if (kind === 'SEALED') entry.successor = e.readBigUInt64LE(16).toString(16);
+    out.push(entry);
+  }
+  return out;
+}
+
+/** The events of a trace file in order: { pid, store, inode, renamed: true } or { pid, store, inode, at, kind, key?, birth?, successor? }. */
+export function readJournalTrace(file) {
+  const events = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const [pid, what, store, inode, offset, hex] = line.split(' ');
+    if (what === 'journal') events.push({ pid, store, inode, renamed: true });
+    else for (const e of entries(Buffer.from(hex, 'hex'), Number(offset) / ENTRY)) events.push({ pid, store, inode, ...e });
+  }
+  return events;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [dir, ...keys] = process.argv.slice(2);
+  if (!dir) {
+    console.error('usage: node test/crash/journal-trace.mjs TRIAL_DIR [KEY ...]');
+    process.exit(2);
+  }
+  for (const e of readJournalTrace(`${dir}/journal.trace`)) {
+    if (e.renamed) {
+      console.log(`${e.pid} ${e.store}: journal ${e.inode} renamed in`);
+      continue;
+    }
+    if (keys.length && e.key !== undefined && !keys.includes(e.key)) continue;
+    const detail = e.key !== undefined ? ` ${e.key}${e.birth !== undefined ? ` birth ${e.birth}` : ''}` : e.successor ? ` successor ${e.successor}` : '';
+    console.log(`${e.pid} ${e.store}: journal ${e.inode} #${e.at} ${e.kind}${detail}`);
+  }
+}
