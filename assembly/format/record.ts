@@ -104,13 +104,17 @@ export function recordKeyLength(rec: usize): i32 {
 export function recordValueLength(rec: usize): i32 {
   return load<u32>(rec, 20);
 }
+/** Whether the record carries an expiry stamp (flag bit 0); the header alone tells. */
+export function recordExpires(rec: usize): bool {
+  return (load<u8>(rec, 5) & FLAG_EXPIRY) != 0;
+}
 /** The record's expiry stamp (µs since the Unix epoch), 0 when it never expires. */
 export function recordExpiry(rec: usize): u64 {
-  if ((load<u8>(rec, 5) & FLAG_EXPIRY) == 0) return 0;
+  if (!recordExpires(rec)) return 0;
   return load<u64>(rec + HEADER_BYTES + recordKeyLength(rec) + recordValueLength(rec));
 }
 /** The whole record's length in bytes, as its header says. */
 export function recordTotalLength(rec: usize): i32 {
-  const extra = (load<u8>(rec, 5) & FLAG_EXPIRY) != 0 ? EXPIRY_BYTES : 0;
+  const extra = recordExpires(rec) ? EXPIRY_BYTES : 0;
   return OVERHEAD_BYTES + recordKeyLength(rec) + recordValueLength(rec) + extra;
 }

@@ -5,7 +5,7 @@
 // purgeExpired(), as a claim (claims.ts): the record is renamed away first, so a record set
 // again meanwhile (a fresh one, under the same name) is never removed by mistake: it is put back.
 import * as host from '../host/imports';
-import { HEADER_BYTES, RECORD_MAGIC, RECORD_OK, RECORD_NOT_FILE, FLAG_EXPIRY, recordExpiry } from '../format/record';
+import { HEADER_BYTES, RECORD_MAGIC, RECORD_OK, RECORD_NOT_FILE, recordExpires, recordExpiry } from '../format/record';
 import { DIGEST_BYTES } from '../format/key';
 import { indexSetRecord, indexExpiry, indexExpiring, indexOrder, indexSize, indexDigest, indexCountExpired } from '../index/ordered';
 import { resize } from '../util/memory';
@@ -83,7 +83,7 @@ export function hasLive(path: usize, len: i32, digest: usize): i32 {
   // Only a short read needs a look at the type (an empty FIFO reads 0 bytes).
   if (n >= 0 && n < HEADER_BYTES && host.fstat(fd, statBuf) == 0 && load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_FILE) n = -host.EINVAL;
   let expiry: u64 = 0;
-  if (n == HEADER_BYTES && load<u32>(headBuf) == RECORD_MAGIC && (load<u8>(headBuf, 5) & FLAG_EXPIRY) != 0) {
+  if (n == HEADER_BYTES && load<u32>(headBuf) == RECORD_MAGIC && recordExpires(headBuf)) {
     const at = <f64>HEADER_BYTES + <f64>load<u32>(headBuf, 16) + <f64>load<u32>(headBuf, 20);
     if (host.read(fd, headBuf + HEADER_BYTES, 8, at) == 8) expiry = load<u64>(headBuf, HEADER_BYTES);
   }

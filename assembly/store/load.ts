@@ -6,7 +6,7 @@
 import * as host from '../host/imports';
 import { resize } from '../util/memory';
 import { DIGEST_BYTES } from '../format/key';
-import { HEADER_BYTES, RECORD_OK, RECORD_MAGIC, FLAG_EXPIRY, recordBirth, recordKeyType, recordKeyLength, recordExpiry, recordTotalLength } from '../format/record';
+import { HEADER_BYTES, RECORD_OK, RECORD_MAGIC, recordBirth, recordKeyType, recordKeyLength, recordExpires, recordExpiry, recordTotalLength } from '../format/record';
 import {
   indexFind, indexInsert, indexAppend, indexReserve, indexRemove, indexRebirth, indexBirth, indexSize, indexClear, indexOrder,
   indexSetRecord, indexExpiry, indexRecordLength, indexKeyType, indexKeyLength, indexKey,
@@ -282,12 +282,8 @@ function recheckSlot(digest: usize, slot: i32): i32 {
   const len = recordPath(recordBuf, digest);
   const n = readHead(recordBuf, len, HEADER_BYTES);
   if (n == HEADER_BYTES && load<u32>(io) == RECORD_MAGIC && recordBirth(io) == indexBirth(slot) &&
-      <u32>recordTotalLength(io) == indexRecordLength(slot) && recordHasNoExpiry(io) && indexExpiry(slot) == 0) return slot;
+      <u32>recordTotalLength(io) == indexRecordLength(slot) && !recordExpires(io) && indexExpiry(slot) == 0) return slot;
   return learnRecord(digest, slot);
-}
-
-@inline function recordHasNoExpiry(head: usize): bool {
-  return (load<u8>(head, 5) & FLAG_EXPIRY) == 0;
 }
 
 /**
@@ -295,7 +291,6 @@ function recheckSlot(digest: usize, slot: i32): i32 {
  * slots whose record is gone are dropped, and those it has are checked again (recheckSlot).
  * Catches what no journal entry said.
  */
-
 export function reconcile(): i32 {
   if (!handle.indexLoaded) return ST_OK;
   listed = true;
