@@ -1,7 +1,8 @@
 // The crash checker. From a trial's log it computes every store state the logged history allows
 // (each child's steps in order; steps of different children in any order their times allow; a
-// step cut short by a kill, or failing, happened fully or not at all; a dead process's claims
-// come back), then opens fresh handles and compares what they show, and looks for leftovers.
+// step cut short by a kill, or failing, happened fully or not at all, a batch item by item, and
+// may reach other handles late; a dead process's claims come back; birth order as bounds on each
+// stamp), then opens fresh handles and compares what they show, and looks for leftovers.
 import { isDeepStrictEqual } from 'node:util';
 import { IODict, DurableQueue, Empty } from '../../dist/index.js';
 import { diskFiles } from '../support/files.mjs';
