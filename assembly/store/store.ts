@@ -290,9 +290,12 @@ export function remove(keyType: u8, keyLen: i32): i32 {
   const digest = digestKey(keyType, keyLen);
   const len = recordPath(recordBuf, digest);
   const r = host.unlink(recordBuf, len);
-  if (r == -host.ENOENT) return ST_MISSING;
-  if (r < 0) return fail(OP_UNLINK, r, recordBuf, len);
+  if (r < 0 && r != -host.ENOENT) return fail(OP_UNLINK, r, recordBuf, len);
+  // Gone already (taken by a take whose entry we have not read yet): our index forgets it too,
+  // so a set that follows makes the key new instead of keeping its old place (a take that
+  // fails puts the record back and announces it).
   forget(digest);
+  if (r == -host.ENOENT) return ST_MISSING;
   if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
   const key = rec + HEADER_BYTES;
   announce(JOURNAL_DELETE, digest, 0, 0, 0, CAUSE_CALL, key, keyType, keyLen);
