@@ -8,7 +8,7 @@ import * as journal from './store/journal';
 import * as lock from './store/lock';
 import {
   indexSize, indexOrder, indexBirth, indexKeyType, indexKeyLength, indexKey, indexBytes,
-  indexPackKeys, packedKeys,
+  indexPackKeys, packedKeys, indexDigest, indexExpiry, indexChanges, indexExpiring,
 } from './index/ordered';
 import {
   HEADER_BYTES, checkRecord, recordKeyLength, recordValueLength, recordCodec, recordKeyType, recordBirth, recordExpiry,
@@ -18,7 +18,6 @@ import * as value from './format/value';
 import * as expiry from './store/expiry';
 import * as limits from './store/limits';
 import * as watch from './store/watch';
-import { indexDigest, indexExpiry } from './index/ordered';
 
 export {
   ST_OK, ST_MISSING, ST_CORRUPT, ST_NOT_STORE, ST_NEWER_FORMAT, ST_IO,
@@ -233,6 +232,13 @@ export function order(): u32 {
 }
 export function orderPtr(): usize {
   return orderBuf;
+}
+/**
+ * A number that stays the same exactly while order() would list the same slots: the index's
+ * change count; -1 while some item carries an expiry stamp (order() then depends on the clock).
+ */
+export function orderVersion(): f64 {
+  return indexExpiring() == 0 ? <f64>indexChanges() : -1;
 }
 /** The keys of `count` slots listed (u32 each) at `slots`, packed for one pass of the host (at keysPtr()). */
 export function packKeys(slots: usize, count: u32): usize {

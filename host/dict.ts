@@ -195,8 +195,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
   /** Keys, oldest first: a snapshot taken when called. */
   keys(): MapIterator<K> {
     return this.#run(() => {
-      const core = this.#core;
-      return (core.slotKeys(core.order()) as K[]).values();
+      return (this.#core.ordered().keys as K[]).values();
     });
   }
 
@@ -223,8 +222,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
    * corrupt ones, which are quarantined and reported (onCorrupt) instead of ending the walk.
    */
   #mapEntries<T>(pick: (key: K, value: V) => T): MapIterator<T> {
-    const slots = this.#run(() => this.#core.order());
-    const keys = this.#run(() => this.#core.slotKeys(slots) as K[]);
+    const { slots, keys } = this.#run(() => this.#core.ordered()) as { slots: Uint32Array; keys: K[] };
     const self = this;
     function* walk(): Generator<T, undefined, unknown> {
       for (let i = 0; i < keys.length; i++) {

@@ -166,6 +166,15 @@ export function indexSize(): u32 {
   return count;
 }
 
+// Counts every change to the set of slots or their order, so a listing of the order can be kept
+// until the next one (u64: never wraps back to a count a caller still holds).
+let changes: u64 = 0;
+
+/** How many times slots were added, removed, moved or cleared so far. */
+export function indexChanges(): u64 {
+  return changes;
+}
+
 /** The slot holding this digest, or -1. */
 export function indexFind(digest: usize): i32 {
   if (!table) return -1;
@@ -262,6 +271,7 @@ function newSlot(digest: usize, birth: u64, keyType: u8, key: usize, keyLen: i32
   }
   setL(s, NIL);
   setR(s, NIL);
+  changes++;
   store<u64>(expiries + (<usize>s << 3), 0);
   store<u32>(lengths + (<usize>s << 2), 0);
   count++;
@@ -274,6 +284,7 @@ function newSlot(digest: usize, birth: u64, keyType: u8, key: usize, keyLen: i32
 }
 
 export function indexRemove(s: u32): void {
+  changes++;
   spineLength = SPINE_STALE;
   root = removeAt(root, s);
   tableRemove(s);
@@ -287,6 +298,7 @@ export function indexRemove(s: u32): void {
 
 /** Moves a slot to a new birth stamp (a key deleted and set again elsewhere). */
 export function indexRebirth(s: u32, birth: u64): void {
+  changes++;
   spineLength = SPINE_STALE;
   root = removeAt(root, s);
   store<u64>(births + (<usize>s << 3), birth);
@@ -383,6 +395,7 @@ export function indexClear(): void {
     if (load<u64>(births + (<usize>s << 3)) != FREE && <usize>indexKeyLength(s) > KEY_INLINE)
       heap.free(load<usize>(keyBodies + <usize>s * KEY_INLINE));
   }
+  changes++;
   count = 0;
   used = 0;
   totalLength = 0;

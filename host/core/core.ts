@@ -45,6 +45,7 @@ interface Exports {
   quarantinedCount(): number;
   order(): number;
   orderPtr(): number;
+  orderVersion(): number;
   packKeys(slots: number, count: number): number;
   keysPtr(): number;
   slotKeyType(slot: number): number;
@@ -199,6 +200,8 @@ export class Core {
   #keyType = 0;
   /** Decoded keys by slot, filled lazily; dropped when another handle changes the slot. */
   keyCache: (Key | undefined)[] = [];
+  /** The last listing of the order (and its keys, once asked for), while the core's orderVersion() stays. */
+  #ordered: { version: number; slots: Uint32Array; keys?: Key[] } | undefined;
   #quarantinedSeen = 0;
   readonly #onCorrupt: ((error: CorruptRecordError) => void) | undefined;
   readonly #clock: (() => number) | undefined;
@@ -480,11 +483,28 @@ export class Core {
   }
 
   /** Slots in birth order (a copy: safe across further calls). */
+  /**
+   * Every slot, oldest first, after following others' changes. Unchanged since the last call, the
+   * same array is returned: callers read it, never write it.
+   */
   order(): Uint32Array {
     this.check(this.x.sync());
     this.absorbEvents();
+    const version = this.x.orderVersion();
+    if (this.#ordered?.version === version) return this.#ordered.slots;
     const n = this.x.order();
-    return new Uint32Array(this.x.memory.buffer, this.x.orderPtr(), n).slice();
+    const slots = new Uint32Array(this.x.memory.buffer, this.x.orderPtr(), n).slice();
+    this.#ordered = version >= 0 ? { version, slots } : undefined;
+    return slots;
+  }
+
+  /** order() and the keys of its slots; both shared, like order()'s array, while nothing changes. */
+  ordered(): { slots: Uint32Array; keys: Key[] } {
+    const slots = this.order();
+    const listed = this.#ordered?.slots === slots ? this.#ordered : undefined;
+    const keys = listed?.keys ?? this.slotKeys(slots);
+    if (listed) listed.keys = keys;
+    return { slots, keys };
   }
 
   size(): number {

@@ -50,6 +50,42 @@ export function dictSuite(label, hostOptions, files = diskFiles) {
     d.close();
   });
 
+  test('a listing is kept only while nothing changes: own and another handle\'s writes, pops, clear, an expiry', () => {
+    const path = storePath();
+    let now = 1_800_000_000_000;
+    const d = open(path, { clock: () => now });
+    const other = open(path, { clock: () => now });
+    for (const k of ['a', 'b', 'c']) d.set(k, k);
+    const first = [...d.keys()];
+    assert.equal(first, ['a', 'b', 'c']);
+    assert.equal([...d.keys()], first, 'listed again, unchanged');
+    const entries = [...d.entries()];
+    d.set('b', 'B'); // an overwrite keeps the order...
+    assert.equal([...d.keys()], ['a', 'b', 'c']);
+    assert.equal([...d.entries()], [['a', 'a'], ['b', 'B'], ['c', 'c']], '...and values are read afresh');
+    assert.equal(entries, [['a', 'a'], ['b', 'b'], ['c', 'c']], 'an earlier walk is a snapshot');
+    d.set('d', 'd');
+    assert.equal([...d.keys()], ['a', 'b', 'c', 'd'], 'own set');
+    other.delete('a');
+    other.set('e', 'e');
+    assert.equal([...d.keys()], ['b', 'c', 'd', 'e'], "another handle's delete and set");
+    assert.equal(d.popItem(), ['b', 'B']);
+    assert.equal([...d.keys()], ['c', 'd', 'e'], 'own pop');
+    assert.equal(other.popItem({ last: true }), ['e', 'e']);
+    assert.equal([...d.keys()], ['c', 'd'], "another handle's pop");
+    other.delete('c');
+    other.set('c', 'again');
+    assert.equal([...d.keys()], ['d', 'c'], 'made again elsewhere: a new birth');
+    d.set('t', 't', { ttl: 1000 });
+    assert.equal([...d.keys()], ['d', 'c', 't']);
+    now += 2000;
+    assert.equal([...d.keys()], ['d', 'c'], 'expired with no other change');
+    other.clear();
+    assert.equal([...d.keys()], [], "another handle's clear");
+    d.close();
+    other.close();
+  });
+
   test('order, keys and values survive a restart', () => {
     const path = storePath();
     const d = open(path);
