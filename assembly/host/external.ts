@@ -5,7 +5,7 @@
 @external("host", "read") export declare function read(fd: i32, buf: usize, len: i32, pos: f64): i32;
 @external("host", "write") export declare function write(fd: i32, buf: usize, len: i32, pos: f64): i32;
 @external("host", "fsync") export declare function fsync(fd: i32): i32;
-@external("host", "syncfs") export declare function syncfs(fd: i32): i32;
+@external("host", "syncfs") export declare function syncfs(fd: i32, files: i32): i32;
 @external("host", "fstat") export declare function fstat(fd: i32, out: usize): i32;
 @external("host", "stat") export declare function stat(path: usize, pathLen: i32, out: usize): i32;
 @external("host", "rename") export declare function rename(from: usize, fromLen: i32, to: usize, toLen: i32): i32;

@@ -93,11 +93,12 @@ export const STAT_BYTES: i32 = 32;
 }
 /**
  * Flushes the whole file system holding the descriptor (Linux syncfs): one call instead of an
- * fsync per file, for batches. ENOTSUP where the host has no such call (the caller fsyncs each file).
+ * fsync of each of `files` files, for batches. ENOTSUP where the host has no such call, or
+ * declines it as costlier than those fsyncs (the caller fsyncs each file).
  */
-@inline export function syncfs(fd: i32): i32 {
-  if (isDefined(HOST_WASI)) return wasi.syncfs(fd);
-  else return js.syncfs(fd);
+@inline export function syncfs(fd: i32, files: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.syncfs(fd, files);
+  else return js.syncfs(fd, files);
 }
 /** Writes STAT_BYTES about an open descriptor at out. */
 @inline export function fstat(fd: i32, out: usize): i32 {

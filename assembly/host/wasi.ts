@@ -281,7 +281,7 @@ export function exchange(_from: usize, _fromLen: i32, _to: usize, _toLen: i32): 
 }
 
 /** preview1 has no file-system-wide sync: the caller fsyncs each file. */
-export function syncfs(_fd: i32): i32 {
+export function syncfs(_fd: i32, _files: i32): i32 {
   return -ENOTSUP;
 }
 

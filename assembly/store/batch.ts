@@ -84,14 +84,15 @@ export function batchWrite(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): 
 /**
  * Under durability 'fsync', every temp file on disk before the first rename: one syncfs of the
  * file system holding tmp/ where the host has it (one journal commit for the whole batch, where
- * an fsync per file costs one each), else an fsync of each temp file.
+ * an fsync per file costs one each), else, or when the host finds that flush costlier (others'
+ * unwritten data), an fsync of each temp file.
  */
 export function batchSync(): i32 {
   if (!handle.fsyncWrites) return ST_OK;
   const dirLen = controlPath(controlBuf, 'tmp');
   const fd = host.open(controlBuf, dirLen, host.O_DIRECTORY);
   if (fd < 0) return fail(OP_OPEN, fd, controlBuf, dirLen);
-  const r = host.syncfs(fd);
+  const r = host.syncfs(fd, count);
   host.close(fd);
   if (r == 0) return ST_OK;
   if (r != -host.ENOTSUP) return fail(OP_FSYNC, r, controlBuf, dirLen);

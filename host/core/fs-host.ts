@@ -89,6 +89,26 @@ function attempt(call: () => number): number {
   }
 }
 
+// syncfs writes out every unwritten page of the file system, other programs' too. Measured here
+// (ext4 on a virtual disk): 100 files cost 10 ms by syncfs on an idle system and 25 ms by an fsync
+// each, while 1 GiB of another program's unwritten data made that syncfs take 470 ms (2 GiB:
+// 1.1 s). So syncfs is used only while the kernel's unwritten data stays within what the fsyncs
+// it replaces would cost.
+const SYNCFS_SPARE_BYTES = 16 << 20;
+const SYNCFS_BYTES_PER_FILE = 256 << 10;
+
+/** Dirty and under-writeback bytes of the whole system (Linux /proc/meminfo); 0 where unknown. */
+function unwrittenBytes(): number {
+  let info: string;
+  try {
+    info = fs.readFileSync('/proc/meminfo', 'latin1');
+  } catch {
+    return 0;
+  }
+  const kib = (field: RegExp) => Number(field.exec(info)?.[1] ?? 0);
+  return (kib(/^Dirty:\s+(\d+) kB/m) + kib(/^Writeback:\s+(\d+) kB/m)) * 1024;
+}
+
 /** A StoreHost on node:fs; `runtime` names it, `native` (or null) supplies xattrs and flock. */
 export function fsHost(runtime: string, native: Native | null): StoreHost {
   return {
@@ -142,8 +162,8 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
       const errno = native.errno();
       return -(errno === EOPNOTSUPP ? Errno.ENOTSUP : errno);
     },
-    syncfs(fd) {
-      if (!native) return -Errno.ENOTSUP;
+    syncfs(fd, files) {
+      if (!native || unwrittenBytes() > SYNCFS_SPARE_BYTES + files * SYNCFS_BYTES_PER_FILE) return -Errno.ENOTSUP;
       if (native.syncfs(fd) === 0) return 0;
       const errno = native.errno();
       return -(errno === EOPNOTSUPP ? Errno.ENOTSUP : errno);

@@ -24,9 +24,11 @@ export interface StoreHost {
   fsync(fd: number): number;
   /**
    * Optional: flushes the whole file system holding fd (Linux syncfs(2)), so a batch needs one
-   * call instead of an fsync per file. Missing or -ENOTSUP: the core fsyncs each file instead.
+   * call instead of an fsync per file. `files` is how many files the caller fsyncs otherwise: a
+   * host may decline when flushing everything would cost more (other programs' unwritten data).
+   * Missing or -ENOTSUP: the core fsyncs each file instead.
    */
-  syncfs?(fd: number): number;
+  syncfs?(fd: number, files: number): number;
   /** Fills out with [size, mtimeMs, nlink, type]: type 0 a regular file, 1 a directory, 2 anything else. */
   fstat(fd: number, out: Float64Array): number;
   /** As fstat, of a path, not following a symbolic link (type 2). */

@@ -50,7 +50,7 @@ export function importTable(host: StoreHost, root: string, memory: MemoryRef, mo
       read: (fd: number, buf: number, len: number, pos: number) => host.read(fd, memory.bytes().subarray(buf, buf + len), pos),
       write: (fd: number, buf: number, len: number, pos: number) => host.write(fd, memory.bytes().subarray(buf, buf + len), pos),
       fsync: (fd: number) => host.fsync(fd),
-      syncfs: (fd: number) => host.syncfs?.(fd) ?? -Errno.ENOTSUP,
+      syncfs: (fd: number, files: number) => host.syncfs?.(fd, files) ?? -Errno.ENOTSUP,
       fstat: (fd: number, out: number) => putStat(host.fstat(fd, statOut), out),
       stat: (p: number, l: number, out: number) => putStat(host.stat(contained(p, l), statOut), out),
       rename: (f: number, fl: number, t: number, tl: number) => host.rename(path(f, fl), path(t, tl)),
