@@ -6,6 +6,7 @@
 // sample's work, so the runner times one call per sample and no per-op dispatch.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pythonPeers } from './python.mjs';
 
 const readPackage = (relative) => JSON.parse(fs.readFileSync(new URL(relative, import.meta.url), 'utf8'));
 const packageVersion = (name) => readPackage(`../node_modules/${name}/package.json`).version;
@@ -704,7 +705,7 @@ async function sqlitePeer() {
   };
 }
 
-const peerLoaders = { 'node-persist': nodePersist, 'keyv-file': keyvFile, cacache: cacachePeer, lmdb: lmdbPeer, sqlite: sqlitePeer };
+const peerLoaders = { 'node-persist': nodePersist, 'keyv-file': keyvFile, cacache: cacachePeer, lmdb: lmdbPeer, sqlite: sqlitePeer, ...pythonPeers };
 export const contenderNames = ['floor', 'floor+journal', 'iodict', 'iodict xattrs:off', 'iodict async', ...Object.keys(peerLoaders)];
 
 /** Loads the named contenders (all by default); peers are Node-only native or Node-targeted packages. */

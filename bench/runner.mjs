@@ -31,12 +31,16 @@ function unsupported(contender, op, config) {
 /** A sample longer than this is not repeated: one pass over 100k files of a slow peer says enough. */
 const LONG_SAMPLE_US = 5e6;
 
-/** Times one call of `run`: its total µs and µs per unit of work it reports. */
+/**
+ * Times one call of `run`: its total µs and µs per unit of work it reports. A contender in another
+ * process (bench/python.mjs) reports `{ units, us }`, the time its own clock measured.
+ */
 async function timeSample(run) {
   collectGarbage();
   const t0 = now();
-  const units = await run();
-  const us = Number(now() - t0) / 1e3;
+  const result = await run();
+  const elapsed = Number(now() - t0) / 1e3;
+  const { units, us = elapsed } = typeof result === 'object' ? result : { units: result };
   if (!(units > 0)) throw new Error(`a sample reported ${units} units of work`);
   return { us, perUnit: us / units };
 }
@@ -102,10 +106,11 @@ export async function runConfig(config, contenders, options) {
     await measure(op, async (c, round, n) => {
       const limit = c.maxOps?.[op] && (options.quick ? Math.ceil(c.maxOps[op] / 5) : c.maxOps[op]);
       const args = sampleArgs(op, config, round, n, limit);
-      const units = await c[op](stores.get(c.name).handle, args, value);
+      const result = await c[op](stores.get(c.name).handle, args, value);
+      const units = typeof result === 'object' ? result.units : result;
       // Every key a get or has asks for is in the store: a miss means the contender is broken.
       if (FINDS.has(op) && units !== args.length) throw new Error(`${c.name} ${op}: found ${units} of ${args.length} keys`);
-      return units;
+      return result;
     });
   }
   for (const [name, store] of stores) {
@@ -115,15 +120,17 @@ export async function runConfig(config, contenders, options) {
   }
   for (const op of ops.filter((op) => OPEN_OPS.has(op))) {
     await measure(op, async (c) => {
-      await c[op](stores.get(c.name).dir, config, survivorKey(config));
-      return 1;
+      const result = await c[op](stores.get(c.name).dir, config, survivorKey(config));
+      return typeof result === 'object' ? { units: 1, us: result.us } : 1;
     });
   }
   let memory;
   if (config.memory && options.probeMemory) {
     memory = { n: config.n, results: {} };
     for (const [name, store] of stores) {
-      if (contenders.find((x) => x.name === name).slowListing && config.n > SLOW_LISTING_MAX) continue;
+      const c = contenders.find((x) => x.name === name);
+      // A store in another process (the Python peers): this process's memory says nothing of it.
+      if (c.outOfProcess || (c.slowListing && config.n > SLOW_LISTING_MAX)) continue;
       memory.results[name] = { ...(await options.probeMemory(name, store.dir, config)), ...(store.indexBytes ? { indexBytesPerItem: store.indexBytes / config.n } : {}) };
     }
   }
