@@ -3,7 +3,7 @@
 
 const COLORS = {
   iodict: '#d9480f', floor: '#495057', 'node-persist': '#74c0fc', 'keyv-file': '#4dabf7',
-  cacache: '#1c7ed6', lmdb: '#37b24d', sqlite: '#7048e8',
+  cacache: '#1c7ed6', lmdb: '#37b24d', sqlite: '#7048e8', diskcache: '#f08c00', 'persist-queue': '#e8590c',
 };
 const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const number = (us) => (us >= 1e6 ? `${+(us / 1e6).toPrecision(3)} s` : us >= 1000 ? `${+(us / 1000).toPrecision(3)} ms` : `${+us.toPrecision(3)} µs`);

@@ -13,7 +13,7 @@ const files = {
 };
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
-const PEERS = ['node-persist', 'keyv-file', 'cacache', 'lmdb', 'sqlite'];
+const PEERS = ['node-persist', 'keyv-file', 'cacache', 'lmdb', 'sqlite', 'diskcache', 'persist-queue'];
 
 // ---- numbers ----
 
