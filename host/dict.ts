@@ -194,9 +194,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   /** Keys, oldest first: a snapshot taken when called. */
   keys(): MapIterator<K> {
-    return this.#run(() => {
-      return (this.#core.ordered().keys as K[]).values();
-    });
+    return this.#run(() => (this.#core.ordered().keys as K[]).values());
   }
 
   /** Values, oldest first; each is read from disk as the iteration reaches it. */

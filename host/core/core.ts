@@ -482,7 +482,6 @@ export class Core {
     this.x.clearEvents();
   }
 
-  /** Slots in birth order (a copy: safe across further calls). */
   /**
    * Every slot, oldest first, after following others' changes. Unchanged since the last call, the
    * same array is returned: callers read it, never write it.
