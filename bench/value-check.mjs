@@ -22,7 +22,9 @@ const codec = await bundle('../host/codec/cbor.ts');
 // core with no store (its imports are never called).
 const coreModule = new WebAssembly.Module(fs.readFileSync(new URL('../dist/iodict.wasm', import.meta.url)));
 const stubs = {};
-for (const { module, name } of WebAssembly.Module.imports(coreModule)) (stubs[module] ??= {})[name] = () => { throw new Error(`${module}.${name}`); };
+for (const { module, name, kind } of WebAssembly.Module.imports(coreModule)) {
+  (stubs[module] ??= {})[name] = kind === 'memory' ? new WebAssembly.Memory({ initial: 2 }) : () => { throw new Error(`${module}.${name}`); };
+}
 const core = new WebAssembly.Instance(coreModule, stubs).exports;
 
 const line = (i) => ({ sku: `SKU-${1000 + i}`, title: `Item number ${i} with a medium length title`, qty: i + 1, price: 9.99 + i, discount: i % 3 ? 0 : 0.1 });

@@ -1,6 +1,6 @@
 // One store handle's core: a wasm instance over a StoreHost, with the marshaling of keys and
 // values and the translation of statuses into typed errors that IODict and DurableQueue share.
-import { coreModule } from './module.js';
+import { coreModule, coreMemory, spareMemory } from './module.js';
 import type { StoreHost } from './host.js';
 import { errnoName } from './host.js';
 import { importTable, latin1, latin1Native, type CreateModes } from './imports.js';
@@ -8,7 +8,7 @@ import { type Key, KeyType, keyRoom, keyType, keyLength, writeKey, readKey, MAX_
 import { type Codec, builtinCodecs, CborError } from '../codec/index.js';
 import { decodeChecked, MAX_VALUE_BYTES } from '../codec/cbor.js';
 import { ValueCode, lastProblem, problemText } from '../codec/check.js';
-import { CorruptRecordError, StoreError } from '../errors.js';
+import { ClosedError, CorruptRecordError, StoreError } from '../errors.js';
 import type { CoreOptions } from './options.js';
 
 export type { CoreOptions };
@@ -192,8 +192,16 @@ export function createModes(mode: number | undefined): CreateModes {
   return mode === undefined ? {} : { file: mode, dir: mode | ((mode & 0o444) >> 2) };
 }
 
+/** The exports of a closed core: its memory may serve another instance now, so nothing runs. */
+const closedExports = new Proxy({} as Exports, {
+  get() {
+    throw new ClosedError();
+  },
+});
+
 export class Core {
-  readonly x: Exports;
+  #x: Exports;
+  readonly #memory = coreMemory();
   #bytes: Uint8Array;
   #recPtr = 0;
   #recCap = 0;
@@ -213,9 +221,9 @@ export class Core {
   constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions & { open?: boolean; kind?: StoreKind } = {}) {
     this.#onCorrupt = options.onCorrupt;
     this.#clock = options.clock;
-    const memory = { bytes: () => this.bytes() };
-    const instance = new WebAssembly.Instance(coreModule(), importTable(host, path, memory, createModes(options.mode)));
-    this.x = instance.exports as unknown as Exports;
+    const imports = importTable(host, path, { bytes: () => this.bytes() }, createModes(options.mode));
+    const instance = new WebAssembly.Instance(coreModule(), { ...imports, env: { ...imports.env, memory: this.#memory } });
+    this.#x = instance.exports as unknown as Exports;
     this.#bytes = new Uint8Array(this.x.memory.buffer);
     const flags = (options.durability === 'fsync' ? OpenFlag.FSYNC : 0) |
       (options.xattrs === 'off' ? OpenFlag.XATTRS_OFF : options.xattrs === 'on' ? OpenFlag.XATTRS_ON : OpenFlag.XATTRS_AUTO) |
@@ -512,15 +520,35 @@ export class Core {
     return this.x.size();
   }
 
+  /** The core's exports; after close or destroy, any use throws ClosedError. */
+  get x(): Exports {
+    return this.#x;
+  }
+
   close(): void {
+    if (this.#x === closedExports) return;
     openCores.delete(this);
-    this.x.close();
+    try {
+      this.#x.close();
+    } finally {
+      this.#retire();
+    }
   }
 
   /** Removes the store from disk (records, control files, and the directory if left empty). */
   destroy(): void {
     openCores.delete(this);
-    this.check(this.x.destroy());
+    try {
+      this.check(this.#x.destroy());
+    } finally {
+      this.#retire();
+    }
+  }
+
+  /** This instance never runs again: its memory can serve the next one. */
+  #retire(): void {
+    this.#x = closedExports;
+    spareMemory(this.#memory);
   }
 }
 

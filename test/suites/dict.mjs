@@ -50,6 +50,31 @@ export function dictSuite(label, hostOptions, files = diskFiles) {
     d.close();
   });
 
+  test('a closed handle\'s core memory serves the next handle: nothing of the old store shows, and the closed one stays closed', () => {
+    const [pathA, pathB] = [storePath(), storePath()];
+    const a = open(pathA);
+    a.setMany(Array.from({ length: 500 }, (_, i) => [`a${i}`, { i }]));
+    assert.is(a.size, 500); // an index in the core's memory
+    const walk = a.values();
+    walk.next();
+    a.close();
+    for (let round = 0; round < 3; round++) {
+      const b = open(pathB);
+      assert.equal([...b.keys()], round ? ['b'] : [], `round ${round}: a fresh store, or what this one holds`);
+      assert.is(b.get('a1'), undefined);
+      b.set('b', round);
+      assert.is(b.size, 1);
+      b.close();
+    }
+    assert.throws(() => a.get('a1'), (e) => e.name === 'ClosedError');
+    assert.throws(() => walk.next(), (e) => e.name === 'ClosedError', 'an iteration begun before close');
+    const again = open(pathA);
+    assert.is(again.size, 500);
+    assert.equal(again.get('a499'), { i: 499 });
+    assert.equal([...again.keys()].slice(0, 2), ['a0', 'a1']);
+    again.close();
+  });
+
   test('a listing is kept only while nothing changes: own and another handle\'s writes, pops, clear, an expiry', () => {
     const path = storePath();
     let now = 1_800_000_000_000;
