@@ -5,7 +5,9 @@
 // imports them from the module "host" (external.ts, given by a TypeScript binding); the
 // WASI build (asc --use HOST_WASI=1) implements them in AssemblyScript over
 // wasi_snapshot_preview1 (wasi.ts). The choice is made at compile time and inlined, so
-// each build contains only its own. Conventions, as in wa-sqlite's VFS:
+// each build contains only its own. The host build also imports its memory (env.memory,
+// zero-filled: host/core/module.ts hands a closed handle's memory, zeroed, to the next one);
+// the WASI build owns its memory. Conventions, as in wa-sqlite's VFS:
 // - Paths are relative to the store root, passed as (ptr, len) bytes of ASCII in
 //   the core's memory; the host never sees a path outside the store.
 // - A result >= 0 is success; a result < 0 is minus one of the errno values below,
