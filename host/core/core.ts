@@ -545,8 +545,9 @@ export class Core {
     }
   }
 
-  /** This instance never runs again: its memory can serve the next one. */
+  /** This instance never runs again: its memory can serve the next one (once: a second call does nothing). */
   #retire(): void {
+    if (this.#x === closedExports) return;
     this.#x = closedExports;
     spareMemory(this.#memory);
   }

@@ -9,7 +9,7 @@ export function coreModule(): WebAssembly.Module {
   return (compiled ??= loadWasm('iodict.wasm'));
 }
 
-// The core imports its memory (asconfig.json: importMemory, initialMemory). A fresh memory costs
+// The core imports its memory (asconfig.json: importMemory, zeroFilledMemory, initialMemory). A fresh memory costs
 // its address-space reservation now and a garbage collection later: about 40% of instantiating
 // the core, which is most of opening a store. So the memories of closed handles are kept, a few
 // small ones per thread, and handed to the next instance, zeroed: it finds what a fresh one holds.
@@ -29,5 +29,5 @@ export function coreMemory(): WebAssembly.Memory {
 
 /** Keeps the memory of an instance that will never run again, for coreMemory(). */
 export function spareMemory(memory: WebAssembly.Memory): void {
-  if (spareMemories.length < SPARE_MEMORIES && memory.buffer.byteLength <= SPARE_MEMORY_BYTES) spareMemories.push(memory);
+  if (spareMemories.length < SPARE_MEMORIES && memory.buffer.byteLength <= SPARE_MEMORY_BYTES && !spareMemories.includes(memory)) spareMemories.push(memory);
 }

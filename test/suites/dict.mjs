@@ -73,6 +73,19 @@ export function dictSuite(label, hostOptions, files = diskFiles) {
     assert.equal(again.get('a499'), { i: 499 });
     assert.equal([...again.keys()].slice(0, 2), ['a0', 'a1']);
     again.close();
+    // A temporary store is destroyed at close; its memory too is handed on once, never twice:
+    // two handles open at once after it each keep their own.
+    const temporary = open(storePath(), { temporary: true });
+    temporary.set('t', 1);
+    temporary.close();
+    temporary.close();
+    const [c, d] = [open(storePath()), open(storePath())];
+    c.setMany(Array.from({ length: 50 }, (_, i) => [`c${i}`, i]));
+    d.setMany(Array.from({ length: 50 }, (_, i) => [`d${i}`, -i]));
+    assert.equal([[...c.keys()][49], c.size, c.get('c7')], ['c49', 50, 7]);
+    assert.equal([[...d.keys()][49], d.size, d.get('d7')], ['d49', 50, -7]);
+    c.close();
+    d.close();
   });
 
   test('a listing is kept only while nothing changes: own and another handle\'s writes, pops, clear, an expiry', () => {
