@@ -56,11 +56,9 @@ export function parseHistory(events) {
   }
   const all = [...children.values()].flatMap((c) => c.steps);
   for (const step of all) if (OPS[step.op]?.landedCounts && OPS[step.op].store === 'dict') step.unordered = keysTakenBefore(step, all);
-  // A batch lands item by item, so other processes may see it part way, and a batch cut short
-  // may stop after any item (each it landed without announcing reaches other handles when they
-  // list): its items are steps of their own (batchItemSuccessors). A batch that failed is a step
-  // whose first few items may be in place (successors).
-  for (const child of children.values()) child.steps = child.steps.flatMap((step) => (OPS[step.op]?.parts && step.thrown === undefined ? batchItems(step) : [step]));
+  // A batch cut short lands item by item, and each item it landed without announcing reaches
+  // other handles when they list: its items are steps of their own (batchItemSuccessors).
+  for (const child of children.values()) child.steps = child.steps.flatMap((step) => (!step.done && OPS[step.op]?.parts ? batchItems(step) : [step]));
   return { rounds: rounds.filter(Boolean), steps: [...children.values()].flatMap((c) => c.steps) };
 }
 
@@ -140,18 +138,16 @@ function firstCandidates(model, list) {
 }
 
 /**
- * An item of a batch: it lands, in order after the batch's earlier items. Cut short by a kill, it
- * may also not land, and once one did not, none after it did (`halted` names such batches while
- * the round lasts).
+ * An item of a batch cut short by a kill: it landed or it did not, and once one did not, none
+ * after it did (`halted` names such batches while the round lasts).
  */
 function batchItemSuccessors(step, model) {
   const { of, index, ordered } = step.batch;
-  const landed = clone(model);
-  OPS[step.op].apply(landed, step.args, step.child, false, { lo: step.begin, hi: step.diedAt ?? step.end, by: of, ...(ordered ? { item: index } : {}) });
-  if (step.done) return { models: [canonical(landed)] };
   const stopped = clone(model);
   if (model.halted?.includes(of)) return { models: [stopped] };
   stopped.halted = [...(model.halted ?? []), of];
+  const landed = clone(model);
+  OPS[step.op].apply(landed, step.args, step.child, false, { lo: step.begin, hi: step.diedAt, by: of, ...(ordered ? { item: index } : {}) });
   return { models: [stopped, canonical(landed)] };
 }
 
