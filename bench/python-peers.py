@@ -23,24 +23,25 @@ except ImportError:
     persistqueue = None
 
 
-def diskcache_cache(directory, durability):
-    # WAL as diskcache sets it; FULL syncs every commit (the 'fsync' rows), NORMAL does not.
-    return diskcache.Cache(directory, eviction_policy='none', size_limit=2**62,
-                           sqlite_synchronous=2 if durability == 'fsync' else 1)
+class DiskcacheStore:
+    """A diskcache Cache as the peer uses it; subclasses view it as an Index or a Deque."""
 
-
-class DiskcacheIndex:
     def __init__(self, directory, durability):
-        self.cache = diskcache_cache(directory, durability)
-        self.index = diskcache.Index.fromcache(self.cache)
+        # WAL as diskcache sets it; FULL syncs every commit (the 'fsync' rows), NORMAL does not.
+        self.cache = diskcache.Cache(directory, eviction_policy='none', size_limit=2**62,
+                                     sqlite_synchronous=2 if durability == 'fsync' else 1)
 
     def close(self):
         self.cache.close()
 
+
+class DiskcacheIndex(DiskcacheStore):
+    def __init__(self, directory, durability):
+        super().__init__(directory, durability)
+        self.index = diskcache.Index.fromcache(self.cache)
+
     def fill(self, keys, value):
-        with self.index.transact():
-            for key in keys:
-                self.index[key] = value
+        self.setBatch([keys], value)
         return len(keys)
 
     def set(self, keys, value):
@@ -87,13 +88,10 @@ class DiskcacheIndex:
         return count
 
 
-class DiskcacheDeque:
+class DiskcacheDeque(DiskcacheStore):
     def __init__(self, directory, durability):
-        self.cache = diskcache_cache(directory, durability)
+        super().__init__(directory, durability)
         self.deque = diskcache.Deque.fromcache(self.cache)
-
-    def close(self):
-        self.cache.close()
 
     def put(self, count, value):
         for _ in range(count):
