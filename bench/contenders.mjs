@@ -5,6 +5,7 @@
 // An operation is `(handle, keys | count, value) => count | Promise<count>` and does the whole
 // sample's work, so the runner times one call per sample and no per-op dispatch.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pythonPeers } from './python.mjs';
 
@@ -87,14 +88,33 @@ function journalChange(h) {
   readJournal(h);
 }
 
-/** A batch: every temp file written (and fsynced), then every rename, then one directory fsync. */
+/**
+ * syncfs(2) through koffi, the call iodict's batch makes with its native helper; undefined
+ * without koffi (node:fs has no binding for it): the floor's batch then fsyncs each file.
+ */
+const syncfs = (() => {
+  try {
+    const koffi = createRequire(import.meta.url)('koffi');
+    return koffi.load('libc.so.6').func('int syncfs(int)');
+  } catch {
+    return undefined;
+  }
+})();
+
+/** A batch: every temp file written, all on disk (one syncfs, or an fsync each), then every rename, then one directory fsync. */
 function floorWriteMany(h, names, bytes) {
   for (const name of names) {
     const tmp = path.join(h.tmp, name);
     const fd = fs.openSync(tmp, 'w');
     fs.writeSync(fd, bytes);
-    if (h.durable) fs.fsyncSync(fd);
+    if (h.durable && !syncfs) fs.fsyncSync(fd);
     fs.closeSync(fd);
+  }
+  if (h.durable && syncfs) {
+    const fd = fs.openSync(h.tmp, 'r');
+    const failed = syncfs(fd) !== 0;
+    fs.closeSync(fd);
+    if (failed) throw new Error('floor: syncfs failed');
   }
   for (const name of names) {
     fs.renameSync(path.join(h.tmp, name), path.join(h.dir, name));
@@ -117,7 +137,7 @@ const floor = {
   name: 'floor',
   label: 'floor',
   version: `node:fs (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.versions.node}`})`,
-  about: 'bare fs calls doing the same work: write temp + rename (+ fsync file and directory), readFileSync, rename + read + unlink; no encoding, no index',
+  about: `bare fs calls doing the same work: write temp + rename (+ fsync file and directory), readFileSync, rename + read + unlink; a batch syncs its temp files ${syncfs ? 'with one syncfs (through koffi), as iodict does' : 'with an fsync each (koffi, for syncfs, is missing)'}; no encoding, no index`,
   order: 'none (a listing is in directory order; pops are told the birth order)',
   open: floorOpen,
   openQueue: floorOpen,
