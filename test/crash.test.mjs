@@ -157,6 +157,17 @@ test('checker: a batch cut short lands item by item, in order, and each landed i
   fails(alone, { queue: [item('b', 1)] }, /state: .*queue lost b.0/);
 });
 
+test('checker: a batch that completes also lands item by item: another process may see it part way, never an item ahead of an earlier one', () => {
+  const batch = { entries: [['k', value('k', 'b1')], ['j', value('j', 'b2')]] };
+  const before = [spawn('a'), spawn('b'), set('a', 1, 'k', 'a1'), set('a', 2, 'j', 'a2'), begin('b', 1, 'dict.setMany', batch)];
+  // a takes k after it landed and j before: j is made again by the batch, after it.
+  passes([...before, step('a', 3, 'dict.popItem', {}, entry('k', 'b1')), step('a', 4, 'dict.popItem', {}, entry('j', 'a2')),
+    end('b', 1, null), death('a'), death('b')], { dict: [entry('j', 'b2')] });
+  // j landed but k not yet: the batch's order is k, then j.
+  fails([...before, step('a', 3, 'dict.pop', { key: 'j' }, { value: value('j', 'b2') }), step('a', 4, 'dict.pop', { key: 'k' }, { value: value('k', 'a1') }),
+    end('b', 1, null), death('a'), death('b')], { dict: [entry('k', 'b1')] }, /impossible result/);
+});
+
 test('checker: a batch item whose key another process took (before the batch, unseen, or during it) may be made again after the batch\'s other items', () => {
   const batch = { entries: [['k', value('k', 'b1')], ['j', value('j', 'b2')]] };
   const log = [spawn('a'), spawn('b'), set('a', 1, 'k', 'a1'), begin('b', 1, 'dict.setMany', batch),

@@ -1,8 +1,10 @@
 // The crash checker. From a trial's log it computes every store state the logged history allows
 // (each child's steps in order; steps of different children in any order their times allow; a
 // step cut short by a kill, or failing, happened fully or not at all, a batch item by item, and
-// may reach other handles late; a dead process's claims come back; birth order as bounds on each
-// stamp), then opens fresh handles and compares what they show, and looks for leftovers.
+// may reach other handles late; a batch another process's step overlaps lands item by item too;
+// a dead process's claims come back; birth order as bounds on each stamp), then opens fresh
+// handles and compares what they show, and looks for leftovers.
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { IODict, DurableQueue, Empty } from '../../dist/index.js';
 import { diskFiles } from '../support/files.mjs';
@@ -56,9 +58,15 @@ export function parseHistory(events) {
   }
   const all = [...children.values()].flatMap((c) => c.steps);
   for (const step of all) if (OPS[step.op]?.landedCounts && OPS[step.op].store === 'dict') step.unordered = keysTakenBefore(step, all);
-  // A batch cut short lands item by item, and each item it landed without announcing reaches
-  // other handles when they list: its items are steps of their own (batchItemSuccessors).
-  for (const child of children.values()) child.steps = child.steps.flatMap((step) => (!step.done && OPS[step.op]?.parts ? batchItems(step) : [step]));
+  // A batch lands item by item, so a process whose step overlaps it may see it part way, and a
+  // batch cut short may stop after any item (each it landed without announcing reaches other
+  // handles when they list): such batches are their items as steps of their own
+  // (batchItemSuccessors). A completed batch no other step overlaps is one step: nothing can come
+  // between its items, and splitting it only multiplies the states. A batch that failed is a step
+  // whose first few items may be in place (successors).
+  const overlapped = (step) => all.some((other) => other.child !== step.child && other.begin < step.end && step.begin < other.end);
+  const inItems = (step) => OPS[step.op]?.parts && step.thrown === undefined && (!step.done || overlapped(step));
+  for (const child of children.values()) child.steps = child.steps.flatMap((step) => (inItems(step) ? batchItems(step) : [step]));
   return { rounds: rounds.filter(Boolean), steps: [...children.values()].flatMap((c) => c.steps) };
 }
 
@@ -138,16 +146,18 @@ function firstCandidates(model, list) {
 }
 
 /**
- * An item of a batch cut short by a kill: it landed or it did not, and once one did not, none
- * after it did (`halted` names such batches while the round lasts).
+ * An item of a batch: it lands, in order after the batch's earlier items. Cut short by a kill, it
+ * may also not land, and once one did not, none after it did (`halted` names such batches while
+ * the round lasts).
  */
 function batchItemSuccessors(step, model) {
   const { of, index, ordered } = step.batch;
+  const landed = clone(model);
+  OPS[step.op].apply(landed, step.args, step.child, false, { lo: step.begin, hi: step.diedAt ?? step.end, by: of, ...(ordered ? { item: index } : {}) });
+  if (step.done) return { models: [canonical(landed)] };
   const stopped = clone(model);
   if (model.halted?.includes(of)) return { models: [stopped] };
   stopped.halted = [...(model.halted ?? []), of];
-  const landed = clone(model);
-  OPS[step.op].apply(landed, step.args, step.child, false, { lo: step.begin, hi: step.diedAt, by: of, ...(ordered ? { item: index } : {}) });
   return { models: [stopped, canonical(landed)] };
 }
 
@@ -179,43 +189,55 @@ function successors(step, model) {
   return { models };
 }
 
-/** Every model a round can end in, starting from any of `starts`; `failures` collects impossible results. */
+/**
+ * Every model a round can end in, starting from any of `starts`; `failures` collects impossible
+ * results. Breadth first by progress (steps taken, summed over the children): every step adds
+ * one, so a state's successors all lie in the next level, and only two levels are ever held. A
+ * depth-first search held a sibling of every state on its path: a trial of 20,000 steps beside
+ * a batch cut short kept 20,000 models of up to 130 KB each.
+ */
 function exploreRound(starts, round, failures) {
   const finals = new Map();
-  const seen = new Set();
-  const stack = starts.map((model) => ({ at: round.map(() => 0), model }));
-  while (stack.length) {
-    const { at, model } = stack.pop();
-    const key = `${at}|${JSON.stringify(model)}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    if (seen.size > MAX_STATES) throw new Error(`checker: more than ${MAX_STATES} states in one round`);
-    const pending = round.map((child, i) => child.steps[at[i]]);
-    if (pending.every((step) => !step)) {
-      const ids = round.map((c) => c.id);
-      const { halted, ...final } = release(clone(model), (e) => ids.includes(e.claimedBy));
-      finals.set(JSON.stringify(final), final);
-      continue;
-    }
-    // A step can come next unless another pending step ended before it began.
-    const horizon = Math.min(...pending.map((step) => step?.end ?? Infinity));
-    const progress = at.reduce((a, b) => a + b, 0);
-    pending.forEach((step, i) => {
-      if (!step || step.begin > horizon) return;
-      const { models, expected } = successors(step, model);
-      if (expected !== undefined) for (const result of expected) failures.add(step, result, progress);
-      for (const next of models) stack.push({ at: at.with(i, at[i] + 1), model: next });
-    });
-    // A claim of a process that died may come back at any moment after its death.
-    const dead = round.filter((c) => c.death < horizon).map((c) => c.id);
-    for (const [list, entries] of Object.entries(model)) {
-      entries.forEach((entry, index) => {
-        if (!dead.includes(entry.claimedBy)) return;
-        const next = clone(model);
-        const target = next[list][index];
-        stack.push({ at, model: release(next, (e) => e === target) });
+  let explored = 0;
+  // A digest, not the text, keys a state: models of long trials run to a hundred KiB.
+  const put = (level, at, model) => {
+    const key = createHash('sha256').update(`${at}|${JSON.stringify(model)}`).digest('base64');
+    if (!level.has(key)) level.set(key, { at, model });
+  };
+  let level = new Map();
+  for (const model of starts) put(level, round.map(() => 0), model);
+  for (let progress = 0; level.size; progress++) {
+    const next = new Map();
+    // A claim coming back adds a state to this same level, which this loop then visits too.
+    for (const { at, model } of level.values()) {
+      if (++explored > MAX_STATES) throw new Error(`checker: more than ${MAX_STATES} states in one round`);
+      const pending = round.map((child, i) => child.steps[at[i]]);
+      if (pending.every((step) => !step)) {
+        const ids = round.map((c) => c.id);
+        const { halted, ...final } = release(clone(model), (e) => ids.includes(e.claimedBy));
+        finals.set(JSON.stringify(final), final);
+        continue;
+      }
+      // A step can come next unless another pending step ended before it began.
+      const horizon = Math.min(...pending.map((step) => step?.end ?? Infinity));
+      pending.forEach((step, i) => {
+        if (!step || step.begin > horizon) return;
+        const { models, expected } = successors(step, model);
+        if (expected !== undefined) for (const result of expected) failures.add(step, result, progress);
+        for (const after of models) put(next, at.with(i, at[i] + 1), after);
       });
+      // A claim of a process that died may come back at any moment after its death.
+      const dead = round.filter((c) => c.death < horizon).map((c) => c.id);
+      for (const [list, entries] of Object.entries(model)) {
+        entries.forEach((entry, index) => {
+          if (!dead.includes(entry.claimedBy)) return;
+          const released = clone(model);
+          const target = released[list][index];
+          put(level, at, release(released, (e) => e === target));
+        });
+      }
     }
+    level = next;
   }
   return [...finals.values()];
 }
@@ -384,8 +406,11 @@ export function judgeHistory(history, observed) {
   if (possible.broken) violations.push(...possible.broken.map((detail) => ({ kind: 'impossible result', detail })));
   else if (!possible.models.some((model) => fits(model, observed))) {
     const delivered = deliveries(history);
-    const differences = possible.models.map((model) => stateDifferences(observed, model, delivered));
-    const closest = differences.reduce((a, b) => (b.length < a.length ? b : a));
+    // Closest: the fewest differences; of those, the fullest state (what a step cut short would
+    // have left had it landed), whatever order the search found them in.
+    const size = (model) => model.dict.length + model.queue.length;
+    const differences = possible.models.map((model) => ({ found: stateDifferences(observed, model, delivered), size: size(model) }));
+    const closest = differences.reduce((a, b) => (b.found.length < a.found.length || (b.found.length === a.found.length && b.size > a.size) ? b : a)).found;
     const cut = history.steps.filter((step) => !step.done).map(stepLabel);
     const hint = cut.length ? ` (steps cut short by a kill: ${cut.join(', ')})` : '';
     violations.push({ kind: 'state', detail: `fresh handles show a state no history allows; closest of ${differences.length}: ${closest.join('; ')}${hint}` });

@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { OP_NAMES, VARIANTS, variantName, baseHost, traceFixedCase, seededRandom } from './ops.mjs';
 import { HOST_METHODS } from './host.mjs';
 import { logEvent } from './log.mjs';
-import { checkTrial } from './check.mjs';
+import { Worker } from 'node:worker_threads';
 
 const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url));
+const CHECK_WORKER = fileURLToPath(new URL('./check-worker.mjs', import.meta.url));
 
 /** Random trials: at most this many rounds of children on one store, each killed within these bounds. */
 const MAX_ROUNDS = 3;
@@ -65,16 +66,38 @@ const traced = (root) => (process.env.IODICT_CRASH_TRACE === '1' ? { journalTrac
 /** A fresh directory for one trial's stores and log. */
 const trialRoot = () => fs.mkdtempSync(path.join(os.tmpdir(), 'iodict-crash-'));
 
-/** Checks a trial and removes its directory unless it failed and `keep` is set: { violations, root }. */
-function finish(root, variant, violations, keep) {
-  const host = baseHost(variant.host);
-  try {
-    violations.push(...checkTrial({ root, logPath: `${root}/ops.log`, host, durability: variant.durability }));
-  } catch (error) {
-    violations.push({ kind: 'checker failed', detail: error.stack });
-  }
+/** Checker threads waiting for work (unreferenced, so they never keep the process alive). */
+const idleCheckers = [];
+
+/** Runs checkTrial in a worker thread: { violations } or { error }. A thread that died (out of memory) is not reused. */
+function checkOffThread(request) {
+  const worker = idleCheckers.pop() ?? new Worker(CHECK_WORKER);
+  return new Promise((resolve) => {
+    const done = (result, reusable) => {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (reusable) {
+        worker.unref();
+        idleCheckers.push(worker);
+      }
+      resolve(result);
+    };
+    const onMessage = (result) => done(result, true);
+    const onError = (error) => done({ error: error.stack ?? String(error) }, false);
+    const onExit = (code) => done({ error: `the checker thread exited with ${code}` }, false);
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.ref();
+    worker.postMessage(request);
+  });
+}
+
+/** Checks a trial and removes its directory unless it failed and `keep` is set: { violations, root, checkMs }. */
+async function finish(root, variant, violations, keep) {
+  const started = performance.now();
+  const checked = await checkOffThread({ root, logPath: `${root}/ops.log`, host: variant.host, durability: variant.durability });
+  violations.push(...(checked.violations ?? [{ kind: 'checker failed', detail: checked.error }]));
+  const checkMs = performance.now() - started;
   if (!(keep && violations.length)) fs.rmSync(root, { recursive: true, force: true });
-  return { violations, root };
+  return { violations, root, checkMs };
 }
 
 /** The host calls the fixed case of `op` makes, counted in this process. */
@@ -110,7 +133,7 @@ async function runPositional(testCase, keep) {
   const args = { mode: 'positional', root, log: logPath, child: 'c0', op: testCase.op, killAt: testCase.killAt, ...testCase.variant, ...traced(root) };
   const exit = await startChild(args).exited;
   logEvent(logPath, { t: 'death', c: 'c0' });
-  const result = finish(root, testCase.variant, childProblem('c0', exit), keep);
+  const result = await finish(root, testCase.variant, childProblem('c0', exit), keep);
   // Fewer calls than the dry run: this run took another path (reported, not a violation).
   return { ...result, name: testCase.name, group: testCase.op, missedKill: testCase.killAt <= testCase.calls && exit.signal !== 'SIGKILL' };
 }
@@ -155,7 +178,7 @@ async function runRandom(plan, keep) {
     );
   }
   const steps = fs.readFileSync(logPath, 'utf8').split('"t":"begin"').length - 1;
-  return { ...finish(root, plan.variant, problems, keep), name: plan.name, group: `random ${variantName(plan.variant)}`, steps };
+  return { ...(await finish(root, plan.variant, problems, keep)), name: plan.name, group: `random ${variantName(plan.variant)}`, steps };
 }
 
 /**
@@ -171,9 +194,13 @@ export const trialPlans = (seed, trials, { concurrent = true } = {}) =>
  */
 export async function crashRun({ cases = [], plans = [], jobs = 2, keep = false, onResult = () => {} }) {
   const tasks = [...cases.map((c) => () => runPositional(c, keep)), ...plans.map((p) => () => runRandom(p, keep))];
-  return pool(tasks, jobs, async (task) => {
-    const result = await task();
-    onResult(result);
-    return result;
-  });
+  try {
+    return await pool(tasks, jobs, async (task) => {
+      const result = await task();
+      onResult(result);
+      return result;
+    });
+  } finally {
+    await Promise.all(idleCheckers.splice(0).map((worker) => worker.terminate()));
+  }
 }

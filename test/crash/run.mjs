@@ -66,5 +66,7 @@ const failed = results.filter((r) => r.violations.length).length;
 const missed = positional.filter((r) => r.missedKill).length;
 console.log(`\nPositional cases: ${positional.length}${missed ? ` (${missed} made fewer calls than their dry run and ran to the end)` : ''}`);
 console.log(`Random trials: ${random.length}, ${random.reduce((n, r) => n + r.steps, 0)} steps logged`);
+const slowest = results.reduce((a, b) => (b.checkMs > (a?.checkMs ?? -1) ? b : a), undefined);
+if (slowest) console.log(`Slowest check: ${slowest.name}, ${(slowest.checkMs / 1000).toFixed(1)} s; checker heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB at the end`);
 console.log(`Total: ${results.length - failed} passed, ${failed} failed, ${[...kinds.values()].reduce((a, b) => a + b, 0)} violations, ${((performance.now() - started) / 1000).toFixed(1)} s`);
 process.exitCode = failed ? 1 : 0;
