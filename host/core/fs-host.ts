@@ -2,9 +2,9 @@
 // native in both). A binding only chooses its name and its native helper for xattrs and flock.
 import fs from 'node:fs';
 import { randomFillSync, createHash } from 'node:crypto';
-import { hostname } from 'node:os';
+import { hostname, constants as osConstants } from 'node:os';
 import {
-  type StoreHost, Errno, OpenFlags, LockMode, toErrno, sleepSync, processAlive, wallClockMicros,
+  type StoreHost, Errno, OpenFlags, LockMode, toErrno, systemErrnoTranslator, sleepSync, processAlive, wallClockMicros,
 } from './host.js';
 
 /** libc's fgetxattr, fsetxattr and flock, as a runtime's FFI exposes them, and the errno they set. */
@@ -34,7 +34,22 @@ export interface Native {
   syncfs(fd: number): number;
   /** renameat2(2); absent when this libc lacks it (glibc before 2.28). */
   renameat2?(oldDirFd: number, oldPath: string, newDirFd: number, newPath: string, flags: number): number;
+  /** The calls of every operation, straight to libc (each about 0.3 µs cheaper than node:fs's); absent: node:fs. */
+  sys?: Syscalls;
   errno(): number;
+}
+
+/** libc's calls: -1 and errno on failure. Buffers are passed by reference, views of the core's memory included. */
+export interface Syscalls {
+  open(path: string, flags: number, mode: number): number;
+  close(fd: number): number;
+  read(fd: number, buf: Uint8Array, size: number): number;
+  pread(fd: number, buf: Uint8Array, size: number, pos: number): number;
+  write(fd: number, buf: Uint8Array, size: number): number;
+  pwrite(fd: number, buf: Uint8Array, size: number, pos: number): number;
+  fsync(fd: number): number;
+  rename(from: string, to: string): number;
+  unlink(path: string): number;
 }
 
 // Linux errno values the helpers translate.
@@ -109,15 +124,38 @@ function unwrittenBytes(): number {
   return (kib(/^Dirty:\s+(\d+) kB/m) + kib(/^Writeback:\s+(\d+) kB/m)) * 1024;
 }
 
-/** A StoreHost on node:fs; `runtime` names it, `native` (or null) supplies xattrs and flock. */
+const fromErrno = systemErrnoTranslator(osConstants.errno);
+
+/** The calls every operation makes, straight to libc. */
+function directCalls(sys: Syscalls, native: Native): Pick<StoreHost, 'open' | 'close' | 'read' | 'write' | 'fsync' | 'rename' | 'unlink'> {
+  const status = (r: number) => (r >= 0 ? r : fromErrno(native.errno()));
+  return {
+    open: (path, flags, mode = 0o666) => status(sys.open(path, nodeFlags(flags), mode)),
+    close: (fd) => status(sys.close(fd)),
+    read: (fd, buf, pos) => status(pos < 0 ? sys.read(fd, buf, buf.length) : sys.pread(fd, buf, buf.length, pos)),
+    write: (fd, buf, pos) => status(pos < 0 ? sys.write(fd, buf, buf.length) : sys.pwrite(fd, buf, buf.length, pos)),
+    fsync: (fd) => status(sys.fsync(fd)),
+    rename: (from, to) => status(sys.rename(from, to)),
+    unlink: (path) => status(sys.unlink(path)),
+  };
+}
+
+/** The same calls through node:fs. */
+const fsCalls: Pick<StoreHost, 'open' | 'close' | 'read' | 'write' | 'fsync' | 'rename' | 'unlink'> = {
+  open: (path, flags, mode = 0o666) => attempt(() => fs.openSync(path, nodeFlags(flags), mode)),
+  close: (fd) => attempt(() => (fs.closeSync(fd), 0)),
+  read: (fd, buf, pos) => attempt(() => fs.readSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
+  write: (fd, buf, pos) => attempt(() => fs.writeSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
+  fsync: (fd) => attempt(() => (fs.fsyncSync(fd), 0)),
+  rename: (from, to) => attempt(() => (fs.renameSync(from, to), 0)),
+  unlink: (path) => attempt(() => (fs.unlinkSync(path), 0)),
+};
+
+/** A StoreHost on node:fs; `runtime` names it, `native` (or null) supplies xattrs and flock, and libc's calls where it has them. */
 export function fsHost(runtime: string, native: Native | null): StoreHost {
   return {
     name: native ? runtime : `${runtime} (no native helper)`,
-    open: (path, flags, mode = 0o666) => attempt(() => fs.openSync(path, nodeFlags(flags), mode)),
-    close: (fd) => attempt(() => (fs.closeSync(fd), 0)),
-    read: (fd, buf, pos) => attempt(() => fs.readSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
-    write: (fd, buf, pos) => attempt(() => fs.writeSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
-    fsync: (fd) => attempt(() => (fs.fsyncSync(fd), 0)),
+    ...(native?.sys ? directCalls(native.sys, native) : fsCalls),
     fstat: (fd, out) => attempt(() => putStats(fs.fstatSync(fd), out)),
     stat(path, out) {
       let stats: fs.Stats | undefined;
@@ -126,7 +164,6 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
       if (status < 0) return status;
       return stats ? putStats(stats, out) : -Errno.ENOENT;
     },
-    rename: (from, to) => attempt(() => (fs.renameSync(from, to), 0)),
     exchange(from, to) {
       if (!native?.renameat2) return -Errno.ENOTSUP;
       if (native.renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) === 0) return 0;
@@ -135,7 +172,6 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
       if (errno === EINVAL || errno === ENOSYS || errno === EOPNOTSUPP) return -Errno.ENOTSUP;
       return -(errno === EPERM ? Errno.EACCES : errno);
     },
-    unlink: (path) => attempt(() => (fs.unlinkSync(path), 0)),
     mkdir(path, mode = 0o777) {
       const made = attempt(() => (fs.mkdirSync(path, { mode }), 0));
       // Missing parents: create them too (the contract's mkdir makes the whole path).

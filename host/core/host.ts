@@ -110,6 +110,19 @@ export function toErrno(error: unknown): number {
 
 const linuxNumbering = process.platform === 'linux';
 
+/**
+ * Translates errno as libc sets it (after an FFI call) into -errno of the contract, as toErrno
+ * translates a thrown error's code; `systemNumbers` is the platform's table (os.constants.errno).
+ */
+export function systemErrnoTranslator(systemNumbers: Record<string, number | undefined>): (errno: number) => number {
+  const byNumber = new Map<number, number>();
+  for (const [name, target] of Object.entries(errnoByName)) {
+    const number = systemNumbers[name];
+    if (number !== undefined) byNumber.set(number, target);
+  }
+  return (errno) => -(byNumber.get(errno) ?? (errno > 0 && (linuxNumbering || knownErrnos.has(errno)) ? errno : Errno.EIO));
+}
+
 export const OpenFlags = { READ: 1, WRITE: 2, CREATE: 4, EXCL: 8, TRUNC: 16, APPEND: 32, DIRECTORY: 64 } as const;
 export const LockMode = { UNLOCK: 0, SHARED: 1, EXCLUSIVE: 2, NONBLOCKING: 4 } as const;
 

@@ -24,6 +24,18 @@ export const loadNative = optionalNative((): Native => {
     flock: libc.func('int flock(int, int)'),
     syncfs: libc.func('int syncfs(int)'),
     renameat2: optionalFunc(() => libc.func('int renameat2(int, const char *, int, const char *, unsigned int)')),
+    // Buffers as plain pointers: koffi passes a typed array's memory itself, no copy either way.
+    sys: {
+      open: libc.func('int open(const char *, int, int)'),
+      close: libc.func('int close(int)'),
+      read: libc.func('long read(int, uint8_t *, size_t)'),
+      pread: libc.func('long pread(int, uint8_t *, size_t, long)'),
+      write: libc.func('long write(int, const uint8_t *, size_t)'),
+      pwrite: libc.func('long pwrite(int, const uint8_t *, size_t, long)'),
+      fsync: libc.func('int fsync(int)'),
+      rename: libc.func('int rename(const char *, const char *)'),
+      unlink: libc.func('int unlink(const char *)'),
+    },
     errno: () => koffi.errno(),
   };
 });

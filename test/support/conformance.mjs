@@ -14,6 +14,19 @@ const { SHARED, EXCLUSIVE, NONBLOCKING, UNLOCK } = LockMode;
 const text = (s) => new TextEncoder().encode(s);
 const decode = (bytes) => new TextDecoder().decode(bytes);
 
+/** A writable directory on another file system than `dir`'s (/dev/shm is tmpfs on most Linux), or undefined. */
+function otherFileSystemDir(dir) {
+  for (const candidate of ['/dev/shm', '/run', '/var/tmp', '/tmp']) {
+    try {
+      fs.accessSync(candidate, fs.constants.W_OK);
+      if (fs.statSync(candidate).dev !== fs.statSync(dir).dev) return candidate;
+    } catch {
+      // not there, or not writable: the next
+    }
+  }
+  return undefined;
+}
+
 export function conformanceSuite({ label, host, disk, native, watch }) {
   const test = suite(`host contract [${label}]`);
   const stat = new Float64Array(4);
@@ -223,6 +236,15 @@ export function conformanceSuite({ label, host, disk, native, watch }) {
     assert.is(host.rename(`${dir}/claimed/item.1`, `${dir}/nowhere/item`), -Errno.ENOENT);
     assert.is(host.rename(`${dir}/claimed/item.1`, `${dir}/claimed/item.1`), 0, 'onto itself: nothing happens');
     assert.equal(host.readdir(`${dir}/claimed`), ['item.1']);
+  });
+
+  // A file system other than the one test directories are on (EXDEV, which the contract has as EIO).
+  const elsewhere = disk ? otherFileSystemDir(tempDir('iodict-conformance-')) : undefined;
+  (elsewhere ? test : test.skip)(`rename to another file system (${elsewhere ?? 'none here'}): EIO, changing nothing`, () => {
+    const dir = fresh();
+    makeFile(`${dir}/item`, 'x');
+    assert.is(host.rename(`${dir}/item`, `${elsewhere}/iodict-exdev-${process.pid}`), -Errno.EIO);
+    assert.equal(host.readdir(dir), ['item']);
   });
 
   // exchange is optional: Linux renameat2(RENAME_EXCHANGE) through the native helper, and the
