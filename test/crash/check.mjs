@@ -32,7 +32,7 @@ export function parseHistory(events) {
   const rounds = [];
   events.forEach((event, at) => {
     if (event.t === 'spawn') {
-      const child = { id: event.c, steps: [], death: Infinity };
+      const child = { id: event.c, round: event.round, steps: [], death: Infinity };
       children.set(event.c, child);
       (rounds[event.round] ??= []).push(child);
       return;
@@ -64,7 +64,9 @@ export function parseHistory(events) {
   // (batchItemSuccessors). A completed batch no other step overlaps is one step: nothing can come
   // between its items, and splitting it only multiplies the states. A batch that failed is a step
   // whose first few items may be in place (successors).
-  const overlapped = (step) => all.some((other) => other.child !== step.child && other.begin < step.end && step.begin < other.end);
+  // Rounds run one after another: a step of an earlier round left open by a kill is no overlap.
+  const roundOf = (step) => children.get(step.child).round;
+  const overlapped = (step) => all.some((other) => other.child !== step.child && roundOf(other) === roundOf(step) && other.begin < step.end && step.begin < other.end);
   const inItems = (step) => OPS[step.op]?.parts && step.thrown === undefined && (!step.done || overlapped(step));
   for (const child of children.values()) child.steps = child.steps.flatMap((step) => (inItems(step) ? batchItems(step) : [step]));
   return { rounds: rounds.filter(Boolean), steps: [...children.values()].flatMap((c) => c.steps) };
