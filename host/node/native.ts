@@ -26,6 +26,8 @@ export const loadNative = optionalNative((): Native => {
     renameat2: optionalFunc(() => libc.func('int renameat2(int, const char *, int, const char *, unsigned int)')),
     // Buffers as plain pointers: koffi passes a typed array's memory itself, no copy either way.
     sys: {
+      // open(2) is variadic; its mode is declared as a fixed third argument, which Linux's calling
+      // conventions (x86-64, aarch64; the helper loads only on Linux) pass the same way.
       open: libc.func('int open(const char *, int, int)'),
       close: libc.func('int close(int)'),
       read: libc.func('long read(int, uint8_t *, size_t)'),
