@@ -52,12 +52,9 @@ export interface Syscalls {
   unlink(path: string): number;
 }
 
-// Linux errno values the helpers translate.
+// Linux errno values some helpers answer specially (the rest go through fromErrno).
 const ERANGE = 34;
 const EOPNOTSUPP = 95;
-const ENODATA = 61;
-const EWOULDBLOCK = 11;
-const EPERM = 1;
 const EINVAL = 22;
 const ENOSYS = 38;
 
@@ -124,10 +121,14 @@ function unwrittenBytes(): number {
   return (kib(/^Dirty:\s+(\d+) kB/m) + kib(/^Writeback:\s+(\d+) kB/m)) * 1024;
 }
 
+/** libc's errno as -errno of the contract, translated as toErrno translates node:fs's errors. */
 const fromErrno = systemErrnoTranslator(osConstants.errno);
 
+/** The host calls every operation makes: libc's or node:fs's. */
+type FileCalls = Pick<StoreHost, 'open' | 'close' | 'read' | 'write' | 'fsync' | 'rename' | 'unlink'>;
+
 /** The calls every operation makes, straight to libc. */
-function directCalls(sys: Syscalls, native: Native): Pick<StoreHost, 'open' | 'close' | 'read' | 'write' | 'fsync' | 'rename' | 'unlink'> {
+function directCalls(sys: Syscalls, native: Native): FileCalls {
   const status = (r: number) => (r >= 0 ? r : fromErrno(native.errno()));
   return {
     open: (path, flags, mode = 0o666) => status(sys.open(path, nodeFlags(flags), mode)),
@@ -141,7 +142,7 @@ function directCalls(sys: Syscalls, native: Native): Pick<StoreHost, 'open' | 'c
 }
 
 /** The same calls through node:fs. */
-const fsCalls: Pick<StoreHost, 'open' | 'close' | 'read' | 'write' | 'fsync' | 'rename' | 'unlink'> = {
+const fsCalls: FileCalls = {
   open: (path, flags, mode = 0o666) => attempt(() => fs.openSync(path, nodeFlags(flags), mode)),
   close: (fd) => attempt(() => (fs.closeSync(fd), 0)),
   read: (fd, buf, pos) => attempt(() => fs.readSync(fd, buf, 0, buf.length, pos < 0 ? null : pos)),
@@ -170,7 +171,7 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
       const errno = native.errno();
       // EINVAL (a file system without the flag) and ENOSYS (a kernel before 3.15) mean the same: not here.
       if (errno === EINVAL || errno === ENOSYS || errno === EOPNOTSUPP) return -Errno.ENOTSUP;
-      return -(errno === EPERM ? Errno.EACCES : errno);
+      return fromErrno(errno);
     },
     mkdir(path, mode = 0o777) {
       const made = attempt(() => (fs.mkdirSync(path, { mode }), 0));
@@ -190,28 +191,22 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
       const errno = native.errno();
       // ERANGE: the value is larger than buf; report "call again bigger" as the contract says.
       if (errno === ERANGE) return Math.max(native.fgetxattr(fd, name, buf.subarray(0, 0), 0), buf.length + 1);
-      return -(errno === EOPNOTSUPP ? Errno.ENOTSUP : errno === ENODATA ? Errno.ENODATA : errno);
+      return fromErrno(errno);
     },
     setxattr(fd, name, value) {
       if (!native) return -Errno.ENOTSUP;
-      if (native.fsetxattr(fd, name, value, value.length, 0) === 0) return 0;
-      const errno = native.errno();
-      return -(errno === EOPNOTSUPP ? Errno.ENOTSUP : errno);
+      return native.fsetxattr(fd, name, value, value.length, 0) === 0 ? 0 : fromErrno(native.errno());
     },
     syncfs(fd, files) {
       if (!native || unwrittenBytes() > SYNCFS_SPARE_BYTES + files * SYNCFS_BYTES_PER_FILE) return -Errno.ENOTSUP;
-      if (native.syncfs(fd) === 0) return 0;
-      const errno = native.errno();
-      return -(errno === EOPNOTSUPP ? Errno.ENOTSUP : errno);
+      return native.syncfs(fd) === 0 ? 0 : fromErrno(native.errno());
     },
     lock(fd, mode) {
       if (!native) return -Errno.ENOTSUP;
       const kind = mode & 3;
       if (kind === 3) return -Errno.EINVAL;
       const op = (kind === LockMode.UNLOCK ? 8 : kind === LockMode.SHARED ? 1 : 2) | (mode & LockMode.NONBLOCKING ? 4 : 0);
-      if (native.flock(fd, op) === 0) return 0;
-      const errno = native.errno();
-      return -(errno === EWOULDBLOCK ? Errno.EAGAIN : errno === EOPNOTSUPP ? Errno.ENOTSUP : errno);
+      return native.flock(fd, op) === 0 ? 0 : fromErrno(native.errno());
     },
     watch(dir, onChange) {
       // fs.watch can fail (inotify limits, unsupported file systems): waiters then just poll.

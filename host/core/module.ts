@@ -9,7 +9,7 @@ export function coreModule(): WebAssembly.Module {
   return (compiled ??= loadWasm('iodict.wasm'));
 }
 
-// The core imports its memory (asconfig.json: importMemory, zeroFilledMemory, initialMemory). A fresh memory costs
+// The core imports its memory (asconfig.json: importMemory, zeroFilledMemory). A fresh memory costs
 // its address-space reservation now and a garbage collection later: about 40% of instantiating
 // the core, which is most of opening a store. So the memories of closed handles are kept, a few
 // small ones per thread, and handed to the next instance, zeroed: it finds what a fresh one holds.
