@@ -235,6 +235,27 @@ test('strings: ASCII, non-ASCII, emoji, header boundaries', () => {
   }
 });
 
+test('strings larger than the encoder buffer: encoded in parts where their UTF-8 outgrows it, read back whole', () => {
+  // Each starts with room for one byte per UTF-16 unit (more than 4 MiB, so no kept buffer has it
+  // all) and takes more as its UTF-8 needs; an emoji may straddle the end of the first part.
+  const MiB = 1 << 20;
+  const strings = [
+    'x'.repeat(5 * MiB),
+    'é'.repeat(3 * MiB),
+    'x'.repeat(4 * MiB + 1) + '😀'.repeat(MiB),
+    '😀'.repeat(3 * MiB),
+    'x'.repeat(5 * MiB) + 'é', // long, but not ASCII: the UTF-8 read, not the Latin-1 one
+    'x'.repeat(16383), 'x'.repeat(16384), 'x'.repeat(16383) + 'ÿ', // around the Latin-1 read's threshold
+  ];
+  for (const s of strings) {
+    const bytes = utf8(s);
+    const enc = encode(s);
+    assert.is(enc.length - bytes.length, bytes.length < 65536 ? 3 : 5, `head of a ${bytes.length}-byte string`);
+    assert.ok(Buffer.from(bytes).equals(Buffer.from(enc.buffer, enc.byteOffset + enc.length - bytes.length, bytes.length)), `payload of ${bytes.length} bytes`);
+    assert.ok(decode(enc) === s, `read back: ${bytes.length} bytes`);
+  }
+});
+
 test('random strings match TextEncoder byte for byte', () => {
   const pick = () => {
     const r = Math.random();
@@ -413,7 +434,8 @@ test('encodeInto reuses its buffer; encode returns independent copies', () => {
 });
 
 test('the buffer grows for huge values and shrinks back afterwards', () => {
-  const huge = Array.from({ length: 2000 }, (_, i) => ({ i, s: 'é'.repeat(500) }));
+  // 5 MB of encoding: more than the 4 MiB the encoder keeps.
+  const huge = Array.from({ length: 5000 }, (_, i) => ({ i, s: 'é'.repeat(500) }));
   same(roundTrip(huge), huge);
   same(roundTrip({ small: true }), { small: true });
   assert.is(encodeInto({ small: true }).buffer.byteLength < 1 << 20, true);

@@ -1179,6 +1179,11 @@ function streamLength(s: Stream): u64 {
 // Strict UTF-8 (RFC 3629): no overlong forms, surrogates or code points above U+10FFFF.
 export function validUtf8(at: usize, stop: usize): bool {
   while (at < stop) {
+    // ASCII runs 32 bytes per step: one branch for four words.
+    if (stop - at >= 32 && ((load<u64>(at) | load<u64>(at, 8) | load<u64>(at, 16) | load<u64>(at, 24)) & 0x8080808080808080) == 0) {
+      at += 32;
+      continue;
+    }
     if (stop - at >= 8 && (load<u64>(at) & 0x8080808080808080) == 0) {
       at += 8;
       continue;
