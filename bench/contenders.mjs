@@ -46,13 +46,17 @@ async function foundAsync(keys, probe) {
 
 // ---- the floor ----
 
-/** Write `bytes` at `file` atomically: temp file in a side folder, then rename (and fsyncs when durable). */
+/**
+ * Write `bytes` at `file` atomically: temp file in a side folder, then rename (and fsyncs when
+ * durable). With the protocol (floor + protocol), each record gets the xattr mirror.
+ */
 function floorWrite(h, name, bytes) {
   const tmp = path.join(h.tmp, name);
-  if (h.durable) {
+  if (h.durable || h.protocol) {
     const fd = fs.openSync(tmp, 'w');
     fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
+    if (h.protocol) mirror(fd, name);
+    if (h.durable) fs.fsyncSync(fd);
     fs.closeSync(fd);
   } else {
     fs.writeFileSync(tmp, bytes);
@@ -74,9 +78,11 @@ function floorClaim(h, name) {
   return bytes;
 }
 
-// The floor + journal: iodict's per-change protocol on bare calls (FORMAT.md 8.3), one 64-byte
-// entry appended and the tail read back after each change, so the report can tell what the
-// protocol itself costs from what iodict adds to it.
+// The floor + protocol: the bare calls iodict's protocol adds to the floor's (FORMAT.md 6, 8.3),
+// so the report can tell what the protocol itself costs from what iodict adds to it: one 128-byte
+// O_APPEND journal entry and one pread after each change, a pread before each pop, and the
+// user.key/user.birthtime mirror on each record. A lower bound: not the probe of its name that a
+// set makes while its handle has no index loaded (an overwrite keeps the stamp it finds there).
 
 function readJournal(h) {
   h.journalAt += fs.readSync(h.journalFd, h.journalBuf, 0, h.journalBuf.length, h.journalAt);
@@ -89,17 +95,29 @@ function journalChange(h) {
 }
 
 /**
- * syncfs(2) through koffi, the call iodict's batch makes with its native helper; undefined
- * without koffi (node:fs has no binding for it): the floor's batch then fsyncs each file.
+ * libc through koffi, for the calls node:fs lacks: syncfs (iodict's batch makes it with its
+ * native helper) and fsetxattr (its xattr mirror). Undefined without koffi: the floor's batch
+ * then fsyncs each file, and the floor + protocol has no mirror.
  */
-const syncfs = (() => {
+const libc = (() => {
   try {
-    const koffi = createRequire(import.meta.url)('koffi');
-    return koffi.load('libc.so.6').func('int syncfs(int)');
+    const lib = createRequire(import.meta.url)('koffi').load('libc.so.6');
+    return { syncfs: lib.func('int syncfs(int)'), fsetxattr: lib.func('int fsetxattr(int, const char *, const void *, size_t, int)') };
   } catch {
     return undefined;
   }
 })();
+const syncfs = libc?.syncfs;
+
+const birthStamp = Buffer.alloc(8);
+/** The xattr mirror iodict writes on a record (FORMAT.md 6): its key and its birth stamp. */
+function mirror(fd, name) {
+  if (!libc) return;
+  const key = Buffer.from(name);
+  birthStamp.writeDoubleBE(Date.now() / 1000);
+  libc.fsetxattr(fd, 'user.key', key, key.length, 0);
+  libc.fsetxattr(fd, 'user.birthtime', birthStamp, 8, 0);
+}
 
 /** A batch: every temp file written, all on disk (one syncfs, or an fsync each), then every rename, then one directory fsync. */
 function floorWriteMany(h, names, bytes) {
@@ -107,6 +125,7 @@ function floorWriteMany(h, names, bytes) {
     const tmp = path.join(h.tmp, name);
     const fd = fs.openSync(tmp, 'w');
     fs.writeSync(fd, bytes);
+    if (h.protocol) mirror(fd, name);
     if (h.durable && !syncfs) fs.fsyncSync(fd);
     fs.closeSync(fd);
   }
@@ -205,22 +224,23 @@ const floor = {
   openList: (dir) => fs.readdirSync(path.join(dir, 'items')).length,
 };
 
-function floorJournalOpen(dir, options) {
+function floorProtocolOpen(dir, options) {
   const h = floorOpen(dir, options);
+  h.protocol = true;
   h.journalFd = fs.openSync(path.join(dir, 'changes'), 'a+');
   h.journalAt = 0;
-  h.journalBuf = Buffer.alloc(64 * 64);
-  h.entry = Buffer.alloc(64, 1);
+  h.journalBuf = Buffer.alloc(32 * 128);
+  h.entry = Buffer.alloc(128, 1);
   return h;
 }
 
-const floorJournal = {
+const floorProtocol = {
   ...floor,
-  name: 'floor+journal',
-  label: 'floor + journal',
-  about: "the floor plus iodict's per-change protocol on bare calls: one 64-byte O_APPEND journal entry and one pread after each change, and a pread before each pop (FORMAT.md 8.3); no encoding, no index, no xattrs",
-  open: floorJournalOpen,
-  openQueue: floorJournalOpen,
+  name: 'floor+protocol',
+  label: 'floor + protocol',
+  about: `the floor plus the calls iodict's protocol adds (FORMAT.md 6, 8.3): the user.key/user.birthtime xattr mirror on each record${libc ? '' : ' (missing here: koffi, for fsetxattr, is missing)'}, one 128-byte O_APPEND journal entry and one pread after each change, a pread before each pop; no encoding, no index, and not the probe of its name that a set makes while its handle has no index loaded`,
+  open: floorProtocolOpen,
+  openQueue: floorProtocolOpen,
   close(h) {
     fs.closeSync(h.journalFd);
     floor.close(h);
@@ -726,14 +746,14 @@ async function sqlitePeer() {
 }
 
 const peerLoaders = { 'node-persist': nodePersist, 'keyv-file': keyvFile, cacache: cacachePeer, lmdb: lmdbPeer, sqlite: sqlitePeer, ...pythonPeers };
-export const contenderNames = ['floor', 'floor+journal', 'iodict', 'iodict xattrs:off', 'iodict async', ...Object.keys(peerLoaders)];
+export const contenderNames = ['floor', 'floor+protocol', 'iodict', 'iodict xattrs:off', 'iodict async', ...Object.keys(peerLoaders)];
 
 /** Loads the named contenders (all by default); peers are Node-only native or Node-targeted packages. */
 export async function loadContenders(names = contenderNames) {
   const lib = await import('../dist/index.js');
   const all = {
     floor: () => floor,
-    'floor+journal': () => floorJournal,
+    'floor+protocol': () => floorProtocol,
     iodict: () => iodictContender(lib, 'iodict', {}),
     'iodict xattrs:off': () => iodictContender(lib, 'iodict xattrs:off', { xattrs: 'off' }),
     'iodict async': () => asyncIodictContender(lib),

@@ -78,9 +78,10 @@ function environmentLine(run) {
 
 function syscallTable(run) {
   if (!run.syscalls?.available) return `Syscalls per operation: n/a (${run.syscalls?.note ?? 'not measured'}).`;
-  const lines = ['| operation | durability | iodict | floor | iodict ÷ floor |', '| --- | --- | --- | --- | --- |'];
+  const lines = ['| operation | durability | iodict | floor + protocol | floor | iodict ÷ floor |', '| --- | --- | --- | --- | --- | --- |'];
   for (const r of run.syscalls.results) {
-    lines.push(`| ${r.op} | ${r.durability} | ${r.perOp.iodict.toFixed(1)} | ${r.perOp.floor.toFixed(1)} | ${ratio(r.perOp.iodict / r.perOp.floor)} |`);
+    const protocol = r.perOp['floor+protocol'];
+    lines.push(`| ${r.op} | ${r.durability} | ${r.perOp.iodict.toFixed(1)} | ${protocol === undefined ? 'n/a' : protocol.toFixed(1)} | ${r.perOp.floor.toFixed(1)} | ${ratio(r.perOp.iodict / r.perOp.floor)} |`);
   }
   return `Syscalls per operation (\`strace -f -c\` around a child doing ${run.syscalls.count} and ${2 * run.syscalls.count} operations; the difference over ${run.syscalls.count}):\n\n${lines.join('\n')}`;
 }
@@ -123,19 +124,26 @@ export function bars(run) {
   const tmpfs = run.machine.fileSystem === 'tmpfs';
   const sizes = dictSizes(run);
   const [small, large] = [sizes[0], sizes.at(-1)];
-  // The worst row against the floor; where the run has the floor + journal (the protocol's own
-  // bare calls), that row also says how much of the gap the protocol itself accounts for.
+  // The worst row against the floor; where the run has the floor + protocol (the bare calls of
+  // iodict's protocol), that row also says how much of the gap the protocol itself accounts for.
+  // Where those calls alone exceed the bar (`floorOwn`), no implementation of the protocol meets it.
   const vsFloor = (op, kind = 'dict', durability = 'none') => {
     const rows = run.rows.filter((r) => r.op === op && r.kind === kind && r.valueBytes <= 1024 && r.durability === durability);
     const found = worst(rows.map((r) => ({ value: usOf(r, 'iodict') / usOf(r, 'floor'), where: `n=${countLabel(r.n)}`, row: r })));
-    const journal = found && usOf(found.row, 'floor+journal');
-    if (journal) found.why = `floor + journal ${ratio(journal / usOf(found.row, 'floor'))} floor, iodict ${ratio(usOf(found.row, 'iodict') / journal)} it`;
+    const protocol = found && usOf(found.row, 'floor+protocol');
+    if (protocol) {
+      found.floorOwn = protocol / usOf(found.row, 'floor');
+      found.why = `floor + protocol ${ratio(found.floorOwn)} floor, iodict ${ratio(usOf(found.row, 'iodict') / protocol)} it`;
+    }
     return found;
   };
   const out = [];
+  // `measured.floorOwn`: the bare calls' own ratio for the same work; above the limit, the bar is
+  // out of reach on this file system (and said so), not merely unmet.
   const bar = (name, target, limit, measured, format = ratio, note = '') => {
     const why = [measured?.why, note].filter(Boolean).join('; ');
-    out.push({ bar: name, target, measured: measured ? `${format(measured.value)}${measured.where ? ` (${measured.where})` : ''}` : 'n/a', met: measured ? measured.value <= limit : null, note: why });
+    const met = measured ? measured.value <= limit : null;
+    out.push({ bar: name, target, measured: measured ? `${format(measured.value)}${measured.where ? ` (${measured.where})` : ''}` : 'n/a', met, outOfReach: met === false && measured.floorOwn > limit, note: why });
   };
   const setLimit = tmpfs ? 1.3 : 1.15;
   bar("set, new key, ≤1 KiB, 'none'", `≤ ${setLimit}× floor (${tmpfs ? 'tmpfs' : 'disk'})`, setLimit, vsFloor('set'));
@@ -147,7 +155,7 @@ export function bars(run) {
     const one = find(run, single, undefined, 100, 'fsync');
     const floorRatio = usOf(row, 'floor') && usOf(one, 'floor') ? usOf(row, 'floor') / usOf(one, 'floor') : undefined;
     const why = row?.results.iodict?.na ?? (floorRatio ? `the floor's own batch ${ratio(floorRatio)} the floor's fsync'd write` : '');
-    bar(`batch of 100 ${kind === 'dict' ? 'sets' : 'puts'}, 'fsync'`, '≤ 10× one fsync’d write', 10, usOf(row, 'iodict') && usOf(one, 'iodict') ? { value: usOf(row, 'iodict') / usOf(one, 'iodict') } : undefined, ratio, why);
+    bar(`batch of 100 ${kind === 'dict' ? 'sets' : 'puts'}, 'fsync'`, '≤ 10× one fsync’d write', 10, usOf(row, 'iodict') && usOf(one, 'iodict') ? { value: usOf(row, 'iodict') / usOf(one, 'iodict'), floorOwn: floorRatio } : undefined, ratio, why);
   }
   bar('get', '≤ 1.1× floor (readFileSync)', 1.1, vsFloor('get'));
   // Per key at the largest store: at 1k keys a pass is short enough for its fixed cost to dominate.
@@ -160,8 +168,9 @@ export function bars(run) {
     const [a, b] = [at(small, 'iodict'), at(large, 'iodict')];
     const depth = large !== small ? `at n=${countLabel(large)} vs n=${countLabel(small)}` : 'at n=100k vs n=1k';
     // The floor's own growth is the file system's: a rename out of a directory of 100k entries.
-    const floorGrowth = at(small, 'floor') && at(large, 'floor') ? `the floor's own ${ratio(at(large, 'floor') / at(small, 'floor'))}` : '';
-    bar(`${label} ${depth}`, '≤ 1.2×', 1.2, a && b && large !== small ? { value: b / a } : undefined, ratio, large !== small ? floorGrowth : 'needs two store sizes');
+    const floorOwn = at(small, 'floor') && at(large, 'floor') ? at(large, 'floor') / at(small, 'floor') : undefined;
+    const floorGrowth = floorOwn ? `the floor's own ${ratio(floorOwn)}` : '';
+    bar(`${label} ${depth}`, '≤ 1.2×', 1.2, a && b && large !== small ? { value: b / a, floorOwn } : undefined, ratio, large !== small ? floorGrowth : 'needs two store sizes');
   }
   bar('queue put + get', '≤ 1.3× floor', 1.3, vsFloor('roundTrip', 'queue'));
   const openAt = (op) => {
@@ -199,7 +208,7 @@ function barsTable(runs) {
   for (const name of names) {
     const entries = perRun.map((b) => b.find((x) => x.bar === name));
     const target = entries.find(Boolean).target;
-    const cells = entries.flatMap((e) => (e ? [`${e.measured}${e.note ? ` (${e.note})` : ''}`, e.met === null ? '—' : e.met ? 'met' : '**not met**'] : ['', '']));
+    const cells = entries.flatMap((e) => (e ? [`${e.measured}${e.note ? ` (${e.note})` : ''}`, e.met === null ? '—' : e.met ? 'met' : e.outOfReach ? 'out of reach (the bare calls miss it too)' : '**not met**'] : ['', '']));
     lines.push(`| ${name} | ${target} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');

@@ -59,8 +59,8 @@ function measureSyscalls(args) {
   for (const [op, durability] of SYSCALL_PROBES) {
     if ((args.only && !args.only.includes(op)) || (args.quick && !QUICK_PROBES.includes(op))) continue;
     const row = { op, durability, perOp: {} };
-    for (const contender of ['iodict', 'floor']) row.perOp[contender] = probeSyscalls({ contender, op, durability, count, parent: args.dir });
-    log(`  syscalls ${op} ${durability}: iodict ${row.perOp.iodict.toFixed(1)}, floor ${row.perOp.floor.toFixed(1)}`);
+    for (const contender of ['iodict', 'floor+protocol', 'floor']) row.perOp[contender] = probeSyscalls({ contender, op, durability, count, parent: args.dir });
+    log(`  syscalls ${op} ${durability}: iodict ${row.perOp.iodict.toFixed(1)}, floor + protocol ${row.perOp['floor+protocol'].toFixed(1)}, floor ${row.perOp.floor.toFixed(1)}`);
     results.push(row);
   }
   return { available: true, count, results };
