@@ -87,6 +87,18 @@ function syscallTable(run) {
 }
 
 /** The latencies the suite measures besides per-op cost: watch() lag and the event loop's lag under AsyncIODict. */
+/**
+ * How far this run's noise moves two contenders doing identical work: for a get, the floor and
+ * the floor + protocol make the same calls. The widest gap over the get rows, and its row.
+ */
+export function noise(run) {
+  const gaps = run.rows.filter((r) => r.op === 'get' && usOf(r, 'floor') && usOf(r, 'floor+protocol')).map((r) => {
+    const [f, p] = [usOf(r, 'floor'), usOf(r, 'floor+protocol')];
+    return { value: Math.max(f / p, p / f), row: r };
+  });
+  return worst(gaps);
+}
+
 function latencyLines(run) {
   const ms = (x) => `${x.toFixed(2)} ms`;
   const lines = [];
@@ -98,13 +110,7 @@ function latencyLines(run) {
   }
   const b = w?.burst;
   if (b) lines.push(`- A burst: ${b.writers} processes set ${(b.count / b.writers).toLocaleString('en-US')} keys each at full speed; \`watch()\` heard ${b.count.toLocaleString('en-US')}${b.inOrder ? ', each writer\'s in its order' : ' (OUT OF ORDER)'}; lag p50 ${ms(b.p50Ms)}, p99 ${ms(b.p99Ms)}, max ${ms(b.maxMs)}.`);
-  // The floor and the floor + protocol make the same calls for a get: how far apart they land is
-  // how far this run's noise moves two contenders doing identical work.
-  const spread = run.rows.filter((r) => r.op === 'get' && usOf(r, 'floor') && usOf(r, 'floor+protocol')).map((r) => {
-    const [f, p] = [usOf(r, 'floor'), usOf(r, 'floor+protocol')];
-    return { value: Math.max(f / p, p / f), row: r };
-  });
-  const widest = worst(spread);
+  const widest = noise(run);
   if (widest) lines.push(`- Noise: for a get the floor and the floor + protocol make the same calls; in this run they differ by up to ${ratio(widest.value)} (${widest.row.id}), so a ratio within that of 1× is a tie.`);
   const a = run.asyncLag;
   if (a?.available) lines.push(`- Event loop while ${a.sets.toLocaleString('en-US')} AsyncIODict sets run${a.inFlight ? `, ${a.inFlight} in flight at a time` : ' (all started at once)'}: a 10 ms timer lagged at most ${ms(a.worstLagMs)}.`);

@@ -1,0 +1,77 @@
+// The bench report's verdicts (bench/report.mjs), on made-up runs: what it publishes as met, not
+// met or out of reach must follow from the figures, whatever the machine measured.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { bars, noise } from '../bench/report.mjs';
+
+const SIZES = [1000, 10000, 100000];
+
+function row(op, n, us, { kind = 'dict', durability = 'none' } = {}) {
+  const results = Object.fromEntries(Object.entries(us).map(([name, value]) => [name, { us: value }]));
+  return { id: `${op} n=${n} ${durability}`, op, kind, n, valueBytes: 100, durability, results };
+}
+
+const run = (rows) => ({ machine: { fileSystem: 'tmpfs' }, contenders: [], rows, memory: null, asyncLag: null, syscalls: null });
+const bar = (r, name) => bars(r).find((b) => b.bar === name);
+const SET = "set, new key, ≤1 KiB, 'none'";
+
+test('a bar the protocol\'s bare calls miss at every size is out of reach, with their range', () => {
+  const r = run(SIZES.map((n, i) => row('set', n, { floor: 10, 'floor+protocol': [14, 15, 16][i], iodict: 25 })));
+  const b = bar(r, SET);
+  assert.is(b.met, false);
+  assert.is(b.outOfReach, true);
+  assert.match(b.note, /floor \+ protocol 1\.40× floor \(1\.40× to 1\.60× over the sizes\), iodict 1\.79× it/);
+});
+
+test('one size where the bare calls meet the bar leaves it merely not met', () => {
+  const r = run(SIZES.map((n, i) => row('set', n, { floor: 10, 'floor+protocol': [12, 15, 16][i], iodict: 25 })));
+  const b = bar(r, SET);
+  assert.is(b.met, false);
+  assert.is(b.outOfReach, false);
+});
+
+test('a bar measured at one size is never called out of reach by the protocol', () => {
+  const r = run([row('set', 1000, { floor: 10, 'floor+protocol': 20, iodict: 25 }, { durability: 'fsync' })]);
+  const b = bar(r, "set, 'fsync'");
+  assert.is(b.met, false);
+  assert.is(b.outOfReach, false);
+});
+
+test('get: the protocol adds no call, so the floor + protocol neither explains nor excuses a gap', () => {
+  const r = run(SIZES.map((n) => row('get', n, { floor: 10, 'floor+protocol': 14, iodict: 13 })));
+  const b = bar(r, 'get');
+  assert.is(b.met, false);
+  assert.is(b.outOfReach, false);
+  assert.not.match(b.note, /protocol/);
+});
+
+test('a met bar stays met whatever the floor + protocol shows', () => {
+  const r = run(SIZES.map((n) => row('set', n, { floor: 10, 'floor+protocol': 20, iodict: 12 })));
+  const b = bar(r, SET);
+  assert.is(b.met, true);
+  assert.is(b.outOfReach, false);
+});
+
+test('a batch bar is out of reach when the floor\'s own batch exceeds it, and not met otherwise', () => {
+  const rows = (floorBatch) => [
+    row('set', 1000, { floor: 1000, iodict: 1000 }, { durability: 'fsync' }),
+    row('setBatch', 1000, { floor: floorBatch, iodict: 20000 }, { durability: 'fsync' }),
+  ];
+  const out = bar(run(rows(15000)), "batch of 100 sets, 'fsync'");
+  assert.is(out.met, false);
+  assert.is(out.outOfReach, true);
+  assert.match(out.note, /the floor's own batch 15× the floor's fsync'd write/);
+  const missed = bar(run(rows(5000)), "batch of 100 sets, 'fsync'");
+  assert.is(missed.met, false);
+  assert.is(missed.outOfReach, false);
+});
+
+test('noise: the widest gap between the floor and the floor + protocol on get, either way round', () => {
+  const r = run([row('get', 1000, { floor: 10, 'floor+protocol': 11 }), row('get', 10000, { floor: 13, 'floor+protocol': 10 }), row('set', 1000, { floor: 10, 'floor+protocol': 30 })]);
+  const widest = noise(r);
+  assert.is(widest.value.toFixed(2), '1.30');
+  assert.is(widest.row.n, 10000);
+  assert.is(noise(run([row('set', 1000, { floor: 10, 'floor+protocol': 30 })])), undefined);
+});
+
+test.run();
