@@ -6,6 +6,25 @@ import { mkdirSync, writeFileSync, rmSync, readdirSync, readFileSync } from 'nod
 import path from 'node:path';
 import { build } from 'esbuild';
 import asc from 'assemblyscript/asc';
+import binaryen from 'binaryen';
+
+/**
+ * Exports every mutable global of the JS hosts' core as `mutable:<n>`, so that the instance of a
+ * closed handle can be put back as it was after instantiation and serve the next handle
+ * (host/core/module.ts): instantiating the core is most of opening a store.
+ */
+function exportMutableGlobals(file) {
+  // Whatever features asc used (bulk memory, sign extension, ...): this step adds none.
+  const module = binaryen.readBinaryWithFeatures(readFileSync(file), binaryen.Features.All);
+  let count = 0;
+  for (let i = 0; i < module.getNumGlobals(); i++) {
+    const global = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
+    if (global.mutable && !global.module) module.addGlobalExport(global.name, `mutable:${count++}`);
+  }
+  if (!module.validate()) throw new Error(`${file}: invalid after exporting its globals`);
+  writeFileSync(file, module.emitBinary());
+  module.dispose();
+}
 
 const run = async () => {
   mkdirSync('dist', { recursive: true });
@@ -17,6 +36,7 @@ const run = async () => {
       throw error;
     }
   }
+  exportMutableGlobals('dist/iodict.wasm');
   const common = {
     bundle: true,
     platform: 'node',

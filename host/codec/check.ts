@@ -1,7 +1,7 @@
 // The one definition of a valid value is the core's (assembly/format/value.ts, FORMAT.md section
 // 4). A store's core checks every value it reads; bytes that come from elsewhere (cbor.decode,
 // the codecs' own decode) are checked by one more instance of the same core, without a store.
-import { coreModule, coreMemory } from '../core/module.js';
+import { coreModule, newCoreMemory } from '../core/module.js';
 
 interface CheckExports {
   memory: WebAssembly.Memory;
@@ -30,7 +30,7 @@ function instance(): CheckExports {
   // This instance never touches a file: every import it could call is a bug.
   const imports: WebAssembly.Imports = {};
   for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
-    (imports[from] ??= {})[name] = kind === 'memory' ? coreMemory() : () => {
+    (imports[from] ??= {})[name] = kind === 'memory' ? newCoreMemory() : () => {
       throw new Error(`iodict: the value checker called ${from}.${name} (a bug: please report it)`);
     };
   }

@@ -1,9 +1,9 @@
 // One store handle's core: a wasm instance over a StoreHost, with the marshaling of keys and
 // values and the translation of statuses into typed errors that IODict and DurableQueue share.
-import { coreModule, coreMemory, spareMemory } from './module.js';
+import { coreInstance, spareInstance, type CoreInstance } from './module.js';
 import type { StoreHost } from './host.js';
 import { errnoName } from './host.js';
-import { importTable, latin1, latin1Native, type CreateModes } from './imports.js';
+import { latin1, latin1Native, type CreateModes } from './imports.js';
 import { type Key, KeyType, keyRoom, keyType, keyLength, writeKey, readKey, MAX_KEY_BYTES } from './keys.js';
 import { type Codec, builtinCodecs, CborError } from '../codec/index.js';
 import { decodeChecked, MAX_VALUE_BYTES } from '../codec/cbor.js';
@@ -201,7 +201,7 @@ const closedExports = new Proxy({} as Exports, {
 
 export class Core {
   #x: Exports;
-  readonly #memory = coreMemory();
+  readonly #instance: CoreInstance;
   #bytes: Uint8Array;
   #recPtr = 0;
   #recCap = 0;
@@ -221,9 +221,8 @@ export class Core {
   constructor(readonly host: StoreHost, readonly path: string, options: CoreOptions & { open?: boolean; kind?: StoreKind } = {}) {
     this.#onCorrupt = options.onCorrupt;
     this.#clock = options.clock;
-    const imports = importTable(host, path, { bytes: () => this.bytes() }, createModes(options.mode));
-    const instance = new WebAssembly.Instance(coreModule(), { ...imports, env: { ...imports.env, memory: this.#memory } });
-    this.#x = instance.exports as unknown as Exports;
+    this.#instance = coreInstance(host, path, { bytes: () => this.bytes() }, createModes(options.mode));
+    this.#x = this.#instance.exports as unknown as Exports;
     this.#bytes = new Uint8Array(this.x.memory.buffer);
     const flags = (options.durability === 'fsync' ? OpenFlag.FSYNC : 0) |
       (options.xattrs === 'off' ? OpenFlag.XATTRS_OFF : options.xattrs === 'on' ? OpenFlag.XATTRS_ON : OpenFlag.XATTRS_AUTO) |
@@ -545,11 +544,11 @@ export class Core {
     }
   }
 
-  /** This instance never runs again: its memory can serve the next one (once: a second call does nothing). */
+  /** This handle never runs its instance again: the instance can serve the next one (once: a second call does nothing). */
   #retire(): void {
     if (this.#x === closedExports) return;
     this.#x = closedExports;
-    spareMemory(this.#memory);
+    spareInstance(this.#instance);
   }
 }
 

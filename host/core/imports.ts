@@ -24,18 +24,43 @@ export interface CreateModes {
   dir?: number;
 }
 
-export function importTable(host: StoreHost, root: string, memory: MemoryRef, modes: CreateModes = {}): WebAssembly.Imports {
-  const prefix = root.endsWith('/') ? root : root + '/';
+/**
+ * What an instance's imports reach: the host, the store root and the core's memory. A kept
+ * instance serves the next handle (module.ts), so these are rebound instead of closed over.
+ */
+export class ImportBinding {
+  host!: StoreHost;
+  root!: string;
+  /** root + '/': relative paths go under it. */
+  prefix!: string;
+  /** open and stat follow no link, but the root may be one: "root/." names the directory it leads to. */
+  followedRoot!: string;
+  memory!: MemoryRef;
+  modes!: CreateModes;
+
+  constructor(host: StoreHost, root: string, memory: MemoryRef, modes: CreateModes = {}) {
+    this.bind(host, root, memory, modes);
+  }
+
+  bind(host: StoreHost, root: string, memory: MemoryRef, modes: CreateModes = {}): void {
+    this.host = host;
+    this.root = root;
+    this.prefix = root.endsWith('/') ? root : root + '/';
+    this.followedRoot = this.prefix + '.';
+    this.memory = memory;
+    this.modes = modes;
+  }
+}
+
+export function importTable(b: ImportBinding): WebAssembly.Imports {
   const statOut = new Float64Array(STAT_FIELDS);
   // Paths and attribute names are ASCII: latin1Slice (Node and Bun Buffers) is the fastest decode.
-  const text = (ptr: number, len: number): string => latin1(memory.bytes(), ptr, ptr + len);
+  const text = (ptr: number, len: number): string => latin1(b.memory.bytes(), ptr, ptr + len);
   // A relative path of length 0 is the store root itself.
-  const path = (ptr: number, len: number): string => (len === 0 ? root : prefix + text(ptr, len));
-  // open and stat follow no link, but the root may be one: "root/." names the directory it leads to.
-  const followedRoot = prefix + '.';
-  const contained = (ptr: number, len: number): string => (len === 0 ? followedRoot : prefix + text(ptr, len));
+  const path = (ptr: number, len: number): string => (len === 0 ? b.root : b.prefix + text(ptr, len));
+  const contained = (ptr: number, len: number): string => (len === 0 ? b.followedRoot : b.prefix + text(ptr, len));
   const putStat = (r: number, out: number): number => {
-    if (r >= 0) new Float64Array(memory.bytes().buffer, out, STAT_FIELDS).set(statOut);
+    if (r >= 0) new Float64Array(b.memory.bytes().buffer, out, STAT_FIELDS).set(statOut);
     return r;
   };
   return {
@@ -45,26 +70,26 @@ export function importTable(host: StoreHost, root: string, memory: MemoryRef, mo
       },
     },
     host: {
-      open: (p: number, l: number, flags: number) => host.open(contained(p, l), flags, modes.file),
-      close: (fd: number) => host.close(fd),
-      read: (fd: number, buf: number, len: number, pos: number) => host.read(fd, memory.bytes().subarray(buf, buf + len), pos),
-      write: (fd: number, buf: number, len: number, pos: number) => host.write(fd, memory.bytes().subarray(buf, buf + len), pos),
-      fsync: (fd: number) => host.fsync(fd),
-      syncfs: (fd: number, files: number) => host.syncfs?.(fd, files) ?? -Errno.ENOTSUP,
-      fstat: (fd: number, out: number) => putStat(host.fstat(fd, statOut), out),
-      stat: (p: number, l: number, out: number) => putStat(host.stat(contained(p, l), statOut), out),
-      rename: (f: number, fl: number, t: number, tl: number) => host.rename(path(f, fl), path(t, tl)),
-      exchange: (f: number, fl: number, t: number, tl: number) => host.exchange?.(path(f, fl), path(t, tl)) ?? -Errno.ENOTSUP,
-      unlink: (p: number, l: number) => host.unlink(path(p, l)),
-      mkdir: (p: number, l: number) => host.mkdir(path(p, l), modes.dir),
-      rmdir: (p: number, l: number) => host.rmdir(path(p, l)),
+      open: (p: number, l: number, flags: number) => b.host.open(contained(p, l), flags, b.modes.file),
+      close: (fd: number) => b.host.close(fd),
+      read: (fd: number, buf: number, len: number, pos: number) => b.host.read(fd, b.memory.bytes().subarray(buf, buf + len), pos),
+      write: (fd: number, buf: number, len: number, pos: number) => b.host.write(fd, b.memory.bytes().subarray(buf, buf + len), pos),
+      fsync: (fd: number) => b.host.fsync(fd),
+      syncfs: (fd: number, files: number) => b.host.syncfs?.(fd, files) ?? -Errno.ENOTSUP,
+      fstat: (fd: number, out: number) => putStat(b.host.fstat(fd, statOut), out),
+      stat: (p: number, l: number, out: number) => putStat(b.host.stat(contained(p, l), statOut), out),
+      rename: (f: number, fl: number, t: number, tl: number) => b.host.rename(path(f, fl), path(t, tl)),
+      exchange: (f: number, fl: number, t: number, tl: number) => b.host.exchange?.(path(f, fl), path(t, tl)) ?? -Errno.ENOTSUP,
+      unlink: (p: number, l: number) => b.host.unlink(path(p, l)),
+      mkdir: (p: number, l: number) => b.host.mkdir(path(p, l), b.modes.dir),
+      rmdir: (p: number, l: number) => b.host.rmdir(path(p, l)),
       readdir: (p: number, l: number, buf: number, cap: number) => {
-        const names = host.readdir(path(p, l));
+        const names = b.host.readdir(path(p, l));
         if (typeof names === 'number') return names;
         let size = 0;
         for (const name of names) size += name.length + 1;
         if (size > cap) return size;
-        const bytes = memory.bytes();
+        const bytes = b.memory.bytes();
         let at = buf;
         for (const name of names) {
           // Names outside Latin-1 cannot be record names: write them as '?' so they are skipped.
@@ -77,16 +102,16 @@ export function importTable(host: StoreHost, root: string, memory: MemoryRef, mo
         return size;
       },
       getxattr: (fd: number, n: number, nl: number, buf: number, cap: number) =>
-        host.getxattr(fd, text(n, nl), memory.bytes().subarray(buf, buf + cap)),
+        b.host.getxattr(fd, text(n, nl), b.memory.bytes().subarray(buf, buf + cap)),
       setxattr: (fd: number, n: number, nl: number, v: number, vl: number) =>
-        host.setxattr(fd, text(n, nl), memory.bytes().subarray(v, v + vl)),
-      lock: (fd: number, mode: number) => host.lock(fd, mode),
-      now: () => host.now(),
-      random: (buf: number, len: number) => host.random(memory.bytes().subarray(buf, buf + len)),
-      pid: () => host.pid(),
-      identity: () => host.identity(),
-      alive: (pid: number) => host.alive(pid),
-      sleep: (ms: number) => host.sleep(ms),
+        b.host.setxattr(fd, text(n, nl), b.memory.bytes().subarray(v, v + vl)),
+      lock: (fd: number, mode: number) => b.host.lock(fd, mode),
+      now: () => b.host.now(),
+      random: (buf: number, len: number) => b.host.random(b.memory.bytes().subarray(buf, buf + len)),
+      pid: () => b.host.pid(),
+      identity: () => b.host.identity(),
+      alive: (pid: number) => b.host.alive(pid),
+      sleep: (ms: number) => b.host.sleep(ms),
     },
   };
 }

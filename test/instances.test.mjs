@@ -1,0 +1,84 @@
+// A closed handle's core instance serves the next handle (host/core/module.ts). Put back, it must
+// be exactly what a new instance is: the same memory (zero beyond what a new one has) and every
+// mutable global at the same value, whatever the handle before it did and was opened with.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildSync } from 'esbuild';
+import { hostBundleOptions } from './support/bundle.mjs';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iodict-instances-test-'));
+const bundle = path.join(tmp, 'instances.bundle.mjs');
+buildSync({
+  // One bundle, so IODict and coreInstance share the module's kept instances.
+  stdin: {
+    contents: ["export { coreInstance } from './host/core/module.ts';", "export { IODict } from './host/dict.ts';", "export { DurableQueue } from './host/queue/durable.ts';", "export { defaultHost } from './host/default-host.ts';"].join('\n'),
+    resolveDir: root,
+    sourcefile: 'instances-entry.ts',
+    loader: 'ts',
+  },
+  ...hostBundleOptions,
+  outfile: bundle,
+  format: 'esm',
+  sourcemap: 'inline',
+});
+// Loaded before the tests, not at the top level: Bun's test runner cannot require a module that awaits.
+let coreInstance, IODict, DurableQueue, defaultHost;
+test.before(async () => {
+  ({ coreInstance, IODict, DurableQueue, defaultHost } = await import(pathToFileURL(bundle).href));
+});
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const noMemory = { bytes: () => new Uint8Array(0) };
+const take = () => coreInstance(defaultHost(), path.join(tmp, 'unused'), noMemory, {});
+const state = (instance) => ({ memory: new Uint8Array(instance.memory.buffer), globals: instance.globals.map((g) => g.value) });
+
+function assertPristine(kept, fresh, what) {
+  const [a, b] = [state(kept), state(fresh)];
+  assert.ok(a.globals.length > 20, 'the build exports the mutable globals');
+  assert.equal(a.globals, b.globals, `${what}: every global as in a new instance`);
+  assert.ok(a.memory.length >= b.memory.length);
+  assert.ok(Buffer.from(a.memory.subarray(0, b.memory.length)).equals(Buffer.from(b.memory)), `${what}: memory as in a new instance`);
+  assert.ok(a.memory.subarray(b.memory.length).every((byte) => byte === 0), `${what}: zero beyond`);
+}
+
+test('an instance kept from a closed handle is reset to what a new one is', () => {
+  const store = path.join(tmp, 'dict');
+  const d = new IODict(store, { durability: 'fsync', xattrs: 'off', rotateAfter: 5, lease: 1234 });
+  d.setMany(Array.from({ length: 300 }, (_, i) => [`k${i}`, 'x'.repeat(i)])); // rotations, a grown index
+  d.popItem();
+  assert.is(d.size, 299);
+  d.close();
+  const kept = take();
+  const fresh = take(); // nothing kept now: a new instance
+  assert.is.not(kept, fresh);
+  assertPristine(kept, fresh, 'after a dictionary');
+
+  const q = new DurableQueue(path.join(tmp, 'queue'), { maxsize: 3 });
+  q.put(1);
+  q.getNowait({ ack: true });
+  q.close();
+  assertPristine(take(), take(), 'after a queue with a claim held');
+});
+
+test('the next handle shows none of the options or state of the one before', () => {
+  const first = new IODict(path.join(tmp, 'defaults'));
+  const defaults = first.stats().xattrs;
+  first.close();
+  const a = new IODict(path.join(tmp, 'a'), { xattrs: 'off', rotateAfter: 1 });
+  a.set('a', 1);
+  assert.is(a.stats().xattrs, false);
+  a.close();
+  const b = new IODict(path.join(tmp, 'b'));
+  assert.is(b.stats().xattrs, defaults, "the option of the handle before does not carry over");
+  assert.equal([...b.keys()], []);
+  b.set('b', 2);
+  assert.equal([...b.entries()], [['b', 2]]);
+  b.close();
+});
+
+test.run();
