@@ -451,6 +451,14 @@ export function conformanceSuite({ label, host, disk, native, watch }) {
     host.random(b);
     assert.ok(a.subarray(99900).some((x) => x !== 0), 'the whole buffer is filled');
     assert.not.equal(a, b);
+    // Small draws (an open takes 8 bytes) may come from a pool the host refills: every one differs.
+    const draws = new Set();
+    for (let i = 0; i < 1000; i++) {
+      const draw = new Uint8Array(8);
+      host.random(draw);
+      draws.add(Buffer.from(draw).toString('hex'));
+    }
+    assert.is(draws.size, 1000, 'a thousand 8-byte draws, across refills, all differ');
     const pid = host.pid();
     assert.ok(Number.isInteger(pid) && pid > 0);
     assert.is(host.alive(pid), 1);
