@@ -16,7 +16,7 @@ const bundle = path.join(tmp, 'instances.bundle.mjs');
 buildSync({
   // One bundle, so IODict and coreInstance share the module's kept instances.
   stdin: {
-    contents: ["export { coreInstance } from './host/core/module.ts';", "export { IODict } from './host/dict.ts';", "export { DurableQueue } from './host/queue/durable.ts';", "export { defaultHost } from './host/default-host.ts';"].join('\n'),
+    contents: ["export { coreInstance, spareCounts } from './host/core/module.ts';", "export { IODict } from './host/dict.ts';", "export { DurableQueue } from './host/queue/durable.ts';", "export { defaultHost } from './host/default-host.ts';"].join('\n'),
     resolveDir: root,
     sourcefile: 'instances-entry.ts',
     loader: 'ts',
@@ -27,9 +27,9 @@ buildSync({
   sourcemap: 'inline',
 });
 // Loaded before the tests, not at the top level: Bun's test runner cannot require a module that awaits.
-let coreInstance, IODict, DurableQueue, defaultHost;
+let coreInstance, spareCounts, IODict, DurableQueue, defaultHost;
 test.before(async () => {
-  ({ coreInstance, IODict, DurableQueue, defaultHost } = await import(pathToFileURL(bundle).href));
+  ({ coreInstance, spareCounts, IODict, DurableQueue, defaultHost } = await import(pathToFileURL(bundle).href));
 });
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -46,13 +46,20 @@ function assertPristine(kept, fresh, what) {
   assert.ok(a.memory.subarray(b.memory.length).every((byte) => byte === 0), `${what}: zero beyond`);
 }
 
+/** Takes every kept instance and memory, so the next handle starts from nothing kept. */
+function drain() {
+  while (spareCounts().instances + spareCounts().memories > 0) take();
+}
+
 test('an instance kept from a closed handle is reset to what a new one is', () => {
+  drain();
   const store = path.join(tmp, 'dict');
   const d = new IODict(store, { durability: 'fsync', xattrs: 'off', rotateAfter: 5, lease: 1234 });
-  d.setMany(Array.from({ length: 300 }, (_, i) => [`k${i}`, 'x'.repeat(i)])); // rotations, a grown index
+  d.setMany(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'x'.repeat(i)])); // rotations, an index
   d.popItem();
-  assert.is(d.size, 299);
+  assert.is(d.size, 99);
   d.close();
+  assert.equal(spareCounts(), { instances: 1, memories: 0 }, 'its memory never grew: the instance is kept');
   const kept = take();
   const fresh = take(); // nothing kept now: a new instance
   assert.is.not(kept, fresh);
@@ -62,7 +69,30 @@ test('an instance kept from a closed handle is reset to what a new one is', () =
   q.put(1);
   q.getNowait({ ack: true });
   q.close();
+  assert.equal(spareCounts(), { instances: 1, memories: 0 });
   assertPristine(take(), take(), 'after a queue with a claim held');
+});
+
+test('a handle keeps reusing one instance; one whose memory grew leaves only its memory, zeroed for a new instance', () => {
+  drain();
+  const store = path.join(tmp, 'cycles');
+  for (let i = 0; i < 20; i++) {
+    const d = new IODict(store);
+    d.set(`k${i}`, 'v'.repeat(100));
+    d.get(`k${i}`);
+    d.close();
+    assert.equal(spareCounts(), { instances: 1, memories: 0 }, `cycle ${i}`);
+  }
+  const big = new IODict(path.join(tmp, 'big'));
+  big.setMany(Array.from({ length: 3000 }, (_, i) => [`key number ${i}`, i]));
+  assert.is(big.size, 3000); // an index larger than the initial memory
+  big.close();
+  assert.equal(spareCounts(), { instances: 0, memories: 1 }, 'the grown memory is kept, not the instance');
+  const reused = take();
+  assert.ok(reused.memory.buffer.byteLength > 512 * 1024, 'a new instance on the grown memory');
+  const d = new IODict(store);
+  assert.is(d.size, 20);
+  d.close();
 });
 
 test('the next handle shows none of the options or state of the one before', () => {

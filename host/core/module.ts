@@ -11,9 +11,12 @@ export function coreModule(): WebAssembly.Module {
   return (compiled ??= loadWasm('iodict.wasm'));
 }
 
-const INITIAL_PAGES = 2;
+// A new instance's memory (asconfig.json: importMemory, zeroFilledMemory): 512 KiB, what an open
+// and a few operations on small items take, so that their instance never grows it (see below).
+const INITIAL_PAGES = 8;
+const INITIAL_BYTES = INITIAL_PAGES << 16;
 
-/** A fresh memory for an instance of the core (asconfig.json: importMemory, zeroFilledMemory). */
+/** A fresh memory for an instance of the core. */
 export function newCoreMemory(): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: INITIAL_PAGES });
 }
@@ -27,19 +30,25 @@ export interface CoreInstance {
   readonly globals: WebAssembly.Global[];
 }
 
-// Instantiating the core is most of opening a store (V8 builds its exports: about 200 µs here),
-// so the instance of a closed handle is kept, a few small ones per thread, and the next handle
-// gets it put back as it was right after instantiation: its memory as it was then (zero beyond)
-// and every mutable global at its value then. Nothing else of an instance changes as it runs.
-// Small: zeroing a 2 MiB memory costs about 110 µs here, 8 MiB about 420 µs.
-const SPARE_INSTANCES = 2;
+// Instantiating the core is most of opening a store (V8 builds its exports: about 200 µs here).
+// So the instance of a closed handle is kept, and the next handle gets it put back as it was
+// right after instantiation: its memory as it was then and every mutable global at its value
+// then; nothing else of an instance changes as it runs. Only an instance whose memory never
+// grew: its allocator then knows the whole memory, as a new one does (it would never reuse the
+// pages a memory grew by, growing further each time instead). A grown memory, if small, is kept
+// instead and zeroed for a new instance, which saves the memory's reservation and collection.
+// Small: zeroing 2 MiB costs about 110 µs here, 8 MiB about 420 µs.
+const SPARES = 2;
 const SPARE_MEMORY_BYTES = 2 << 20;
-const spares: CoreInstance[] = [];
-let pristine: { memory: Uint8Array; globals: unknown[] } | undefined;
+const spareInstances: CoreInstance[] = [];
+const spareMemories: WebAssembly.Memory[] = [];
+/** A new instance as it starts: its memory's non-zero 4 KiB pages, and its globals' values. */
+let pristine: { pages: [number, Uint8Array][]; globals: unknown[] } | undefined;
+const PAGE = 4096;
 
 /** An instance of the core whose imports reach `host` under `root`: a kept one, reset, or a new one. */
 export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, modes: CreateModes): CoreInstance {
-  const spare = spares.pop();
+  const spare = spareInstances.pop();
   if (spare) {
     reset(spare);
     spare.binding.bind(host, root, memory, modes);
@@ -47,23 +56,42 @@ export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, m
   }
   const binding = new ImportBinding(host, root, memory, modes);
   const imports = importTable(binding);
-  const own = newCoreMemory();
+  const own = spareMemories.pop() ?? newCoreMemory();
+  new Uint8Array(own.buffer).fill(0);
   const { exports } = new WebAssembly.Instance(coreModule(), { ...imports, env: { ...imports.env, memory: own } });
   const globals = Object.entries(exports).filter(([name]) => name.startsWith('mutable:')).map(([, global]) => global as WebAssembly.Global);
-  // Every instance starts alike: the first one, before it runs anything, shows how.
-  pristine ??= { memory: new Uint8Array(own.buffer).slice(), globals: globals.map((global) => global.value) };
+  // Every instance starts alike: the first one of the initial size, before it runs anything, shows how.
+  if (!pristine && own.buffer.byteLength === INITIAL_BYTES) pristine = { pages: nonZeroPages(new Uint8Array(own.buffer)), globals: globals.map((global) => global.value) };
   return { exports, memory: own, binding, globals };
 }
 
-function reset(instance: CoreInstance): void {
-  const { memory, globals } = pristine!;
-  const bytes = new Uint8Array(instance.memory.buffer);
-  bytes.set(memory);
-  bytes.fill(0, memory.length);
-  instance.globals.forEach((global, i) => (global.value = globals[i]));
+function nonZeroPages(bytes: Uint8Array): [number, Uint8Array][] {
+  const pages: [number, Uint8Array][] = [];
+  for (let at = 0; at < bytes.length; at += PAGE) {
+    const page = bytes.subarray(at, at + PAGE);
+    if (page.some((byte) => byte !== 0)) pages.push([at, page.slice()]);
+  }
+  return pages;
 }
 
-/** Keeps the instance of a closed handle, which never runs for it again, for coreInstance(). */
+function reset(instance: CoreInstance): void {
+  const bytes = new Uint8Array(instance.memory.buffer);
+  bytes.fill(0);
+  for (const [at, page] of pristine!.pages) bytes.set(page, at);
+  instance.globals.forEach((global, i) => (global.value = pristine!.globals[i]));
+}
+
+/** Keeps what a closed handle's instance can give the next one; the instance never runs for the closed handle again. */
 export function spareInstance(instance: CoreInstance): void {
-  if (spares.length < SPARE_INSTANCES && instance.memory.buffer.byteLength <= SPARE_MEMORY_BYTES && !spares.includes(instance)) spares.push(instance);
+  const size = instance.memory.buffer.byteLength;
+  if (pristine && size === INITIAL_BYTES) {
+    if (spareInstances.length < SPARES && !spareInstances.includes(instance)) spareInstances.push(instance);
+  } else if (size <= SPARE_MEMORY_BYTES && spareMemories.length < SPARES && !spareMemories.includes(instance.memory)) {
+    spareMemories.push(instance.memory);
+  }
+}
+
+/** How many instances and memories are kept for the next handles (for tests). */
+export function spareCounts(): { instances: number; memories: number } {
+  return { instances: spareInstances.length, memories: spareMemories.length };
 }
