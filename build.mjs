@@ -9,19 +9,34 @@ import asc from 'assemblyscript/asc';
 import binaryen from 'binaryen';
 
 /**
- * Exports every mutable global of the JS hosts' core as `mutable:<n>`, so that the instance of a
- * closed handle can be put back as it was after instantiation and serve the next handle
- * (host/core/module.ts): instantiating the core is most of opening a store.
+ * Adds two functions to the JS hosts' core: saveGlobals(at) stores every mutable global at `at`,
+ * 8 bytes each, and returns how many bytes that took; restoreGlobals(at) loads them back. So the
+ * instance of a closed handle can be put back as it was right after instantiation and serve the
+ * next handle (host/core/module.ts): instantiating the core is most of opening a store. (Exporting
+ * the globals themselves would do too, but their 200-odd objects doubled instantiation.)
  */
-function exportMutableGlobals(file) {
+function addGlobalsSnapshot(file) {
   // Whatever features asc used (bulk memory, sign extension, ...): this step adds none.
   const module = binaryen.readBinaryWithFeatures(readFileSync(file), binaryen.Features.All);
-  let count = 0;
+  const at = () => module.local.get(0, binaryen.i32);
+  const access = new Map([[binaryen.i32, [module.i32, 4]], [binaryen.i64, [module.i64, 8]], [binaryen.f32, [module.f32, 4]], [binaryen.f64, [module.f64, 8]]]);
+  const save = [];
+  const restore = [];
   for (let i = 0; i < module.getNumGlobals(); i++) {
-    const global = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
-    if (global.mutable && !global.module) module.addGlobalExport(global.name, `mutable:${count++}`);
+    const { name, type, mutable, module: imported } = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
+    if (!mutable || imported) continue;
+    if (!access.has(type)) throw new Error(`${file}: global ${name} has a type saveGlobals cannot store`);
+    const [ops, align] = access.get(type);
+    const offset = 8 * save.length;
+    save.push(ops.store(offset, align, at(), module.global.get(name, type)));
+    restore.push(module.global.set(name, ops.load(offset, align, at())));
   }
-  if (!module.validate()) throw new Error(`${file}: invalid after exporting its globals`);
+  const param = binaryen.createType([binaryen.i32]);
+  module.addFunction('saveGlobals', param, binaryen.i32, [], module.block(null, [...save, module.i32.const(8 * save.length)], binaryen.i32));
+  module.addFunction('restoreGlobals', param, binaryen.none, [], module.block(null, restore));
+  module.addFunctionExport('saveGlobals', 'saveGlobals');
+  module.addFunctionExport('restoreGlobals', 'restoreGlobals');
+  if (!module.validate()) throw new Error(`${file}: invalid after adding saveGlobals and restoreGlobals`);
   writeFileSync(file, module.emitBinary());
   module.dispose();
 }
@@ -36,7 +51,7 @@ const run = async () => {
       throw error;
     }
   }
-  exportMutableGlobals('dist/iodict.wasm');
+  addGlobalsSnapshot('dist/iodict.wasm');
   const common = {
     bundle: true,
     platform: 'node',

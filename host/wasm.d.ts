@@ -16,8 +16,4 @@ declare namespace WebAssembly {
     constructor(descriptor: { initial: number; maximum?: number });
     readonly buffer: ArrayBuffer;
   }
-  class Global {
-    /** A number, or a bigint for an i64. */
-    value: unknown;
-  }
 }

@@ -23,28 +23,33 @@ export function newCoreMemory(): WebAssembly.Memory {
 
 /** An instance of the core, its memory, and what its imports are bound to. */
 export interface CoreInstance {
-  readonly exports: Record<string, unknown>;
+  readonly exports: Record<string, unknown> & GlobalsSnapshot;
   readonly memory: WebAssembly.Memory;
   readonly binding: ImportBinding;
-  /** Its mutable globals, which the build exports as `mutable:<n>` (build.mjs). */
-  readonly globals: WebAssembly.Global[];
+}
+
+/** What the build adds to the core (build.mjs): its mutable globals stored at, and loaded from, `at`. */
+interface GlobalsSnapshot {
+  saveGlobals(at: number): number;
+  restoreGlobals(at: number): void;
 }
 
 // Instantiating the core is most of opening a store (V8 builds its exports: about 200 µs here).
 // So the instance of a closed handle is kept, and the next handle gets it put back as it was
 // right after instantiation: its memory as it was then and every mutable global at its value
-// then; nothing else of an instance changes as it runs. Only an instance whose memory never
-// grew: its allocator then knows the whole memory, as a new one does (it would never reuse the
-// pages a memory grew by, growing further each time instead). A grown memory, if small, is kept
-// instead and zeroed for a new instance, which saves the memory's reservation and collection.
-// Small: zeroing 2 MiB costs about 110 µs here, 8 MiB about 420 µs.
+// then (saveGlobals and restoreGlobals, which the build adds); nothing else of an instance
+// changes as it runs. Only an instance whose memory never grew: its allocator then knows the
+// whole memory, as a new one does. Put back, one that grew would not know the pages it grew by,
+// and would grow further each time instead of using them. (Keeping a grown memory for a new
+// instance instead would trap later handles in new instances: their memories would never have
+// the initial size, so none would be kept.)
 const SPARES = 2;
-const SPARE_MEMORY_BYTES = 2 << 20;
 const spareInstances: CoreInstance[] = [];
-const spareMemories: WebAssembly.Memory[] = [];
-/** A new instance as it starts: its memory's non-zero 4 KiB pages, and its globals' values. */
-let pristine: { pages: [number, Uint8Array][]; globals: unknown[] } | undefined;
+/** A new instance as it starts: its memory's non-zero 4 KiB pages, and its globals as saveGlobals stores them. */
+let pristine: { pages: [number, Uint8Array][]; globals: Uint8Array } | undefined;
 const PAGE = 4096;
+/** Where the globals pass through memory: free heap in a new instance (zero, and zero again after). */
+export const GLOBALS_AT = INITIAL_BYTES / 2;
 
 /** An instance of the core whose imports reach `host` under `root`: a kept one, reset, or a new one. */
 export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, modes: CreateModes): CoreInstance {
@@ -56,13 +61,19 @@ export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, m
   }
   const binding = new ImportBinding(host, root, memory, modes);
   const imports = importTable(binding);
-  const own = spareMemories.pop() ?? newCoreMemory();
-  new Uint8Array(own.buffer).fill(0);
-  const { exports } = new WebAssembly.Instance(coreModule(), { ...imports, env: { ...imports.env, memory: own } });
-  const globals = Object.entries(exports).filter(([name]) => name.startsWith('mutable:')).map(([, global]) => global as WebAssembly.Global);
+  const own = newCoreMemory();
+  const exports = new WebAssembly.Instance(coreModule(), { ...imports, env: { ...imports.env, memory: own } }).exports as CoreInstance['exports'];
   // Every instance starts alike: the first one of the initial size, before it runs anything, shows how.
-  if (!pristine && own.buffer.byteLength === INITIAL_BYTES) pristine = { pages: nonZeroPages(new Uint8Array(own.buffer)), globals: globals.map((global) => global.value) };
-  return { exports, memory: own, binding, globals };
+  if (!pristine && own.buffer.byteLength === INITIAL_BYTES) pristine = snapshot(exports, new Uint8Array(own.buffer));
+  return { exports, memory: own, binding };
+}
+
+function snapshot(exports: GlobalsSnapshot, bytes: Uint8Array): NonNullable<typeof pristine> {
+  if (bytes.subarray(GLOBALS_AT, GLOBALS_AT + PAGE).some((byte) => byte !== 0)) throw new Error('iodict: a new core uses the memory its globals pass through (a bug: please report it)');
+  const length = exports.saveGlobals(GLOBALS_AT);
+  const globals = bytes.slice(GLOBALS_AT, GLOBALS_AT + length);
+  bytes.fill(0, GLOBALS_AT, GLOBALS_AT + length);
+  return { pages: nonZeroPages(bytes), globals };
 }
 
 function nonZeroPages(bytes: Uint8Array): [number, Uint8Array][] {
@@ -75,23 +86,21 @@ function nonZeroPages(bytes: Uint8Array): [number, Uint8Array][] {
 }
 
 function reset(instance: CoreInstance): void {
+  const { pages, globals } = pristine!;
   const bytes = new Uint8Array(instance.memory.buffer);
   bytes.fill(0);
-  for (const [at, page] of pristine!.pages) bytes.set(page, at);
-  instance.globals.forEach((global, i) => (global.value = pristine!.globals[i]));
+  bytes.set(globals, GLOBALS_AT);
+  instance.exports.restoreGlobals(GLOBALS_AT);
+  bytes.fill(0, GLOBALS_AT, GLOBALS_AT + globals.length);
+  for (const [at, page] of pages) bytes.set(page, at);
 }
 
-/** Keeps what a closed handle's instance can give the next one; the instance never runs for the closed handle again. */
+/** Keeps a closed handle's instance, which never runs for it again, for the next handle if it can serve one. */
 export function spareInstance(instance: CoreInstance): void {
-  const size = instance.memory.buffer.byteLength;
-  if (pristine && size === INITIAL_BYTES) {
-    if (spareInstances.length < SPARES && !spareInstances.includes(instance)) spareInstances.push(instance);
-  } else if (size <= SPARE_MEMORY_BYTES && spareMemories.length < SPARES && !spareMemories.includes(instance.memory)) {
-    spareMemories.push(instance.memory);
-  }
+  if (pristine && instance.memory.buffer.byteLength === INITIAL_BYTES && spareInstances.length < SPARES && !spareInstances.includes(instance)) spareInstances.push(instance);
 }
 
-/** How many instances and memories are kept for the next handles (for tests). */
-export function spareCounts(): { instances: number; memories: number } {
-  return { instances: spareInstances.length, memories: spareMemories.length };
+/** How many instances are kept for the next handles (for tests). */
+export function keptInstances(): number {
+  return spareInstances.length;
 }
