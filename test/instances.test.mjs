@@ -16,7 +16,7 @@ const bundle = path.join(tmp, 'instances.bundle.mjs');
 buildSync({
   // One bundle, so IODict and coreInstance share the module's kept instances.
   stdin: {
-    contents: ["export { coreInstance, keptInstances, GLOBALS_AT } from './host/core/module.ts';", "export { IODict } from './host/dict.ts';", "export { DurableQueue } from './host/queue/durable.ts';", "export { defaultHost } from './host/default-host.ts';"].join('\n'),
+    contents: ["export { coreInstance, kept, GLOBALS_AT } from './host/core/module.ts';", "export { IODict } from './host/dict.ts';", "export { DurableQueue } from './host/queue/durable.ts';", "export { defaultHost } from './host/default-host.ts';"].join('\n'),
     resolveDir: root,
     sourcefile: 'instances-entry.ts',
     loader: 'ts',
@@ -27,9 +27,9 @@ buildSync({
   sourcemap: 'inline',
 });
 // Loaded before the tests, not at the top level: Bun's test runner cannot require a module that awaits.
-let coreInstance, keptInstances, GLOBALS_AT, IODict, DurableQueue, defaultHost;
+let coreInstance, kept, GLOBALS_AT, IODict, DurableQueue, defaultHost;
 test.before(async () => {
-  ({ coreInstance, keptInstances, GLOBALS_AT, IODict, DurableQueue, defaultHost } = await import(pathToFileURL(bundle).href));
+  ({ coreInstance, kept, GLOBALS_AT, IODict, DurableQueue, defaultHost } = await import(pathToFileURL(bundle).href));
 });
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -51,9 +51,9 @@ function assertPristine(kept, fresh, what) {
   assert.ok(a.memory.subarray(b.memory.length).every((byte) => byte === 0), `${what}: zero beyond`);
 }
 
-/** Takes every kept instance, so the next handle starts from nothing kept. */
+/** Takes every kept instance and memory, so the next handle starts from nothing kept. */
 function drain() {
-  while (keptInstances() > 0) take();
+  while (kept().instances + kept().memories > 0) take();
 }
 
 test('an instance kept from a closed handle is reset to what a new one is', () => {
@@ -64,21 +64,21 @@ test('an instance kept from a closed handle is reset to what a new one is', () =
   d.popItem();
   assert.is(d.size, 99);
   d.close();
-  assert.is(keptInstances(), 1, 'its memory never grew: the instance is kept');
-  const kept = take();
+  assert.equal(kept(), { instances: 1, memories: 0 }, 'its memory never grew: the instance is kept');
+  const reused = take();
   const fresh = take(); // nothing kept now: a new instance
-  assert.is.not(kept, fresh);
-  assertPristine(kept, fresh, 'after a dictionary');
+  assert.is.not(reused, fresh);
+  assertPristine(reused, fresh, 'after a dictionary');
 
   const q = new DurableQueue(path.join(tmp, 'queue'), { maxsize: 3 });
   q.put(1);
   q.getNowait({ ack: true });
   q.close();
-  assert.is(keptInstances(), 1);
+  assert.equal(kept(), { instances: 1, memories: 0 });
   assertPristine(take(), take(), 'after a queue with a claim held');
 });
 
-test('handles keep reusing one instance, also after a handle whose memory grew, which is not kept', () => {
+test('a grown memory is kept for the next new instance, which is kept in turn and reset to its own start', () => {
   drain();
   const store = path.join(tmp, 'cycles');
   const cycle = (i) => {
@@ -86,15 +86,27 @@ test('handles keep reusing one instance, also after a handle whose memory grew, 
     d.set(`k${i}`, 'v'.repeat(100));
     d.get(`k${i}`);
     d.close();
-    assert.is(keptInstances(), 1, `cycle ${i}`);
+    assert.equal(kept(), { instances: 1, memories: 0 }, `cycle ${i}`);
   };
   for (let i = 0; i < 10; i++) cycle(i);
   drain();
-  const big = new IODict(path.join(tmp, 'big'));
-  big.setMany(Array.from({ length: 3000 }, (_, i) => [`key number ${i}`, i]));
-  assert.is(big.size, 3000); // an index larger than the initial memory
-  big.close();
-  assert.is(keptInstances(), 0, 'an instance whose memory grew is not kept');
+  const bigStore = path.join(tmp, 'big');
+  const listBig = () => {
+    const big = new IODict(bigStore);
+    if (big.size === 0) big.setMany(Array.from({ length: 3000 }, (_, i) => [`key number ${i}`, i]));
+    assert.is([...big.keys()].length, 3000); // an index larger than the initial memory
+    big.close();
+  };
+  listBig();
+  assert.equal(kept(), { instances: 0, memories: 1 }, 'the instance whose memory grew is not kept; its memory is');
+  listBig();
+  assert.equal(kept(), { instances: 1, memories: 0 }, 'a new instance on that memory did not grow it: kept');
+  const grown = take(); // reset to how a new instance on a memory of its size starts
+  assert.ok(grown.memory.buffer.byteLength > 512 * 1024);
+  listBig(); // a new instance that grows: its memory is kept...
+  const fresh = take(); // ...and a new instance made on it
+  assert.is(fresh.memory.buffer.byteLength, grown.memory.buffer.byteLength);
+  assertPristine(grown, fresh, 'kept after a grown memory');
   for (let i = 10; i < 20; i++) cycle(i);
   const d = new IODict(store);
   assert.is(d.size, 20);
