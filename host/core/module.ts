@@ -79,8 +79,10 @@ export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, m
 }
 
 function snapshot(exports: GlobalsSnapshot, bytes: Uint8Array): { pages: [number, Uint8Array][]; globals: Uint8Array } {
+  // The globals take 8 bytes each (about 1.7 KiB): they must fit the page checked to be free.
   if (bytes.subarray(GLOBALS_AT, GLOBALS_AT + PAGE).some((byte) => byte !== 0)) throw new Error('iodict: a new core uses the memory its globals pass through (a bug: please report it)');
   const length = exports.saveGlobals(GLOBALS_AT);
+  if (length > PAGE) throw new Error(`iodict: the core's globals (${length} bytes) outgrew the page they pass through (a bug: please report it)`);
   const globals = bytes.slice(GLOBALS_AT, GLOBALS_AT + length);
   bytes.fill(0, GLOBALS_AT, GLOBALS_AT + length);
   return { pages: nonZeroPages(bytes), globals };
