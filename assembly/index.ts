@@ -54,20 +54,14 @@ function refused(keyLen: i32, valueLen: i32, codec: u8): bool {
  * Writes the record; with limits set (setLimits), evicts the oldest items past them. A failed
  * eviction does not fail the set, which stands: takeEvictionFailure() tells the host.
  */
-let evictionFailed = false;
 export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   if (refused(keyLen, valueLen, codec)) return ST_BAD_VALUE;
   const status = store.set(keyType, keyLen, valueLen, codec);
   expiry.setNextExpiry(0);
-  if (status == io.ST_OK && limits.enforceLimits(store.resultSlot) != io.ST_OK) evictionFailed = true;
+  if (status == io.ST_OK) limits.evictPastLimits(store.resultSlot);
   return status;
 }
-/** True once after a set whose eviction failed (errorOp and friends say why). */
-export function takeEvictionFailure(): bool {
-  const failed = evictionFailed;
-  evictionFailed = false;
-  return failed;
-}
+export { takeEvictionFailure } from './store/limits';
 /** The expiry stamp (µs since the epoch) the next set gives its record. */
 export function setNextExpiry(us: f64): void {
   expiry.setNextExpiry(<u64>us);
@@ -377,11 +371,9 @@ export function batchWrite(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): 
 export function batchSync(): i32 {
   return batch.batchSync();
 }
-/** Lands item i; with limits set, evicts past them as set() does (a failed eviction: takeEvictionFailure). */
+/** Lands item i; with limits set, evicts past them after each group of items (a failed eviction: takeEvictionFailure). */
 export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
-  const status = batch.batchLand(i, keyType, keyLen, valueLen, codec);
-  if (status == io.ST_OK && limits.enforceLimits(store.resultSlot) != io.ST_OK) evictionFailed = true;
-  return status;
+  return batch.batchLand(i, keyType, keyLen, valueLen, codec);
 }
 export function batchEnd(): void {
   batch.batchEnd();

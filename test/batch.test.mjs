@@ -98,6 +98,59 @@ test('setMany on a handle whose index is not loaded yet, and seen by another ope
   for (const d of [first, watcher, writer]) d.close();
 });
 
+test('a batch journals its items with one append per 64 (two for 100), which a live handle follows without listing the directory', () => {
+  const path = storePath();
+  const base = nodeHost();
+  const host = Object.create(base);
+  let journalFd = -1;
+  const appends = [];
+  host.open = (file, ...rest) => {
+    const fd = base.open(file, ...rest);
+    if (file.endsWith('/.iodict/changes')) journalFd = fd;
+    return fd;
+  };
+  host.write = (fd, buf, pos) => {
+    if (fd === journalFd) appends.push(buf.length / 64);
+    return base.write(fd, buf, pos);
+  };
+  const writer = new IODict(path, { host });
+  writer.set('first', 0);
+  const observerBase = nodeHost();
+  const observerHost = Object.create(observerBase);
+  let listings = 0;
+  observerHost.readdir = (dir) => (listings++, observerBase.readdir(dir));
+  const observer = new IODict(path, { host: observerHost });
+  assert.is(observer.size, 1);
+  listings = 0;
+  appends.length = 0;
+  const entries = Array.from({ length: 100 }, (_, i) => [`k${i}`, i]);
+  writer.setMany(entries);
+  // Each item: its SET entry and one KEY entry (keys up to 44 bytes).
+  assert.equal(appends, [64 * 2, 36 * 2]);
+  assert.equal([...observer], [['first', 0], ...entries]);
+  assert.is(listings, 0, 'followed from the journal alone');
+  writer.close();
+  observer.close();
+});
+
+test('a bounded store keeps its newest items through a batch of 100: evictions after each group, never of the last item', () => {
+  const path = storePath();
+  const d = new IODict(path, { maxItems: 10 });
+  d.set('old', 0);
+  const entries = Array.from({ length: 100 }, (_, i) => [`k${i}`, i]);
+  d.setMany(entries);
+  assert.equal([...d], entries.slice(90));
+  const fresh = new IODict(path);
+  assert.equal([...fresh], entries.slice(90), 'on disk, through a fresh handle');
+  fresh.close();
+  // A limit smaller than one record: the batch's last item stays, as a set's does.
+  const tiny = new IODict(storePath(), { maxBytes: 1 });
+  tiny.setMany(entries.slice(0, 70));
+  assert.equal([...tiny], [['k69', 69]]);
+  tiny.close();
+  d.close();
+});
+
 test('update() takes a generator, a Map or an object; fromKeys; bad keys and values change nothing', () => {
   const d = new IODict(storePath());
   d.update((function* () {

@@ -31,6 +31,19 @@ function watching(path) {
   return handle;
 }
 
+/**
+ * A store holding k and j (set by `other`), an `observer` following it, and a `writer` whose host
+ * (on `base`) runs `action(other)` at its first `move` of k's record.
+ */
+function raceOnK(move, base, action, options = {}) {
+  const path = storePath();
+  const other = new IODict(path);
+  other.set('k', 1).set('j', 1);
+  const observer = watching(path);
+  const writer = new IODict(path, { ...options, host: hookedHost(move, 'k', () => action(other), { base }) });
+  return { path, other, observer, writer, handles: [writer, other, observer] };
+}
+
 /** What every handle and a fresh one agree the store holds, in order. */
 function agreed(path, ...handles) {
   const fresh = new IODict(path);
@@ -41,6 +54,9 @@ function agreed(path, ...handles) {
   return expected;
 }
 
+/** k deleted, then i set and k set again: k's place is after i. */
+const remakeK = (other) => other.delete('k').valueOf() && other.set('i', 1).set('k', 3);
+
 // An overwrite moves its record in by exchange where the host has it (the native helper), else by rename.
 const moves = [
   { move: 'exchange', base: () => nodeHost() },
@@ -50,45 +66,61 @@ const moves = [
 for (const { move, base } of moves) {
   for (const loaded of [false, true]) {
     test(`an overwrite whose key is deleted between reading its place and its ${move} is a new key, at the end (index ${loaded ? 'loaded' : 'not loaded'})`, () => {
-      const path = storePath();
-      const other = new IODict(path);
-      other.set('k', 1).set('j', 1);
-      const observer = watching(path);
-      const writer = new IODict(path, { host: hookedHost(move, 'k', () => other.delete('k'), { base: base() }) });
+      const { path, writer, handles } = raceOnK(move, base(), (other) => other.delete('k'));
       if (loaded) assert.is(writer.size, 2);
       writer.set('k', 2);
-      assert.equal(agreed(path, writer, other, observer), [['j', 1], ['k', 2]]);
-      for (const handle of [writer, other, observer]) handle.close();
+      assert.equal(agreed(path, ...handles), [['j', 1], ['k', 2]]);
+      for (const handle of handles) handle.close();
     });
   }
 
   test(`an overwrite whose key is deleted and made again before its ${move} takes the new place of the key`, () => {
-    const path = storePath();
-    const other = new IODict(path);
-    other.set('k', 1).set('j', 1);
-    const observer = watching(path);
-    const writer = new IODict(path, { host: hookedHost(move, 'k', () => other.delete('k').valueOf() && other.set('i', 1).set('k', 3), { base: base() }) });
+    const { path, writer, handles } = raceOnK(move, base(), remakeK);
     assert.is(writer.size, 2, 'its index holds k at its first place');
     writer.set('k', 2);
-    assert.equal(agreed(path, writer, other, observer), [['j', 1], ['i', 1], ['k', 2]]);
-    for (const handle of [writer, other, observer]) handle.close();
+    assert.equal(agreed(path, ...handles), [['j', 1], ['i', 1], ['k', 2]]);
+    for (const handle of handles) handle.close();
   });
 }
 
 for (const durability of ['none', 'fsync']) {
   test(`a batch item whose key is taken before its exchange is written again as a new key, at the end (durability ${durability})`, () => {
-    const path = storePath();
-    const other = new IODict(path);
-    other.set('k', 1).set('j', 1);
-    const observer = watching(path);
-    const writer = new IODict(path, { durability, host: hookedHost('exchange', 'k', () => assert.is(other.pop('k'), 1)) });
+    const { path, writer, handles } = raceOnK('exchange', nodeHost(), (other) => assert.is(other.pop('k'), 1), { durability });
     assert.is(writer.size, 2, 'its index holds k at its first place');
     writer.setMany([['i', 2], ['k', 2], ['h', 2]]);
     // k's new stamp is taken as it lands, after every stamp the batch chose before its renames.
-    assert.equal(agreed(path, writer, other, observer), [['j', 1], ['i', 2], ['h', 2], ['k', 2]]);
+    assert.equal(agreed(path, ...handles), [['j', 1], ['i', 2], ['h', 2], ['k', 2]]);
     assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file left');
-    for (const handle of [writer, other, observer]) handle.close();
+    for (const handle of handles) handle.close();
   });
+}
+
+// A batch reads the journal once per group of 64 items, after their renames: what it says about an
+// item's key is applied to that item as a set's own read is (the item read back from disk).
+for (const { move, base } of moves) {
+  for (const [size, at] of [[3, 1], [100, 70]]) {
+    const batch = () => Array.from({ length: size }, (_, i) => [i === at ? 'k' : `b${i}`, 2]);
+    const batchKeys = batch().map(([key]) => key).filter((key) => key !== 'k');
+
+    test(`a batch item (${at + 1} of ${size}) whose key is deleted before its ${move} is a new key, at the end`, () => {
+      const { path, writer, handles } = raceOnK(move, base(), (other) => assert.ok(other.delete('k')));
+      assert.is(writer.size, 2, 'its index holds k at its first place');
+      writer.setMany(batch());
+      assert.equal(agreed(path, ...handles).map(([key]) => key), ['j', ...batchKeys, 'k']);
+      assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file left');
+      for (const handle of handles) handle.close();
+    });
+
+    test(`a batch item (${at + 1} of ${size}) whose key is deleted and made again before its ${move} takes the key's new place`, () => {
+      const { path, writer, handles } = raceOnK(move, base(), remakeK);
+      assert.is(writer.size, 2, 'its index holds k at its first place');
+      writer.setMany(batch());
+      const agreedKeys = agreed(path, ...handles);
+      assert.equal(agreedKeys.map(([key]) => key), ['j', ...batchKeys, 'i', 'k']);
+      assert.equal(agreedKeys.at(-1), ['k', 2], 'the batch wrote last');
+      for (const handle of handles) handle.close();
+    });
+  }
 }
 
 // FORMAT.md 5, the gap exchange closes: the taker's claim comes before the overwrite's move, but

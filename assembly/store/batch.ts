@@ -1,7 +1,8 @@
 // Batches (setMany, putMany): many sets with one group commit (FORMAT.md 7.3.1). A set under
 // durability 'fsync' pays two syncs (its temp file, then the root); a batch writes every temp file
 // first and syncs them as one round before the first rename, then renames them all and syncs the
-// root once. Each item's birth and journal entry are exactly a set's (store.ts chooseBirth/landed).
+// root once. Each item's birth and journal entry are exactly a set's (store.ts chooseBirth/landed);
+// the entries go out a group of GROUP_MAX at a time, each group in one append and one read.
 //
 // The host calls: batchBegin(); batchWrite() per item (key and value at reserve() + 24, as for
 // set); batchSync(); batchLand(i) per item in order (the item placed at reserve() again); and
@@ -11,27 +12,31 @@
 // - a crash or failed call while writing or syncing temps: temp files only, which no reader looks
 //   at (removed by batchEnd, or by the next opener once we are gone, 7.3 step 1). Nothing changed.
 // - a crash while renaming: the items renamed so far are in place (a prefix, in order), the rest
-//   are orphan temps; the journal may lack entries for them, which our registration covers
-//   (7.2), exactly as for a set that died after its rename.
+//   are orphan temps; the journal lacks the entries of the items since the last group, which our
+//   registration covers (7.2), exactly as for a set that died after its rename.
 // - a failed rename: that temp and the later ones are removed; batchLanded() items are in place
-//   and announced; the host reports them (BatchError.landed).
+//   and announced (at batchEnd); the host reports them (BatchError.landed).
 // - a power loss under 'fsync' before batchEnd's root sync: any subset of the renames may be lost,
 //   but each record that is there is whole, old or new (its temp was synced before any rename).
 // - another process sees each item appear as it lands, like single sets; a handle that slept
 //   through it all follows the journal entries (or lists the directory) as for sets.
 import { DIGEST_BYTES } from '../format/key';
-import { sealRecord } from '../format/record';
+import { sealRecord, HEADER_BYTES } from '../format/record';
 import { resize } from '../util/memory';
 import { handle } from './handle';
 import * as host from '../host/imports';
 import { recordBuf, recordPath, controlBuf, controlPath } from './paths';
 import { syncAfterChange, fail, ST_OK, ST_MISSING, OP_OPEN, OP_FSYNC } from './io';
 import { writeTemp, moveTemp, replaceTemp, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
-import { reservedRecord, chooseBirth, landed, writeAsNew, chosenBirth, chosenIsNew, digestBuf } from './store';
-import { nextExpiry, setNextExpiry, noteWritten } from './expiry';
+import { reservedRecord, chooseBirth, indexLanded, betterBirth, rebirthFromDisk, writeAsNew, chosenBirth, chosenIsNew, digestBuf } from './store';
+import { nextExpiry, setNextExpiry, noteWritten, writtenLength } from './expiry';
+import { queueChange, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
+import { evictPastLimitsKeeping } from './limits';
 
 let count: i32 = 0;
 let landedCount: i32 = 0;
+let publishedCount: i32 = 0; // landed items whose journal entries are appended
+const betters = new StaticArray<u64>(GROUP_MAX);
 let digests: usize = 0; // count * DIGEST_BYTES
 let digestCap: i32 = 0;
 const births = new Array<u64>();
@@ -43,6 +48,7 @@ const lengths = new Array<i32>();
 export function batchBegin(): void {
   count = 0;
   landedCount = 0;
+  publishedCount = 0;
   births.length = 0;
   fresh.length = 0;
   temps.length = 0;
@@ -107,7 +113,8 @@ export function batchSync(): i32 {
 /**
  * Moves item i (placed at reserve() + 24 again) into place as a set does (exchanged with the record
  * of a key that exists; one taken meanwhile makes the key new, written again with a new birth and
- * its own fsyncs), then indexes and announces it.
+ * its own fsyncs), then indexes it and queues its journal entry: every GROUP_MAX items, and at
+ * batchEnd, the queued entries go out in one append followed by one read (publishLanded).
  */
 export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   const digest = digests + i * DIGEST_BYTES;
@@ -127,18 +134,47 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
     return moved;
   }
   landedCount = i + 1;
-  landed(digest, keyType, keyLen, valueLen, codec, births[i], fresh[i]);
+  indexLanded(digest, keyType, keyLen, births[i], fresh[i]);
+  // Nothing between here and publishLanded announces on its own, which would send this group early.
+  const queued = queueChange(JOURNAL_SET, digest, births[i], nextExpiry, writtenLength, CAUSE_CALL, reservedRecord() + HEADER_BYTES, keyType, keyLen);
   setNextExpiry(0);
+  if (queued == GROUP_MAX) publishLanded();
   return ST_OK;
 }
 
-/** Removes the temp files of items that did not land; syncs the root once when any did (under 'fsync'). */
+/**
+ * The journal entries of the items landed since the last group, in one append, then one read (as
+ * a set's, FORMAT.md 7.3.1 step 4): an item that read shows a rival for (set() in store.ts) is
+ * written again at the birth the rival gives it, read back from disk since it is no longer at rec.
+ * A crash before the append leaves items in place without entries, which our registration covers.
+ */
+function publishLanded(): void {
+  const first = publishedCount;
+  const n = landedCount - first;
+  publishedCount = landedCount;
+  if (n == 0) return;
+  publishChanges();
+  // Decided for all first: a rewrite announces on its own, which starts a new append.
+  for (let j = 0; j < n; j++) betters[j] = betterBirth(j, births[first + j], fresh[first + j]);
+  for (let j = 0; j < n; j++) {
+    if (betters[j] != 0) rebirthFromDisk(digests + <usize>(first + j) * DIGEST_BYTES, births[first + j], betters[j]);
+  }
+  // Counted with what that read told (as after a set): evictions of their own, after the group.
+  evictPastLimitsKeeping(digests + <usize>(landedCount - 1) * DIGEST_BYTES);
+}
+
+/**
+ * Removes the temp files of items that did not land; syncs the root once when any did (under
+ * 'fsync'); then publishes the last group's journal entries (after the sync, as a set announces
+ * only what is on disk).
+ */
 export function batchEnd(): void {
   for (let i = landedCount; i < count; i++) {
     selectTemp(temps[i]);
     removeTemp(); // ENOENT for one a failed call removed already
   }
   if (landedCount > 0 && handle.fsyncWrites) syncAfterChange(controlBuf, 0);
+  publishLanded();
   count = 0;
 }
 

@@ -103,7 +103,7 @@ export function finishTake(mode: i32, cause: u8 = CAUSE_CALL): i32 {
   // A SET of this key journaled before our DELETE whose record is there now was renamed in after
   // our claim: a set after the take. Announce it again, so readers applying our entry after its
   // own do not drop a present key.
-  if (rivalSetBefore && host.stat(recordBuf, recordPath(recordBuf, claimedDigest), statBuf) == 0) return announceBack(claimedDigest);
+  if (rivalSetBefore(0) && host.stat(recordBuf, recordPath(recordBuf, claimedDigest), statBuf) == 0) return announceBack(claimedDigest);
   return ST_OK;
 }
 

@@ -31,7 +31,7 @@ import { applyEntry, reconcile, writeCache } from './load';
 import { acquireStoreLock, releaseStoreLock, LOCK_BUSY } from './lock';
 import { markTrouble } from './registry';
 import { writeKeyEntries, KEY_ENTRIES_MAX } from './keyentries';
-import { rememberAppend, metAppend, pendingCount, pendingEntry, pendingLength } from './pending';
+import { rememberAppend, metAppend, pendingCount, pendingEntry, pendingLength, PENDING_MAX } from './pending';
 
 export const ENTRY_BYTES: i32 = 64;
 export const JOURNAL_MAGIC: u32 = 0x6a646f69; // "iodj"
@@ -86,10 +86,26 @@ export function entryExpiry(e: usize): u64 {
 const JOURNAL_READ: i32 = 64 * ENTRY_BYTES;
 const readBuf: usize = heap.alloc(JOURNAL_READ);
 const beginBuf: usize = heap.alloc(ENTRY_BYTES);
-/** Our last entry (and the KEY entries after it), kept whole until we know it landed before any seal. */
-const ownEntry: usize = heap.alloc((1 + KEY_ENTRIES_MAX) * ENTRY_BYTES);
-let ownLength: i32 = ENTRY_BYTES;
 const rescanEntry: usize = heap.alloc(ENTRY_BYTES);
+
+/**
+ * Our last append: one change, or a batch's group of up to GROUP_MAX (each entry with its KEY
+ * entries). A group fits the pending list, which keeps each of them until a read meets it.
+ */
+export const GROUP_MAX: i32 = PENDING_MAX;
+const CHANGE_MAX: i32 = (1 + KEY_ENTRIES_MAX) * ENTRY_BYTES;
+const own: usize = heap.alloc(GROUP_MAX * CHANGE_MAX);
+const ownAt = new StaticArray<i32>(GROUP_MAX + 1); // change j is at own + ownAt[j], up to ownAt[j + 1]
+let ownCount: i32 = 0;
+let ownPublished = true; // the next queued change starts a new append
+
+// Others' entries for the digest of our change j, read before it (see noteRival).
+const rivalBirths = new StaticArray<u64>(GROUP_MAX);
+const rivalFlags = new StaticArray<u8>(GROUP_MAX);
+const OWN_SEEN: u8 = 1; // a read met change j: later entries are no rivals of it
+const RIVAL_DELETED: u8 = 2;
+const RIVAL_RECREATED: u8 = 4;
+const RIVAL_SET_BEFORE: u8 = 8;
 
 /**
  * Puts a fresh journal (a BEGIN naming its predecessor and generation) in place of the current
@@ -166,15 +182,59 @@ export function setApplyOwnEntries(on: bool): void {
 }
 
 /**
- * Others' entries for the digest of ownEntry, read before it. rivalBirth: the earliest birth
- * among the SETs after the last DELETE (or take); rivalDeleted: a DELETE came last;
- * rivalRecreated: a DELETE came before those SETs (the key was made again: their birth is its place).
+ * Others' entries for the digest of our change j of the last append, read before it.
+ * rivalBirth: the earliest birth among the SETs after the last DELETE (or take); rivalDeleted: a
+ * DELETE came last; rivalRecreated: a DELETE came before those SETs (the key was made again:
+ * their birth is its place); rivalSetBefore, for a DELETE (or take) of ours: a SET came before it.
  */
-export let rivalBirth: u64 = 0;
-export let rivalDeleted = false;
-export let rivalRecreated = false;
-/** For a DELETE (or take) of ours: another handle's SET of that digest was read before it. */
-export let rivalSetBefore = false;
+export function rivalBirth(j: i32): u64 {
+  return rivalBirths[j];
+}
+export function rivalDeleted(j: i32): bool {
+  return (rivalFlags[j] & RIVAL_DELETED) != 0;
+}
+export function rivalRecreated(j: i32): bool {
+  return (rivalFlags[j] & RIVAL_RECREATED) != 0;
+}
+export function rivalSetBefore(j: i32): bool {
+  return (rivalFlags[j] & RIVAL_SET_BEFORE) != 0;
+}
+
+/** Our entry e, met by a read: entries after it say nothing its change could not know. */
+function ownMet(e: usize): void {
+  for (let j = 0; j < ownCount; j++) {
+    if (memory.compare(own + ownAt[j], e, ENTRY_BYTES) == 0) {
+      rivalFlags[j] |= OWN_SEEN;
+      return;
+    }
+  }
+}
+
+/**
+ * Another handle's entry e, read before our change of the same digest: what a set could not know
+ * when it chose its birth (from its index, or from the record on disk: entries older than that
+ * read agree with it, see set()), or a set a delete (take) raced with.
+ */
+function noteRival(e: usize, kind: u8): void {
+  for (let j = 0; j < ownCount; j++) {
+    const mine = own + ownAt[j];
+    let flags = rivalFlags[j];
+    if ((flags & OWN_SEEN) != 0 || memory.compare(entryDigest(e), entryDigest(mine), DIGEST_BYTES) != 0) continue;
+    const ownKind = entryKind(mine);
+    if (ownKind == JOURNAL_DELETE && kind == JOURNAL_SET) {
+      flags |= RIVAL_SET_BEFORE;
+    } else if (ownKind == JOURNAL_SET && kind == JOURNAL_DELETE) {
+      flags |= RIVAL_DELETED;
+      rivalBirths[j] = 0; // a creation before the delete no longer gives the key its place
+    } else if (ownKind == JOURNAL_SET && kind == JOURNAL_SET) {
+      if ((flags & RIVAL_DELETED) != 0) flags |= RIVAL_RECREATED;
+      flags &= ~RIVAL_DELETED;
+      const birth = entryStamp(e);
+      if (rivalBirths[j] == 0 || birth < rivalBirths[j]) rivalBirths[j] = birth;
+    }
+    rivalFlags[j] = flags;
+  }
+}
 
 /**
  * The most entries a reader replays: twice what rotation lets a journal hold (rotateAfter +
@@ -206,7 +266,6 @@ function skipLongTail(bound: u64): bool {
  */
 function readTail(): i32 {
   let total = 0;
-  let ownSeen = false;
   const bound = replayBound(indexSize());
   let scanned: u64 = 0;
   while (true) {
@@ -235,28 +294,12 @@ function readTail(): i32 {
         successorId = entryStamp(e);
         successorGeneration = load<u64>(e, 24);
       } else if (entryWriter(e) == handle.writer && !applyOwnEntries) {
-        if (memory.compare(e, ownEntry, ENTRY_BYTES) == 0) ownSeen = true;
+        ownMet(e);
       } else if (kind == JOURNAL_RESCAN) {
         rescanAsked = true;
         total++;
       } else {
-        // Another handle's entry for the key of our own, read before it: what a set could not know
-        // when it chose its birth (from its index, or from the record on disk: entries older than
-        // that read agree with it, see set()), or a set a delete (take) raced with.
-        if (!ownSeen && memory.compare(entryDigest(e), entryDigest(ownEntry), DIGEST_BYTES) == 0) {
-          const own = entryKind(ownEntry);
-          if (own == JOURNAL_DELETE && kind == JOURNAL_SET) {
-            rivalSetBefore = true;
-          } else if (own == JOURNAL_SET && kind == JOURNAL_DELETE) {
-            rivalDeleted = true;
-            rivalBirth = 0; // a creation before the delete no longer gives the key its place
-          } else if (own == JOURNAL_SET && kind == JOURNAL_SET) {
-            if (rivalDeleted) rivalRecreated = true;
-            rivalDeleted = false;
-            const birth = entryStamp(e);
-            if (rivalBirth == 0 || birth < rivalBirth) rivalBirth = birth;
-          }
-        }
+        noteRival(e, kind);
         // A record we could not read: its change is not in our index yet; list the directory.
         if (handle.indexLoaded && !applyEntry(e)) rescanAsked = true;
         total++;
@@ -389,15 +432,16 @@ export function journalReplaced(): i32 {
   return load<f64>(statBuf + host.STAT_NLINK) == 0 ? 1 : 0;
 }
 
-/** Appends ownEntry: ST_OK, or the failed write's -errno (ST_IO for a short one). */
+/** Appends our queued changes in one write: ST_OK, or the failed write's -errno (ST_IO for a short one). */
 function appendOwn(): i32 {
-  const r = host.write(handle.journalFd, ownEntry, ownLength, -1);
-  return r == ownLength ? ST_OK : r < 0 ? r : ST_IO;
+  const length = ownAt[ownCount];
+  const r = host.write(handle.journalFd, own, length, -1);
+  return r == length ? ST_OK : r < 0 ? r : ST_IO;
 }
 
 /** Tells every handle to list the directory (a crash or a lost entry was found). */
 export function appendRescan(): void {
-  // Not in ownEntry: announce may still need it (appending after following a replaced journal, rival checks).
+  // Not among our queued changes: announce may still need them (appending after following a replaced journal, rival checks).
   writeEntry(rescanEntry, JOURNAL_RESCAN, handle.writer, 0, 0);
   if (host.write(handle.journalFd, rescanEntry, ENTRY_BYTES, -1) != ENTRY_BYTES || !rememberAppend(rescanEntry, ENTRY_BYTES)) markTrouble();
 }
@@ -407,30 +451,56 @@ export function appendRescan(): void {
  * read both brings the index up to date and tells whether a rotation sealed the journal before
  * our entry landed (then it is written again in the successor). An append or read that fails
  * does not undo the change: the registration is marked instead, which makes every other handle
- * list the directory (registry.ts). Returns ST_OK; rivalBirth tells set() of an earlier creator.
+ * list the directory (registry.ts). Returns ST_OK; rivalBirth(0) tells set() of an earlier creator.
  */
 export function announce(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, length: u32 = 0, cause: u8 = CAUSE_CALL,
   key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): i32 {
-  writeEntry(ownEntry, kind, handle.writer, birth, digest);
-  if (expiry != 0 || length != 0 || cause != CAUSE_CALL) {
-    store<u8>(ownEntry, cause, 5);
-    store<u32>(ownEntry, length, 12);
-    store<u64>(ownEntry, expiry, 52);
-    sealEntry(ownEntry);
+  queueChange(kind, digest, birth, expiry, length, cause, key, keyType, keyLen);
+  return publishChanges();
+}
+
+/**
+ * Adds an entry (and its key's KEY entries) to the next append, which publishChanges makes; a
+ * batch queues up to GROUP_MAX changes that have happened and publishes them with one write and
+ * one read. Returns how many are queued.
+ */
+export function queueChange(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, length: u32 = 0, cause: u8 = CAUSE_CALL,
+  key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): i32 {
+  if (ownPublished) {
+    ownCount = 0;
+    ownPublished = false;
   }
-  ownLength = ENTRY_BYTES * (1 + (key != 0 ? writeKeyEntries(ownEntry, handle.writer, keyType, key, keyLen) : 0));
-  rivalBirth = 0;
-  rivalDeleted = false;
-  rivalRecreated = false;
-  rivalSetBefore = false;
+  const out = own + ownAt[ownCount];
+  writeEntry(out, kind, handle.writer, birth, digest);
+  if (expiry != 0 || length != 0 || cause != CAUSE_CALL) {
+    store<u8>(out, cause, 5);
+    store<u32>(out, length, 12);
+    store<u64>(out, expiry, 52);
+    sealEntry(out);
+  }
+  const keyEntries = key != 0 ? writeKeyEntries(out, handle.writer, keyType, key, keyLen) : 0;
+  rivalBirths[ownCount] = 0;
+  rivalFlags[ownCount] = 0;
+  ownCount++;
+  ownAt[ownCount] = ownAt[ownCount - 1] + ENTRY_BYTES * (1 + keyEntries);
+  return ownCount;
+}
+
+/** Appends the queued changes in one write and reads the tail (see announce). Returns ST_OK. */
+export function publishChanges(): i32 {
+  if (ownPublished) return ST_OK;
+  ownPublished = true;
   let appended = handle.journalFd >= 0 ? appendOwn() : ST_IO;
   // Our journal was replaced under us (another client's rotation): follow it and append there.
   if (replacedUnder(appended) && syncJournal(REPLACED_KNOWN) == ST_OK) appended = appendOwn();
-  if (appended != ST_OK || !rememberAppend(ownEntry, ownLength)) {
+  if (appended != ST_OK) {
     markTrouble();
-    if (appended != ST_OK) return ST_OK;
+    return ST_OK;
   }
-  handle.entriesSinceCache++;
+  for (let j = 0; j < ownCount; j++) {
+    if (!rememberAppend(own + ownAt[j], ownAt[j + 1] - ownAt[j])) markTrouble();
+  }
+  handle.entriesSinceCache += ownCount;
   if (syncJournal(REPLACED_SOMETIMES) != ST_OK) markTrouble();
   if (handle.indexLoaded && handle.journalOffset > rotationThreshold()) rotate();
   return ST_OK;

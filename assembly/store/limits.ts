@@ -10,7 +10,7 @@
 // two writers that counted each other's items may both evict for them, leaving the store a few
 // items under its limit until the next sets.
 import { DIGEST_BYTES } from '../format/key';
-import { indexFirst, indexDigest, indexTotalLength, indexExpiring, indexRecordLength } from '../index/ordered';
+import { indexFirst, indexFind, indexDigest, indexTotalLength, indexExpiring, indexRecordLength } from '../index/ordered';
 import { ensureIndex } from './load';
 import { claim, finishTake, CLAIM_DELETE } from './claims';
 import { CAUSE_EVICT } from './journal';
@@ -37,8 +37,34 @@ function excessBytes(): i64 {
 
 const victim: usize = heap.alloc(DIGEST_BYTES);
 
-/** After a set whose record sits in slot `kept` (never evicted): evicts until within the limits. */
-export function enforceLimits(kept: i32): i32 {
+/**
+ * After a set whose record sits in slot `kept` (never evicted): evicts until within the limits. A
+ * failed eviction does not fail the set, which stands: takeEvictionFailure() tells the host.
+ */
+export function evictPastLimits(kept: i32): void {
+  if (enforceLimits(kept) != ST_OK) evictionFailed = true;
+}
+
+/**
+ * evictPastLimits after a batch's group of items (batch.ts), which the group's journal read
+ * counts: `digest` names its last item, kept. The batch's own older items may go, as they would
+ * by evictions after each item.
+ */
+export function evictPastLimitsKeeping(digest: usize): void {
+  if (maxItems == 0 && maxBytes == 0) return;
+  if (ensureIndex() != ST_OK) evictionFailed = true;
+  else evictPastLimits(indexFind(digest));
+}
+
+let evictionFailed = false;
+/** True once after a set whose eviction failed (errorOp and friends say why). */
+export function takeEvictionFailure(): bool {
+  const failed = evictionFailed;
+  evictionFailed = false;
+  return failed;
+}
+
+function enforceLimits(kept: i32): i32 {
   if (maxItems == 0 && maxBytes == 0) return ST_OK;
   const loaded = ensureIndex();
   if (loaded != ST_OK) return loaded;

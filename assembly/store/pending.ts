@@ -8,7 +8,7 @@
 import { KEY_ENTRIES_MAX } from './keyentries';
 
 const ENTRY: i32 = 64; // journal.ts ENTRY_BYTES, which this module's init cannot import (journal.ts imports it)
-const PENDING_MAX: i32 = 64;
+export const PENDING_MAX: i32 = 64;
 const SLOT_BYTES: i32 = (1 + KEY_ENTRIES_MAX) * ENTRY;
 const slots: usize = heap.alloc(PENDING_MAX * SLOT_BYTES);
 const lengths: usize = heap.alloc(PENDING_MAX << 2);

@@ -3,7 +3,10 @@
 // FORMAT.md is the reference for every step and what a crash at each leaves behind.
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
-import { sealRecord, HEADER_BYTES, RECORD_MAGIC, RECORD_OK, recordBirth } from '../format/record';
+import {
+  sealRecord, HEADER_BYTES, RECORD_MAGIC, RECORD_OK, recordBirth, recordTotalLength, recordExpiry, recordKeyType, recordKeyLength,
+  recordValueLength, recordCodec,
+} from '../format/record';
 import { indexFind, indexInsert, indexRebirth, indexBirth, indexFirst, indexLast, indexDigest } from '../index/ordered';
 import {
   handle, nextBirth, OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE,
@@ -19,7 +22,7 @@ import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, ri
 import { ensureIndex, forget, writeCache, reconcile, distrustIndex, slotHoldsKeyOf } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
-import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive } from './expiry';
+import { nextExpiry, setNextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive } from './expiry';
 
 export {
   OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, KIND_ANY, KIND_DICT, KIND_QUEUE,
@@ -180,7 +183,7 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   const chosen = chooseBirth(keyType, keyLen);
   if (chosen != ST_OK) return chosen;
   const digest = digestBuf;
-  let written = writeRecord(digest, keyType, keyLen, valueLen, codec, chosenBirth, !chosenIsNew);
+  let written = writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, !chosenIsNew);
   if (written == ST_MISSING) written = writeAsNew(digest, keyType, keyLen, valueLen, codec);
   if (written != ST_OK) return written;
   landed(digest, keyType, keyLen, valueLen, codec, chosenBirth, chosenIsNew);
@@ -196,7 +199,7 @@ export function writeAsNew(digest: usize, keyType: u8, keyLen: i32, valueLen: i3
   forget(digest); // its old place in our index: landed() indexes the new one
   chosenIsNew = true;
   chosenBirth = nextBirth(<u64>host.now());
-  return writeRecord(digest, keyType, keyLen, valueLen, codec, chosenBirth);
+  return writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth);
 }
 
 // What chooseBirth found: the birth the record gets, and whether the key is new.
@@ -229,41 +232,74 @@ export function chooseBirth(keyType: u8, keyLen: i32): i32 {
 /**
  * After the record (key and value still at rec + HEADER_BYTES) was renamed into place: index,
  * journal entry, and the rewrite when the journal read after our entry says something about this
- * key we did not see when choosing its birth: another handle created it before us (its birth is
- * the key's place in line), or deleted it (ours is a new key: it goes to the end). Only while the
- * record is still the one we wrote.
+ * key we did not see when choosing its birth (betterBirth). Only while the record is still the
+ * one we wrote.
  */
 export function landed(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64, isNew: bool): void {
+  indexLanded(digest, keyType, keyLen, birth, isNew);
+  announce(JOURNAL_SET, digest, birth, nextExpiry, writtenLength, CAUSE_CALL, rec + HEADER_BYTES, keyType, keyLen);
+  const better = betterBirth(0, birth, isNew);
+  if (better != 0 && birthOnDisk(digest) == <i64>birth) rebirth(rec, digest, keyType, keyLen, valueLen, codec, better);
+}
+
+/** The index slot (and the host's results) of a record just renamed into place, key at rec + HEADER_BYTES. */
+export function indexLanded(digest: usize, keyType: u8, keyLen: i32, birth: u64, isNew: bool): void {
   resultIsNew = isNew;
   let slot = handle.indexLoaded ? indexFind(digest) : -1;
   if (handle.indexLoaded && slot < 0) slot = indexInsert(digest, birth, keyType, rec + HEADER_BYTES, keyLen);
   resultSlot = slot;
   noteSlot(slot);
-  announce(JOURNAL_SET, digest, birth, nextExpiry, writtenLength, CAUSE_CALL, rec + HEADER_BYTES, keyType, keyLen);
-  // What the journal read after our entry says about this key, unseen when we chose its birth:
-  // another handle created it before us, or made it again after a delete (that birth is the
-  // key's place in line), or deleted (took) it last (ours is a new key: it goes to the end).
-  // Entries older than a birth read from disk agree with it (the same birth, or a delete of a
-  // key we found absent), so they change nothing. Only while the record is still the one we wrote.
-  let better: u64 = 0;
-  if (rivalBirth != 0 && rivalBirth != birth && (rivalBirth < birth || rivalRecreated)) better = rivalBirth;
-  else if (rivalDeleted && !isNew) better = nextBirth(<u64>host.now());
-  // The rewrite replaces by exchange: a record taken between the check and the move stays taken.
-  if (better != 0 && birthOnDisk(digest) == <i64>birth && writeRecord(digest, keyType, keyLen, valueLen, codec, better, true) == ST_OK) {
-    slot = handle.indexLoaded ? indexFind(digest) : -1;
-    if (slot >= 0) indexRebirth(slot, better);
-    else if (handle.indexLoaded) slot = indexInsert(digest, better, keyType, rec + HEADER_BYTES, keyLen);
-    resultSlot = slot;
-    noteSlot(slot);
-    announce(JOURNAL_SET, digest, better, nextExpiry, writtenLength, CAUSE_CALL, rec + HEADER_BYTES, keyType, keyLen);
-  }
+}
+
+/**
+ * What the journal read after our change j (a SET at `birth`) says about its key, unseen when we
+ * chose that birth: another handle created it before us, or made it again after a delete (that
+ * birth is the key's place in line), or deleted (took) it last (ours is a new key: it goes to the
+ * end). Entries older than a birth read from disk agree with it (the same birth, or a delete of a
+ * key we found absent), so they change nothing. The birth the record should have, or 0.
+ */
+export function betterBirth(j: i32, birth: u64, isNew: bool): u64 {
+  const rival = rivalBirth(j);
+  if (rival != 0 && rival != birth && (rival < birth || rivalRecreated(j))) return rival;
+  if (rivalDeleted(j) && !isNew) return nextBirth(<u64>host.now());
+  return 0;
+}
+
+/**
+ * Our record (key and value at buf + HEADER_BYTES) written again at a better birth, announced.
+ * It replaces by exchange: a record taken between the caller's check and the move stays taken.
+ */
+function rebirth(buf: usize, digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, better: u64): void {
+  if (writeRecord(buf, digest, keyType, keyLen, valueLen, codec, better, true) != ST_OK) return;
+  let slot = handle.indexLoaded ? indexFind(digest) : -1;
+  if (slot >= 0) indexRebirth(slot, better);
+  else if (handle.indexLoaded) slot = indexInsert(digest, better, keyType, buf + HEADER_BYTES, keyLen);
+  resultSlot = slot;
+  noteSlot(slot);
+  announce(JOURNAL_SET, digest, better, nextExpiry, writtenLength, CAUSE_CALL, buf + HEADER_BYTES, keyType, keyLen);
+}
+
+/**
+ * rebirth for a batch, whose items are no longer at rec when their group's read is made: our
+ * record of `digest` read back (only while its birth is still ours) and written again at `better`.
+ * In a buffer of its own: rec is the host's to place items in (it keeps the pointer).
+ */
+export function rebirthFromDisk(digest: usize, birth: u64, better: u64): void {
+  if (readRecordAt(recordBuf, recordPath(recordBuf, digest), digest) != ST_OK || recordBirth(io) != birth) return;
+  const total = recordTotalLength(io);
+  const buf = heap.alloc(total);
+  memory.copy(buf, io, total);
+  setNextExpiry(recordExpiry(buf));
+  rebirth(buf, digest, recordKeyType(buf), recordKeyLength(buf), recordValueLength(buf), recordCodec(buf), better);
+  setNextExpiry(0);
+  heap.free(buf);
 }
 
 /** ST_MISSING: `replacing` a record that is gone (replaceTemp), and nothing written. */
-function writeRecord(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64, replacing: bool = false): i32 {
-  const total = sealRecord(rec, codec, keyType, birth, keyLen, valueLen, nextExpiry);
+function writeRecord(buf: usize, digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64, replacing: bool = false): i32 {
+  const total = sealRecord(buf, codec, keyType, birth, keyLen, valueLen, nextExpiry);
   noteWritten(total);
-  const written = writeTemp(rec, total, rec, keyType, keyLen, birth);
+  const written = writeTemp(buf, total, buf, keyType, keyLen, birth);
   if (written != ST_OK) return written;
   const len = recordPath(recordBuf, digest);
   const moved = replacing ? replaceTemp(recordBuf, len, digest) : moveTemp(recordBuf, len, digest);
@@ -303,7 +339,7 @@ export function remove(keyType: u8, keyLen: i32): i32 {
   // our unlink, during this call: readers applying our entry after its own would drop a present
   // key. This delete is the later of the two, so it removes that record too (bounded: a key
   // rewritten without pause is left to the next reconcile).
-  for (let again = 0; rivalSetBefore && again < 3; again++) {
+  for (let again = 0; rivalSetBefore(0) && again < 3; again++) {
     if (host.unlink(recordBuf, recordPath(recordBuf, digest)) < 0) break; // ENOENT: none came in
     forget(digest); // our index learnt that SET from the journal
     announce(JOURNAL_DELETE, digest, 0, 0, 0, CAUSE_CALL, key, keyType, keyLen);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { OP_NAMES, VARIANTS, variantName, baseHost, traceFixedCase, seededRandom } from './ops.mjs';
+import { OP_NAMES, sweptPositions, VARIANTS, variantName, baseHost, traceFixedCase, seededRandom } from './ops.mjs';
 import { HOST_METHODS } from './host.mjs';
 import { logEvent } from './log.mjs';
 import { Worker } from 'node:worker_threads';
@@ -110,17 +110,20 @@ function dryRun(op, variant) {
   }
 }
 
-/** The positional cases: every op, every variant, killed before call k = 1 .. count + 1 (the last: not killed). */
+/**
+ * The positional cases: every op, every variant, killed before call k = 1 .. count + 1 (the last:
+ * not killed), or at the positions the op's `sweep` picks.
+ */
 export function positionalCases({ ops = OP_NAMES, variants = VARIANTS } = {}) {
   return ops.flatMap((op) =>
     variants.flatMap((variant) => {
       const trace = dryRun(op, variant);
-      return Array.from({ length: trace.length + 1 }, (_, i) => ({
+      return sweptPositions(op, trace).map((k) => ({
         op,
         variant,
-        killAt: i + 1,
+        killAt: k,
         calls: trace.length,
-        name: `${op} ${variantName(variant)} k=${i + 1}/${trace.length} (${trace[i] ?? 'none: runs to the end'})`,
+        name: `${op} ${variantName(variant)} k=${k}/${trace.length} (${trace[k - 1] ?? 'none: runs to the end'})`,
       }));
     }),
   );

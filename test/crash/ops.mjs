@@ -292,6 +292,30 @@ OPS['dict.setMany'] = {
   note: (ctx, { entries }) => entries.forEach(([key]) => ctx.present.add(key)),
 };
 
+/**
+ * A batch past one journal group (64 items, FORMAT.md 7.3.1): the first group is journaled while
+ * the rest are still to land. Only the positional sweep and the fault matrix run it, and only
+ * around that point (`sweep`: from the last temp file written to the end); the random mix has
+ * the small batches above.
+ */
+const GROUP = 64;
+OPS['dict.setManyGroups'] = {
+  ...batchOp('dict', 'dict.set', (args) => args.entries, ([key, value]) => ({ key, value })),
+  weight: 0,
+  example: {
+    args: { entries: [...Array.from({ length: GROUP + 1 }, (_, i) => `g${i}`), 'k1'].map((key) => [key, { key, seq: 'op' }]) },
+  },
+  pick: () => undefined,
+  run: (h, { entries }) => (h.dict.setMany(entries), null),
+  note: (ctx, { entries }) => entries.forEach(([key]) => ctx.present.add(key)),
+  /** The positions (1-based) worth a fault or a kill: the renames of the last items of the first group on. */
+  sweep: (trace) => {
+    const moves = trace.flatMap((call, i) => (/^(exchange|rename) tmp\//.test(call) ? [i] : []));
+    const from = moves[GROUP - 3] ?? 0;
+    return Array.from({ length: trace.length + 1 - from }, (_, i) => from + i + 1);
+  },
+};
+
 OPS['queue.putMany'] = {
   ...batchOp('queue', 'queue.put', (args) => args.values, (value) => ({ value })),
   example: { args: { values: [0, 1].map((i) => ({ p: 'op', i })) } },
@@ -300,6 +324,9 @@ OPS['queue.putMany'] = {
 };
 
 export const OP_NAMES = Object.keys(OPS);
+
+/** The call positions (1-based; trace.length + 1: none, the op runs to its end) to fault or kill `op` at. */
+export const sweptPositions = (op, trace) => OPS[op].sweep?.(trace) ?? Array.from({ length: trace.length + 1 }, (_, i) => i + 1);
 
 /** The state every fixed case of a store starts from: four keys, or three queue items. */
 const SETUP = {
