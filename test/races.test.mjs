@@ -95,10 +95,10 @@ for (const durability of ['none', 'fsync']) {
   });
 }
 
-// A batch reads the journal once per group of 64 items, after their renames: what it says about an
+// A batch reads the journal once per group of 32 items, after their renames: what it says about an
 // item's key is applied to that item as a set's own read is (the item read back from disk).
 for (const { move, base } of moves) {
-  for (const [size, at] of [[3, 1], [100, 70]]) {
+  for (const [size, at] of [[3, 1], [100, 70]]) { // item 71: in the third group
     const batch = () => Array.from({ length: size }, (_, i) => [i === at ? 'k' : `b${i}`, 2]);
     const batchKeys = batch().map(([key]) => key).filter((key) => key !== 'k');
 

@@ -113,10 +113,13 @@ export function batchSync(): i32 {
 /**
  * Moves item i (placed at reserve() + 24 again) into place as a set does (exchanged with the record
  * of a key that exists; one taken meanwhile makes the key new, written again with a new birth and
- * its own fsyncs), then indexes it and queues its journal entry: every GROUP_MAX items, and at
- * batchEnd, the queued entries go out in one append followed by one read (publishLanded).
+ * its own fsyncs), then indexes it and queues its journal entry: each full group of GROUP_MAX, and
+ * the last at batchEnd, goes out in one append followed by one read (publishLanded).
  */
 export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  // A full group goes out first: what its read brings (rewrites, evictions) is done before this
+  // item, whose results (store.ts resultSlot, resultIsNew) the host reads after this call.
+  if (landedCount - publishedCount == GROUP_MAX) publishLanded();
   const digest = digests + i * DIGEST_BYTES;
   selectTemp(temps[i]);
   const len = recordPath(recordBuf, digest);
@@ -136,9 +139,8 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
   landedCount = i + 1;
   indexLanded(digest, keyType, keyLen, births[i], fresh[i]);
   // Nothing between here and publishLanded announces on its own, which would send this group early.
-  const queued = queueChange(JOURNAL_SET, digest, births[i], nextExpiry, writtenLength, CAUSE_CALL, reservedRecord() + HEADER_BYTES, keyType, keyLen);
+  queueChange(JOURNAL_SET, digest, births[i], nextExpiry, writtenLength, CAUSE_CALL, reservedRecord() + HEADER_BYTES, keyType, keyLen);
   setNextExpiry(0);
-  if (queued == GROUP_MAX) publishLanded();
   return ST_OK;
 }
 

@@ -31,7 +31,8 @@ import { applyEntry, reconcile, writeCache } from './load';
 import { acquireStoreLock, releaseStoreLock, LOCK_BUSY } from './lock';
 import { markTrouble } from './registry';
 import { writeKeyEntries, KEY_ENTRIES_MAX } from './keyentries';
-import { rememberAppend, metAppend, pendingCount, pendingEntry, pendingLength, PENDING_MAX } from './pending';
+import { rememberAppend, metAppend, pendingCount, resendPending, PENDING_MAX } from './pending';
+import { JOURNAL_KEY } from './keyentries';
 
 export const ENTRY_BYTES: i32 = 64;
 export const JOURNAL_MAGIC: u32 = 0x6a646f69; // "iodj"
@@ -90,14 +91,16 @@ const rescanEntry: usize = heap.alloc(ENTRY_BYTES);
 
 /**
  * Our last append: one change, or a batch's group of up to GROUP_MAX (each entry with its KEY
- * entries). A group fits the pending list, which keeps each of them until a read meets it.
+ * entries). The pending list keeps each of them until a read meets it; a group takes at most half
+ * of it, so where every read lags one append behind (8.3) a group still fits beside the last one.
  */
-export const GROUP_MAX: i32 = PENDING_MAX;
+export const GROUP_MAX: i32 = PENDING_MAX / 2;
 const CHANGE_MAX: i32 = (1 + KEY_ENTRIES_MAX) * ENTRY_BYTES;
 const own: usize = heap.alloc(GROUP_MAX * CHANGE_MAX);
 const ownAt = new StaticArray<i32>(GROUP_MAX + 1); // change j is at own + ownAt[j], up to ownAt[j + 1]
 let ownCount: i32 = 0;
 let ownPublished = true; // the next queued change starts a new append
+let ownNextMet: i32 = 0; // where ownMet looks first
 
 // Others' entries for the digest of our change j, read before it (see noteRival).
 const rivalBirths = new StaticArray<u64>(GROUP_MAX);
@@ -200,11 +203,13 @@ export function rivalSetBefore(j: i32): bool {
   return (rivalFlags[j] & RIVAL_SET_BEFORE) != 0;
 }
 
-/** Our entry e, met by a read: entries after it say nothing its change could not know. */
+/** Our entry e, met by a read: entries after it say nothing its change could not know. Met in order, as appended. */
 function ownMet(e: usize): void {
-  for (let j = 0; j < ownCount; j++) {
+  for (let n = 0; n < ownCount; n++) {
+    const j = (ownNextMet + n) % ownCount;
     if (memory.compare(own + ownAt[j], e, ENTRY_BYTES) == 0) {
       rivalFlags[j] |= OWN_SEEN;
+      ownNextMet = j + 1;
       return;
     }
   }
@@ -216,6 +221,7 @@ function ownMet(e: usize): void {
  * read agree with it, see set()), or a set a delete (take) raced with.
  */
 function noteRival(e: usize, kind: u8): void {
+  if (kind != JOURNAL_SET && kind != JOURNAL_DELETE) return;
   for (let j = 0; j < ownCount; j++) {
     const mine = own + ownAt[j];
     let flags = rivalFlags[j];
@@ -287,14 +293,15 @@ function readTail(): i32 {
         continue;
       }
       const kind = entryKind(e);
+      const ours = entryWriter(e) == handle.writer && kind != JOURNAL_KEY; // KEY entries travel with their change
       // Ours, before any seal: in place (an append met only after a seal is written again).
-      if (!sealed && entryWriter(e) == handle.writer) metAppend(e);
+      if (ours && !sealed) metAppend(e);
       if (kind == JOURNAL_SEALED) {
         sealed = true;
         successorId = entryStamp(e);
         successorGeneration = load<u64>(e, 24);
       } else if (entryWriter(e) == handle.writer && !applyOwnEntries) {
-        ownMet(e);
+        if (ours) ownMet(e);
       } else if (kind == JOURNAL_RESCAN) {
         rescanAsked = true;
         total++;
@@ -371,9 +378,7 @@ export function syncJournal(checkReplaced: i32): i32 {
       rescanAsked = true;
     }
     // Our appends not met before the seal (after it, or not yet at all) go again into the successor.
-    for (let i = 0; i < pendingCount(); i++) {
-      if (host.write(handle.journalFd, pendingEntry(i), pendingLength(i), -1) != pendingLength(i)) markTrouble();
-    }
+    if (resendPending(handle.journalFd) != 0) markTrouble();
     if (!sealed) appendRescan();
   }
 }
@@ -462,12 +467,13 @@ export function announce(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, l
 /**
  * Adds an entry (and its key's KEY entries) to the next append, which publishChanges makes; a
  * batch queues up to GROUP_MAX changes that have happened and publishes them with one write and
- * one read. Returns how many are queued.
+ * one read.
  */
 export function queueChange(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, length: u32 = 0, cause: u8 = CAUSE_CALL,
-  key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): i32 {
+  key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): void {
   if (ownPublished) {
     ownCount = 0;
+    ownNextMet = 0;
     ownPublished = false;
   }
   const out = own + ownAt[ownCount];
@@ -483,7 +489,6 @@ export function queueChange(kind: u8, digest: usize, birth: u64, expiry: u64 = 0
   rivalFlags[ownCount] = 0;
   ownCount++;
   ownAt[ownCount] = ownAt[ownCount - 1] + ENTRY_BYTES * (1 + keyEntries);
-  return ownCount;
 }
 
 /** Appends the queued changes in one write and reads the tail (see announce). Returns ST_OK. */

@@ -293,12 +293,12 @@ OPS['dict.setMany'] = {
 };
 
 /**
- * A batch past one journal group (64 items, FORMAT.md 7.3.1): the first group is journaled while
+ * A batch past one journal group (32 items, FORMAT.md 7.3.1): the first group is journaled while
  * the rest are still to land. Only the positional sweep and the fault matrix run it, and only
  * around that point (`sweep`: from the last temp file written to the end); the random mix has
  * the small batches above.
  */
-const GROUP = 64;
+const GROUP = 32;
 OPS['dict.setManyGroups'] = {
   ...batchOp('dict', 'dict.set', (args) => args.entries, ([key, value]) => ({ key, value })),
   weight: 0,
