@@ -204,6 +204,19 @@ for (const runtime of ['incremental', 'stub']) {
     }
   });
 
+  t('CRC-32C of long inputs (four streams of 512-byte blocks, combined) matches the reference, seeded and not', () => {
+    const data = randomBytes(100_000 + 8);
+    for (const len of [2047, 2048, 2049, 2055, 4095, 4096, 4097, 6144 + 5, 65536 + 3, 100_000]) {
+      for (const offset of [0, 3]) {
+        const input = data.subarray(offset, offset + len);
+        assert.is(m.crc(input, undefined, offset), crcReference(input), `length ${len} at offset ${offset}`);
+        assert.is(m.crc(input, 0x12345678, offset), crcReference(input, 0x12345678), `length ${len}, seeded`);
+      }
+    }
+    assert.is(m.crc(Buffer.alloc(8192)), crcReference(Buffer.alloc(8192)), 'zeros');
+    assert.is(m.crc(Buffer.alloc(8192, 0xff)), crcReference(Buffer.alloc(8192, 0xff)), 'ones');
+  });
+
   t('CRC-32C seeding continues a CRC', () => {
     for (let i = 0; i < 200; i++) {
       const data = randomBytes(Math.floor(Math.random() * 2000));
