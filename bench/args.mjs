@@ -1,4 +1,5 @@
 // The bench's command line, shared by the main run and the child runs it starts.
+import fs from 'node:fs';
 import os from 'node:os';
 import { OPS } from './operations.mjs';
 
@@ -29,6 +30,7 @@ export function parseArgs(argv) {
   if (args.rounds !== undefined && !(Number.isInteger(args.rounds) && args.rounds >= 1)) throw new Error('--rounds takes a whole number >= 1');
   args.rounds ??= args.quick ? 3 : 5;
   args.dir ??= os.tmpdir();
+  if (!fs.statSync(args.dir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--dir ${args.dir}: no such directory (the stores are made in it)`);
   return args;
 }
 

@@ -101,8 +101,18 @@ function printRows(rows) {
   }
 }
 
+/** The command line, or exit 2 with what is wrong with it. */
+function commandLine() {
+  try {
+    return parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`bench: ${error.message}`);
+    process.exit(2);
+  }
+}
+
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = commandLine();
   if (args.runtimesOnly) {
     const columns = await runtimeColumns(args, log);
     console.log(`µs per unit, median of ${columns.children} child runs per runtime; node ${columns.versions.node}, bun ${columns.versions.bun}`);
