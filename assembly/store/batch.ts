@@ -145,8 +145,8 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
 }
 
 /**
- * The journal entries of the items landed since the last group, in one append, then one read (as
- * a set's, FORMAT.md 7.3.1 step 4): an item that read shows a rival for (set() in store.ts) is
+ * The journal entries of the items landed since the last group, in one append, then one read
+ * (FORMAT.md 7.3.1 step 5, as a set's of 7.3 step 4): an item that read shows a rival for (set() in store.ts) is
  * written again at the birth the rival gives it, read back from disk since it is no longer at rec.
  * A crash before the append leaves items in place without entries, which our registration covers.
  */

@@ -30,9 +30,8 @@ import { fail, openReading, readingFd, replacedUnder, statBuf, OP_OPEN, OP_READ,
 import { applyEntry, reconcile, writeCache } from './load';
 import { acquireStoreLock, releaseStoreLock, LOCK_BUSY } from './lock';
 import { markTrouble } from './registry';
-import { writeKeyEntries, KEY_ENTRIES_MAX } from './keyentries';
+import { writeKeyEntries, KEY_ENTRIES_MAX, JOURNAL_KEY } from './keyentries';
 import { rememberAppend, metAppend, pendingCount, resendPending, PENDING_MAX } from './pending';
-import { JOURNAL_KEY } from './keyentries';
 
 export const ENTRY_BYTES: i32 = 64;
 export const JOURNAL_MAGIC: u32 = 0x6a646f69; // "iodj"
