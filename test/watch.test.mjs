@@ -58,26 +58,28 @@ function journalDigests(path) {
 }
 const digestOf = (key) => createHash('sha3-224').update(key).digest('hex');
 
-test('a watcher sees every change of a 10,000-write burst from two other processes, in journal order', async () => {
-  const path = storePath();
-  const d = new IODict(path);
-  const changes = d.watch();
-  const count = 5000;
-  const writers = Promise.all(['a', 'b'].map((prefix) => runChild(worker, { role: 'write', path, prefix, count })));
-  const seen = [];
-  for await (const change of changes) {
-    seen.push(change);
-    if (seen.length === 2 * count) break;
-  }
-  await writers;
-  assert.ok(seen.every((c) => c.type === 'set'));
-  assert.equal(seen.map((c) => digestOf(c.key)), journalDigests(path), 'the journal order, every entry once');
-  for (const prefix of ['a', 'b']) {
-    const mine = seen.filter((c) => c.key.startsWith(prefix)).map((c) => Number(c.key.slice(1)));
-    assert.equal(mine, Array.from({ length: count }, (_, i) => i), `every write of ${prefix}, in its order`);
-  }
-  d.close();
-});
+for (const batch of [undefined, 100]) {
+  test(`a watcher sees every change of a 10,000-write burst from two other processes${batch ? ', in batches of 100 (journal groups of 32)' : ''}, in journal order`, async () => {
+    const path = storePath();
+    const d = new IODict(path);
+    const changes = d.watch();
+    const count = 5000;
+    const writers = Promise.all(['a', 'b'].map((prefix) => runChild(worker, { role: 'write', path, prefix, count, batch })));
+    const seen = [];
+    for await (const change of changes) {
+      seen.push(change);
+      if (seen.length === 2 * count) break;
+    }
+    await writers;
+    assert.ok(seen.every((c) => c.type === 'set'));
+    assert.equal(seen.map((c) => digestOf(c.key)), journalDigests(path), 'the journal order, every entry once');
+    for (const prefix of ['a', 'b']) {
+      const mine = seen.filter((c) => c.key.startsWith(prefix)).map((c) => Number(c.key.slice(1)));
+      assert.equal(mine, Array.from({ length: count }, (_, i) => i), `every write of ${prefix}, in its order`);
+    }
+    d.close();
+  });
+}
 
 test('a watcher killed and restarted from its last position misses nothing and repeats nothing', async () => {
   const path = storePath();
@@ -169,19 +171,22 @@ test('an aborted watch ends its iteration with the signal reason; evictions and 
   d.close();
 });
 
-test('a batch (setMany) shows as one set per item, with its key, in order', async () => {
+test('a batch (setMany) shows as one set per item, with its key, in order, across its journal groups', async () => {
   const path = storePath();
   const d = new IODict(path);
   const controller = new AbortController();
   const changes = d.watch({ signal: controller.signal });
-  d.setMany([['a', 1], ['b', 2], ['c', 3]]);
-  d.delete('b');
+  // 70 items: appended as groups of 32, 32 and 6; one key takes three KEY entries (100 bytes).
+  const keys = Array.from({ length: 70 }, (_, i) => (i === 40 ? 'long'.repeat(25) : `k${i}`));
+  d.setMany(keys.map((key, i) => [key, i]));
+  d.delete('k1');
+  const expected = [...keys.map((key) => `set ${key}`), 'delete k1'];
   const seen = [];
   for await (const { type, key } of changes) {
     seen.push(`${type} ${key}`);
-    if (seen.length === 4) break;
+    if (seen.length === expected.length) break;
   }
-  assert.equal(seen, ['set a', 'set b', 'set c', 'delete b']);
+  assert.equal(seen, expected);
   d.close();
 });
 

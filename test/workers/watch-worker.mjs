@@ -1,5 +1,6 @@
 // Child roles for the watch, expiry and size-limit tests (test/watch.test.mjs, test/expiry.test.mjs):
-//   write:   sets `count` keys `${prefix}${i}` (with maxItems when given), then reports
+//   write:   sets `count` keys `${prefix}${i}` (with maxItems when given; in setMany calls of
+//            `batch` items when given), then reports
 //   watch:   prints {ready} once its cursor has started, then one JSON line per change, forever
 //   ops:     runs a list of reads and writes at an injected clock time, reports each result
 import { IODict } from '../../dist/index.js';
@@ -10,7 +11,11 @@ const print = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 if (args.role === 'write') {
   // A journal that never rotates keeps every change, for tests that replay it.
   const d = new IODict(args.path, args.maxItems ? { maxItems: args.maxItems, rotateAfter: 1e7 } : {});
-  for (let i = 0; i < args.count; i++) d.set(`${args.prefix}${i}`, i);
+  const step = args.batch ?? 1;
+  for (let i = 0; i < args.count; i += step) {
+    if (args.batch) d.setMany(Array.from({ length: Math.min(step, args.count - i) }, (_, j) => [`${args.prefix}${i + j}`, i + j]));
+    else d.set(`${args.prefix}${i}`, i);
+  }
   d.close();
   print({ done: args.count });
 } else if (args.role === 'watch') {
