@@ -58,7 +58,7 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   if (refused(keyLen, valueLen, codec)) return ST_BAD_VALUE;
   const status = store.set(keyType, keyLen, valueLen, codec);
   expiry.setNextExpiry(0);
-  if (status == io.ST_OK) limits.evictPastLimits(store.resultSlot);
+  if (status == io.ST_OK) limits.evictPastLimits(store.digestBuf);
   return status;
 }
 export { takeEvictionFailure } from './store/limits';

@@ -134,6 +134,22 @@ test('maxBytes evicts the oldest items until the record files fit', () => {
   d.close();
 });
 
+test('a set never evicts its own record, also on a handle whose index is not loaded yet', () => {
+  const path = storePath();
+  const seed = new IODict(path);
+  seed.set('oldest', 'x').set('b', 'y').set('c', 'z');
+  seed.close();
+  const bytes = recordFiles(path).reduce((sum, n) => sum + fs.statSync(`${path}/${n}`).size, 0);
+  // Overwriting the oldest key with a larger value takes the store past maxBytes: others go, not it.
+  for (const loaded of [false, true]) {
+    const d = new IODict(path, { maxBytes: bytes + 2 });
+    if (loaded) assert.is(d.size, 3);
+    d.set('oldest', loaded ? 'w'.repeat(20) : 'v'.repeat(20));
+    assert.is(d.get('oldest'), loaded ? 'w'.repeat(20) : 'v'.repeat(20), `index ${loaded ? 'loaded' : 'not loaded'} before the set`);
+    d.close();
+  }
+});
+
 test('setMany: items carry the ttl (its own or the store default) and a batch past maxItems evicts the oldest', () => {
   const path = storePath();
   let now = T0;

@@ -31,7 +31,7 @@ import { writeTemp, moveTemp, replaceTemp, lastTempCounter, selectTemp, syncTemp
 import { reservedRecord, chooseBirth, indexLanded, betterBirth, rebirthFromDisk, writeAsNew, chosenBirth, chosenIsNew, digestBuf } from './store';
 import { nextExpiry, setNextExpiry, noteWritten, writtenLength } from './expiry';
 import { queueChange, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
-import { evictPastLimitsKeeping } from './limits';
+import { evictPastLimits } from './limits';
 
 let count: i32 = 0;
 let landedCount: i32 = 0;
@@ -161,8 +161,9 @@ function publishLanded(): void {
   for (let j = 0; j < n; j++) {
     if (betters[j] != 0) rebirthFromDisk(digests + <usize>(first + j) * DIGEST_BYTES, births[first + j], betters[j]);
   }
-  // Counted with what that read told (as after a set): evictions of their own, after the group.
-  evictPastLimitsKeeping(digests + <usize>(landedCount - 1) * DIGEST_BYTES);
+  // As after a set, with the group's last item kept; the batch's older items may go, as they
+  // would by evictions after each item.
+  evictPastLimits(digests + <usize>(landedCount - 1) * DIGEST_BYTES);
 }
 
 /**

@@ -38,22 +38,13 @@ function excessBytes(): i64 {
 const victim: usize = heap.alloc(DIGEST_BYTES);
 
 /**
- * After a set whose record sits in slot `kept` (never evicted): evicts until within the limits. A
+ * After a set (or a batch's group, batch.ts) whose record is named by `kept` (never evicted): evicts
+ * until within the limits, counting what the journal read after the change told. The kept record's
+ * slot is looked up once the index is loaded: a set made before it loaded has none to pass. A
  * failed eviction does not fail the set, which stands: takeEvictionFailure() tells the host.
  */
-export function evictPastLimits(kept: i32): void {
+export function evictPastLimits(kept: usize): void {
   if (enforceLimits(kept) != ST_OK) evictionFailed = true;
-}
-
-/**
- * evictPastLimits after a batch's group of items (batch.ts), which the group's journal read
- * counts: `digest` names its last item, kept. The batch's own older items may go, as they would
- * by evictions after each item.
- */
-export function evictPastLimitsKeeping(digest: usize): void {
-  if (maxItems == 0 && maxBytes == 0) return;
-  if (ensureIndex() != ST_OK) evictionFailed = true;
-  else evictPastLimits(indexFind(digest));
 }
 
 let evictionFailed = false;
@@ -64,10 +55,11 @@ export function takeEvictionFailure(): bool {
   return failed;
 }
 
-function enforceLimits(kept: i32): i32 {
+function enforceLimits(keptDigest: usize): i32 {
   if (maxItems == 0 && maxBytes == 0) return ST_OK;
   const loaded = ensureIndex();
   if (loaded != ST_OK) return loaded;
+  const kept = indexFind(keptDigest);
   if (excessItems() <= 0 && excessBytes() <= 0) return ST_OK;
   if (indexExpiring() != 0) purgeIndexed();
   let items = excessItems();
