@@ -40,11 +40,13 @@ function buildTables(): void {
 }
 
 /**
- * The register is linear in its bits: bit 31 (the polynomial 1) through BLOCK zero bytes gives
- * x^(8 BLOCK); each lower bit is the one above times x. Each table entry is the XOR of its bits'.
+ * The register is linear in its bits: bit 31 (the polynomial 1) through BLOCK zero bytes (a byte
+ * step each) gives x^(8 BLOCK); each lower bit is the one above times x. Each table entry is the
+ * XOR of its bits'.
  */
 function buildShifts(): void {
-  let z = raw(0x80000000, 0, BLOCK, true);
+  let z: u32 = 0x80000000;
+  for (let n: usize = 0; n < BLOCK; n++) z = (z >>> 8) ^ entry(0, z, 0);
   for (let bit: usize = 32; bit-- > 0; ) {
     store<u32>(BASIS + (bit << 2), z);
     z = mulX(z);
@@ -79,15 +81,10 @@ function buildShifts(): void {
        ^ load<u32>(SHIFTS + 2048 + (<usize>((c >>> 16) & 0xff) << 2)) ^ load<u32>(SHIFTS + 3072 + (<usize>(c >>> 24) << 2));
 }
 
-/** The register (no conditioning) after [ptr, ptr + len), or after len zero bytes. */
-function raw(crc: u32, ptr: usize, len: usize, zeros: bool = false): u32 {
+/** The register (no conditioning) after [ptr, ptr + len). */
+function raw(crc: u32, ptr: usize, len: usize): u32 {
   let p = ptr;
   const end = ptr + len;
-  if (zeros) {
-    for (; end - p >= 8; p += 8) crc = entry(7, crc, 0) ^ entry(6, crc, 8) ^ entry(5, crc, 16) ^ entry(4, crc, 24);
-    for (; p < end; p++) crc = (crc >>> 8) ^ entry(0, crc, 0);
-    return crc;
-  }
   // Four streams over blocks b0 b1 b2 b3: the register after them all is
   // shift(shift(shift(c0) ^ c1) ^ c2) ^ c3, c0 started from crc and the others from 0.
   if (end - p >= 4 * BLOCK && !shiftsReady) buildShifts();

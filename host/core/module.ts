@@ -112,9 +112,10 @@ function reset(instance: CoreInstance): void {
 /** Keeps what a closed handle's instance can give the next one; the instance never runs for the closed handle again. */
 export function spareInstance(instance: CoreInstance): void {
   const size = instance.memory.buffer.byteLength;
+  // Called once per instance (Core retires its handle once): no instance or memory is kept twice.
   if (size === instance.size) {
-    if (spareInstances.length < SPARES && !spareInstances.includes(instance)) spareInstances.push(instance);
-  } else if (size <= SPARE_MEMORY_BYTES && spareMemories.length < SPARES && !spareMemories.includes(instance.memory)) {
+    if (spareInstances.length < SPARES) spareInstances.push(instance);
+  } else if (size <= SPARE_MEMORY_BYTES && spareMemories.length < SPARES) {
     spareMemories.push(instance.memory);
   }
 }
