@@ -145,44 +145,41 @@ export function processAlive(pid: number): number {
 let clockOffset: number | undefined; // ms added to timeOrigin + performance.now()
 let lastMicros = 0;
 
-/** A tick of Date.now() located more loosely than this (ms) was preempted: measured again at the next tick. */
-const TICK_BRACKET_MS = 0.02;
-const TICK_TRIES = 8;
+/** The offset is measured until it is known to within this (ms), for at most CLOCK_BUDGET_MS. */
+const CLOCK_BOUND_MS = 0.02;
+const CLOCK_BUDGET_MS = 8;
 
 /**
- * The offset that puts timeOrigin + performance.now() on the wall clock. Date.now() ticks exactly
- * on its millisecond, so the offset is read at a tick, located between two fine readings: the one
- * before the last Date.now() call that still showed the old millisecond and the one after the
- * call that showed the new. A process preempted there would locate the tick up to the length of
- * its pause off (a skew between processes' stamps that the 1 ms check in wallClockMicros never
- * sees), so a bracket wider than TICK_BRACKET_MS is measured again at the next tick, and the
- * tightest of TICK_TRIES is kept: stamps of processes on one machine then agree to within
- * microseconds. Spins for about 1 ms, TICK_TRIES ms at most.
+ * The offset (ms) that puts a fine clock (`fine`: ms, any origin) on the wall clock (`wall`: whole
+ * ms, as Date.now()). Each wall reading, bracketed by the fine readings before and after it, bounds
+ * the offset: the wall clock was in [d, d + 1) while the fine one was in [before, after]. Readings
+ * just after a tick tighten the lower bound, readings just before one the upper: the two may come
+ * from different ticks. So a process preempted at the tick itself (under load, the scheduler's tick
+ * can fall on the wall clock's: every bracket around it then spans whole milliseconds) still gets
+ * both bounds, from the last reading before its pause and the first after. Spins until the bounds
+ * are CLOCK_BOUND_MS apart (about 1 ms), CLOCK_BUDGET_MS at most; a clock step meanwhile
+ * (empty bounds) starts over.
  */
-function measureOffset(): number {
-  let offset = 0;
-  let width = Infinity;
-  for (let tries = 0; tries < TICK_TRIES && width > TICK_BRACKET_MS; tries++) {
-    let beforeLast = performance.now();
-    let last = Date.now();
-    let afterLast = performance.now();
-    for (;;) {
-      const real = Date.now();
-      const after = performance.now();
-      if (real !== last) {
-        if (after - beforeLast < width) {
-          width = after - beforeLast;
-          offset = real - (performance.timeOrigin + (beforeLast + after) / 2);
-        }
-        break;
-      }
-      beforeLast = afterLast;
-      last = real;
-      afterLast = after;
+export function measureClockOffset(wall: () => number, fine: () => number, budgetMs = CLOCK_BUDGET_MS): number {
+  let lower = -Infinity;
+  let upper = Infinity;
+  const until = fine() + budgetMs;
+  let before = fine();
+  for (;;) {
+    const real = wall();
+    const after = fine();
+    lower = Math.max(lower, real - after);
+    upper = Math.min(upper, real + 1 - before);
+    if (lower > upper) {
+      lower = real - after;
+      upper = real + 1 - before;
     }
+    if (upper - lower <= CLOCK_BOUND_MS || after > until) return (lower + upper) / 2;
+    before = after;
   }
-  return offset;
 }
+
+const fineMs = () => performance.timeOrigin + performance.now();
 
 /**
  * The real-time clock in microseconds, strictly increasing in this process. Birth stamps and
@@ -191,16 +188,16 @@ function measureOffset(): number {
  * the monotonic clock for the fine digits, set on the wall clock at a tick of Date.now(), and set
  * again whenever a reading leaves the millisecond Date.now() says it is in (a suspend, a clock
  * step, or a timeOrigin that a busy machine fixed milliseconds off at the process's start): two
- * processes then agree to within microseconds (measureOffset).
+ * processes then agree to within microseconds (measureClockOffset).
  */
 export function wallClockMicros(): number {
-  clockOffset ??= measureOffset();
-  let ms = performance.timeOrigin + performance.now() + clockOffset;
+  clockOffset ??= measureClockOffset(Date.now, fineMs);
+  let ms = fineMs() + clockOffset;
   const real = Date.now();
   // 50 µs of slack: a tick between the two readings is not a disagreement.
   if (ms < real - 0.05 || ms >= real + 1.05) {
-    clockOffset = measureOffset();
-    ms = performance.timeOrigin + performance.now() + clockOffset;
+    clockOffset = measureClockOffset(Date.now, fineMs);
+    ms = fineMs() + clockOffset;
   }
   const micros = Math.max(Math.floor(ms * 1000), lastMicros + 1);
   return (lastMicros = micros);
