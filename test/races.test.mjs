@@ -181,4 +181,42 @@ test('a pop whose key is set again after its claim, journaled first, leaves the 
   for (const handle of [popper, other, observer]) handle.close();
 });
 
+/**
+ * `base` whose opens of k's claimed file fail (EIO), so a take of k moves it back, and which runs
+ * `action` once, just before that move (renameIfAbsent, or rename on a host without it).
+ */
+function failingClaimHost(action, base = nodeHost()) {
+  const host = Object.create(base);
+  const claimed = `/.iodict/claimed/${nameOf('k')}.`;
+  host.open = (path, ...rest) => (path.includes(claimed) ? -5 : base.open(path, ...rest));
+  let armed = true;
+  for (const move of ['rename', 'renameIfAbsent']) {
+    host[move] = (from, to) => {
+      if (armed && from.includes(claimed) && to.endsWith(`/${nameOf('k')}`)) {
+        armed = false;
+        action();
+      }
+      return base[move](from, to);
+    };
+  }
+  return host;
+}
+
+test('a take that fails puts its record back only where no set made the key again meanwhile: the set stands', () => {
+  const path = storePath();
+  const other = new IODict(path);
+  other.set('k', 1).set('j', 1);
+  const observer = watching(path);
+  let setDuring = false;
+  const popper = new IODict(path, { host: failingClaimHost(() => { other.set('k', 2); setDuring = true; }) });
+  assert.throws(() => popper.pop('k'), (error) => error.code === 'EIO');
+  assert.ok(setDuring, 'the set ran between the failed read and the put-back');
+  // The set's value stands. It found k claimed (absent), so it made the key new: at the end.
+  assert.is(other.get('k'), 2);
+  assert.is(popper.get('k'), 2);
+  assert.equal(agreed(path, popper, other, observer), [['j', 1], ['k', 2]]);
+  assert.equal(readdirSync(`${path}/.iodict/claimed`), [], 'the claimed record is gone');
+  for (const handle of [popper, other, observer]) handle.close();
+});
+
 test.run();

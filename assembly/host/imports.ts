@@ -126,6 +126,15 @@ export const STAT_BYTES: i32 = 32;
   if (isDefined(HOST_WASI)) return wasi.exchange(from, fromLen, to, toLen);
   else return js.exchange(from, fromLen, to, toLen);
 }
+/**
+ * Atomically renames from to to only if to does not exist (Linux renameat2 RENAME_NOREPLACE):
+ * EEXIST when it does, ENOENT when from is missing (nothing changed); ENOTSUP where the host or
+ * file system has no such call (the caller looks at to first, then renames).
+ */
+@inline export function renameIfAbsent(from: usize, fromLen: i32, to: usize, toLen: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.renameIfAbsent(from, fromLen, to, toLen);
+  else return js.renameIfAbsent(from, fromLen, to, toLen);
+}
 /** Removes a file. ENOENT. */
 @inline export function unlink(path: usize, pathLen: i32): i32 {
   if (isDefined(HOST_WASI)) return wasi.unlink(path, pathLen);

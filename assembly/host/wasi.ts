@@ -280,6 +280,11 @@ export function exchange(_from: usize, _fromLen: i32, _to: usize, _toLen: i32): 
   return -ENOTSUP;
 }
 
+/** preview1 has no rename that keeps its target: the caller looks first, then renames. */
+export function renameIfAbsent(_from: usize, _fromLen: i32, _to: usize, _toLen: i32): i32 {
+  return -ENOTSUP;
+}
+
 /** preview1 has no file-system-wide sync: the caller fsyncs each file. */
 export function syncfs(_fd: i32, _files: i32): i32 {
   return -ENOTSUP;

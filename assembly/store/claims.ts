@@ -150,14 +150,17 @@ function restore(): i32 {
  * Returns a claimed record to the store, unless the key was set again meanwhile (a dictionary
  * key popped, then set, before the pop finished): the newer record stands, and the claimed one,
  * whose take never completed, is dropped. ST_MISSING when the claim is gone or superseded.
+ * The move keeps a record that is there (renameIfAbsent), so a set landing at that moment stands;
+ * a host without it looks first and renames, and such a set is replaced (FORMAT.md 7.5).
  */
 function putBack(from: usize, fromLen: i32, digest: usize): i32 {
   const to = recordPath(recordBuf, digest);
-  if (host.stat(recordBuf, to, statBuf) == 0) {
+  let r = host.renameIfAbsent(from, fromLen, recordBuf, to);
+  if (r == -host.ENOTSUP) r = host.stat(recordBuf, to, statBuf) == 0 ? -host.EEXIST : host.rename(from, fromLen, recordBuf, to);
+  if (r == -host.EEXIST) {
     host.unlink(from, fromLen);
     return ST_MISSING;
   }
-  const r = host.rename(from, fromLen, recordBuf, to);
   if (r == -host.ENOENT) return ST_MISSING;
   if (r < 0) return fail(OP_RENAME, r, from, fromLen);
   return announceBack(digest);

@@ -58,8 +58,9 @@ const EOPNOTSUPP = 95;
 const EINVAL = 22;
 const ENOSYS = 38;
 
-// renameat2's arguments: paths relative to the working directory, swap the two names.
+// renameat2's arguments: paths relative to the working directory; keep the target, or swap the two names.
 const AT_FDCWD = -100;
+const RENAME_NOREPLACE = 1;
 const RENAME_EXCHANGE = 2;
 
 const C = fs.constants;
@@ -154,6 +155,15 @@ const fsCalls: FileCalls = {
 
 /** A StoreHost on node:fs; `runtime` names it, `native` (or null) supplies xattrs and flock, and libc's calls where it has them. */
 export function fsHost(runtime: string, native: Native | null): StoreHost {
+  /** renameat2 with a flag: ENOTSUP where this libc, kernel or file system lacks it. */
+  const renameWith = (from: string, to: string, flag: number): number => {
+    if (!native?.renameat2) return -Errno.ENOTSUP;
+    if (native.renameat2(AT_FDCWD, from, AT_FDCWD, to, flag) === 0) return 0;
+    const errno = native.errno();
+    // EINVAL (a file system without the flag) and ENOSYS (a kernel before 3.15) mean the same: not here.
+    if (errno === EINVAL || errno === ENOSYS || errno === EOPNOTSUPP) return -Errno.ENOTSUP;
+    return fromErrno(errno);
+  };
   return {
     name: native ? runtime : `${runtime} (no native helper)`,
     ...(native?.sys ? directCalls(native.sys, native) : fsCalls),
@@ -165,14 +175,8 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
       if (status < 0) return status;
       return stats ? putStats(stats, out) : -Errno.ENOENT;
     },
-    exchange(from, to) {
-      if (!native?.renameat2) return -Errno.ENOTSUP;
-      if (native.renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) === 0) return 0;
-      const errno = native.errno();
-      // EINVAL (a file system without the flag) and ENOSYS (a kernel before 3.15) mean the same: not here.
-      if (errno === EINVAL || errno === ENOSYS || errno === EOPNOTSUPP) return -Errno.ENOTSUP;
-      return fromErrno(errno);
-    },
+    exchange: (from, to) => renameWith(from, to, RENAME_EXCHANGE),
+    renameIfAbsent: (from, to) => renameWith(from, to, RENAME_NOREPLACE),
     mkdir(path, mode = 0o777) {
       const made = attempt(() => (fs.mkdirSync(path, { mode }), 0));
       // Missing parents: create them too (the contract's mkdir makes the whole path).

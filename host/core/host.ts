@@ -42,6 +42,13 @@ export interface StoreHost {
    * renames instead (FORMAT.md 5, the gap that leaves).
    */
   exchange?(from: string, to: string): number;
+  /**
+   * Optional: renames `from` to `to` only if `to` does not exist, atomically (Linux renameat2 with
+   * RENAME_NOREPLACE): -EEXIST when it does, -ENOENT when `from` is missing (nothing changed).
+   * Missing or -ENOTSUP: the core looks at `to` first and renames (FORMAT.md 7.5, the race that
+   * leaves).
+   */
+  renameIfAbsent?(from: string, to: string): number;
   unlink(path: string): number;
   /** Creates a directory and any missing parents (each `mode` less the umask, default 0o777); -EEXIST when it exists. */
   mkdir(path: string, mode?: number): number;

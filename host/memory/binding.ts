@@ -166,6 +166,31 @@ export function memoryHost(options: MemoryHostOptions = {}): StoreHost {
 
   const xattrName = (name: string): number => (name.startsWith('user.') && name.length > 5 ? 0 : -Errno.ENOTSUP);
 
+  function rename(from: string, to: string): number {
+    const both = lookupBoth(from, to);
+    if (typeof both === 'number') return both;
+    const [source, target] = both;
+    const node = source.node;
+    if (!node) return -Errno.ENOENT;
+    if (!source.parent || !target.parent || !target.name) return -Errno.EAGAIN; // the root is busy
+    const replaced = target.node;
+    if (replaced === node) return 0;
+    if (node.entries) {
+      if (replaced && !replaced.entries) return -Errno.ENOTDIR;
+      if (replaced && replaced.entries!.size > 0) return -Errno.ENOTEMPTY;
+      if (intoItself(node, target.parent)) return -Errno.EINVAL;
+    } else if (replaced?.entries) {
+      return -Errno.EISDIR;
+    }
+    source.parent.entries!.delete(source.name);
+    target.parent.entries!.set(target.name, node);
+    if (node.entries) node.parent = target.parent;
+    if (replaced) unlinked(replaced);
+    touch(source.parent);
+    touch(target.parent);
+    return 0;
+  }
+
   return {
     name: 'memory',
     open(path, flags) {
@@ -239,29 +264,12 @@ export function memoryHost(options: MemoryHostOptions = {}): StoreHost {
       if (typeof at === 'number') return at;
       return at.node ? putStats(at.node, out) : -Errno.ENOENT;
     },
-    rename(from, to) {
+    rename,
+    renameIfAbsent(from, to) {
       const both = lookupBoth(from, to);
       if (typeof both === 'number') return both;
-      const [source, target] = both;
-      const node = source.node;
-      if (!node) return -Errno.ENOENT;
-      if (!source.parent || !target.parent || !target.name) return -Errno.EAGAIN; // the root is busy
-      const replaced = target.node;
-      if (replaced === node) return 0;
-      if (node.entries) {
-        if (replaced && !replaced.entries) return -Errno.ENOTDIR;
-        if (replaced && replaced.entries!.size > 0) return -Errno.ENOTEMPTY;
-        if (intoItself(node, target.parent)) return -Errno.EINVAL;
-      } else if (replaced?.entries) {
-        return -Errno.EISDIR;
-      }
-      source.parent.entries!.delete(source.name);
-      target.parent.entries!.set(target.name, node);
-      if (node.entries) node.parent = target.parent;
-      if (replaced) unlinked(replaced);
-      touch(source.parent);
-      touch(target.parent);
-      return 0;
+      if (!both[0].node) return -Errno.ENOENT;
+      return both[1].node ? -Errno.EEXIST : rename(from, to);
     },
     exchange(from, to) {
       const both = lookupBoth(from, to);

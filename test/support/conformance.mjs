@@ -276,6 +276,31 @@ export function conformanceSuite({ label, host, disk, native, watch }) {
     assert.is(host.close(held), 0);
   });
 
+  // renameIfAbsent is optional: Linux renameat2(RENAME_NOREPLACE) through the native helper, and
+  // the memory host; a disk host without the helper answers ENOTSUP (the core looks, then renames).
+  test(`renameIfAbsent: ${native ? 'moves to a free name; EEXIST onto a file, ENOENT from a missing one, changing nothing' : 'ENOTSUP, changing nothing'}`, () => {
+    const dir = fresh();
+    makeFile(`${dir}/claimed`, 'taken');
+    makeFile(`${dir}/record`, 'newer');
+    const listing = () => host.readdir(dir).sort();
+    if (!native) {
+      assert.is(host.renameIfAbsent?.(`${dir}/claimed`, `${dir}/free`) ?? -Errno.ENOTSUP, -Errno.ENOTSUP);
+      assert.equal(listing(), ['claimed', 'record']);
+      return;
+    }
+    assert.is(host.renameIfAbsent(`${dir}/claimed`, `${dir}/record`), -Errno.EEXIST, 'onto a file');
+    assert.equal(listing(), ['claimed', 'record'], 'nothing changed');
+    const fd = ok(host.open(`${dir}/record`, READ), 'open record');
+    assert.is(readAt(fd, 0), 'newer', 'the file there is kept');
+    assert.is(host.close(fd), 0);
+    assert.is(host.renameIfAbsent(`${dir}/missing`, `${dir}/free`), -Errno.ENOENT, 'a missing source');
+    assert.is(host.renameIfAbsent(`${dir}/claimed`, `${dir}/free`), 0);
+    assert.equal(listing(), ['free', 'record']);
+    const moved = ok(host.open(`${dir}/free`, READ), 'open free');
+    assert.is(readAt(moved, 0), 'taken');
+    assert.is(host.close(moved), 0);
+  });
+
   test('rename of directories: moves their content; ENOTEMPTY, EISDIR, ENOTDIR, EINVAL into itself', () => {
     const dir = fresh();
     assert.is(host.mkdir(`${dir}/a/sub`), 0);
