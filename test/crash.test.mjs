@@ -57,9 +57,8 @@ test('checker: keys() order is birth order: an overwrite keeps its place, a dele
   fails(moved, { dict: [entry('a', '4'), entry('b', '2')] }, /state: .*dict order/);
 });
 
-// FORMAT.md 5: an overwrite whose key another process took meanwhile makes the key again. Hosts
-// with exchange place it at the end; without, it can keep its old place (the documented gap),
-// which the checker still reports in every variant, so that the gap's rate stays visible.
+// FORMAT.md 5: an overwrite whose key another process took meanwhile makes the key again, at the
+// end: by exchange where the host has it, through a link probe where not.
 test('checker: an overwrite of a key popped during it makes a new key, at the end; keeping the old place is reported', () => {
   const log = [
     spawn('c0'), spawn('c1'), set('c0', 1, 'k', 'a'), set('c0', 2, 'j', 'b'),

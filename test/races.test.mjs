@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { IODict, nodeHost } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 
@@ -83,9 +84,9 @@ for (const { move, base } of moves) {
   });
 }
 
-for (const durability of ['none', 'fsync']) {
-  test(`a batch item whose key is taken before its exchange is written again as a new key, at the end (durability ${durability})`, () => {
-    const { path, writer, handles } = raceOnK('exchange', nodeHost(), (other) => assert.is(other.pop('k'), 1), { durability });
+for (const [{ move, base }, durability] of moves.flatMap((m) => [[m, 'none'], [m, 'fsync']])) {
+  test(`a batch item whose key is taken before its ${move} is written again as a new key, at the end (durability ${durability})`, () => {
+    const { path, writer, handles } = raceOnK(move, base(), (other) => assert.is(other.pop('k'), 1), { durability });
     assert.is(writer.size, 2, 'its index holds k at its first place');
     writer.setMany([['i', 2], ['k', 2], ['h', 2]]);
     // k's new stamp is taken as it lands, after every stamp the batch chose before its renames.
@@ -123,37 +124,124 @@ for (const { move, base } of moves) {
   }
 }
 
-// FORMAT.md 5, the gap exchange closes: the taker's claim comes before the overwrite's move, but
-// its DELETE entry lands after the overwrite's own journal read, so no journal read can tell.
+// FORMAT.md 5: an overwrite never keeps the old place of a key taken after it read that place.
+// Exchange replaces only a record that is there. Without it, the overwrite gives the record it is
+// about to replace a second name (a probe, 7.3 step 2) and counts its names after its rename: a
+// take in flight still holds it claimed, and a finished take journaled its DELETE before removing
+// its claimed file (7.5 step 4), so the overwrite's journal read shows it.
 for (const { move, base } of moves) {
-  const closed = move === 'exchange';
-  test(`an overwrite of a key taken before its ${move} whose take is journaled after it: ${closed ? 'a new key at the end, nothing lost' : 'keeps the old place (the known gap without exchange)'}`, () => {
+  test(`an overwrite of a key whose take finished just before its ${move}: a new key at the end`, () => {
+    const { path, writer, handles } = raceOnK(move, base(), (other) => assert.is(other.pop('k'), 1));
+    assert.is(writer.size, 2, 'its index holds k at its first place');
+    writer.set('k', 2);
+    assert.equal(agreed(path, ...handles), [['j', 1], ['k', 2]]);
+    assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file or probe left');
+    for (const handle of handles) handle.close();
+  });
+
+  test(`an overwrite run whole between a take's claim and its journal entry (${move}): a new key at the end, nothing lost`, () => {
     const path = storePath();
     const seed = new IODict(path);
     seed.set('k', 1).set('j', 1);
     seed.close();
     const writer = new IODict(path, { host: base() });
     assert.is(writer.size, 2, 'its index holds k at its first place');
-    // Right after the taker unlinks its claimed record, before it journals the take, the whole overwrite runs.
-    const takerBase = base();
-    const takerHost = Object.create(takerBase);
     let overwritten = false;
-    takerHost.unlink = (file) => {
-      const result = takerBase.unlink(file);
-      if (!overwritten && file.includes(`/claimed/${nameOf('k')}.`)) {
-        overwritten = true;
-        writer.set('k', 2);
-      }
-      return result;
-    };
+    const takerHost = hookedHost('rename', 'k', () => {
+      overwritten = true;
+      writer.set('k', 2);
+    }, { after: true, base: base() });
     const taker = new IODict(path, { host: takerHost });
     assert.equal(taker.popItem(), ['k', 1]);
-    assert.ok(overwritten, 'the overwrite ran between the take and its journal entry');
+    assert.ok(overwritten, 'the overwrite ran after the claim');
     const observer = new IODict(path);
-    assert.equal(agreed(path, writer, taker, observer), closed ? [['j', 1], ['k', 2]] : [['k', 2], ['j', 1]]);
+    assert.equal(agreed(path, writer, taker, observer), [['j', 1], ['k', 2]]);
     for (const handle of [writer, taker, observer]) handle.close();
   });
 }
+
+/**
+ * A thread overwriting k with 2 without exchange (test/workers/probe-writer.mjs), stopping after
+ * each of its calls in `pauses`; `goOn(n)` lets its n-th stop go and waits for its next (or its end).
+ */
+function pausedWriter(path, pauses) {
+  const shared = new SharedArrayBuffer(8);
+  const flags = new Int32Array(shared);
+  const worker = new Worker(new URL('./workers/probe-writer.mjs', import.meta.url), { workerData: { path, key: 'k', value: 2, pauses, shared } });
+  const exited = new Promise((resolve, reject) => {
+    worker.on('error', reject);
+    worker.on('exit', resolve);
+  });
+  const reached = () => Atomics.load(flags, 0);
+  const waitPast = (n) => {
+    for (let seen = reached(); seen <= n; seen = reached()) assert.not.equal(Atomics.wait(flags, 0, seen, 30_000), 'timed-out', 'the writer thread stalled');
+  };
+  const goOn = (n) => {
+    Atomics.store(flags, 1, n);
+    Atomics.notify(flags, 1);
+    waitPast(n);
+  };
+  waitPast(0);
+  return { reached, goOn, exited, DONE: 100 };
+}
+
+/** k and j, set and closed: a store for a writer thread and a taker to race on. */
+function seeded() {
+  const path = storePath();
+  const seed = new IODict(path);
+  seed.set('k', 1).set('j', 1);
+  seed.close();
+  return path;
+}
+
+/** A taker without the native helper whose host runs `steps[method]` once, right after its first `method` call on k. */
+function stepTaker(path, steps) {
+  const base = nodeHost({ native: false });
+  const host = Object.create(base);
+  for (const [method, step] of Object.entries(steps)) {
+    let armed = true;
+    host[method] = (...args) => {
+      const result = base[method](...args);
+      if (armed && args.some((a) => typeof a === 'string' && a.includes(nameOf('k')))) {
+        armed = false;
+        step();
+      }
+      return result;
+    };
+  }
+  return new IODict(path, { host });
+}
+
+test('without exchange: a take that claims between the overwrite\'s probe and its rename, and journals after the overwrite, leaves a new key at the end', async () => {
+  const path = seeded();
+  const writer = pausedWriter(path, ['link']);
+  assert.is(writer.reached(), 1, 'the writer made its probe');
+  // The claim; then, before the take's DELETE entry, the rest of the overwrite.
+  const taker = stepTaker(path, { rename: () => writer.goOn(1) });
+  assert.equal(taker.popItem(), ['k', 1]);
+  assert.is(writer.reached(), writer.DONE, 'the overwrite finished while the take was claimed, unjournaled');
+  assert.is(await writer.exited, 0);
+  const observer = new IODict(path);
+  assert.equal(agreed(path, taker, observer), [['j', 1], ['k', 2]]);
+  assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file or probe left');
+  for (const handle of [taker, observer]) handle.close();
+});
+
+test('without exchange: a take that claims between the overwrite\'s probe and its rename and finishes before the probe is counted was journaled first: a new key at the end', async () => {
+  const path = seeded();
+  const writer = pausedWriter(path, ['link', 'rename']);
+  // Claim; the overwrite's rename; the take's claimed file removed; the rest of the overwrite.
+  const taker = stepTaker(path, {
+    rename: () => writer.goOn(1),
+    unlink: () => writer.goOn(2),
+  });
+  assert.equal(taker.popItem(), ['k', 1]);
+  assert.is(writer.reached(), writer.DONE);
+  assert.is(await writer.exited, 0);
+  const observer = new IODict(path);
+  assert.equal(agreed(path, taker, observer), [['j', 1], ['k', 2]]);
+  for (const handle of [taker, observer]) handle.close();
+});
 
 test('a delete whose key is set again between its unlink and its journal entry leaves no key the journal hides', () => {
   const path = storePath();

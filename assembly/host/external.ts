@@ -11,6 +11,7 @@
 @external("host", "rename") export declare function rename(from: usize, fromLen: i32, to: usize, toLen: i32): i32;
 @external("host", "exchange") export declare function exchange(from: usize, fromLen: i32, to: usize, toLen: i32): i32;
 @external("host", "renameIfAbsent") export declare function renameIfAbsent(from: usize, fromLen: i32, to: usize, toLen: i32): i32;
+@external("host", "link") export declare function link(from: usize, fromLen: i32, to: usize, toLen: i32): i32;
 @external("host", "unlink") export declare function unlink(path: usize, pathLen: i32): i32;
 @external("host", "mkdir") export declare function mkdir(path: usize, pathLen: i32): i32;
 @external("host", "rmdir") export declare function rmdir(path: usize, pathLen: i32): i32;

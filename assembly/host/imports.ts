@@ -135,6 +135,14 @@ export const STAT_BYTES: i32 = 32;
   if (isDefined(HOST_WASI)) return wasi.renameIfAbsent(from, fromLen, to, toLen);
   else return js.renameIfAbsent(from, fromLen, to, toLen);
 }
+/**
+ * Makes to a second name of the file from (link(2)). EEXIST when to exists, ENOENT when from is
+ * missing; any other failure (a file system without hard links) leaves the caller without it.
+ */
+@inline export function link(from: usize, fromLen: i32, to: usize, toLen: i32): i32 {
+  if (isDefined(HOST_WASI)) return wasi.link(from, fromLen, to, toLen);
+  else return js.link(from, fromLen, to, toLen);
+}
 /** Removes a file. ENOENT. */
 @inline export function unlink(path: usize, pathLen: i32): i32 {
   if (isDefined(HOST_WASI)) return wasi.unlink(path, pathLen);

@@ -29,6 +29,8 @@ export declare function fd_filestat_get(fd: u32, out: usize): i32;
 export declare function path_filestat_get(fd: u32, lookupFlags: u32, path: usize, pathLen: usize, out: usize): i32;
 @external("wasi_snapshot_preview1", "path_rename")
 export declare function path_rename(fd: u32, from: usize, fromLen: usize, toFd: u32, to: usize, toLen: usize): i32;
+@external("wasi_snapshot_preview1", "path_link")
+export declare function path_link(fd: u32, lookupFlags: u32, from: usize, fromLen: usize, toFd: u32, to: usize, toLen: usize): i32;
 @external("wasi_snapshot_preview1", "path_unlink_file")
 export declare function path_unlink_file(fd: u32, path: usize, pathLen: usize): i32;
 @external("wasi_snapshot_preview1", "path_create_directory")

@@ -324,6 +324,14 @@ export function rename(from: usize, fromLen: i32, to: usize, toLen: i32): i32 {
   return r ? fail(r) : 0;
 }
 
+export function link(from: usize, fromLen: i32, to: usize, toLen: i32): i32 {
+  const a = resolve(from, fromLen);
+  const aLen = resolvedLen;
+  const b = resolve(to, toLen, true);
+  const r = w.path_link(rootFd, 0, a, aLen, rootFd, b, resolvedLen); // 0: the last name is not followed
+  return r ? fail(r) : 0;
+}
+
 export function unlink(path: usize, pathLen: i32): i32 {
   const p = resolve(path, pathLen);
   const r = w.path_unlink_file(rootFd, p, resolvedLen);

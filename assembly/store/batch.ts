@@ -27,7 +27,7 @@ import { handle } from './handle';
 import * as host from '../host/imports';
 import { recordBuf, recordPath, controlBuf, controlPath } from './paths';
 import { syncAfterChange, fail, ST_OK, ST_MISSING, OP_OPEN, OP_FSYNC } from './io';
-import { writeTemp, moveTemp, replaceTemp, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
+import { writeTemp, moveTemp, replaceTemp, lastTempCounter, selectTemp, syncTemp, removeTemp, ST_TAKEN_MEANWHILE } from './temp';
 import { reservedRecord, chooseBirth, indexLanded, betterBirth, rebirthFromDisk, writeAsNew, chosenBirth, chosenIsNew, digestBuf } from './store';
 import { nextExpiry, setNextExpiry, noteWritten, writtenLength } from './expiry';
 import { queueChange, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
@@ -127,7 +127,7 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
   setNextExpiry(expiries[i]);
   noteWritten(lengths[i]);
   let moved = fresh[i] ? moveTemp(recordBuf, len, digest) : replaceTemp(recordBuf, len, digest);
-  if (moved == ST_MISSING) {
+  if (moved == ST_MISSING || moved == ST_TAKEN_MEANWHILE) {
     moved = writeAsNew(digest, keyType, keyLen, valueLen, codec);
     births[i] = chosenBirth;
     fresh[i] = true;

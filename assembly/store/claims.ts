@@ -80,10 +80,17 @@ export function claim(digest: usize): i32 {
 
 /**
  * The host decoded the claimed value: CLAIM_DELETE removes the record, CLAIM_KEEP leaves it
- * claimed. Under durability 'fsync' both folders are synced, so a taken item cannot come back
- * after a power loss. A failed unlink puts the record back: the take did not happen.
+ * claimed. The DELETE entry goes out while the claimed file is still there (FORMAT.md 7.5 step 4):
+ * an overwrite without exchange that finds the record it replaced not claimed (temp.ts
+ * replaceByRename) then reads our entry. Under durability 'fsync' both folders are synced, so a
+ * taken item cannot come back after a power loss. A failed unlink puts the record back and
+ * announces it: the take did not happen.
  */
 export function finishTake(mode: i32, cause: u8 = CAUSE_CALL): i32 {
+  forget(claimedDigest);
+  const taken = resultRecord; // the claimed record: its key names the change
+  const key = taken + HEADER_BYTES;
+  announce(JOURNAL_DELETE, claimedDigest, 0, 0, 0, cause, key, recordKeyType(taken), recordKeyLength(taken));
   if (mode == CLAIM_DELETE) {
     const u = host.unlink(claimBuf, claimLen);
     if (u < 0 && u != -host.ENOENT) {
@@ -96,10 +103,6 @@ export function finishTake(mode: i32, cause: u8 = CAUSE_CALL): i32 {
     syncAfterChange(controlBuf, 0);
     if (mode == CLAIM_DELETE) syncAfterChange(controlBuf, controlPath(controlBuf, 'claimed'));
   }
-  forget(claimedDigest);
-  const taken = resultRecord; // the claimed record: its key names the change
-  const key = taken + HEADER_BYTES;
-  announce(JOURNAL_DELETE, claimedDigest, 0, 0, 0, cause, key, recordKeyType(taken), recordKeyLength(taken));
   // A SET of this key journaled before our DELETE whose record is there now was renamed in after
   // our claim: a set after the take. Announce it again, so readers applying our entry after its
   // own do not drop a present key.

@@ -36,6 +36,8 @@ export class Handle {
   tempCounter: u32 = 0;
   /** The host answered ENOTSUP to exchange: overwrites rename from now on (FORMAT.md 5, the gap). */
   noExchange: bool = false;
+  /** ... nor hard links: such an overwrite renames blindly (FORMAT.md 5, the gap). */
+  noLink: bool = false;
   /** A replaced record, exchanged into our temp name, could not be removed: close() removes our temps. */
   strayTemps: bool = false;
 

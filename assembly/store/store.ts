@@ -15,7 +15,7 @@ import {
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
 import { io, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { readRecordAt, readHead, notARecord } from './records';
-import { writeTemp, moveTemp, replaceTemp, removeOrphanTemps } from './temp';
+import { writeTemp, moveTemp, replaceTemp, removeOrphanTemps, ST_TAKEN_MEANWHILE } from './temp';
 import { ensureStore, checkFolder } from './marker';
 import { dropStoreLock } from './lock';
 import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
@@ -184,7 +184,7 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   if (chosen != ST_OK) return chosen;
   const digest = digestBuf;
   let written = writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, !chosenIsNew);
-  if (written == ST_MISSING) written = writeAsNew(digest, keyType, keyLen, valueLen, codec);
+  if (written == ST_MISSING || written == ST_TAKEN_MEANWHILE) written = writeAsNew(digest, keyType, keyLen, valueLen, codec);
   if (written != ST_OK) return written;
   landed(digest, keyType, keyLen, valueLen, codec, chosenBirth, chosenIsNew);
   return ST_OK;
@@ -192,8 +192,9 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
 
 /**
  * The record the exchange meant to replace was taken or deleted after its birth was read (a take
- * whose journal entry may land after ours, FORMAT.md 5): this write makes the key again, so it
- * gets a new birth (chosenBirth, chosenIsNew) and its record, in a new temp file, is renamed in.
+ * whose journal entry may land after ours, FORMAT.md 5), or, without exchange, was taken while
+ * ours replaced it: this write makes the key again, so it gets a new birth (chosenBirth,
+ * chosenIsNew) and its record, in a new temp file, is renamed in.
  */
 export function writeAsNew(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   forget(digest); // its old place in our index: landed() indexes the new one
@@ -270,7 +271,9 @@ export function betterBirth(j: i32, birth: u64, isNew: bool): u64 {
  * It replaces by exchange: a record taken between the caller's check and the move stays taken.
  */
 function rebirth(buf: usize, digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, better: u64): void {
-  if (writeRecord(buf, digest, keyType, keyLen, valueLen, codec, better, true) != ST_OK) return;
+  const written = writeRecord(buf, digest, keyType, keyLen, valueLen, codec, better, true);
+  // Without exchange a record taken during this move is there again, ours: announced as it stands.
+  if (written != ST_OK && written != ST_TAKEN_MEANWHILE) return;
   let slot = handle.indexLoaded ? indexFind(digest) : -1;
   if (slot >= 0) indexRebirth(slot, better);
   else if (handle.indexLoaded) slot = indexInsert(digest, better, keyType, buf + HEADER_BYTES, keyLen);
@@ -303,9 +306,9 @@ function writeRecord(buf: usize, digest: usize, keyType: u8, keyLen: i32, valueL
   if (written != ST_OK) return written;
   const len = recordPath(recordBuf, digest);
   const moved = replacing ? replaceTemp(recordBuf, len, digest) : moveTemp(recordBuf, len, digest);
-  if (moved != ST_OK) return moved;
+  if (moved != ST_OK && moved != ST_TAKEN_MEANWHILE) return moved;
   if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
-  return ST_OK;
+  return moved;
 }
 
 /** The birth stamp of a key's current record: 0 when there is none (or it is no record), -1 on a failed read. */

@@ -7,20 +7,23 @@ import { KEY_STRING } from '../format/key';
 import { HEADER_BYTES, RECORD_NOT_FILE } from '../format/record';
 import { quarantine } from './records';
 import { handle } from './handle';
-import { tempBuf, controlBuf, controlPath, putAscii, sidePath, sideBuf } from './paths';
+import { tempBuf, probeBuf, controlBuf, controlPath, putAscii, sidePath, sideBuf } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, isOurs, OWNER_CHARS } from './owner';
 import { fail, writeAll, listDir, Listing, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK, ST_MISSING, ST_CORRUPT } from './io';
 
 let tempLength: i32 = 0; // of the path in tempBuf
+
+/** replaceTemp's status (never the host's): our record is in place, but the one it replaced was taken meanwhile. */
+export const ST_TAKEN_MEANWHILE: i32 = 100;
 const attrName: usize = heap.alloc(32);
 const attrValue: usize = heap.alloc(8);
 
 /** ".iodict/tmp/<owner, 28 hex>-<counter, 8 hex>": unique to this handle, so O_EXCL never collides. */
-function tempPath(counter: u32 = handle.tempCounter++): i32 {
-  let at = controlPath(tempBuf, 'tmp/');
-  at = putOwner(tempBuf, at);
-  store<u8>(tempBuf + at++, 0x2d);
-  return putHexU32(tempBuf, at, counter);
+function tempPath(counter: u32 = handle.tempCounter++, buf: usize = tempBuf): i32 {
+  let at = controlPath(buf, 'tmp/');
+  at = putOwner(buf, at);
+  store<u8>(buf + at++, 0x2d);
+  return putHexU32(buf, at, counter);
 }
 
 /** The counter of the temp file writeTemp wrote last (a batch keeps it to find the file again). */
@@ -112,11 +115,11 @@ export function moveTemp(to: usize, toLen: i32, recordDigest: usize = 0): i32 {
  *   taker racing us either takes the old record first (we get ENOENT) or takes ours.
  */
 export function replaceTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
-  if (handle.noExchange) return moveTemp(to, toLen, recordDigest);
+  if (handle.noExchange) return replaceByRename(to, toLen, recordDigest);
   const r = host.exchange(tempBuf, tempLength, to, toLen);
   if (r == -host.ENOTSUP) {
     handle.noExchange = true;
-    return moveTemp(to, toLen, recordDigest);
+    return replaceByRename(to, toLen, recordDigest);
   }
   if (r < 0) {
     host.unlink(tempBuf, tempLength);
@@ -129,6 +132,41 @@ export function replaceTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
   if (removed == -host.EISDIR) quarantine(tempBuf, tempLength, recordDigest, RECORD_NOT_FILE);
   else if (removed < 0 && removed != -host.ENOENT) handle.strayTemps = true;
   return ST_OK;
+}
+
+/**
+ * replaceTemp on a host without exchange (FORMAT.md 7.3 step 2): a second name in tmp/ (a probe)
+ * for the record there, the rename, then the probe's link count. More than one: a take claimed
+ * that record between the link and the rename (it is still under its claimed name), so ours
+ * stands on a key made again meanwhile. A take that already removed its claimed file journaled
+ * its DELETE first (7.5 step 4), so our journal read after this shows it. Either way the key is
+ * new, as after exchange's ENOENT.
+ * - ST_OK: our record replaced the one we read the birth of (or the take is in the journal).
+ * - ST_MISSING: no record to replace (the link found none): nothing changed, the temp file is
+ *   removed, and the caller writes the key as a new one.
+ * - ST_TAKEN_MEANWHILE: ours is in place, on a key taken during the move: the caller writes it
+ *   again as a new one.
+ * A host without hard links (any failure but ENOENT) renames blindly: the gap of FORMAT.md 5.
+ * - A crash with the probe there leaves an orphan temp, removed as any other (7.3 step 1).
+ * - A failed stat of the probe is taken as "not claimed"; a failed unlink leaves it for close().
+ */
+function replaceByRename(to: usize, toLen: i32, recordDigest: usize): i32 {
+  if (handle.noLink) return moveTemp(to, toLen, recordDigest);
+  const probeLength = tempPath(handle.tempCounter++, probeBuf);
+  const linked = host.link(to, toLen, probeBuf, probeLength);
+  if (linked == -host.ENOENT) {
+    host.unlink(tempBuf, tempLength);
+    return ST_MISSING;
+  }
+  if (linked < 0) {
+    if (linked == -host.ENOTSUP) handle.noLink = true;
+    return moveTemp(to, toLen, recordDigest);
+  }
+  const moved = moveTemp(to, toLen, recordDigest);
+  const claimed = moved == ST_OK && host.stat(probeBuf, probeLength, statBuf) == 0 && load<f64>(statBuf + host.STAT_NLINK) > 1;
+  if (host.unlink(probeBuf, probeLength) < 0) handle.strayTemps = true;
+  if (moved != ST_OK) return moved;
+  return claimed ? ST_TAKEN_MEANWHILE : ST_OK;
 }
 
 /** Writes a control file through a temp file and rename, so readers see all of it or none. */

@@ -177,6 +177,7 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
     },
     exchange: (from, to) => renameWith(from, to, RENAME_EXCHANGE),
     renameIfAbsent: (from, to) => renameWith(from, to, RENAME_NOREPLACE),
+    link: (from, to) => attempt(() => (fs.linkSync(from, to), 0)),
     mkdir(path, mode = 0o777) {
       const made = attempt(() => (fs.mkdirSync(path, { mode }), 0));
       // Missing parents: create them too (the contract's mkdir makes the whole path).

@@ -49,6 +49,12 @@ export interface StoreHost {
    * leaves).
    */
   renameIfAbsent?(from: string, to: string): number;
+  /**
+   * Optional: makes `to` a second name of the file `from` (link(2)): -EEXIST when `to` exists,
+   * -ENOENT when `from` is missing. Missing or failing otherwise (a file system without hard
+   * links): an overwrite on a host without `exchange` keeps the gap of FORMAT.md 5.
+   */
+  link?(from: string, to: string): number;
   unlink(path: string): number;
   /** Creates a directory and any missing parents (each `mode` less the umask, default 0o777); -EEXIST when it exists. */
   mkdir(path: string, mode?: number): number;

@@ -81,6 +81,7 @@ export function importTable(b: ImportBinding): WebAssembly.Imports {
       rename: (f: number, fl: number, t: number, tl: number) => b.host.rename(path(f, fl), path(t, tl)),
       exchange: (f: number, fl: number, t: number, tl: number) => b.host.exchange?.(path(f, fl), path(t, tl)) ?? -Errno.ENOTSUP,
       renameIfAbsent: (f: number, fl: number, t: number, tl: number) => b.host.renameIfAbsent?.(path(f, fl), path(t, tl)) ?? -Errno.ENOTSUP,
+      link: (f: number, fl: number, t: number, tl: number) => b.host.link?.(path(f, fl), path(t, tl)) ?? -Errno.ENOTSUP,
       unlink: (p: number, l: number) => b.host.unlink(path(p, l)),
       mkdir: (p: number, l: number) => b.host.mkdir(path(p, l), b.modes.dir),
       rmdir: (p: number, l: number) => b.host.rmdir(path(p, l)),

@@ -271,6 +271,19 @@ export function memoryHost(options: MemoryHostOptions = {}): StoreHost {
       if (!both[0].node) return -Errno.ENOENT;
       return both[1].node ? -Errno.EEXIST : rename(from, to);
     },
+    link(from, to) {
+      const both = lookupBoth(from, to);
+      if (typeof both === 'number') return both;
+      const [source, target] = both;
+      const node = source.node;
+      if (!node) return -Errno.ENOENT;
+      if (target.node) return -Errno.EEXIST;
+      if (node.entries || !target.parent || !target.name) return -Errno.EACCES; // link(2): EPERM for a directory
+      target.parent.entries!.set(target.name, node);
+      node.links++;
+      touch(target.parent);
+      return 0;
+    },
     exchange(from, to) {
       const both = lookupBoth(from, to);
       if (typeof both === 'number') return both;

@@ -301,6 +301,30 @@ export function conformanceSuite({ label, host, disk, native, watch }) {
     assert.is(host.close(moved), 0);
   });
 
+  // link is optional (an overwrite without exchange probes with it, FORMAT.md 7.3 step 2); every
+  // host here has it.
+  test('link: a second name of a file, counted in nlink; EEXIST onto a name, ENOENT from a missing one', () => {
+    const dir = fresh();
+    makeFile(`${dir}/record`, 'old');
+    const links = (name) => (assert.is(host.stat(`${dir}/${name}`, stat), 0), stat[2]);
+    assert.is(host.link(`${dir}/record`, `${dir}/probe`), 0);
+    assert.is(links('probe'), 2);
+    assert.is(links('record'), 2);
+    assert.is(host.link(`${dir}/record`, `${dir}/probe`), -Errno.EEXIST, 'onto a name');
+    assert.is(host.link(`${dir}/missing`, `${dir}/other`), -Errno.ENOENT, 'a missing source');
+    // Renamed away (a claim): still two names. Renamed over (a replacing write): one left.
+    assert.is(host.rename(`${dir}/record`, `${dir}/claimed`), 0);
+    assert.is(links('probe'), 2);
+    makeFile(`${dir}/temp`, 'new');
+    assert.is(host.rename(`${dir}/temp`, `${dir}/claimed`), 0);
+    assert.is(links('probe'), 1);
+    const fd = ok(host.open(`${dir}/probe`, READ), 'open probe');
+    assert.is(readAt(fd, 0), 'old', 'the probe keeps the replaced file');
+    assert.is(host.close(fd), 0);
+    assert.is(host.unlink(`${dir}/probe`), 0);
+    assert.equal(host.readdir(dir), ['claimed']);
+  });
+
   test('rename of directories: moves their content; ENOTEMPTY, EISDIR, ENOTDIR, EINVAL into itself', () => {
     const dir = fresh();
     assert.is(host.mkdir(`${dir}/a/sub`), 0);
