@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, linkSync, mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { IODict, nodeHost } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
@@ -159,6 +159,20 @@ for (const { move, base } of moves) {
     for (const handle of [writer, taker, observer]) handle.close();
   });
 }
+
+test('without exchange: other hard links to a record (a cp -al snapshot) leave an overwrite at its place', () => {
+  const path = seeded();
+  const snapshot = storePath();
+  mkdirSync(snapshot);
+  linkSync(`${path}/${nameOf('k')}`, `${snapshot}/k-record`);
+  const writer = new IODict(path, { host: nodeHost({ native: false }) });
+  assert.is(writer.size, 2);
+  writer.set('k', 2);
+  const observer = new IODict(path);
+  assert.equal(agreed(path, writer, observer), [['k', 2], ['j', 1]]);
+  assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file or probe left');
+  for (const handle of [writer, observer]) handle.close();
+});
 
 /**
  * A thread overwriting k with 2 without exchange (test/workers/probe-writer.mjs), stopping after

@@ -136,9 +136,11 @@ export function replaceTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
 
 /**
  * replaceTemp on a host without exchange (FORMAT.md 7.3 step 2): a second name in tmp/ (a probe)
- * for the record there, the rename, then the probe's link count. More than one: a take claimed
- * that record between the link and the rename (it is still under its claimed name), so ours
- * stands on a key made again meanwhile. A take that already removed its claimed file journaled
+ * for the record there, its link count, the rename, and the count again. Our rename replacing that
+ * record takes one name from it; a count that did not drop means a take claimed it between the
+ * link and the rename (it is still under its claimed name), so ours stands on a key made again
+ * meanwhile. (Counted against the first count, not against 1: other hard links, such as a
+ * `cp -al` snapshot's, change nothing.) A take that already removed its claimed file journaled
  * its DELETE first (7.5 step 4), so our journal read after this shows it. Either way the key is
  * new, as after exchange's ENOENT.
  * - ST_OK: our record replaced the one we read the birth of (or the take is in the journal).
@@ -148,7 +150,7 @@ export function replaceTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
  *   again as a new one.
  * A host without hard links (any failure but ENOENT) renames blindly: the gap of FORMAT.md 5.
  * - A crash with the probe there leaves an orphan temp, removed as any other (7.3 step 1).
- * - A failed stat of the probe is taken as "not claimed"; a failed unlink leaves it for close().
+ * - A failed stat of the probe counts as "not claimed"; a failed unlink leaves it for close().
  */
 function replaceByRename(to: usize, toLen: i32, recordDigest: usize): i32 {
   if (handle.noLink) return moveTemp(to, toLen, recordDigest);
@@ -162,11 +164,17 @@ function replaceByRename(to: usize, toLen: i32, recordDigest: usize): i32 {
     if (linked == -host.ENOTSUP) handle.noLink = true;
     return moveTemp(to, toLen, recordDigest);
   }
+  const before = probeLinks(probeLength);
   const moved = moveTemp(to, toLen, recordDigest);
-  const claimed = moved == ST_OK && host.stat(probeBuf, probeLength, statBuf) == 0 && load<f64>(statBuf + host.STAT_NLINK) > 1;
+  const claimed = moved == ST_OK && before > 0 && probeLinks(probeLength) >= before;
   if (host.unlink(probeBuf, probeLength) < 0) handle.strayTemps = true;
   if (moved != ST_OK) return moved;
   return claimed ? ST_TAKEN_MEANWHILE : ST_OK;
+}
+
+/** The probe's link count (0: unknown). */
+function probeLinks(probeLength: i32): f64 {
+  return host.stat(probeBuf, probeLength, statBuf) == 0 ? load<f64>(statBuf + host.STAT_NLINK) : 0;
 }
 
 /** Writes a control file through a temp file and rename, so readers see all of it or none. */
