@@ -106,7 +106,7 @@ export function moveTemp(to: usize, toLen: i32, recordDigest: usize = 0): i32 {
  * replaced by one keeping that old stamp. ST_OK: our record is in place and the one it replaced,
  * now under the temp name, is removed. ST_MISSING: the record is gone (nothing changed, the temp
  * file is removed): the caller writes the key as a new one. A host without exchange (ENOTSUP) is
- * remembered and renamed over from then on, as moveTemp does.
+ * remembered and replaced through a link probe from then on (replaceByRename).
  * - A crash after the exchange, before the unlink, leaves the replaced record under our temp
  *   name: an orphan temp like any other, removed by removeOrphanTemps once we are gone (an owner
  *   of another identity judges it by its mtime, the old record's, and may remove it at once:

@@ -39,7 +39,7 @@ export interface StoreHost {
    * Optional: swaps two names atomically (Linux renameat2 with RENAME_EXCHANGE), so `to` is
    * replaced only if it still exists and `from` then names what it held. -ENOENT when either is
    * missing (nothing changed). Missing or -ENOTSUP (a kernel or file system without it): the core
-   * renames instead (FORMAT.md 5, the gap that leaves).
+   * replaces through a `link` probe instead (FORMAT.md 7.3 step 2), four calls more.
    */
   exchange?(from: string, to: string): number;
   /**
