@@ -126,7 +126,7 @@ for (const { move, base } of moves) {
 
 // FORMAT.md 5: an overwrite never keeps the old place of a key taken after it read that place.
 // Exchange replaces only a record that is there. Without it, the overwrite gives the record it is
-// about to replace a second name (a probe, 7.3 step 2) and counts its names after its rename: a
+// about to replace a second name (a probe, 7.3 step 2) and counts its names around its rename: a
 // take in flight still holds it claimed, and a finished take journaled its DELETE before removing
 // its claimed file (7.5 step 4), so the overwrite's journal read shows it.
 for (const { move, base } of moves) {
@@ -140,10 +140,7 @@ for (const { move, base } of moves) {
   });
 
   test(`an overwrite run whole between a take's claim and its journal entry (${move}): a new key at the end, nothing lost`, () => {
-    const path = storePath();
-    const seed = new IODict(path);
-    seed.set('k', 1).set('j', 1);
-    seed.close();
+    const path = seeded();
     const writer = new IODict(path, { host: base() });
     assert.is(writer.size, 2, 'its index holds k at its first place');
     let overwritten = false;
