@@ -5,23 +5,28 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { readdirSync, linkSync, mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { IODict, nodeHost } from '../dist/index.js';
+import { IODict, nodeHost, Errno } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 
 const nameOf = (key) => createHash('sha3-224').update(key).digest('hex');
 
-/** `base` that runs `action` once, before (or after) its first `method` call on `key`'s record. */
-function hookedHost(method, key, action, { after = false, base = nodeHost() } = {}) {
+/**
+ * `base` that runs `action` once, before (or after) its first call of `method` (a name, or names
+ * sharing the one action) whose arguments `match`: by default, any that names `key`'s record.
+ */
+function hookedHost(method, key, action, { after = false, base = nodeHost(), match = (args) => args.some((a) => typeof a === 'string' && a.endsWith(`/${nameOf(key)}`)) } = {}) {
   const host = Object.create(base);
   let armed = true;
-  host[method] = (...args) => {
-    const hit = armed && args.some((a) => typeof a === 'string' && a.endsWith(`/${nameOf(key)}`));
-    if (hit) armed = false;
-    if (hit && !after) action();
-    const result = base[method](...args);
-    if (hit && after) action();
-    return result;
-  };
+  for (const name of [method].flat()) {
+    host[name] = (...args) => {
+      const hit = armed && match(args);
+      if (hit) armed = false;
+      if (hit && !after) action();
+      const result = base[name](...args);
+      if (hit && after) action();
+      return result;
+    };
+  }
   return host;
 }
 
@@ -171,6 +176,20 @@ test('without exchange: other hard links to a record (a cp -al snapshot) leave a
   for (const handle of [writer, observer]) handle.close();
 });
 
+test('without exchange or hard links (link answers ENOTSUP): overwrites rename, and the handle asks for a link once', () => {
+  const path = seeded();
+  const base = nodeHost({ native: false });
+  const host = Object.create(base);
+  let links = 0;
+  host.link = () => (links++, -Errno.ENOTSUP);
+  const writer = new IODict(path, { host });
+  for (const value of [2, 3, 4]) writer.set('k', value);
+  assert.is(links, 1);
+  assert.equal(agreed(path, writer), [['k', 4], ['j', 1]]);
+  assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file left');
+  writer.close();
+});
+
 /**
  * A thread overwriting k with 2 without exchange (test/workers/probe-writer.mjs), stopping after
  * each of its calls in `pauses`; `goOn(n)` lets its n-th stop go and waits for its next (or its end).
@@ -178,7 +197,8 @@ test('without exchange: other hard links to a record (a cp -al snapshot) leave a
 function pausedWriter(path, pauses) {
   const shared = new SharedArrayBuffer(8);
   const flags = new Int32Array(shared);
-  const worker = new Worker(new URL('./workers/probe-writer.mjs', import.meta.url), { workerData: { path, key: 'k', value: 2, pauses, shared } });
+  const DONE = 100; // what the thread stores once its overwrite returned
+  const worker = new Worker(new URL('./workers/probe-writer.mjs', import.meta.url), { workerData: { path, key: 'k', value: 2, pauses, shared, done: DONE } });
   const exited = new Promise((resolve, reject) => {
     worker.on('error', reject);
     worker.on('exit', resolve);
@@ -193,7 +213,7 @@ function pausedWriter(path, pauses) {
     waitPast(n);
   };
   waitPast(0);
-  return { reached, goOn, exited, DONE: 100 };
+  return { reached, goOn, exited, DONE };
 }
 
 /** k and j, set and closed: a store for a writer thread and a taker to race on. */
@@ -207,19 +227,10 @@ function seeded() {
 
 /** A taker without the native helper whose host runs `steps[method]` once, right after its first `method` call on k. */
 function stepTaker(path, steps) {
-  const base = nodeHost({ native: false });
-  const host = Object.create(base);
-  for (const [method, step] of Object.entries(steps)) {
-    let armed = true;
-    host[method] = (...args) => {
-      const result = base[method](...args);
-      if (armed && args.some((a) => typeof a === 'string' && a.includes(nameOf('k')))) {
-        armed = false;
-        step();
-      }
-      return result;
-    };
-  }
+  // k's record or its claimed name (<digest>.<owner>.<stamp>).
+  const match = (args) => args.some((a) => typeof a === 'string' && a.includes(nameOf('k')));
+  let host = nodeHost({ native: false });
+  for (const [method, step] of Object.entries(steps)) host = hookedHost(method, 'k', step, { after: true, base: host, match });
   return new IODict(path, { host });
 }
 
@@ -285,19 +296,9 @@ test('a pop whose key is set again after its claim, journaled first, leaves the 
  * `action` once, just before that move (renameIfAbsent, or rename on a host without it).
  */
 function failingClaimHost(action, base = nodeHost()) {
-  const host = Object.create(base);
   const claimed = `/.iodict/claimed/${nameOf('k')}.`;
+  const host = hookedHost(['rename', 'renameIfAbsent'], 'k', action, { base, match: ([from, to]) => from.includes(claimed) && to.endsWith(`/${nameOf('k')}`) });
   host.open = (path, ...rest) => (path.includes(claimed) ? -5 : base.open(path, ...rest));
-  let armed = true;
-  for (const move of ['rename', 'renameIfAbsent']) {
-    host[move] = (from, to) => {
-      if (armed && from.includes(claimed) && to.endsWith(`/${nameOf('k')}`)) {
-        armed = false;
-        action();
-      }
-      return base[move](from, to);
-    };
-  }
   return host;
 }
 

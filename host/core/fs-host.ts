@@ -177,7 +177,18 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
     },
     exchange: (from, to) => renameWith(from, to, RENAME_EXCHANGE),
     renameIfAbsent: (from, to) => renameWith(from, to, RENAME_NOREPLACE),
-    link: (from, to) => attempt(() => (fs.linkSync(from, to), 0)),
+    // EPERM from link(2): a file system without hard links (FAT, some SMB and FUSE mounts). Told as
+    // ENOTSUP, so the core stops asking (not the EACCES that EPERM means elsewhere).
+    link: (from, to) =>
+      attempt(() => {
+        try {
+          fs.linkSync(from, to);
+          return 0;
+        } catch (e) {
+          if ((e as { code?: string }).code === 'EPERM') return -Errno.ENOTSUP;
+          throw e;
+        }
+      }),
     mkdir(path, mode = 0o777) {
       const made = attempt(() => (fs.mkdirSync(path, { mode }), 0));
       // Missing parents: create them too (the contract's mkdir makes the whole path).

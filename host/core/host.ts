@@ -51,8 +51,9 @@ export interface StoreHost {
   renameIfAbsent?(from: string, to: string): number;
   /**
    * Optional: makes `to` a second name of the file `from` (link(2)): -EEXIST when `to` exists,
-   * -ENOENT when `from` is missing. Missing or failing otherwise (a file system without hard
-   * links): an overwrite on a host without `exchange` keeps the gap of FORMAT.md 5.
+   * -ENOENT when `from` is missing, -ENOTSUP on a file system without hard links (the handle then
+   * stops asking). Missing or failing: an overwrite on a host without `exchange` keeps the gap
+   * of FORMAT.md 5.
    */
   link?(from: string, to: string): number;
   unlink(path: string): number;
