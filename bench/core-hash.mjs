@@ -1,7 +1,9 @@
-// Times the AssemblyScript core's SHA3-224 (per short key) and CRC-32C
-// (throughput), built from the test entry exactly as the tests build it.
+// Times the AssemblyScript core's SHA3-224 (per short key) and CRC-32C (throughput), built from
+// the test entry exactly as the tests build it, and the CRC-32C of the optional native helper
+// (@node-rs/crc32) beside it: the lengths where handing it over pays (assembly/crypto/checksum.ts).
 // Usage: node bench/core-hash.mjs
 import asc from 'assemblyscript/asc';
+import { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -68,3 +70,28 @@ const crcGBps = (CRC_LEN * CRC_PASSES) / crcNs;
 
 console.log(`SHA3-224, ${KEY_LEN}-byte input: ${sha3Ns.toFixed(0)} ns/hash (node:crypto createHash: ${nodeNs.toFixed(0)} ns/hash)`);
 console.log(`CRC-32C, ${CRC_LEN >> 20} MiB buffer: ${crcGBps.toFixed(2)} GB/s`);
+
+let helper;
+try {
+  helper = createRequire(import.meta.url)('@node-rs/crc32').crc32c;
+} catch {
+  console.log('CRC-32C of the native helper: @node-rs/crc32 is not installed');
+}
+if (helper) {
+  // As the host calls it: on a fresh view of the core's memory, continuing a seed.
+  const view = (at, len) => memory().subarray(at, at + len);
+  const helperGBps = (CRC_LEN * CRC_PASSES) / best(5, () => {
+    for (let i = 0; i < CRC_PASSES; i++) helper(view(data, CRC_LEN), 0);
+  });
+  console.log(`CRC-32C of the native helper, ${CRC_LEN >> 20} MiB buffer: ${helperGBps.toFixed(2)} GB/s (${(helperGBps / crcGBps).toFixed(2)}x the core's)`);
+  const CALLS = 100_000;
+  for (const len of [256, 512, 1024, 2048, 4096, 16384]) {
+    const coreNs = best(5, () => {
+      for (let i = 0; i < CALLS; i++) core.crc32c(data, len, i);
+    }) / CALLS;
+    const helperNs = best(5, () => {
+      for (let i = 0; i < CALLS; i++) helper(view(data, len), i);
+    }) / CALLS;
+    console.log(`  ${String(len).padStart(5)} bytes: core ${coreNs.toFixed(0)} ns, helper ${helperNs.toFixed(0)} ns per call`);
+  }
+}

@@ -13,7 +13,7 @@
 //  ..  8  expiry stamp (u64 µs since the Unix epoch), only when flag bit 0 is set
 //  ..  4  CRC-32C of every byte before it
 // All integers little-endian.
-import { crc32c } from '../crypto/crc32c';
+import { checksum } from '../crypto/checksum';
 import { keyIsCanonical, KEY_TYPES } from './key';
 import { checkValue } from './value';
 
@@ -65,7 +65,7 @@ export function sealRecord(rec: usize, codec: u8, keyType: u8, birth: u64, keyLe
     store<u64>(rec + body, expiry);
     body += EXPIRY_BYTES;
   }
-  store<u32>(rec + body, crc32c(rec, body));
+  store<u32>(rec + body, checksum(rec, body));
   return body + TRAILER_BYTES;
 }
 
@@ -81,7 +81,7 @@ export function checkRecord(rec: usize, len: i32): i32 {
   if (keyLen > MAX_KEY_BYTES || valueLen > MAX_VALUE_BYTES || <u64>keyLen + valueLen + OVERHEAD_BYTES + extra != <u64>len)
     return RECORD_BAD_LENGTH;
   const body = len - TRAILER_BYTES;
-  if (load<u32>(rec + body) != crc32c(rec, body)) return RECORD_BAD_CHECKSUM;
+  if (load<u32>(rec + body) != checksum(rec, body)) return RECORD_BAD_CHECKSUM;
   const keyType = load<u8>(rec, 7);
   if (keyType >= KEY_TYPES || (flags & ~FLAG_EXPIRY) != 0) return RECORD_BAD_KEY;
   if (!keyIsCanonical(keyType, rec + HEADER_BYTES, keyLen)) return RECORD_BAD_KEY;

@@ -25,3 +25,4 @@
 @external("host", "identity") export declare function identity(): f64;
 @external("host", "alive") export declare function alive(pid: i32): i32;
 @external("host", "sleep") export declare function sleep(ms: i32): void;
+@external("host", "crc32c") export declare function crc32c(buf: usize, len: i32, seed: u32): f64;

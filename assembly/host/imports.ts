@@ -215,3 +215,12 @@ export const STAT_BYTES: i32 = 32;
   if (isDefined(HOST_WASI)) wasi.sleep(ms);
   else js.sleep(ms);
 }
+/**
+ * The CRC-32C of len bytes at buf, continuing seed (the CRC of the bytes before them), as
+ * crypto/crc32c.ts computes it: 0 to 2^32 - 1. ENOTSUP where the host has no faster one than the
+ * core's own (WASI), which the caller then uses.
+ */
+@inline export function crc32c(buf: usize, len: i32, seed: u32): f64 {
+  if (isDefined(HOST_WASI)) return wasi.crc32c(buf, len, seed);
+  else return js.crc32c(buf, len, seed);
+}

@@ -285,6 +285,11 @@ export function renameIfAbsent(_from: usize, _fromLen: i32, _to: usize, _toLen: 
   return -ENOTSUP;
 }
 
+/** A CRC in the host's machine code is for JS hosts to offer: the core computes its own. */
+export function crc32c(_buf: usize, _len: i32, _seed: u32): f64 {
+  return -ENOTSUP;
+}
+
 /** preview1 has no file-system-wide sync: the caller fsyncs each file. */
 export function syncfs(_fd: i32, _files: i32): i32 {
   return -ENOTSUP;

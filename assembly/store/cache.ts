@@ -12,7 +12,7 @@
 //  32 ..  N entries: digest (28), birth (u64), key type (u8), key length (u32), expiry stamp
 //         (u64, 0: none), record length (u32), key bytes
 //  ..  4  CRC-32C of every byte before it
-import { crc32c } from '../crypto/crc32c';
+import { checksum } from '../crypto/checksum';
 import { DIGEST_BYTES, KEY_TYPES, keyIsCanonical } from '../format/key';
 import { MAX_KEY_BYTES } from '../format/record';
 import {
@@ -55,7 +55,7 @@ export function buildCache(journalId: u64, journalOffset: u64): usize {
     memory.copy(at + ENTRY_FIXED, indexKey(s), keyLen);
     at += ENTRY_FIXED + keyLen;
   }
-  store<u32>(at, crc32c(out, at - out));
+  store<u32>(at, checksum(out, at - out));
   heap.free(order);
   cacheLength = <i32>bytes;
   return out;

@@ -6,18 +6,18 @@ import { hostname, constants as osConstants } from 'node:os';
 import {
   type StoreHost, Errno, OpenFlags, LockMode, toErrno, systemErrnoTranslator, sleepSync, processAlive, wallClockMicros,
 } from './host.js';
+import type { Crc32c } from './checksum.js';
 
-/** libc's fgetxattr, fsetxattr and flock, as a runtime's FFI exposes them, and the errno they set. */
 /**
- * Wraps the loader of a runtime's FFI helper: loaded once, never when IODICT_NATIVE=0 or off
- * Linux, and null when it cannot load (the portable paths take over).
+ * Wraps the loader of an optional native helper: loaded once, never when IODICT_NATIVE=0 (nor
+ * off Linux, for the libc helpers), and null when it cannot load (the portable paths take over).
  */
-export function optionalNative(load: () => Native): () => Native | null {
-  let loaded: Native | null | undefined;
+export function optionalNative<T>(load: () => T, linuxOnly = true): () => T | null {
+  let loaded: T | null | undefined;
   return () => {
     if (loaded !== undefined) return loaded;
     loaded = null;
-    if (process.env.IODICT_NATIVE === '0' || process.platform !== 'linux') return loaded;
+    if (process.env.IODICT_NATIVE === '0' || (linuxOnly && process.platform !== 'linux')) return loaded;
     try {
       loaded = load();
     } catch {
@@ -27,6 +27,7 @@ export function optionalNative(load: () => Native): () => Native | null {
   };
 }
 
+/** libc's fgetxattr, fsetxattr and flock, as a runtime's FFI exposes them, and the errno they set. */
 export interface Native {
   fgetxattr(fd: number, name: string, buf: Uint8Array, size: number): number;
   fsetxattr(fd: number, name: string, value: Uint8Array, size: number, flags: number): number;
@@ -154,7 +155,7 @@ const fsCalls: FileCalls = {
 };
 
 /** A StoreHost on node:fs; `runtime` names it, `native` (or null) supplies xattrs and flock, and libc's calls where it has them. */
-export function fsHost(runtime: string, native: Native | null): StoreHost {
+export function fsHost(runtime: string, native: Native | null, crc32c: Crc32c | null = null): StoreHost {
   /** renameat2 with a flag: ENOTSUP where this libc, kernel or file system lacks it. */
   const renameWith = (from: string, to: string, flag: number): number => {
     if (!native?.renameat2) return -Errno.ENOTSUP;
@@ -167,6 +168,7 @@ export function fsHost(runtime: string, native: Native | null): StoreHost {
   return {
     name: native ? runtime : `${runtime} (no native helper)`,
     ...(native?.sys ? directCalls(native.sys, native) : fsCalls),
+    ...(crc32c && { crc32c }),
     fstat: (fd, out) => attempt(() => putStats(fs.fstatSync(fd), out)),
     stat(path, out) {
       let stats: fs.Stats | undefined;

@@ -83,6 +83,13 @@ export interface StoreHost {
   /** Blocks the thread for about ms (used only to back off on ESTALE and lock waits). */
   sleep(ms: number): void;
   /**
+   * Optional: the CRC-32C (Castagnoli, as FORMAT.md's checksums) of `bytes`, continuing `seed`
+   * (the CRC of the bytes before them; 0 to start), as an unsigned 32-bit number. The core offers
+   * it only long inputs (1 KiB and more), where a machine-code CRC beats its own. It must compute
+   * exactly CRC-32C: the value lands on disk. Missing or -ENOTSUP: the core computes it.
+   */
+  crc32c?(bytes: Uint8Array, seed: number): number;
+  /**
    * Optional, not part of the core's table: calls `onChange` soon after entries of a directory
    * change (inotify and the like). Only ever used to wake waiters early; correctness never
    * depends on it, since waiters also poll.

@@ -114,6 +114,7 @@ export function importTable(b: ImportBinding): WebAssembly.Imports {
       identity: () => b.host.identity(),
       alive: (pid: number) => b.host.alive(pid),
       sleep: (ms: number) => b.host.sleep(ms),
+      crc32c: (buf: number, len: number, seed: number) => b.host.crc32c?.(b.memory.bytes().subarray(buf, buf + len), seed >>> 0) ?? -Errno.ENOTSUP,
     },
   };
 }

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 
 /** Every method of the StoreHost contract (host/core/host.ts) the core can call. */
 export const HOST_METHODS = ['open', 'close', 'read', 'write', 'fsync', 'syncfs', 'fstat', 'stat', 'rename', 'exchange', 'renameIfAbsent', 'link', 'unlink', 'mkdir', 'rmdir',
-  'readdir', 'getxattr', 'setxattr', 'lock', 'now', 'random', 'pid', 'alive', 'sleep'];
+  'readdir', 'getxattr', 'setxattr', 'lock', 'now', 'random', 'pid', 'alive', 'sleep', 'crc32c'];
 
-/** The methods that reach the file system and can report -errno (now, random, pid, alive, sleep cannot fail). */
+/** The methods that reach the file system and can report -errno (now, random, pid, alive, sleep and crc32c cannot fail). */
 export const FILE_METHODS = HOST_METHODS.slice(0, HOST_METHODS.indexOf('now'));
 
 const PATH_METHODS = new Set(['open', 'stat', 'rename', 'exchange', 'renameIfAbsent', 'link', 'unlink', 'mkdir', 'rmdir', 'readdir']);
@@ -38,7 +38,7 @@ export function instrumentedHost(base, { journalTrace } = {}) {
   const openFiles = new Map(); // descriptor -> path, to name the file of descriptor calls
   let armed = null;
   for (const method of HOST_METHODS) {
-    if (typeof base[method] !== 'function') continue; // an optional method the base lacks (syncfs, exchange, renameIfAbsent, link)
+    if (typeof base[method] !== 'function') continue; // an optional method the base lacks (syncfs, exchange, renameIfAbsent, link, crc32c)
     host[method] = (...args) => {
       if (armed?.methods.has(method)) {
         const file = PATH_METHODS.has(method) ? args[0] : FD_METHODS.has(method) ? openFiles.get(args[0]) : undefined;

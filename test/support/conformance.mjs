@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { Errno, OpenFlags, LockMode } from '../../dist/index.js';
 import { tempDir } from './tmp.mjs';
+import { crc32c as referenceCrc } from './format-reader.mjs';
+import { checksumHelperInstalled } from './hosts.mjs';
 
 const { READ, WRITE, CREATE, EXCL, TRUNC, APPEND, DIRECTORY } = OpenFlags;
 const { SHARED, EXCLUSIVE, NONBLOCKING, UNLOCK } = LockMode;
@@ -323,6 +325,27 @@ export function conformanceSuite({ label, host, disk, native, watch }) {
     assert.is(host.close(fd), 0);
     assert.is(host.unlink(`${dir}/probe`), 0);
     assert.equal(host.readdir(dir), ['claimed']);
+  });
+
+  // crc32c is optional (the native helper's machine-code CRC, for long records and caches);
+  // its values land on disk, so where a host has it, it must be CRC-32C exactly.
+  const helperExpected = disk && native && checksumHelperInstalled();
+  test(`crc32c: ${helperExpected ? 'CRC-32C of any bytes, continuing a seed, also on a view of WebAssembly memory' : 'absent'}`, () => {
+    assert.is(typeof host.crc32c, helperExpected ? 'function' : 'undefined', 'offered with the native helper installed');
+    if (!host.crc32c) return;
+    const bytes = new Uint8Array(70_001);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) >>> 3;
+    assert.is(host.crc32c(text('123456789'), 0), 0xe3069283, 'the check value, unsigned');
+    for (const length of [0, 1, 7, 1023, 1024, 4096, 70_001]) {
+      const input = bytes.subarray(0, length);
+      assert.is(host.crc32c(input, 0), referenceCrc(input), `${length} bytes`);
+      const cut = length >> 1;
+      assert.is(host.crc32c(input.subarray(cut), referenceCrc(input.subarray(0, cut))), referenceCrc(input), `${length} bytes, continued after ${cut}`);
+    }
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const view = new Uint8Array(memory.buffer, 65_537, 5000);
+    view.set(bytes.subarray(0, 5000));
+    assert.is(host.crc32c(view, 0), referenceCrc(bytes.subarray(0, 5000)), 'a view of WebAssembly memory at an odd offset');
   });
 
   test('rename of directories: moves their content; ENOTEMPTY, EISDIR, ENOTDIR, EINVAL into itself', () => {

@@ -1,6 +1,17 @@
 // The hosts available in this runtime, shared by the conformance test and the IODict/queue suites.
 import { nodeHost, bunHost, memoryHost } from '../../dist/index.js';
+import { createRequire } from 'node:module';
 import { hostFiles } from './files.mjs';
+
+/** Whether the optional checksum helper (@node-rs/crc32) is installed, so native hosts offer crc32c. */
+export function checksumHelperInstalled() {
+  try {
+    createRequire(import.meta.url).resolve('@node-rs/crc32');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The hosts of this runtime and what each must provide: `disk` (it works on the real file
