@@ -86,3 +86,11 @@ export function readStore(dir) {
     })
     .sort((a, b) => a.birth - b.birth || (a.name < b.name ? -1 : 1));
 }
+
+/**
+ * The generation of a store's current journal, from its BEGIN entry (FORMAT.md 8.4): one more at
+ * each rotation. (Not the file's inode, which a file system may hand to the next journal again.)
+ */
+export function journalGeneration(store) {
+  return fs.readFileSync(`${store}/.iodict/changes`).readBigUInt64LE(32);
+}
