@@ -258,12 +258,15 @@ function iodictContender(lib, label, extraOptions) {
   const { IODict, DurableQueue } = lib;
   const storePath = (dir) => path.join(dir, 'store');
   const options = (durability) => ({ durability, ...extraOptions });
+  // The optional helpers this runtime's default host loaded: the figures depend on them.
+  const host = process.versions.bun ? lib.bunHost() : lib.nodeHost();
+  const helpers = `native helper ${/no native helper/.test(host.name) ? 'missing' : 'loaded'}, checksum helper ${host.crc32c ? 'loaded' : 'missing'}`;
   return {
     name: label,
     label,
     version: readPackage('../package.json').version,
     ops: extraOptions.xattrs === 'off' ? ['set', 'get'] : undefined,
-    about: extraOptions.xattrs === 'off' ? 'iodict with the xattr mirror off' : 'iodict, default options',
+    about: `${extraOptions.xattrs === 'off' ? 'iodict with the xattr mirror off' : 'iodict, default options'} (${helpers})`,
     order: 'birth order',
     open: (dir, { durability }) => new IODict(storePath(dir), options(durability)),
     openQueue: (dir, { durability }) => new DurableQueue(storePath(dir), options(durability)),
