@@ -154,7 +154,10 @@ const fsCalls: FileCalls = {
   unlink: (path) => attempt(() => (fs.unlinkSync(path), 0)),
 };
 
-/** A StoreHost on node:fs; `runtime` names it, `native` (or null) supplies xattrs and flock, and libc's calls where it has them. */
+/**
+ * A StoreHost on node:fs; `runtime` names it, `native` (or null) supplies xattrs and flock, and
+ * libc's calls where it has them, `crc32c` (or null) the checksum helper's CRC.
+ */
 export function fsHost(runtime: string, native: Native | null, crc32c: Crc32c | null = null): StoreHost {
   /** renameat2 with a flag: ENOTSUP where this libc, kernel or file system lacks it. */
   const renameWith = (from: string, to: string, flag: number): number => {
