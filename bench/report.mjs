@@ -216,8 +216,14 @@ export function bars(run) {
     }
   }
   out.push({ bar: 'ahead of Python iodict', target: 'faster', measured: 'not measured here', met: null, note: 'iodict 0.0.8 is on PyPI only, which this machine cannot reach; diskcache and persist-queue are the rows above' });
-  const bunRows = run.rows.filter((r) => r.runtimes?.bun?.iodict && r.runtimes?.node?.iodict);
-  bar('Bun vs Node', 'within 20%, or faster', 1.2, worst(bunRows.map((r) => ({ value: r.runtimes.bun.iodict / r.runtimes.node.iodict, where: r.id }))));
+  // Bun against Node, row by row. Where Bun's own floor (the same bare calls) is over 20% slower
+  // than Node's, the bar is out of reach on that row; the worst row where it is not says more.
+  const bunRows = run.rows.filter((r) => r.runtimes?.bun?.iodict && r.runtimes?.node?.iodict).map((r) => {
+    const { bun, node } = r.runtimes;
+    return { value: bun.iodict / node.iodict, where: r.id, floorOwn: bun.floor && node.floor ? bun.floor / node.floor : undefined };
+  });
+  const bunWorst = worst(bunRows.filter((c) => c.value > 1.2 && !(c.floorOwn > 1.2))) ?? worst(bunRows);
+  bar('Bun vs Node', 'within 20%, or faster', 1.2, bunWorst, ratio, bunWorst?.floorOwn ? `Bun's floor ${ratio(bunWorst.floorOwn)} Node's on that row` : '');
   return out;
 }
 
