@@ -66,24 +66,25 @@ test('a batch bar is out of reach when the floor\'s own batch exceeds it, and no
   assert.is(missed.outOfReach, false);
 });
 
+/** Asserts a bar's verdict: met or not, out of reach or not, the row it names, its note. */
+function verdict(b, { met, outOfReach = false, measured, note }) {
+  assert.is(b.met, met);
+  assert.is(b.outOfReach, outOfReach);
+  if (measured) assert.match(b.measured, measured);
+  if (note !== undefined) assert.match(b.note, note);
+}
+
 test('a peer bar names the worst row iodict misses where the bare calls do not; missed only where they lose too, it is out of reach', () => {
   const ahead = 'ahead of keyv-file on every op';
   // has: the floor's stat already loses to an in-memory peer; get: the floor wins, iodict does not.
-  const mixed = run([row('has', 1000, { floor: 4, iodict: 8, 'keyv-file': 1 }), row('get', 1000, { floor: 5, iodict: 12, 'keyv-file': 10 })]);
-  const named = bar(mixed, ahead);
-  assert.is(named.met, false);
-  assert.is(named.outOfReach, false);
-  assert.match(named.measured, /^1\.20× \(get n=1000 none\)/);
-  assert.match(named.note, /the floor 0\.50× keyv-file on that row/);
-  const onlyHas = run([row('has', 1000, { floor: 4, iodict: 8, 'keyv-file': 1 }), row('get', 1000, { floor: 5, iodict: 8, 'keyv-file': 10 })]);
-  const reach = bar(onlyHas, ahead);
-  assert.is(reach.met, false);
-  assert.is(reach.outOfReach, true);
-  assert.match(reach.measured, /^8\.00× \(has n=1000 none\)/);
-  assert.match(reach.note, /the floor 4\.00× keyv-file on that row/);
-  const met = bar(run([row('get', 1000, { floor: 5, iodict: 8, 'keyv-file': 10 })]), ahead);
-  assert.is(met.met, true);
-  assert.is(met.note, '');
+  const has = row('has', 1000, { floor: 4, iodict: 8, 'keyv-file': 1 });
+  verdict(bar(run([has, row('get', 1000, { floor: 5, iodict: 12, 'keyv-file': 10 })]), ahead), {
+    met: false, measured: /^1\.20× \(get n=1000 none\)/, note: /the floor 0\.50× keyv-file on that row/,
+  });
+  verdict(bar(run([has, row('get', 1000, { floor: 5, iodict: 8, 'keyv-file': 10 })]), ahead), {
+    met: false, outOfReach: true, measured: /^8\.00× \(has n=1000 none\)/, note: /the floor 4\.00× keyv-file on that row/,
+  });
+  verdict(bar(run([row('get', 1000, { floor: 5, iodict: 8, 'keyv-file': 10 })]), ahead), { met: true, note: /^$/ });
 });
 
 test('Bun vs Node: a row where Bun\'s own floor is over 20% slower does not hide one where iodict is', () => {
@@ -92,13 +93,8 @@ test('Bun vs Node: a row where Bun\'s own floor is over 20% slower does not hide
     onBun(row('get', 100, {}), { iodict: 2000, floor: 700 }, { iodict: 1200, floor: 330 }),
     onBun(row('set', 1000, {}), { iodict: 13, floor: 10 }, { iodict: 10, floor: 10 }),
   ];
-  const b = bar(run(rows), 'Bun vs Node');
-  assert.is(b.met, false);
-  assert.is(b.outOfReach, false);
-  assert.match(b.measured, /^1\.30× \(set n=1000 none\)/);
-  const onlyFloor = bar(run([rows[0]]), 'Bun vs Node');
-  assert.is(onlyFloor.outOfReach, true);
-  assert.match(onlyFloor.note, /Bun's floor 2\.12× Node's on that row/);
+  verdict(bar(run(rows), 'Bun vs Node'), { met: false, measured: /^1\.30× \(set n=1000 none\)/ });
+  verdict(bar(run([rows[0]]), 'Bun vs Node'), { met: false, outOfReach: true, note: /Bun's floor 2\.12× Node's on that row/ });
 });
 
 test('noise: the widest gap between the floor and the floor + protocol on get, either way round', () => {
