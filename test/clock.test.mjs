@@ -14,9 +14,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iodict-clock-test-'));
 const bundle = path.join(tmp, 'clock.bundle.mjs');
 buildSync({ entryPoints: [path.join(root, 'host/core/host.ts')], ...hostBundleOptions, outfile: bundle, format: 'esm' });
-let measureClockOffset, wallClockMicros;
+let measureClockOffset, microsClock, wallClockMicros;
 test.before(async () => {
-  ({ measureClockOffset, wallClockMicros } = await import(pathToFileURL(bundle).href));
+  ({ measureClockOffset, microsClock, wallClockMicros } = await import(pathToFileURL(bundle).href));
 });
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -93,6 +93,35 @@ test('never a tight reading within the budget: returns at the budget, within the
   // plus this test's own two readings.
   assert.ok(fine() - start < 8 + 4 * 0.7 + 0.01, 'stopped at the budget');
   within(offset, TRUE_OFFSET, 0.7);
+});
+
+test('microsClock: a pause between its two readings does not set the clock again; a step that stays does', () => {
+  let pauseOnce = false;
+  let stepped = false;
+  let readings = 0;
+  const m = machine(() => (pauseOnce ? ((pauseOnce = false), 2) : 0), { step: () => (stepped ? 5000 : 0) });
+  const wall = () => (readings++, m.wall());
+  const fine = () => (readings++, m.fine());
+  const micros = microsClock(wall, fine);
+  micros(); // sets the clock
+  const onWall = (stamp) => {
+    const real = wall();
+    assert.ok(stamp / 1000 >= real - 0.05 && stamp / 1000 < real + 1.05, `stamp ${stamp / 1000} against the wall's ${real}`);
+  };
+  // Descheduled for 2 ms right after the fine reading: the wall reading disagrees, a second pair does not.
+  const readingsOf = () => {
+    readings = 0;
+    const stamp = micros();
+    const used = readings;
+    onWall(stamp);
+    return used;
+  };
+  pauseOnce = true;
+  assert.is(readingsOf(), 4, 'two pairs of readings, and no new measurement');
+  // The wall clock steps 5 s and stays there: both pairs disagree, and the clock is set again.
+  stepped = true;
+  const used = readingsOf();
+  assert.ok(used > 4, `measured again (${used} readings)`);
 });
 
 test('wallClockMicros: on the wall clock, and strictly increasing', () => {
