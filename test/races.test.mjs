@@ -3,10 +3,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { readdirSync, linkSync, mkdirSync } from 'node:fs';
+import { readdirSync, linkSync, mkdirSync, appendFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { IODict, nodeHost, Errno } from '../dist/index.js';
+import { IODict, DurableQueue, nodeHost, Errno } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
+import { crc32c } from './support/format-reader.mjs';
 
 const nameOf = (key) => createHash('sha3-224').update(key).digest('hex');
 
@@ -317,6 +318,47 @@ test('a take that fails puts its record back only where no set made the key agai
   assert.equal(agreed(path, popper, other, observer), [['j', 1], ['k', 2]]);
   assert.equal(readdirSync(`${path}/.iodict/claimed`), [], 'the claimed record is gone');
   for (const handle of [popper, other, observer]) handle.close();
+});
+
+/** Appends a RESCAN entry (FORMAT.md 8.1), as a handle that found a crash does: every handle lists the directory. */
+function appendRescan(path) {
+  const e = Buffer.alloc(64);
+  e.write('iodj', 0, 'latin1');
+  e[4] = 5; // RESCAN
+  e.writeUInt32LE(0x5eed, 8);
+  e.writeUInt32LE(crc32c(e.subarray(0, 60)), 60);
+  appendFileSync(`${path}/.iodict/changes`, e);
+}
+
+test('a listing that missed an item put while it ran does not hand out a later one first: the journal is read again after it', () => {
+  const path = storePath();
+  const producer = new DurableQueue(path);
+  producer.putNowait('before');
+  // readdir(3) need not return a name added while it runs, and may return one added after it: the
+  // consumer's listing sees the producer's second put, not its first.
+  const base = nodeHost();
+  const host = Object.create(base);
+  let armed = false;
+  host.readdir = (dir) => {
+    const names = base.readdir(dir);
+    if (!armed || typeof names === 'number' || !names.includes('.iodict')) return names; // the store's own listing
+    armed = false;
+    producer.putNowait('first');
+    const withFirst = new Set(base.readdir(dir));
+    producer.putNowait('second');
+    const second = base.readdir(dir).filter((n) => !withFirst.has(n));
+    assert.is(second.length, 1);
+    return [...names, ...second];
+  };
+  const consumer = new DurableQueue(path, { host });
+  assert.is(consumer.getNowait(), 'before'); // its index is loaded
+  armed = true;
+  appendRescan(path);
+  assert.is(consumer.getNowait(), 'first', 'the older item first');
+  assert.not.ok(armed, 'the listing ran');
+  assert.is(consumer.getNowait(), 'second');
+  consumer.close();
+  producer.close();
 });
 
 test.run();

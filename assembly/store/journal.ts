@@ -399,10 +399,29 @@ export function markRescan(): void {
 
 /** A rescan asked for by an entry, damage, or a gap: list the directory (when the index is loaded). */
 function afterSync(): i32 {
-  if (!rescanAsked || !handle.indexLoaded) return ST_OK;
+  if (!rescanAsked || !handle.indexLoaded || catchingUp) return ST_OK; // failed: asked again at the next sync
+  return relist();
+}
+
+let catchingUp = false; // relist's journal read is running: a rescan it asks for waits for the next sync
+
+/**
+ * Lists the directory into the index (reconcile), then reads what was journaled while it ran.
+ * readdir need not return a record renamed in during the listing, yet may return one renamed in
+ * after it: an index used between the two would miss an older item and hold a newer one, and a
+ * pop would take the newer first (a queue's FIFO broken; races.test reproduces it). Every change
+ * renamed in before the listing ended was journaled before any later one of its writer was renamed
+ * in, so the read brings in whatever the listing missed ahead of what it saw.
+ */
+export function relist(): i32 {
   const status = reconcile();
-  if (status == ST_OK) rescanAsked = false; // else asked again at the next sync
-  return status;
+  if (status != ST_OK) return status;
+  rescanAsked = false; // the listing answers any rescan asked so far; the read below may ask again
+  if (catchingUp) return ST_OK;
+  catchingUp = true;
+  const read = syncJournal(REPLACED_SOMETIMES);
+  catchingUp = false;
+  return read;
 }
 
 /**

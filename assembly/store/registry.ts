@@ -10,8 +10,7 @@ import { handle } from './handle';
 import { registrationBuf, registrationBuf2, sideBuf, controlPath, putHex, sidePath } from './paths';
 import { putOwner, ownerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
 import { listDir, statBuf, Listing, ST_OK } from './io';
-import { appendRescan } from './journal';
-import { reconcile } from './load';
+import { appendRescan, relist } from './journal';
 
 let registrationLen: i32 = 0;
 let troubled = false;
@@ -97,7 +96,7 @@ export function checkRegistrations(): i32 {
     // so a crash in between leaves the registration to be found again.
     if (pass == 0) {
       if (!found) break;
-      status = reconcile();
+      status = relist();
       if (status == ST_OK) appendRescan();
     }
   }

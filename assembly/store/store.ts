@@ -18,8 +18,8 @@ import { readRecordAt, readHead, notARecord } from './records';
 import { writeTemp, moveTemp, replaceTemp, removeOrphanTemps, ST_TAKEN_MEANWHILE } from './temp';
 import { ensureStore, checkFolder } from './marker';
 import { dropStoreLock } from './lock';
-import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
-import { ensureIndex, forget, writeCache, reconcile, distrustIndex, slotHoldsKeyOf } from './load';
+import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, relist, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
+import { ensureIndex, forget, writeCache, distrustIndex, slotHoldsKeyOf } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
 import { nextExpiry, setNextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive } from './expiry';
@@ -385,11 +385,11 @@ export function pop(youngest: bool): i32 {
 
 export { finishTake };
 
-/** Lists the directory now (refresh(), and a pop that found nothing). */
+/** Lists the directory now, and reads the journal after it (refresh(), and a pop that found nothing). */
 export function rescan(): i32 {
   const loaded = ensureIndex();
   if (loaded != ST_OK) return loaded;
-  return reconcile();
+  return relist();
 }
 
 
