@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { syncfs } from './contenders.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
@@ -14,10 +14,7 @@ const parent = option('--dir', os.tmpdir());
 const rounds = Number(option('--rounds', 15));
 const BATCH = 100;
 
-let syncfs;
-try {
-  syncfs = createRequire(import.meta.url)('koffi').load('libc.so.6').func('int syncfs(int)');
-} catch {
+if (!syncfs) {
   console.error('batch-floor: needs koffi and glibc (for syncfs)');
   process.exit(2);
 }

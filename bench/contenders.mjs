@@ -111,7 +111,8 @@ const libc = (() => {
     return undefined;
   }
 })();
-const syncfs = libc?.syncfs;
+/** libc's syncfs(2), or undefined without koffi (bench/batch-floor.mjs times it too). */
+export const syncfs = libc?.syncfs;
 
 const birthStamp = Buffer.alloc(8);
 /** The xattr mirror iodict writes on a record (FORMAT.md 6): its key and its birth stamp. */

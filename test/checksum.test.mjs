@@ -6,20 +6,15 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import { IODict, nodeHost, bunHost, Errno } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
+import { faultyHost } from './support/faulty-host.mjs';
 import { checksumHelperInstalled } from './support/hosts.mjs';
 import { readStore, crc32c as referenceCrc } from './support/format-reader.mjs';
 
 const runtimeHost = (options) => (process.versions.bun ? bunHost(options) : nodeHost(options));
-/** The runtime's host with the helper, its crc32c calls recorded (the length of each input). */
-function recordingHost(answer) {
-  const base = runtimeHost();
-  const host = Object.create(base);
-  host.lengths = [];
-  host.crc32c = (bytes, seed) => {
-    host.lengths.push(bytes.length);
-    return answer ? answer(bytes, seed) : base.crc32c(bytes, seed);
-  };
-  return host;
+/** The runtime's host with the helper, the length of each input of its crc32c recorded; `errno` answers instead. */
+function recordingHost(errno) {
+  const lengths = [];
+  return Object.assign(faultyHost(runtimeHost(), { crc32c: (bytes) => (lengths.push(bytes.length), errno) }), { lengths });
 }
 
 const small = { text: 'x'.repeat(100) };
@@ -62,7 +57,7 @@ test('with and without the helper the bytes on disk are the same: each reads wha
 });
 
 test('a host whose crc32c answers ENOTSUP: the core computes the checksum itself', () => {
-  const host = recordingHost(() => -Errno.ENOTSUP);
+  const host = recordingHost(Errno.ENOTSUP);
   const path = storePath();
   const d = new IODict(path, { host });
   d.set('long', long);

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { IODict, nodeHost } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { readCache, writeCache, cacheBytes } from './support/cache-file.mjs';
-import { crc32c } from './support/format-reader.mjs';
+import { journalEntry, JOURNAL } from './support/format-reader.mjs';
 
 const dist = new URL('../dist/index.js', import.meta.url).href;
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
@@ -177,14 +177,10 @@ test('a sparse 4 GiB cache is not read whole: the directory is listed and memory
 /** 2M valid SET entries of records that do not exist, appended to the store's journal. */
 function padJournal(path, count) {
   const entries = Buffer.alloc(64 * count);
+  const digest = Buffer.alloc(28);
   for (let i = 0; i < count; i++) {
-    const e = entries.subarray(i * 64, i * 64 + 64);
-    e.write('iodj', 0, 'latin1');
-    e[4] = 2; // SET
-    e.writeUInt32LE(0x5eed, 8);
-    e.writeBigUInt64LE(BigInt(i + 1), 16);
-    e.writeUInt32LE(i, 24); // a distinct digest each (no record has it)
-    e.writeUInt32LE(crc32c(e.subarray(0, 60)), 60);
+    digest.writeUInt32LE(i); // a distinct digest each (no record has it)
+    journalEntry(JOURNAL.SET, { stamp: BigInt(i + 1), digest }).copy(entries, i * 64);
   }
   fs.appendFileSync(`${path}/.iodict/changes`, entries);
 }
@@ -283,17 +279,13 @@ test('a SEALED entry naming the journal it is in (crafted) sends no reader or wa
   // In a child with a time limit: before the fix, keys() there never returned.
   const seen = inChild(`
     import('node:fs').then(async ({ default: fs }) => {
-      const { crc32c } = await import(${JSON.stringify(new URL('./support/format-reader.mjs', import.meta.url).href)});
+      const { journalEntry, JOURNAL } = await import(${JSON.stringify(new URL('./support/format-reader.mjs', import.meta.url).href)});
       const live = new IODict(path);
       live.size;
       const changes = live.watch({ pollInterval: 10 });
       const journal = path + '/.iodict/changes';
-      const seal = Buffer.alloc(64);
-      seal.write('iodj', 0, 'latin1');
-      seal[4] = 4; // SEALED, naming this journal's own id as its successor
-      fs.readFileSync(journal).copy(seal, 16, 16, 24);
-      seal.writeUInt32LE(crc32c(seal.subarray(0, 60)), 60);
-      fs.appendFileSync(journal, seal);
+      // SEALED, naming this journal's own id as its successor
+      fs.appendFileSync(journal, journalEntry(JOURNAL.SEALED, { stamp: fs.readFileSync(journal).readBigUInt64LE(16) }));
       const writer = new IODict(path);
       writer.set('after', 1);
       writer.close();

@@ -7,7 +7,7 @@ import { readdirSync, linkSync, mkdirSync, appendFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { IODict, DurableQueue, nodeHost, Errno } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
-import { crc32c } from './support/format-reader.mjs';
+import { journalEntry, JOURNAL } from './support/format-reader.mjs';
 
 const nameOf = (key) => createHash('sha3-224').update(key).digest('hex');
 
@@ -321,14 +321,7 @@ test('a take that fails puts its record back only where no set made the key agai
 });
 
 /** Appends a RESCAN entry (FORMAT.md 8.1), as a handle that found a crash does: every handle lists the directory. */
-function appendRescan(path) {
-  const e = Buffer.alloc(64);
-  e.write('iodj', 0, 'latin1');
-  e[4] = 5; // RESCAN
-  e.writeUInt32LE(0x5eed, 8);
-  e.writeUInt32LE(crc32c(e.subarray(0, 60)), 60);
-  appendFileSync(`${path}/.iodict/changes`, e);
-}
+const appendRescan = (path) => appendFileSync(`${path}/.iodict/changes`, journalEntry(JOURNAL.RESCAN));
 
 test('a listing that missed an item put while it ran does not hand out a later one first: the journal is read again after it', () => {
   const path = storePath();

@@ -399,11 +399,12 @@ export function markRescan(): void {
 
 /** A rescan asked for by an entry, damage, or a gap: list the directory (when the index is loaded). */
 function afterSync(): i32 {
-  if (!rescanAsked || !handle.indexLoaded || catchingUp) return ST_OK; // failed: asked again at the next sync
-  return relist();
+  // Inside relist's own read, a rescan that read asks for waits for the next sync.
+  if (!rescanAsked || !handle.indexLoaded || catchingUp) return ST_OK;
+  return relist(); // failed: rescanAsked stays, and the next sync lists again
 }
 
-let catchingUp = false; // relist's journal read is running: a rescan it asks for waits for the next sync
+let catchingUp = false; // relist's journal read is running
 
 /**
  * Lists the directory into the index (reconcile), then reads what was journaled while it ran.
@@ -417,7 +418,6 @@ export function relist(): i32 {
   const status = reconcile();
   if (status != ST_OK) return status;
   rescanAsked = false; // the listing answers any rescan asked so far; the read below may ask again
-  if (catchingUp) return ST_OK;
   catchingUp = true;
   const read = syncJournal(REPLACED_SOMETIMES);
   catchingUp = false;

@@ -94,3 +94,21 @@ export function readStore(dir) {
 export function journalGeneration(store) {
   return fs.readFileSync(`${store}/.iodict/changes`).readBigUInt64LE(32);
 }
+
+/** Journal entry kinds (FORMAT.md 8). */
+export const JOURNAL = { BEGIN: 1, SET: 2, DELETE: 3, SEALED: 4, RESCAN: 5, KEY: 6 };
+
+/**
+ * One 64-byte journal entry (FORMAT.md 8) with its CRC: `stamp` at 16 (a SET's birth, a SEALED's
+ * successor id), `digest` bytes at 24; the other fields zero.
+ */
+export function journalEntry(kind, { writer = 0x5eed, stamp = 0n, digest } = {}) {
+  const e = Buffer.alloc(64);
+  e.write('iodj', 0, 'latin1');
+  e[4] = kind;
+  e.writeUInt32LE(writer, 8);
+  e.writeBigUInt64LE(stamp, 16);
+  if (digest) Buffer.from(digest).copy(e, 24, 0, 28);
+  e.writeUInt32LE(crc32c(e.subarray(0, 60)), 60);
+  return e;
+}
