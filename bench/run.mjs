@@ -21,6 +21,7 @@ import { hasStrace, probeMemory, probeSyscalls } from './probe.mjs';
 import { environment } from './environment.mjs';
 import { writeReport } from './report.mjs';
 import { measureWatchLag } from './watch-lag.mjs';
+import { timerLagDuringSets, IN_FLIGHT } from './async-lag.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -66,8 +67,6 @@ function measureSyscalls(args) {
   return { available: true, count, results };
 }
 
-const IN_FLIGHT = 100;
-
 /** The async bar: how late a 10 ms timer fires while 10,000 AsyncIODict sets run, 100 in flight at a time. */
 async function measureAsyncLag(args) {
   const { AsyncIODict } = await import('../dist/index.js');
@@ -75,21 +74,7 @@ async function measureAsyncLag(args) {
   const { freshDir } = scratch(args.dir);
   const d = new AsyncIODict(path.join(freshDir(), 'store'));
   const sets = args.quick ? 2000 : 10000;
-  await Promise.all(Array.from({ length: 500 }, (_, i) => d.set(`warm${i}`, i))); // workers started, hot paths compiled
-  let worst = 0;
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const t = performance.now();
-    worst = Math.max(worst, t - last - 10);
-    last = t;
-  }, 10);
-  // A server's pattern: 100 calls in flight at any time (10,000 started in one synchronous loop
-  // would measure the caller's own loop, which blocks the timer whatever the store does).
-  let next = 0;
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < sets) await d.set(`a${next++}`, next);
-  }));
-  clearInterval(timer);
+  const worst = await timerLagDuringSets(d, sets, 'a');
   await d.close();
   return { available: true, sets, inFlight: IN_FLIGHT, worstLagMs: worst };
 }
