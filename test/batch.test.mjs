@@ -98,20 +98,29 @@ test('setMany on a handle whose index is not loaded yet, and seen by another ope
   for (const d of [first, watcher, writer]) d.close();
 });
 
-test('a batch journals its items with one append per 32 (four for 100), which a live handle follows without listing the directory', () => {
+test('a batch appends each item\'s entries as it lands and reads the journal once per 32 (four times for 100), which a live handle follows without listing the directory', () => {
   const path = storePath();
   const base = nodeHost();
   const host = Object.create(base);
   let journalFd = -1;
-  const appends = [];
+  const calls = [];
   host.open = (file, ...rest) => {
     const fd = base.open(file, ...rest);
     if (file.endsWith('/.iodict/changes')) journalFd = fd;
     return fd;
   };
   host.write = (fd, buf, pos) => {
-    if (fd === journalFd) appends.push(buf.length / 64);
+    if (fd === journalFd) calls.push(buf.length / 64);
     return base.write(fd, buf, pos);
+  };
+  for (const name of ['rename', 'renameIfAbsent']) {
+    host[name] = (from, to) => (calls.push('rename'), base[name](from, to));
+  }
+  host.read = (fd, buf, pos) => {
+    const n = base.read(fd, buf, pos);
+    // A read that fills the buffer is followed by one that finds the end: one read, as a set makes.
+    if (fd === journalFd && calls.at(-1) !== 'read') calls.push('read');
+    return n;
   };
   const writer = new IODict(path, { host });
   writer.set('first', 0);
@@ -122,11 +131,13 @@ test('a batch journals its items with one append per 32 (four for 100), which a 
   const observer = new IODict(path, { host: observerHost });
   assert.is(observer.size, 1);
   listings = 0;
-  appends.length = 0;
+  calls.length = 0;
   const entries = Array.from({ length: 100 }, (_, i) => [`k${i}`, i]);
   writer.setMany(entries);
-  // Each item: its SET entry and one KEY entry (keys up to 44 bytes).
-  assert.equal(appends, [32 * 2, 32 * 2, 32 * 2, 4 * 2]);
+  // First the journal's tail (the index the births are chosen from); then each item's rename and
+  // one append of its SET entry and one KEY entry (keys up to 44 bytes); a read after each group.
+  const group = (n) => [...Array.from({ length: n }, () => ['rename', 2]).flat(), 'read'];
+  assert.equal(calls, ['read', ...group(32), ...group(32), ...group(32), ...group(4)]);
   assert.equal([...observer], [['first', 0], ...entries]);
   assert.is(listings, 0, 'followed from the journal alone');
   writer.close();

@@ -7,7 +7,7 @@ import { readdirSync, linkSync, mkdirSync, appendFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { IODict, DurableQueue, nodeHost, Errno } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
-import { journalEntry, JOURNAL } from './support/format-reader.mjs';
+import { journalEntry, JOURNAL, readRecord } from './support/format-reader.mjs';
 
 const nameOf = (key) => createHash('sha3-224').update(key).digest('hex');
 
@@ -196,17 +196,25 @@ test('without exchange or hard links (link answers ENOTSUP): overwrites rename, 
  * each of its calls in `pauses`; `goOn(n)` lets its n-th stop go and waits for its next (or its end).
  */
 function pausedWriter(path, pauses) {
+  return pausedThread('probe-writer.mjs', { path, key: 'k', value: 2, pauses });
+}
+
+/**
+ * A thread of test/workers/ that stops at its pauses (workers/pauses.mjs): `goOn(n)` lets pause n
+ * go and waits for the next (or the end, `DONE`); the thread has reached its first pause on return.
+ */
+function pausedThread(script, workerData) {
   const shared = new SharedArrayBuffer(8);
   const flags = new Int32Array(shared);
-  const DONE = 100; // what the thread stores once its overwrite returned
-  const worker = new Worker(new URL('./workers/probe-writer.mjs', import.meta.url), { workerData: { path, key: 'k', value: 2, pauses, shared, done: DONE } });
+  const DONE = 100; // what the thread stores once its work returned
+  const worker = new Worker(new URL(`./workers/${script}`, import.meta.url), { workerData: { ...workerData, shared, done: DONE } });
   const exited = new Promise((resolve, reject) => {
     worker.on('error', reject);
     worker.on('exit', resolve);
   });
   const reached = () => Atomics.load(flags, 0);
   const waitPast = (n) => {
-    for (let seen = reached(); seen <= n; seen = reached()) assert.not.equal(Atomics.wait(flags, 0, seen, 30_000), 'timed-out', 'the writer thread stalled');
+    for (let seen = reached(); seen <= n; seen = reached()) assert.not.equal(Atomics.wait(flags, 0, seen, 30_000), 'timed-out', 'the thread stalled');
   };
   const goOn = (n) => {
     Atomics.store(flags, 1, n);
@@ -214,7 +222,9 @@ function pausedWriter(path, pauses) {
     waitPast(n);
   };
   waitPast(0);
-  return { reached, goOn, exited, DONE };
+  // A failed test leaves the thread waiting at a pause: stop it, or the run would never end.
+  const stop = () => worker.terminate();
+  return { reached, goOn, exited, stop, DONE };
 }
 
 /** k and j, set and closed: a store for a writer thread and a taker to race on. */
@@ -352,6 +362,44 @@ test('a listing that missed an item put while it ran does not hand out a later o
   assert.is(consumer.getNowait(), 'second');
   consumer.close();
   producer.close();
+});
+
+test('a listing that runs while a batch lands does not hand out a later item of it first: each item is journaled before the next is renamed in', async () => {
+  const path = storePath();
+  const base = nodeHost();
+  const host = Object.create(base);
+  let during;
+  host.readdir = (dir) => (during && !dir.includes('.iodict') ? during(dir) : base.readdir(dir));
+  const consumer = new DurableQueue(path, { host });
+  consumer.putNowait('before');
+  assert.is(consumer.getNowait(), 'before'); // its index is loaded
+  // The producer's batch stops right after its first item is renamed in, and again after its third.
+  const producer = pausedThread('batch-writer.mjs', { path, items: ['a', 'b', 'c', 'd'], pauses: [1, 3] });
+  try {
+    // The consumer lists (a RESCAN asks it to) while the second and third land: readdir(3) need
+    // not return a name added while it runs, yet may return one added after it.
+    during = (dir) => {
+      during = undefined;
+      const names = base.readdir(dir);
+      producer.goOn(1);
+      const added = base.readdir(dir).filter((name) => !names.includes(name));
+      assert.is(added.length, 2);
+      const [, third] = added.sort((x, y) => readRecord(`${path}/${x}`).birth - readRecord(`${path}/${y}`).birth);
+      return [...names, third];
+    };
+    appendRescan(path);
+    assert.is(consumer.getNowait(), 'a');
+    assert.is(during, undefined, 'the listing ran');
+    assert.is(consumer.getNowait(), 'b', 'the batch\'s second item before its third');
+    producer.goOn(2);
+  } catch (error) {
+    await producer.stop();
+    throw error;
+  }
+  assert.is(producer.reached(), producer.DONE);
+  assert.is(await producer.exited, 0);
+  assert.equal([consumer.getNowait(), consumer.getNowait()], ['c', 'd']);
+  consumer.close();
 });
 
 test.run();

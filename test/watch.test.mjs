@@ -59,7 +59,7 @@ function journalDigests(path) {
 const digestOf = (key) => createHash('sha3-224').update(key).digest('hex');
 
 for (const batch of [undefined, 100]) {
-  test(`a watcher sees every change of a 10,000-write burst from two other processes${batch ? ', in batches of 100 (journal groups of 32)' : ''}, in journal order`, async () => {
+  test(`a watcher sees every change of a 10,000-write burst from two other processes${batch ? ', in batches of 100 (journal read per 32 items)' : ''}, in journal order`, async () => {
     const path = storePath();
     const d = new IODict(path);
     const changes = d.watch();
@@ -176,7 +176,7 @@ test('a batch (setMany) shows as one set per item, with its key, in order, acros
   const d = new IODict(path);
   const controller = new AbortController();
   const changes = d.watch({ signal: controller.signal });
-  // 70 items: appended as groups of 32, 32 and 6; one key takes three KEY entries (100 bytes).
+  // 70 items: read back in groups of 32, 32 and 6; one key takes three KEY entries (100 bytes).
   const keys = Array.from({ length: 70 }, (_, i) => (i === 40 ? 'long'.repeat(25) : `k${i}`));
   d.setMany(keys.map((key, i) => [key, i]));
   d.delete('k1');

@@ -2,7 +2,9 @@
 // durability 'fsync' pays two syncs (its temp file, then the root); a batch writes every temp file
 // first and syncs them as one round before the first rename, then renames them all and syncs the
 // root once. Each item's birth and journal entry are exactly a set's (store.ts chooseBirth/landed);
-// the entries go out a group of GROUP_MAX at a time, each group in one append and one read.
+// each entry is appended as its item lands, before the next rename (as a set's: a listing that
+// sees an item finds the earlier ones in the journal after it, journal.ts relist), and the
+// journal is read once per group of GROUP_MAX (the read a set makes after its append).
 //
 // The host calls: batchBegin(); batchWrite() per item (key and value at reserve() + 24, as for
 // set); batchSync(); batchLand(i) per item in order (the item placed at reserve() again); and
@@ -12,8 +14,8 @@
 // - a crash or failed call while writing or syncing temps: temp files only, which no reader looks
 //   at (removed by batchEnd, or by the next opener once we are gone, 7.3 step 1). Nothing changed.
 // - a crash while renaming: the items renamed so far are in place (a prefix, in order), the rest
-//   are orphan temps; the journal lacks the entries of the items since the last group, which our
-//   registration covers (7.2), exactly as for a set that died after its rename.
+//   are orphan temps; the journal lacks at most the last one's entry, which our registration
+//   covers (7.2), exactly as for a set that died after its rename.
 // - a failed rename: that temp and the later ones are removed; batchLanded() items are in place
 //   and announced (at batchEnd); the host reports them (BatchError.landed).
 // - a power loss under 'fsync' before batchEnd's root sync: any subset of the renames may be lost,
@@ -30,7 +32,7 @@ import { syncAfterChange, fail, ST_OK, ST_MISSING, OP_OPEN, OP_FSYNC } from './i
 import { writeTemp, moveTemp, replaceTemp, lastTempCounter, selectTemp, syncTemp, removeTemp, ST_TAKEN_MEANWHILE } from './temp';
 import { reservedRecord, chooseBirth, indexLanded, betterBirth, rebirthFromDisk, writeAsNew, chosenBirth, chosenIsNew, digestBuf } from './store';
 import { nextExpiry, setNextExpiry, noteWritten, writtenLength } from './expiry';
-import { queueChange, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
+import { queueChange, appendQueued, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
 import { evictPastLimits } from './limits';
 
 let count: i32 = 0;
@@ -113,8 +115,8 @@ export function batchSync(): i32 {
 /**
  * Moves item i (placed at reserve() + 24 again) into place as a set does (exchanged with the record
  * of a key that exists; one taken meanwhile makes the key new, written again with a new birth and
- * its own fsyncs), then indexes it and queues its journal entry: each full group of GROUP_MAX, and
- * the last at batchEnd, goes out in one append followed by one read (publishLanded).
+ * its own fsyncs), then indexes it and appends its journal entry; after each full group of
+ * GROUP_MAX, and the last at batchEnd, one read (publishLanded).
  */
 export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   // A full group goes out first: what its read brings (rewrites, evictions) is done before this
@@ -138,17 +140,17 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
   }
   landedCount = i + 1;
   indexLanded(digest, keyType, keyLen, births[i], fresh[i]);
-  // Nothing between here and publishLanded announces on its own, which would send this group early.
+  // Nothing between here and publishLanded announces on its own, which would end this group early.
   queueChange(JOURNAL_SET, digest, births[i], nextExpiry, writtenLength, CAUSE_CALL, reservedRecord() + HEADER_BYTES, keyType, keyLen);
+  appendQueued();
   setNextExpiry(0);
   return ST_OK;
 }
 
 /**
- * The journal entries of the items landed since the last group, in one append, then one read
- * (FORMAT.md 7.3.1 step 5, as a set's of 7.3 step 4): an item that read shows a rival for (set() in store.ts) is
+ * One read after the journal entries of the items landed since the last group (FORMAT.md 7.3.1
+ * step 5, as a set's of 7.3 step 4): an item that read shows a rival for (set() in store.ts) is
  * written again at the birth the rival gives it, read back from disk since it is no longer at rec.
- * A crash before the append leaves items in place without entries, which our registration covers.
  */
 function publishLanded(): void {
   const first = publishedCount;
@@ -168,8 +170,7 @@ function publishLanded(): void {
 
 /**
  * Removes the temp files of items that did not land; syncs the root once when any did (under
- * 'fsync'); then publishes the last group's journal entries (after the sync, as a set announces
- * only what is on disk).
+ * 'fsync'); then reads after the last group.
  */
 export function batchEnd(): void {
   for (let i = landedCount; i < count; i++) {

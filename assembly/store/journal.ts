@@ -89,16 +89,18 @@ const beginBuf: usize = heap.alloc(ENTRY_BYTES);
 const rescanEntry: usize = heap.alloc(ENTRY_BYTES);
 
 /**
- * Our last append: one change, or a batch's group of up to GROUP_MAX (each entry with its KEY
- * entries). The pending list keeps each of them until a read meets it; a group takes at most half
- * of it, so where every read lags one append behind (8.3) a group still fits beside the last one.
+ * Our changes since the last read: one change, or a batch's group of up to GROUP_MAX (each entry
+ * with its KEY entries). The pending list keeps each of them until a read meets it; a group takes
+ * at most half of it, so where every read lags one group behind (8.3) a group still fits beside
+ * the last one.
  */
 export const GROUP_MAX: i32 = PENDING_MAX / 2;
 const CHANGE_MAX: i32 = (1 + KEY_ENTRIES_MAX) * ENTRY_BYTES;
 const own: usize = heap.alloc(GROUP_MAX * CHANGE_MAX);
 const ownAt = new StaticArray<i32>(GROUP_MAX + 1); // change j is at own + ownAt[j], up to ownAt[j + 1]
 let ownCount: i32 = 0;
-let ownPublished = true; // the next queued change starts a new append
+let ownPublished = true; // the next queued change starts a new group
+let ownWritten: i32 = 0; // queued changes already appended (a batch appends each as it lands)
 let ownNextMet: i32 = 0; // where ownMet looks first
 
 // Others' entries for the digest of our change j, read before it (see noteRival).
@@ -455,10 +457,10 @@ export function journalReplaced(): i32 {
   return load<f64>(statBuf + host.STAT_NLINK) == 0 ? 1 : 0;
 }
 
-/** Appends our queued changes in one write: ST_OK, or the failed write's -errno (ST_IO for a short one). */
-function appendOwn(): i32 {
-  const length = ownAt[ownCount];
-  const r = host.write(handle.journalFd, own, length, -1);
+/** Appends our queued changes from the from-th on in one write: ST_OK, or the failed write's -errno (ST_IO for a short one). */
+function appendOwn(from: i32): i32 {
+  const length = ownAt[ownCount] - ownAt[from];
+  const r = host.write(handle.journalFd, own + ownAt[from], length, -1);
   return r == length ? ST_OK : r < 0 ? r : ST_IO;
 }
 
@@ -483,14 +485,14 @@ export function announce(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, l
 }
 
 /**
- * Adds an entry (and its key's KEY entries) to the next append, which publishChanges makes; a
- * batch queues up to GROUP_MAX changes that have happened and publishes them with one write and
- * one read.
+ * Adds an entry (and its key's KEY entries) to the group publishChanges appends and reads; a
+ * batch appends each of its changes as it happens (appendQueued) and reads once per GROUP_MAX.
  */
 export function queueChange(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, length: u32 = 0, cause: u8 = CAUSE_CALL,
   key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): void {
   if (ownPublished) {
     ownCount = 0;
+    ownWritten = 0;
     ownNextMet = 0;
     ownPublished = false;
   }
@@ -513,20 +515,34 @@ export function queueChange(kind: u8, digest: usize, birth: u64, expiry: u64 = 0
 export function publishChanges(): i32 {
   if (ownPublished) return ST_OK;
   ownPublished = true;
-  let appended = handle.journalFd >= 0 ? appendOwn() : ST_IO;
-  // Our journal was replaced under us (another client's rotation): follow it and append there.
-  if (replacedUnder(appended) && syncJournal(REPLACED_KNOWN) == ST_OK) appended = appendOwn();
-  if (appended != ST_OK) {
-    markTrouble();
-    return ST_OK;
-  }
-  for (let j = 0; j < ownCount; j++) {
-    if (!rememberAppend(own + ownAt[j], ownAt[j + 1] - ownAt[j])) markTrouble();
-  }
-  handle.entriesSinceCache += ownCount;
+  if (!appendQueued()) return ST_OK;
   if (syncJournal(REPLACED_SOMETIMES) != ST_OK) markTrouble();
   if (handle.indexLoaded && handle.journalOffset > rotationThreshold()) rotate();
   return ST_OK;
+}
+
+/**
+ * Appends the changes queued since the last append, in one write, without reading: a batch
+ * journals each item before it renames in the next, as single sets do, so a listing that sees a
+ * later item finds every earlier one in the journal read after it (relist). False when the
+ * append failed: the registration is marked instead.
+ */
+export function appendQueued(): bool {
+  const from = ownWritten;
+  if (from == ownCount) return true;
+  ownWritten = ownCount;
+  let appended = handle.journalFd >= 0 ? appendOwn(from) : ST_IO;
+  // Our journal was replaced under us (another client's rotation): follow it and append there.
+  if (replacedUnder(appended) && syncJournal(REPLACED_KNOWN) == ST_OK) appended = appendOwn(from);
+  if (appended != ST_OK) {
+    markTrouble();
+    return false;
+  }
+  for (let j = from; j < ownCount; j++) {
+    if (!rememberAppend(own + ownAt[j], ownAt[j + 1] - ownAt[j])) markTrouble();
+  }
+  handle.entriesSinceCache += ownCount - from;
+  return true;
 }
 
 function rotationThreshold(): u64 {
