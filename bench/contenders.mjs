@@ -88,14 +88,14 @@ function readJournal(h) {
   h.journalAt += fs.readSync(h.journalFd, h.journalBuf, 0, h.journalBuf.length, h.journalAt);
 }
 
-/** The journal entries of `changes` changes (128 bytes each: an entry and its KEY entry), in one append, then a read. */
-function journalChange(h, changes = 1) {
+/** A change's journal entry (128 bytes: an entry and its KEY entry) appended; then a read unless `read` is false. */
+function journalChange(h, read = true) {
   if (h.journalFd === undefined) return;
-  fs.writeSync(h.journalFd, h.entry, 0, 128 * changes);
-  readJournal(h);
+  fs.writeSync(h.journalFd, h.entry);
+  if (read) readJournal(h);
 }
 
-/** Items of a batch whose journal entries go out in one append (FORMAT.md 7.3.1 step 5). */
+/** Items of a batch per journal read (FORMAT.md 7.3.1 step 5). */
 const JOURNAL_GROUP = 32;
 
 /**
@@ -142,10 +142,10 @@ function floorWriteMany(h, names, bytes) {
   }
   names.forEach((name, i) => {
     fs.renameSync(path.join(h.tmp, name), path.join(h.dir, name));
-    if ((i + 1) % JOURNAL_GROUP === 0) journalChange(h, JOURNAL_GROUP);
+    journalChange(h, (i + 1) % JOURNAL_GROUP === 0);
   });
   if (h.durable) fs.fsyncSync(h.dirFd);
-  if (names.length % JOURNAL_GROUP) journalChange(h, names.length % JOURNAL_GROUP);
+  if (names.length % JOURNAL_GROUP && h.journalFd !== undefined) readJournal(h);
 }
 
 function floorOpen(dir, { durability }) {
@@ -236,7 +236,7 @@ function floorProtocolOpen(dir, options) {
   h.journalFd = fs.openSync(path.join(dir, 'changes'), 'a+');
   h.journalAt = 0;
   h.journalBuf = Buffer.alloc(32 * 128);
-  h.entry = Buffer.alloc(128 * JOURNAL_GROUP, 1);
+  h.entry = Buffer.alloc(128, 1);
   return h;
 }
 
@@ -244,7 +244,7 @@ const floorProtocol = {
   ...floor,
   name: 'floor+protocol',
   label: 'floor + protocol',
-  about: `the floor plus the calls iodict's protocol adds (FORMAT.md 6, 8.3): the user.key/user.birthtime xattr mirror on each record${libc ? '' : ' (missing here: koffi, for fsetxattr, is missing)'}, one 128-byte O_APPEND journal entry and one pread after each change (a batch: one append and one pread per 32 items), a pread before each pop; no encoding, no index, and not the probe of its name that a set makes while its handle has no index loaded`,
+  about: `the floor plus the calls iodict's protocol adds (FORMAT.md 6, 8.3): the user.key/user.birthtime xattr mirror on each record${libc ? '' : ' (missing here: koffi, for fsetxattr, is missing)'}, one 128-byte O_APPEND journal entry and one pread after each change (a batch: an append per item and a pread per 32 items), a pread before each pop; no encoding, no index, and not the probe of its name that a set makes while its handle has no index loaded`,
   open: floorProtocolOpen,
   openQueue: floorProtocolOpen,
   close(h) {
