@@ -17,7 +17,7 @@
 //   are orphan temps; the journal lacks at most the last one's entry, which our registration
 //   covers (7.2), exactly as for a set that died after its rename.
 // - a failed rename: that temp and the later ones are removed; batchLanded() items are in place
-//   and announced (at batchEnd); the host reports them (BatchError.landed).
+//   and journaled (read back at batchEnd); the host reports them (BatchError.landed).
 // - a power loss under 'fsync' before batchEnd's root sync: any subset of the renames may be lost,
 //   but each record that is there is whole, old or new (its temp was synced before any rename).
 // - another process sees each item appear as it lands, like single sets; a handle that slept
