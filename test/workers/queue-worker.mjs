@@ -1,5 +1,5 @@
 // Child process for the multi-process queue tests. Roles:
-//   produce: put `count` items {p, i} and mark itself done;
+//   produce: put `count` items {p, i} (with putMany `batch` at a time, when given) and mark itself done;
 //   consume: get until every producer is done and the queue is empty; report what it got;
 //   claim:   get one item with { ack: true }, print it, then hang until killed;
 //   put:     put one item and exit.
@@ -10,7 +10,10 @@ const args = JSON.parse(process.argv[2]);
 const q = new DurableQueue(args.path);
 
 if (args.role === 'produce') {
-  for (let i = 0; i < args.count; i++) q.putNowait({ p: args.id, i });
+  for (let i = 0; i < args.count; i += args.batch ?? 1) {
+    if (args.batch) q.putMany(Array.from({ length: Math.min(args.batch, args.count - i) }, (_, j) => ({ p: args.id, i: i + j })));
+    else q.putNowait({ p: args.id, i });
+  }
   fs.writeFileSync(`${args.path}.done-${args.id}`, '');
   q.close();
   process.stdout.write(JSON.stringify({ put: args.count }));
