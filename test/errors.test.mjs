@@ -201,6 +201,40 @@ test('a failed rename (claim) leaves the item in place', () => {
   d.close();
 });
 
+// A file system without hard links (FAT, some SMB and FUSE mounts) answers link(2) with EPERM,
+// which the hosts report as ENOTSUP so the core stops asking (FORMAT.md 7.3 step 2). This machine
+// has no such file system, but Linux's protected_hardlinks gives the same EPERM: a user may not
+// link another user's file that it cannot write. As root, a child running as nobody meets it.
+const NOBODY = 65534;
+const linkScript = (dir) => `
+  const { nodeHost, bunHost } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+  const dir = ${JSON.stringify(dir)};
+  const make = process.versions.bun ? bunHost : nodeHost;
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(dir + '/own', 'x');
+  const links = [make(), make({ native: false })].map((host, i) => [host.link(dir + '/roots', dir + '/twin' + i), host.link(dir + '/own', dir + '/own' + i)]);
+  process.stdout.write(JSON.stringify(links));
+`;
+
+/** The links a child running as nobody made (see linkScript), or undefined where it cannot run here. */
+function linksAsNobody() {
+  if (process.getuid?.() !== 0 || fs.readFileSync('/proc/sys/fs/protected_hardlinks', 'utf8').trim() !== '1') return undefined;
+  const dir = tempDir();
+  fs.chmodSync(dir, 0o777);
+  fs.writeFileSync(`${dir}/roots`, 'x', { mode: 0o644 });
+  fs.writeFileSync(`${dir}/script.mjs`, linkScript(dir), { mode: 0o644 });
+  try {
+    return JSON.parse(execFileSync(process.execPath, [`${dir}/script.mjs`], { uid: NOBODY, gid: NOBODY, env: { ...process.env, HOME: dir }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  } catch {
+    return undefined; // nobody cannot read this checkout (or run this runtime)
+  }
+}
+
+const nobodysLinks = linksAsNobody();
+(nobodysLinks ? test : test.skip)('link(2) refused with EPERM is ENOTSUP from this runtime\'s hosts, with and without the native helper', () => {
+  assert.equal(nobodysLinks, [[-Errno.ENOTSUP, 0], [-Errno.ENOTSUP, 0]], 'root\'s file refused, its own linked');
+});
+
 function canMount() {
   try {
     const probe = tempDir();
