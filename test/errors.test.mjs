@@ -224,7 +224,7 @@ function linksAsNobody() {
   fs.writeFileSync(`${dir}/roots`, 'x', { mode: 0o644 });
   fs.writeFileSync(`${dir}/script.mjs`, linkScript(dir), { mode: 0o644 });
   try {
-    return JSON.parse(execFileSync(process.execPath, [`${dir}/script.mjs`], { uid: NOBODY, gid: NOBODY, env: { ...process.env, HOME: dir }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    return JSON.parse(execFileSync(process.execPath, [`${dir}/script.mjs`], { uid: NOBODY, gid: NOBODY, env: { ...process.env, HOME: dir }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }));
   } catch {
     return undefined; // nobody cannot read this checkout (or run this runtime)
   }
