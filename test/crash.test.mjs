@@ -197,6 +197,11 @@ test('journal trace (test:crash --trace): every append, with its keys and births
   assert.ok(events.findIndex((e) => e.kind === 'DELETE' && e.key === 'k') > events.indexOf(set));
   assert.ok(events.filter((e) => e.renamed).length >= 2, 'the first journal and at least one rotation');
   assert.ok(events.some((e) => e.kind === 'SEALED' && e.successor));
+  // Journals are named in the order they were renamed in (inodes get reused), and each append names one.
+  assert.equal(events.filter((e) => e.renamed).map((e) => e.journal), events.filter((e) => e.renamed).map((_, i) => `J${i + 1}`));
+  assert.ok(events.every((e) => /^J\d+$/.test(e.journal)), 'every append is to a journal renamed in while traced');
+  const sealed = events.find((e) => e.kind === 'SEALED');
+  assert.is.not(sealed.journal, events.filter((e) => e.renamed).at(-1).journal, 'a seal ends an older journal');
 });
 
 // Each op under two variants that together cover both durabilities and both hosts; the full

@@ -1,8 +1,9 @@
 // node test/crash/journal-trace.mjs TRIAL_DIR [KEY ...]
 // Prints the journal appends a traced crash trial logged (npm run test:crash -- --trace --keep),
-// in the order they happened: which process wrote what into which journal (by inode), at which
-// entry, with SET births and the keys their KEY entries carry (FORMAT.md 8.1). With KEYs, only
-// the entries about those keys, and the journals' births and seals.
+// in the order they happened: which process wrote what into which journal, at which entry, with
+// SET births and the keys their KEY entries carry (FORMAT.md 8.1). With KEYs, only the entries
+// about those keys, and the journals' births and seals. Journals are named J1, J2, ... in the
+// order they were renamed in, not by inode: a file system reuses a rotated-away journal's inode.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -31,13 +32,25 @@ function entries(bytes, firstIndex) {
   return out;
 }
 
-/** The events of a trace file in order: { pid, store, inode, renamed: true } or { pid, store, inode, at, kind, key?, birth?, successor? }. */
+/**
+ * The events of a trace file in order: { pid, store, inode, journal, renamed: true } or { pid,
+ * store, inode, journal, at, kind, key?, birth?, successor? }. `journal` names the journal that
+ * the last rename-in of that inode made (an inode no rename-in was traced for keeps its number).
+ */
 export function readJournalTrace(file) {
   const events = [];
+  const journals = new Map(); // store and inode: the journal renamed in last with it
+  let renamedIn = 0;
   for (const line of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
     const [pid, what, store, inode, offset, hex] = line.split(' ');
-    if (what === 'journal') events.push({ pid, store, inode, renamed: true });
-    else for (const e of entries(Buffer.from(hex, 'hex'), Number(offset) / ENTRY)) events.push({ pid, store, inode, ...e });
+    const place = `${store} ${inode}`;
+    if (what === 'journal') {
+      journals.set(place, `J${++renamedIn}`);
+      events.push({ pid, store, inode, journal: journals.get(place), renamed: true });
+      continue;
+    }
+    const journal = journals.get(place) ?? `inode ${inode}`;
+    for (const e of entries(Buffer.from(hex, 'hex'), Number(offset) / ENTRY)) events.push({ pid, store, inode, journal, ...e });
   }
   return events;
 }
@@ -50,11 +63,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   for (const e of readJournalTrace(`${dir}/journal.trace`)) {
     if (e.renamed) {
-      console.log(`${e.pid} ${e.store}: journal ${e.inode} renamed in`);
+      console.log(`${e.pid} ${e.store}: journal ${e.journal} (inode ${e.inode}) renamed in`);
       continue;
     }
     if (keys.length && e.key !== undefined && !keys.includes(e.key)) continue;
     const detail = e.key !== undefined ? ` ${e.key}${e.birth !== undefined ? ` birth ${e.birth}` : ''}` : e.successor ? ` successor ${e.successor}` : '';
-    console.log(`${e.pid} ${e.store}: journal ${e.inode} #${e.at} ${e.kind}${detail}`);
+    console.log(`${e.pid} ${e.store}: journal ${e.journal} #${e.at} ${e.kind}${detail}`);
   }
 }
