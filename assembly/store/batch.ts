@@ -32,7 +32,7 @@ import { syncAfterChange, fail, ST_OK, ST_MISSING, OP_OPEN, OP_FSYNC } from './i
 import { writeTemp, moveTemp, replaceTemp, lastTempCounter, selectTemp, syncTemp, removeTemp, ST_TAKEN_MEANWHILE } from './temp';
 import { reservedRecord, chooseBirth, indexLanded, betterBirth, rebirthFromDisk, writeAsNew, chosenBirth, chosenIsNew, digestBuf } from './store';
 import { nextExpiry, setNextExpiry, noteWritten, writtenLength } from './expiry';
-import { queueChange, appendQueued, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
+import { appendChange, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
 import { evictPastLimits } from './limits';
 
 let count: i32 = 0;
@@ -141,8 +141,7 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
   landedCount = i + 1;
   indexLanded(digest, keyType, keyLen, births[i], fresh[i]);
   // Nothing between here and publishLanded announces on its own, which would end this group early.
-  queueChange(JOURNAL_SET, digest, births[i], nextExpiry, writtenLength, CAUSE_CALL, reservedRecord() + HEADER_BYTES, keyType, keyLen);
-  appendQueued();
+  appendChange(JOURNAL_SET, digest, births[i], nextExpiry, writtenLength, CAUSE_CALL, reservedRecord() + HEADER_BYTES, keyType, keyLen);
   setNextExpiry(0);
   return ST_OK;
 }

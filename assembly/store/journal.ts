@@ -99,8 +99,7 @@ const CHANGE_MAX: i32 = (1 + KEY_ENTRIES_MAX) * ENTRY_BYTES;
 const own: usize = heap.alloc(GROUP_MAX * CHANGE_MAX);
 const ownAt = new StaticArray<i32>(GROUP_MAX + 1); // change j is at own + ownAt[j], up to ownAt[j + 1]
 let ownCount: i32 = 0;
-let ownPublished = true; // the next queued change starts a new group
-let ownWritten: i32 = 0; // queued changes already appended (a batch appends each as it lands)
+let ownPublished = true; // the next appended change starts a new group
 let ownNextMet: i32 = 0; // where ownMet looks first
 
 // Others' entries for the digest of our change j, read before it (see noteRival).
@@ -457,16 +456,16 @@ export function journalReplaced(): i32 {
   return load<f64>(statBuf + host.STAT_NLINK) == 0 ? 1 : 0;
 }
 
-/** Appends our queued changes from the from-th on in one write: ST_OK, or the failed write's -errno (ST_IO for a short one). */
-function appendOwn(from: i32): i32 {
-  const length = ownAt[ownCount] - ownAt[from];
-  const r = host.write(handle.journalFd, own + ownAt[from], length, -1);
+/** Appends our change j (its entry and KEY entries) in one write: ST_OK, or the failed write's -errno (ST_IO for a short one). */
+function appendOwn(j: i32): i32 {
+  const length = ownAt[j + 1] - ownAt[j];
+  const r = host.write(handle.journalFd, own + ownAt[j], length, -1);
   return r == length ? ST_OK : r < 0 ? r : ST_IO;
 }
 
 /** Tells every handle to list the directory (a crash or a lost entry was found). */
 export function appendRescan(): void {
-  // Not among our queued changes: announce may still need them (appending after following a replaced journal, rival checks).
+  // Not among our own changes: the group being appended may still need them (appending after following a replaced journal, rival checks).
   writeEntry(rescanEntry, JOURNAL_RESCAN, handle.writer, 0, 0);
   if (host.write(handle.journalFd, rescanEntry, ENTRY_BYTES, -1) != ENTRY_BYTES || !rememberAppend(rescanEntry, ENTRY_BYTES)) markTrouble();
 }
@@ -480,23 +479,26 @@ export function appendRescan(): void {
  */
 export function announce(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, length: u32 = 0, cause: u8 = CAUSE_CALL,
   key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): i32 {
-  queueChange(kind, digest, birth, expiry, length, cause, key, keyType, keyLen);
-  return publishChanges();
+  if (appendChange(kind, digest, birth, expiry, length, cause, key, keyType, keyLen)) return publishChanges();
+  ownPublished = true; // a failed append ends its group unread
+  return ST_OK;
 }
 
 /**
- * Adds an entry (and its key's KEY entries) to the group publishChanges appends and reads; a
- * batch appends each of its changes as it happens (appendQueued) and reads once per GROUP_MAX.
+ * Appends an entry (and its key's KEY entries) about a change that has just happened, at once: a
+ * writer's changes reach the journal in the order they happen, each before its next, which a
+ * listing relies on (relist). The change joins the group the next publishChanges reads back (one
+ * change, or a batch's up to GROUP_MAX). False when the append failed: the registration is marked.
  */
-export function queueChange(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, length: u32 = 0, cause: u8 = CAUSE_CALL,
-  key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): void {
+export function appendChange(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, length: u32 = 0, cause: u8 = CAUSE_CALL,
+  key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): bool {
   if (ownPublished) {
     ownCount = 0;
-    ownWritten = 0;
     ownNextMet = 0;
     ownPublished = false;
   }
-  const out = own + ownAt[ownCount];
+  const j = ownCount;
+  const out = own + ownAt[j];
   writeEntry(out, kind, handle.writer, birth, digest);
   if (expiry != 0 || length != 0 || cause != CAUSE_CALL) {
     store<u8>(out, cause, 5);
@@ -505,44 +507,29 @@ export function queueChange(kind: u8, digest: usize, birth: u64, expiry: u64 = 0
     sealEntry(out);
   }
   const keyEntries = key != 0 ? writeKeyEntries(out, handle.writer, keyType, key, keyLen) : 0;
-  rivalBirths[ownCount] = 0;
-  rivalFlags[ownCount] = 0;
+  rivalBirths[j] = 0;
+  rivalFlags[j] = 0;
   ownCount++;
-  ownAt[ownCount] = ownAt[ownCount - 1] + ENTRY_BYTES * (1 + keyEntries);
-}
-
-/** Appends the queued changes in one write and reads the tail (see announce). Returns ST_OK. */
-export function publishChanges(): i32 {
-  if (ownPublished) return ST_OK;
-  ownPublished = true;
-  if (!appendQueued()) return ST_OK;
-  if (syncJournal(REPLACED_SOMETIMES) != ST_OK) markTrouble();
-  if (handle.indexLoaded && handle.journalOffset > rotationThreshold()) rotate();
-  return ST_OK;
-}
-
-/**
- * Appends the changes queued since the last append, in one write, without reading: a batch
- * journals each item before it renames in the next, as single sets do, so a listing that sees a
- * later item finds every earlier one in the journal read after it (relist). False when the
- * append failed: the registration is marked instead.
- */
-export function appendQueued(): bool {
-  const from = ownWritten;
-  if (from == ownCount) return true;
-  ownWritten = ownCount;
-  let appended = handle.journalFd >= 0 ? appendOwn(from) : ST_IO;
+  ownAt[ownCount] = ownAt[j] + ENTRY_BYTES * (1 + keyEntries);
+  let appended = handle.journalFd >= 0 ? appendOwn(j) : ST_IO;
   // Our journal was replaced under us (another client's rotation): follow it and append there.
-  if (replacedUnder(appended) && syncJournal(REPLACED_KNOWN) == ST_OK) appended = appendOwn(from);
+  if (replacedUnder(appended) && syncJournal(REPLACED_KNOWN) == ST_OK) appended = appendOwn(j);
   if (appended != ST_OK) {
     markTrouble();
     return false;
   }
-  for (let j = from; j < ownCount; j++) {
-    if (!rememberAppend(own + ownAt[j], ownAt[j + 1] - ownAt[j])) markTrouble();
-  }
-  handle.entriesSinceCache += ownCount - from;
+  if (!rememberAppend(out, ownAt[ownCount] - ownAt[j])) markTrouble();
+  handle.entriesSinceCache++;
   return true;
+}
+
+/** Reads the tail after our group's appends (see announce), then rotates when the journal is due. Returns ST_OK. */
+export function publishChanges(): i32 {
+  if (ownPublished) return ST_OK;
+  ownPublished = true;
+  if (syncJournal(REPLACED_SOMETIMES) != ST_OK) markTrouble();
+  if (handle.indexLoaded && handle.journalOffset > rotationThreshold()) rotate();
+  return ST_OK;
 }
 
 function rotationThreshold(): u64 {
