@@ -12,6 +12,9 @@ const output = (command, args) => {
 /** The file system type under `dir` (ext4, tmpfs, ...). */
 export const fileSystemType = (dir) => output('findmnt', ['-n', '-o', 'FSTYPE', '--target', dir]) ?? output('stat', ['-f', '-c', '%T', dir]) ?? 'unknown';
 
+/** How that file system is mounted: options such as `discard` or `data=journal` change what a create or a sync costs. */
+const mountOptions = (dir) => output('findmnt', ['-n', '-o', 'OPTIONS', '--target', dir]);
+
 export function environment(dir, contenders) {
   const cpus = os.cpus();
   return {
@@ -22,6 +25,7 @@ export function environment(dir, contenders) {
       memoryBytes: os.totalmem(),
       os: `${os.type()} ${os.release()} ${os.arch()}`,
       fileSystem: fileSystemType(dir),
+      mountOptions: mountOptions(dir),
       dir,
     },
     runtimes: { node: process.versions.node, bun: output(runtimes.bun, ['--version']) ?? 'not found' },

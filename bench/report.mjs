@@ -73,7 +73,7 @@ function rowTable(run, rows, { bun = true } = {}) {
 function environmentLine(run) {
   const m = run.machine;
   const load = run.loadAverage ? `; load average ${run.loadAverage.start.toFixed(1)} at the start, ${run.loadAverage.end.toFixed(1)} at the end` : '';
-  return `${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.os}; stores on ${m.fileSystem} (${m.dir}); Node ${run.runtimes.node}, Bun ${run.runtimes.bun}; ${run.date.slice(0, 10)}; ${run.options.rounds} rounds, medians${run.options.quick ? ', --quick' : ''}; ${run.seconds} s${load}.`;
+  return `${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.os}; stores on ${m.fileSystem} (${m.dir}${m.mountOptions ? `, mounted ${m.mountOptions}` : ''}); Node ${run.runtimes.node}, Bun ${run.runtimes.bun}; ${run.date.slice(0, 10)}; ${run.options.rounds} rounds, medians${run.options.quick ? ', --quick' : ''}; ${run.seconds} s${load}.`;
 }
 
 function syscallTable(run) {
