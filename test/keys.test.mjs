@@ -46,4 +46,40 @@ test('ASCII string keys only (one decode for the whole listing), and with one no
   }
 });
 
+test('a listing after other handles\' changes: cached keys kept, the changed and new ones read (packed, or one by one when few)', () => {
+  const path = storePath();
+  const reader = new IODict(path);
+  const keys = Array.from({ length: 100 }, (_, i) => `old-${i}`);
+  const writer = new IODict(path);
+  keys.forEach((key, i) => writer.set(key, i));
+  assert.equal([...reader.keys()], keys, 'cold, then every key cached');
+  for (const [added, removed] of [[40, 3], [5, 2]]) { // 40 new keys: packed; 5: read one by one
+    const fresh = Array.from({ length: added }, (_, i) => `new-${keys.length}-${i}-é`);
+    fresh.forEach((key, i) => writer.set(key, i));
+    for (const key of keys.splice(7, removed)) writer.delete(key);
+    writer.set(keys[0], 'overwritten'); // keeps its place
+    keys.push(...fresh);
+    assert.equal([...reader.keys()], keys, `${added} new keys, ${removed} deleted`);
+  }
+  writer.close();
+  reader.close();
+});
+
+test('a cold listing whose slots are not in birth order (freed slots taken by later keys) comes back in birth order', () => {
+  const path = storePath();
+  const writer = new IODict(path);
+  for (let i = 0; i < 100; i++) writer.set(`first-${i}`, i);
+  writer.close(); // its index cached: slots 0 to 99 in birth order
+  const changer = new IODict(path);
+  changer.size; // an index, so its changes go after the cache in the journal
+  for (let i = 0; i < 60; i++) changer.delete(`first-${i}`);
+  for (let i = 0; i < 60; i++) changer.set(`later-${i}`, i); // they take the freed slots
+  changer.close();
+  const expected = [...Array.from({ length: 40 }, (_, i) => `first-${i + 60}`), ...Array.from({ length: 60 }, (_, i) => `later-${i}`)];
+  const reader = new IODict(path);
+  assert.equal([...reader.keys()], expected, 'cold');
+  assert.equal([...reader.keys()], expected, 'warm');
+  reader.close();
+});
+
 test.run();
