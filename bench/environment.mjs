@@ -9,11 +9,15 @@ const output = (command, args) => {
   return child.status === 0 ? child.stdout.trim() : undefined;
 };
 
-/** The file system type under `dir` (ext4, tmpfs, ...). */
-export const fileSystemType = (dir) => output('findmnt', ['-n', '-o', 'FSTYPE', '--target', dir]) ?? output('stat', ['-f', '-c', '%T', dir]) ?? 'unknown';
-
-/** How that file system is mounted: options such as `discard` or `data=journal` change what a create or a sync costs. */
-const mountOptions = (dir) => output('findmnt', ['-n', '-o', 'OPTIONS', '--target', dir]);
+/**
+ * The file system under `dir`: its type (ext4, tmpfs, ...) and how it is mounted (options such as
+ * `discard` or `data=journal` change what a create or a sync costs), from one findmnt; without
+ * findmnt, the type from stat and no options.
+ */
+function fileSystemOf(dir) {
+  const [type, options] = output('findmnt', ['-n', '-o', 'FSTYPE,OPTIONS', '--target', dir])?.split(/\s+/) ?? [];
+  return { fileSystem: type ?? output('stat', ['-f', '-c', '%T', dir]) ?? 'unknown', mountOptions: options };
+}
 
 export function environment(dir, contenders) {
   const cpus = os.cpus();
@@ -24,8 +28,7 @@ export function environment(dir, contenders) {
       cores: cpus.length,
       memoryBytes: os.totalmem(),
       os: `${os.type()} ${os.release()} ${os.arch()}`,
-      fileSystem: fileSystemType(dir),
-      mountOptions: mountOptions(dir),
+      ...fileSystemOf(dir),
       dir,
     },
     runtimes: { node: process.versions.node, bun: output(runtimes.bun, ['--version']) ?? 'not found' },

@@ -45,8 +45,9 @@ export function readJournalTrace(file) {
     const [pid, what, store, inode, offset, hex] = line.split(' ');
     const place = `${store} ${inode}`;
     if (what === 'journal') {
-      journals.set(place, `J${++renamedIn}`);
-      events.push({ pid, store, inode, journal: journals.get(place), renamed: true });
+      const journal = `J${++renamedIn}`;
+      journals.set(place, journal);
+      events.push({ pid, store, inode, journal, renamed: true });
       continue;
     }
     const journal = journals.get(place) ?? `inode ${inode}`;
