@@ -5,21 +5,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildSync } from 'esbuild';
 import { hostBundleOptions } from './support/bundle.mjs';
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DurableQueue } from '../dist/index.js';
-import { CLI, entries, formatMarker, markerKind } from './support/cli.mjs';
+import { entries, formatMarker, markerKind, runCli } from './support/cli.mjs';
+import { runPython } from './support/python.mjs';
 import { crc32c } from './support/format-reader.mjs';
 import { storePath, tempDir } from './support/tmp.mjs';
 
-
 /** Runs the CLI. A hang guard, not a speed check: a run that never ends fails instead of hanging the suite. */
-function cli(args, { input } = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { input, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20, timeout: 300_000 });
-  if (r.error) throw r.error;
-  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-}
+const cli = (args, { input } = {}) => runCli(args, { input, timeout: 300_000 });
 
 function ok(args, options) {
   const r = cli(args, options);
@@ -48,7 +43,7 @@ const line = (key, value, extra = {}) => JSON.stringify({ key, value, ...extra }
 /** A Python iodict directory in its plain layout (no xattrs: each file is named by its key), values from Python expressions. */
 function pythonDir(values) {
   const dir = `${tempDir()}/python`;
-  execFileSync('python3', ['-c', `import os, pickle, sys, json
+  runPython(['-c', `import os, pickle, sys, json
 os.makedirs(sys.argv[1])
 for key, expr in json.loads(sys.argv[2]).items():
     with open(os.path.join(sys.argv[1], key), 'wb') as f:

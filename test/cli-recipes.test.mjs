@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { DurableQueue, IODict } from '../dist/index.js';
-import { CLI, entries, markerKind } from './support/cli.mjs';
+import { CLI, cliEnv, entries, markerKind } from './support/cli.mjs';
 import { tempDir } from './support/tmp.mjs';
 
 const DOC = fs.readFileSync(new URL('../docs/CLI.md', import.meta.url), 'utf8');
@@ -35,7 +35,7 @@ function fixture() {
   const bin = `${dir}/bin`;
   fs.mkdirSync(bin);
   fs.writeFileSync(`${bin}/iodict`, `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
-  return { dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1' } };
+  return { dir, env: cliEnv({ PATH: `${bin}:${process.env.PATH}` }) };
 }
 
 const lines = (text) => text.split('\n').filter((l) => l !== '');

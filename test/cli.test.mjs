@@ -10,19 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { IODict, jsonCodec } from '../dist/index.js';
 import { storePath, tempDir } from './support/tmp.mjs';
 import { readRecord } from './support/format-reader.mjs';
+import { CLI, cliEnv, runCli as cli } from './support/cli.mjs';
+import { runPython } from './support/python.mjs';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./fixtures/make_python_store.py', import.meta.url));
 const WASI_RUNNER = new URL('../host/wasi/runner.ts', import.meta.url);
 const BUN = fileURLToPath(new URL('../node_modules/.bin/bun', import.meta.url));
 const DEAD_PID = 2 ** 22 + 12345; // above pid_max's default: no such process
-
-/** Runs the CLI; stdout as text (and as bytes), stderr as text. */
-function cli(args, { input, runtime = process.execPath } = {}) {
-  const r = spawnSync(runtime, [CLI, ...args], { input, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 });
-  if (r.error) throw r.error;
-  return { code: r.status, stdout: r.stdout.toString(), bytes: r.stdout, stderr: r.stderr.toString() };
-}
 
 /** Runs the CLI and expects exit code 0. */
 function ok(args, options) {
@@ -509,7 +503,7 @@ function fromDescription(d) {
 
 function pythonStore(...flags) {
   const dir = `${tempDir()}/python`;
-  return { dir, manifest: JSON.parse(execFileSync('python3', [FIXTURE, dir, ...flags], { encoding: 'utf8' })) };
+  return { dir, manifest: JSON.parse(runPython([FIXTURE, dir, ...flags])) };
 }
 
 test('import --from-python refuses everything when a value is unsupported, naming its key', () => {
@@ -598,7 +592,7 @@ test('piped output carries no progress bar or escape codes; on a terminal the ba
   }
   const script = spawnSync('script', ['--version']);
   if (script.error) return; // no util-linux script(1): no pseudo-terminal to test with
-  const tty = (args) => execFileSync('script', ['-qec', [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8' });
+  const tty = (args) => execFileSync('script', ['-qec', [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', env: cliEnv() });
   assert.match(tty(['verify', path]), /\r\x1b\[2Kverify \[#+-*\] +\d+% \d+\/\d+ 0:\d\d\r\x1b\[2K\d+ record\(s\) checked/);
   assert.not.match(tty(['verify', path, '--no-progress']), /\x1b/);
 });
@@ -608,7 +602,7 @@ test('a reader that stops early (dump | head) ends the dump quietly', () => {
   const d = new IODict(path);
   for (let i = 0; i < 4000; i++) d.set(`key number ${i}`, { i, padding: 'x'.repeat(40) });
   d.close();
-  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" dump "${path}" | head -n 1`], { encoding: 'utf8' });
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" dump "${path}" | head -n 1`], { encoding: 'utf8', env: cliEnv() });
   assert.equal(JSON.parse(r.stdout), { key: 'key number 0', value: { i: 0, padding: 'x'.repeat(40) } });
   assert.is(r.stderr, '');
 });

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildSync } from 'esbuild';
 import { hostBundleOptions } from './support/bundle.mjs';
-import { execFileSync } from 'node:child_process';
+import { runPython } from './support/python.mjs';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ const { unpickle, UnpicklingError } = await import(pathToFileURL(join(tmp, 'pick
 const FIXTURE = fileURLToPath(new URL('./fixtures/make_python_store.py', import.meta.url));
 const PROTOCOLS = [0, 1, 2, 3, 4, 5];
 
-const python = (script, ...args) => execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8' });
+const python = (script, ...args) => runPython(['-c', script, ...args]);
 const fromBase64 = (b) => new Uint8Array(Buffer.from(b, 'base64'));
 
 /** { expr: [pickle in protocol 0, ..., protocol 5] } for Python expressions. */
@@ -343,7 +343,7 @@ print(json.dumps({f: xattrs(os.path.join(sys.argv[1], f)) for f in os.listdir(sy
 
 test('a store written as Python iodict 0.0.8 lays it out decodes entry by entry', () => {
   const dir = join(tmp, 'store');
-  const manifest = JSON.parse(execFileSync('python3', [FIXTURE, dir], { encoding: 'utf8' }));
+  const manifest = JSON.parse(runPython([FIXTURE, dir]));
   assert.equal(readdirSync(dir).sort(), manifest.map((e) => e.file).sort());
   assert.equal(
     manifest.filter((e) => e.protocol !== 4).map((e) => [e.key, e.protocol]),
@@ -371,7 +371,7 @@ test('a store written as Python iodict 0.0.8 lays it out decodes entry by entry'
 
 test('--no-xattrs writes the same files without extended attributes', () => {
   const dir = join(tmp, 'store-no-xattrs');
-  const manifest = JSON.parse(execFileSync('python3', [FIXTURE, dir, '--no-xattrs'], { encoding: 'utf8' }));
+  const manifest = JSON.parse(runPython([FIXTURE, dir, '--no-xattrs']));
   assert.equal(readdirSync(dir).sort(), manifest.map((e) => e.file).sort());
   assert.ok(Object.values(JSON.parse(python(XATTRS, dir))).every((x) => x === null));
 });

@@ -37,8 +37,10 @@ async function pool(items, jobs, work) {
 
 /** Starts a child; `exited` resolves to { code, signal, stdout, stderr }; onReady runs at its "ready" line. */
 function startChild(args, onReady) {
-  // Without coverage collection (c8's NODE_V8_COVERAGE): it slows every child down, and most are killed before writing it.
-  const { NODE_V8_COVERAGE, ...env } = process.env;
+  // Without coverage collection (c8's NODE_V8_COVERAGE): it slows every child down, and most are
+  // killed before writing it. Emptied, not left out: Node copies the parent's value into a
+  // child's environment that lacks it.
+  const env = { ...process.env, NODE_V8_COVERAGE: '' };
   const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
