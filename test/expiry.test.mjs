@@ -5,8 +5,7 @@ import { IODict, memoryHost, Errno } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { runChild } from './support/children.mjs';
 import { readStore } from './support/format-reader.mjs';
-import { execFileSync } from 'node:child_process';
-import { CLI } from './support/cli.mjs';
+import { runCli } from './support/cli.mjs';
 
 const worker = new URL('./workers/watch-worker.mjs', import.meta.url).pathname;
 const T0 = 1_800_000_000_000; // the injected clock's start (ms)
@@ -221,7 +220,11 @@ test('the CLI shows when an item expires, and an archive keeps the expiry stamp'
   const expires = Date.now() + 3_600_000;
   d.set('a', 1, { ttl: 3_600_000 }).set('b', 2);
   d.close();
-  const cli = (...args) => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  const cli = (...args) => {
+    const r = runCli(args);
+    assert.is(r.code, 0, r.stderr);
+    return r.stdout;
+  };
   const listed = JSON.parse(cli('ls', path, '--json'));
   assert.is(listed[1].expires, undefined);
   const shown = Date.parse(listed[0].expires);

@@ -6,13 +6,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { runCli } from './support/cli.mjs';
 import { IODict, nodeHost } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { readCache, writeCache, cacheBytes } from './support/cache-file.mjs';
 import { journalEntry, JOURNAL } from './support/format-reader.mjs';
 
 const dist = new URL('../dist/index.js', import.meta.url).href;
-const cli = new URL('../dist/cli.js', import.meta.url).pathname;
 
 /** A store of `n` items (key `k<i>`, value `v<i>`) whose index cache is current. */
 function storeWithCache(n = 3) {
@@ -247,16 +247,16 @@ test('iodict stat and verify of a store whose journal and cache are sparse 4 GiB
   const path = storeWithCache(3);
   fs.truncateSync(`${path}/.iodict/changes`, 4 * 2 ** 30);
   fs.truncateSync(`${path}/.iodict/index`, 4 * 2 ** 30);
-  const run = (args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const run = (args) => runCli(args, { timeout: 60_000 });
   const stat = run(['stat', path, '--json']);
-  assert.is(stat.status, 0, stat.stderr);
+  assert.is(stat.code, 0, stat.stderr);
   const s = JSON.parse(stat.stdout);
   assert.is(s.items, 3);
   assert.equal(s.journal, { bytes: 4 * 2 ** 30, entries: 2 ** 26 });
   // Counting the items loaded the index, which listed the directory and wrote a true cache.
   assert.equal({ ...s.cache, bytes: s.cache.bytes < 4096 }, { bytes: true, entries: 3, current: true });
   const verify = run(['verify', path]);
-  assert.is(verify.status, 0, verify.stderr);
+  assert.is(verify.code, 0, verify.stderr);
 });
 
 test('a journal that grew past the replay bound while rotation was held off is still followed: every change is seen', () => {

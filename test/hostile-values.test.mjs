@@ -5,12 +5,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { runCli as cli } from './support/cli.mjs';
 import { IODict, CorruptRecordError, KeyError } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { writeRecord, bigintKey, stringKey } from './support/record-writer.mjs';
 
 const unhex = (h) => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
-const cli = (args) => spawnSync(process.execPath, ['dist/cli.js', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
 const SECRET = 'SECRET-OF-ANOTHER-KEY';
 const secretHex = Buffer.from(SECRET).toString('hex');
 
@@ -49,7 +49,7 @@ test('finding 4: deep nesting and a huge count in a record neither overflow a st
       const path = storeWithSecret();
       writeRecord(path, 'x', value);
       const r = cli(command === 'dump' ? ['dump', path, '--diag'] : ['get', path, 'x', '--diag']);
-      assert.ok(r.status === 0 || r.status === 1, r.stderr);
+      assert.ok(r.code === 0 || r.code === 1, r.stderr);
       assert.not.match(r.stderr, /internal error|Maximum call stack|aborted|RuntimeError|at \S+:\d+/);
       assert.match(r.stderr, /corrupt record/);
       assert.is(fs.readdirSync(`${path}/.iodict/quarantine`).length, 1);

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { CLI, cliEnv } from './support/cli.mjs';
 import { createHash } from 'node:crypto';
 import { storePath, tempDir } from './support/tmp.mjs';
 
@@ -115,9 +116,8 @@ test('FlushQueue: the store flush() makes gets its mode', () => {
 });
 
 test('the CLI: set and import --mode 600 make the store 0600 and 0700 under umask 022; a mode without owner read and write is a usage error', () => {
-  const cli = new URL('../dist/cli.js', import.meta.url).pathname;
   const dir = storePath();
-  const run = (...args) => spawnSync('sh', ['-c', 'umask 022 && exec "$@"', 'sh', process.execPath, cli, ...args], { encoding: 'utf8', input: '{"key":"b","value":2}\n' });
+  const run = (...args) => spawnSync('sh', ['-c', 'umask 022 && exec "$@"', 'sh', process.execPath, CLI, ...args], { encoding: 'utf8', env: cliEnv(), input: '{"key":"b","value":2}\n' });
   assert.is(run('set', `${dir}/set`, 'a', '1', '--mode', '600').status, 0);
   assert.is(run('import', `${dir}/import`, '-', '--mode', '0600').status, 0);
   const modes = modesAfter(0o022, dir, '');

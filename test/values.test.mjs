@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { runCli as cli } from './support/cli.mjs';
 import { IODict, cbor, jsonCodec, CorruptRecordError, StoreError } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import fc from 'fast-check';
@@ -15,7 +15,6 @@ const unhex = (h) => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
 const refused = (h, pattern) =>
   assert.throws(() => decode(typeof h === 'string' ? unhex(h) : h), (e) => e instanceof CborError && (!pattern || pattern.test(e.message)), String(h).slice(0, 80));
-const cli = (args) => spawnSync(process.execPath, ['dist/cli.js', ...args], { encoding: 'utf8' });
 
 test('Date (tag 1): milliseconds are seconds x 1000 in float64, rounded half up, then clipped to the Date range', () => {
   const date = (secondsHex) => decode(unhex(`c1 ${secondsHex}`)).getTime();
@@ -215,7 +214,7 @@ test('verify accepts exactly what get decodes (the same bytes as records of a st
   const d = new IODict(path, { onCorrupt: (e) => reported.push(e) });
   CORPUS.forEach((h, i) => writeRecord(path, `v${i}`, unhex(h)));
   const verify = cli(['verify', path, '--json']);
-  assert.is(verify.status, 1, verify.stderr);
+  assert.is(verify.code, 1, verify.stderr);
   const report = JSON.parse(verify.stdout);
   const badNames = new Set(report.bad.map((b) => b.name));
   assert.is(report.checked, CORPUS.length);
