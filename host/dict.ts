@@ -5,7 +5,7 @@ import type { StoreHost } from './core/host.js';
 import type { Key } from './core/keys.js';
 import { type Codec, cborCodec, checkCodec } from './codec/index.js';
 import { ClosedError, KeyError, CorruptRecordError } from './errors.js';
-import { checkOptions, isPath, DICT_OPTIONS } from './core/validate.js';
+import { checkOptions, isPath, iterableArgument, pairsArgument, updateArgument, DICT_OPTIONS } from './core/validate.js';
 import { writeBatch, entryItem } from './core/batch.js';
 import type { CoreOptions } from './core/options.js';
 import { type Lock, withLock } from './core/lock.js';
@@ -308,8 +308,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   /** Sets every pair of a Map, an iterable of [key, value], or a plain object's own entries, as setMany does. */
   update(other: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>): this {
-    const pairs = isIterable(other) ? other : (Object.entries(other) as unknown as Iterable<readonly [K, V]>);
-    return this.setMany(pairs as Iterable<readonly [K, V]>);
+    return this.setMany(updateArgument(other, 'update'));
   }
 
   /**
@@ -320,9 +319,9 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
    * `ttl` (ms) applies to every pair, as set()'s does.
    */
   setMany(entries: Iterable<readonly [K, V]>, options?: SetOptions): this {
+    const pairs = pairsArgument(entries, 'setMany');
     return this.#run(() => {
       const core = this.#core;
-      const pairs = Array.from(entries);
       const items = pairs.map(([key, value]) => entryItem(key, this.#codec.encode(value).slice()));
       const expiry = expiryStamp(options?.ttl ?? this.#options.ttl, core.now());
       writeBatch(core, items, this.#codec.id, (i) => {
@@ -335,7 +334,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   /** Sets every key of `keys` to `value` (one group commit, as setMany); returns this. */
   fromKeys(keys: Iterable<K>, value: V): this {
-    return this.setMany(Array.from(keys, (key) => [key, value] as const));
+    return this.setMany(iterableArgument(keys, 'fromKeys').map((key) => [key, value] as const));
   }
 
   /** This same handle, as Python iodict's copy() returns self; copyTo(path) makes a real copy. */
@@ -412,8 +411,4 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
     if (this.#closed) return `IODict(closed) ${this.path}`;
     return `IODict(${this.size}) ${inspect(new Map(this.entries()), { ...options, depth }).replace(/^Map\(\d+\) /, '')}`;
   }
-}
-
-function isIterable(value: unknown): value is Iterable<unknown> {
-  return value != null && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
 }

@@ -1,10 +1,10 @@
 // Options are checked when a store opens: a wrong type is a TypeError, a wrong value a RangeError,
-// an unknown name (a typo) is refused, all naming the option; and a closed handle of any class
-// throws one error class.
+// an unknown name (a typo) is refused, all naming the option; a closed handle of any class
+// throws one error class; and a batch method given something that is not a batch refuses it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import { IODict, DurableQueue, Queue, FlushQueue, ClosedError, QueueClosed, jsonCodec } from '../dist/index.js';
+import { IODict, AsyncIODict, DurableQueue, Queue, FlushQueue, ClosedError, QueueClosed, jsonCodec } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 
 const opens = {
@@ -80,6 +80,61 @@ test('a closed handle throws ClosedError, whatever the class', async () => {
   const memory = new Queue();
   memory.close();
   assert.throws(() => memory.putNowait(1), (e) => e instanceof ClosedError);
+});
+
+// Each wrong argument once per method; Array.from would have made an empty batch of most of them.
+const notBatches = {
+  update: [5, null, undefined, 'ab', true, [1], ['ab'], [['k', 1], null]],
+  setMany: [5, {}, { k: 1 }, null, 'ab', [1], [['k', 1], 'x']],
+  fromKeys: [5, {}, null],
+};
+
+/** Asserts that `call` (sync or async) fails with a TypeError naming `method`. */
+async function refusesArgument(call, method, argument) {
+  const label = `${method}(${JSON.stringify(argument)})`;
+  let result;
+  try {
+    result = await call();
+  } catch (e) {
+    assert.instance(e, TypeError, label);
+    assert.ok(e.message.startsWith(`iodict: ${method} takes `), `${label}: ${e.message}`);
+    return;
+  }
+  assert.unreachable(`${label} returned ${result}`);
+}
+
+test('IODict and AsyncIODict: update, setMany and fromKeys refuse what is not a batch of pairs or keys, and write nothing', async () => {
+  const path = storePath();
+  const d = new IODict(path);
+  const a = new AsyncIODict(path);
+  try {
+    for (const [method, args] of Object.entries(notBatches)) {
+      for (const argument of args) {
+        await refusesArgument(() => d[method](argument, 0), method, argument);
+        await refusesArgument(() => a[method](argument, 0), method, argument);
+      }
+    }
+    assert.is(d.size, 0, 'nothing was written, not even the good pairs before a bad one');
+    // What a Map takes, they take: a pair without its value sets undefined; a string's characters are keys.
+    d.update([['k']]);
+    await a.fromKeys('xy', 1);
+    assert.equal([...d.entries()], [['k', undefined], ['x', 1], ['y', 1]]);
+  } finally {
+    d.close();
+    await a.close();
+  }
+});
+
+test('DurableQueue: putMany refuses what is not iterable, and puts nothing', async () => {
+  const q = new DurableQueue(storePath());
+  try {
+    for (const argument of [5, {}, null, undefined]) await refusesArgument(() => q.putMany(argument), 'putMany', argument);
+    assert.is(q.qsize(), 0);
+    q.putMany('ab');
+    assert.equal([q.getNowait(), q.getNowait()], ['a', 'b']);
+  } finally {
+    q.close();
+  }
 });
 
 test.run();

@@ -10,7 +10,7 @@ import { keyType } from '../core/keys.js';
 import type { CoreOptions } from '../core/options.js';
 import { type Codec, cborCodec, checkCodec } from '../codec/index.js';
 import { ClosedError, CorruptRecordError, KeyError } from '../errors.js';
-import { checkOptions, isPath, isBoolean, isNumber, CORE_OPTIONS, HANDLE_OPTIONS, LIMIT_OPTIONS, type OptionTable } from '../core/validate.js';
+import { checkOptions, isPath, isBoolean, isNumber, iterableArgument, pairsArgument, updateArgument, CORE_OPTIONS, HANDLE_OPTIONS, LIMIT_OPTIONS, type OptionTable } from '../core/validate.js';
 import { type SetOptions, type LimitOptions, expiryStamp } from '../dict.js';
 import { SharedLock, FileLock } from '../core/lock.js';
 import { claimInThread } from '../core/transaction.js';
@@ -373,8 +373,7 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
 
   /** Sets every pair of a Map, an iterable of [key, value], or a plain object's own entries, as setMany does. */
   async update(other: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>, options?: AsyncOptions): Promise<this> {
-    const pairs = Symbol.iterator in Object(other) ? (other as Iterable<readonly [K, V]>) : (Object.entries(other) as unknown as Iterable<readonly [K, V]>);
-    return this.setMany(pairs, options);
+    return this.setMany(updateArgument(other, 'update'), options);
   }
 
   /**
@@ -383,7 +382,7 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
    */
   async setMany(entries: Iterable<readonly [K, V]>, options?: SetOptions & AsyncOptions): Promise<this> {
     const encoded: [K, Uint8Array][] = [];
-    for (const [key, value] of entries) {
+    for (const [key, value] of pairsArgument(entries, 'setMany')) {
       keyType(key);
       encoded.push([key, this.#encode(value)]);
     }
@@ -393,7 +392,7 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
 
   /** Sets every key of `keys` to `value`. */
   async fromKeys(keys: Iterable<K>, value: V, options?: AsyncOptions): Promise<this> {
-    return this.update(Array.from(keys, (key) => [key, value] as const), options);
+    return this.update(iterableArgument(keys, 'fromKeys').map((key) => [key, value] as const), options);
   }
 
   /** A fresh store at `path` holding every key of `keys` mapped to `value`. */

@@ -1,6 +1,7 @@
 // Option checking for every public constructor: one table per class, name -> check. A class adds
 // an option by adding a row (tables spread each other), so a typo such as `durabilty` is refused
-// everywhere instead of being silently ignored.
+// everywhere instead of being silently ignored. Also the checks of the batch methods' arguments,
+// which would otherwise turn a wrong argument into an empty batch.
 
 /** Checks one option's value (never called for undefined: every option is optional). Throws. */
 export type OptionCheck = (value: unknown, option: string, where: string) => void;
@@ -115,4 +116,31 @@ function editDistance(a: string, b: string): number {
     row = next;
   }
   return row[b.length]!;
+}
+
+const isIterable = (value: unknown): value is Iterable<unknown> =>
+  value != null && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+
+/** `items` as an array; a TypeError naming `method` when it is not iterable (Array.from makes [] of a number or a plain object). */
+export function iterableArgument<T>(items: Iterable<T>, method: string): T[] {
+  if (!isIterable(items)) throw new TypeError(`iodict: ${method} takes an iterable, got ${describe(items)}`);
+  return Array.from(items);
+}
+
+/**
+ * `entries` as an array of [key, value] pairs. Each must be an object, as Map's constructor asks
+ * (a missing value is undefined, as there): a string is iterable, but its characters are not pairs.
+ */
+export function pairsArgument<K, V>(entries: Iterable<readonly [K, V]>, method: string): (readonly [K, V])[] {
+  const pairs = iterableArgument(entries, method);
+  pairs.forEach((pair, i) => {
+    if (typeof pair !== 'object' || pair === null) throw new TypeError(`iodict: ${method} takes [key, value] pairs; item ${i} is ${describe(pair)}`);
+  });
+  return pairs;
+}
+
+/** update()'s argument as pairs: a Map or another iterable of [key, value], or a plain object's own entries. */
+export function updateArgument<K, V>(other: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>, method: string): (readonly [K, V])[] {
+  if (typeof other !== 'object' || other === null) throw new TypeError(`iodict: ${method} takes a Map, an iterable of [key, value] pairs or an object, got ${describe(other)}`);
+  return pairsArgument(isIterable(other) ? (other as Iterable<readonly [K, V]>) : (Object.entries(other) as unknown as Iterable<readonly [K, V]>), method);
 }

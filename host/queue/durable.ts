@@ -8,7 +8,7 @@ import { CorruptRecordError, Empty, Full, StoreError } from '../errors.js';
 import { writeBatch, rawItem } from '../core/batch.js';
 import { Queue, QueueClosed, checkTimeout, type BlockOptions, type TryGet } from './queue.js';
 import { defaultHost } from '../default-host.js';
-import { checkOptions, isPath, DURABLE_QUEUE_OPTIONS } from '../core/validate.js';
+import { checkOptions, isPath, iterableArgument, DURABLE_QUEUE_OPTIONS } from '../core/validate.js';
 import type { AbortSignalLike } from '../core/globals.js';
 import { watchChanges } from '../watch/watch.js';
 import type { Change, WatchOptions } from '../watch/types.js';
@@ -112,8 +112,9 @@ export class DurableQueue<T = unknown> extends Queue<T> {
    * first) that are in the queue.
    */
   putMany(items: Iterable<T>): void {
+    const list = iterableArgument(items, 'putMany');
     this.#run(() => {
-      const values = Array.from(items, (item) => this.#codec.encode(item).slice());
+      const values = list.map((item) => this.#codec.encode(item).slice());
       if (this.maxsize > 0 && this.qsize() + values.length > this.maxsize) throw new Full();
       const batch = values.map((bytes) => {
         this.#producerView.setFloat64(8, this.#counter++, true);
