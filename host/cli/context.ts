@@ -5,6 +5,7 @@ import { CorruptRecordError } from '../errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { UsageError } from './errors.js';
 import { type KeyInputType, type RawKey, KEY_INPUT_TYPES, MappingError, parseKey } from './json.js';
+import type { CliIo } from './io.js';
 import { Lines } from './output.js';
 import { type Progress, progress } from './progress.js';
 import { HostStore, type StoreBackend, openWasi, requireStore } from './store.js';
@@ -16,12 +17,16 @@ export interface Command {
 }
 
 export class Context {
-  readonly out = new Lines();
+  readonly out: Lines;
   readonly json: boolean;
   /** Set when something was wrong with the data though the command went on (exit code 1). */
   problems = 0;
 
-  constructor(readonly parsed: Parsed) {
+  constructor(
+    readonly parsed: Parsed,
+    readonly io: CliIo,
+  ) {
+    this.out = new Lines(io.stdout);
     this.json = parsed.options.json === true;
     if (parsed.options['wasi-runtime'] !== undefined && !parsed.options.wasi) throw new UsageError('--wasi-runtime goes with --wasi');
   }
@@ -41,7 +46,7 @@ export class Context {
 
   /** A message on stderr: text, or one JSON object per line with --json. */
   warn(message: string, detail: Record<string, unknown> = {}): void {
-    process.stderr.write(this.json ? JSON.stringify({ warning: message.replace(/^iodict: /, ''), ...detail }) + '\n' : `${message}\n`);
+    this.io.stderr.write(this.json ? JSON.stringify({ warning: message.replace(/^iodict: /, ''), ...detail }) + '\n' : `${message}\n`);
   }
 
   /** Records a data problem (reported now, exit code 1 at the end). */
@@ -51,7 +56,7 @@ export class Context {
   }
 
   progress(label: string, total: number | undefined, writesStdout = false): Progress {
-    return progress(label, total, { enabled: !this.flag('no-progress'), writesStdout });
+    return progress(label, total, { enabled: !this.flag('no-progress'), writesStdout, stream: this.io.stderr, stdout: this.io.stdout });
   }
 
   printJson(value: unknown): Promise<void> {

@@ -13,8 +13,8 @@ export interface Input {
 /** The longest NDJSON line import reads (its text must fit in one string, and JSON.parse holds it twice). */
 const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
-export function openInput(file: string | undefined): Input {
-  if (file === undefined || file === '-') return { chunks: process.stdin, size: undefined };
+export function openInput(file: string | undefined, stdin: AsyncIterable<Uint8Array>): Input {
+  if (file === undefined || file === '-') return { chunks: stdin, size: undefined };
   const stat = fs.statSync(file); // ENOENT here, before anything is imported
   return { chunks: fs.createReadStream(file), size: stat.isFile() ? stat.size : undefined };
 }

@@ -14,7 +14,7 @@ export interface Sink {
 }
 
 /** Resolves when a stream can take more, so a big dump never piles up in memory. */
-// Write errors (EPIPE when the reader went away) arrive as 'error' events; main.ts handles them.
+// Write errors (EPIPE when the reader went away) arrive as 'error' events; main.ts handles stdout's.
 function put(stream: NodeJS.WritableStream, chunk: Uint8Array): Promise<void> {
   if (stream.write(chunk)) return Promise.resolve();
   return new Promise((resolve) => stream.once('drain', () => resolve()));
@@ -45,8 +45,8 @@ function buffered(flushTo: (chunk: Uint8Array) => Promise<void>, finish: () => P
   };
 }
 
-export function stdoutSink(): Sink {
-  return buffered((chunk) => put(process.stdout, chunk), async () => {}, () => {});
+export function stdoutSink(stdout: NodeJS.WritableStream): Sink {
+  return buffered((chunk) => put(stdout, chunk), async () => {}, () => {});
 }
 
 /** A file written whole or not at all: FILE.<pid>.tmp, renamed over FILE on close. */
@@ -75,7 +75,10 @@ export function fileSink(file: string): Sink {
 
 /** Text for stdout, one call per line group (small outputs: ls, stat, verify). */
 export class Lines {
-  #sink = stdoutSink();
+  readonly #sink: Sink;
+  constructor(stdout: NodeJS.WritableStream) {
+    this.#sink = stdoutSink(stdout);
+  }
   line(text: string): Promise<void> {
     return this.#sink.write(text + '\n');
   }

@@ -1,5 +1,6 @@
 // A progress bar on stderr for long operations. Drawn only on a terminal: piped or redirected,
 // stderr gets no bar and no escape codes, so logs and scripts see only real messages.
+import type { OutStream } from './io.js';
 
 export interface Progress {
   /** Counts `n` more units done. */
@@ -20,12 +21,14 @@ export interface ProgressOptions {
   enabled: boolean;
   /** The command also writes to stdout while working: no bar when that is the same terminal. */
   writesStdout?: boolean;
-  stream?: NodeJS.WriteStream;
+  /** Where the bar is drawn (stderr), and stdout, to tell whether both are the same terminal. */
+  stream: OutStream;
+  stdout: OutStream;
 }
 
 export function progress(label: string, total: number | undefined, options: ProgressOptions): Progress {
-  const stream = options.stream ?? process.stderr;
-  if (!options.enabled || !stream.isTTY || (options.writesStdout && process.stdout.isTTY)) return NONE;
+  const { stream } = options;
+  if (!options.enabled || !stream.isTTY || (options.writesStdout && options.stdout.isTTY)) return NONE;
   let count = 0;
   let last = 0;
   let shown = false;

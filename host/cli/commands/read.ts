@@ -76,7 +76,7 @@ export const dump: Command = {
   },
   async run(ctx) {
     const store = await ctx.readStore(ctx.args[0]!);
-    const sink = stdoutSink();
+    const sink = stdoutSink(ctx.io.stdout);
     try {
       await writeDump(ctx, store, sink, { diag: ctx.flag('diag'), label: 'dump', writesStdout: true });
     } finally {

@@ -27,12 +27,12 @@ export const exportCommand: Command = {
     const [path, file] = ctx.args as [string, string | undefined];
     const format = ctx.option('format') ?? 'ndjson';
     const toStdout = file === undefined || file === '-';
-    if (toStdout && format === 'archive' && process.stdout.isTTY) throw new UsageError('refusing to write a binary archive to a terminal: give FILE or redirect stdout');
+    if (toStdout && format === 'archive' && ctx.io.stdout.isTTY) throw new UsageError('refusing to write a binary archive to a terminal: give FILE or redirect stdout');
     const store = ctx.hostStore(path);
     let sink: Sink | undefined;
     let items: number;
     try {
-      sink = toStdout ? stdoutSink() : fileSink(file);
+      sink = toStdout ? stdoutSink(ctx.io.stdout) : fileSink(file);
       items = format === 'archive'
         ? await writeArchive(ctx, store, sink)
         : await writeDump(ctx, store, sink, { diag: false, label: 'export', writesStdout: toStdout });
@@ -46,7 +46,7 @@ export const exportCommand: Command = {
     if (ctx.json) {
       const summary = JSON.stringify({ path, file: toStdout ? null : file, format, items });
       // stdout holds the data when no FILE is given.
-      if (toStdout) process.stderr.write(summary + '\n');
+      if (toStdout) ctx.io.stderr.write(summary + '\n');
       else await ctx.out.line(summary);
     }
     return 0;
@@ -108,8 +108,8 @@ export const importCommand: Command = {
       return importPython(ctx, path, python);
     }
     if (ctx.flag('skip-unsupported')) throw new UsageError('--skip-unsupported goes with --from-python');
-    if ((file === undefined || file === '-') && process.stdin.isTTY) throw new UsageError('import reads FILE, or stdin, which is a terminal here');
-    const input = openInput(file);
+    if ((file === undefined || file === '-') && ctx.io.stdin.isTTY) throw new UsageError('import reads FILE, or stdin, which is a terminal here');
+    const input = openInput(file, ctx.io.stdin);
     const target = new WriteTarget(ctx, path, { create: true });
     const bar = ctx.progress('import', input.size);
     const reader = new ByteReader(input.chunks, (n) => bar.tick(n));
