@@ -1,6 +1,6 @@
 // Hostile import input for the CLI (issue 9: bounded, linear, refusing with a clear message and
-// exit code 1), and the store kinds that set, rm and import keep to (issue 10). The CLI runs as a
-// real child process (dist/cli.js) against real stores and files in fresh temp directories.
+// exit code 1), and the store kinds that set, rm and import keep to (issue 10). The CLI runs
+// in-process (test/support/cli.mjs) against real stores and files in fresh temp directories.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildSync } from 'esbuild';
@@ -8,13 +8,10 @@ import { hostBundleOptions } from './support/bundle.mjs';
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DurableQueue } from '../dist/index.js';
-import { entries, formatMarker, markerKind, runCli } from './support/cli.mjs';
+import { entries, formatMarker, markerKind, runCli as cli } from './support/cli.mjs';
 import { runPython } from './support/python.mjs';
 import { crc32c } from './support/format-reader.mjs';
 import { storePath, tempDir } from './support/tmp.mjs';
-
-/** Runs the CLI. A hang guard, not a speed check: a run that never ends fails instead of hanging the suite. */
-const cli = (args, { input } = {}) => runCli(args, { input, timeout: 300_000 });
 
 function ok(args, options) {
   const r = cli(args, options);

@@ -1,6 +1,7 @@
-// The iodict CLI (dist/cli.js, built by `node build.mjs`), run as a real child process against
-// real stores in fresh temp directories. Stores are built and read back through the library
-// (dist/index.js) and, for raw bytes, through the independent format reader.
+// The iodict CLI against real stores in fresh temp directories: in-process through run(argv, io)
+// (test/support/cli.mjs), and as the built executable (dist/cli.js) where a process matters
+// (Bun, a terminal, a pipe's reader going away). Stores are built and read back through the
+// library (dist/index.js) and, for raw bytes, through the independent format reader.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync, execFileSync } from 'node:child_process';
@@ -635,6 +636,19 @@ test('ls, dump and verify print the same through the host build and the WASI bui
   assert.equal([wasiLs.code, wasiLs.stdout], [1, hostLs.stdout]);
   assert.match(wasiLs.stderr, /1 corrupt record\(s\) found/);
   assert.is(cli(['ls', damaged, '--wasi-runtime', 'node']).code, 2, '--wasi-runtime needs --wasi');
+});
+
+test('the executable (dist/cli.js) exits with the command\'s code: 0, 1 for a missing key, 2 for wrong usage; "-" reads stdin', () => {
+  const path = storePath();
+  const run = (args, input) => spawnSync(process.execPath, [CLI, ...args], { input, env: cliEnv(), encoding: 'utf8' });
+  assert.is(run(['set', path, 'k', '-'], '{"a": 1}').status, 0);
+  const got = run(['get', path, 'k']);
+  assert.equal([got.status, got.stdout, got.stderr], [0, '{"a":1}\n', '']);
+  const missing = run(['get', path, 'nope']);
+  assert.equal([missing.status, missing.stderr], [1, 'iodict: key not found: nope\n']);
+  const usage = run(['get', path]);
+  assert.is(usage.status, 2);
+  assert.match(usage.stderr, /^iodict: get needs KEY\nusage: iodict get PATH KEY/);
 });
 
 test('the CLI runs under Bun with the same output', () => {

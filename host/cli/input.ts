@@ -19,6 +19,13 @@ export function openInput(file: string | undefined, stdin: AsyncIterable<Uint8Ar
   return { chunks: fs.createReadStream(file), size: stat.isFile() ? stat.size : undefined };
 }
 
+/** All of a stream, as UTF-8 text (set's VALUE "-"). */
+export async function readText(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts).toString('utf8');
+}
+
 /** Pulls exact byte counts, or lines, from a chunk stream. */
 export class ByteReader {
   #iterator: AsyncIterator<Uint8Array>;

@@ -1,8 +1,8 @@
 // set and rm: single-key changes through the host build.
-import fs from 'node:fs';
 import { cborCodec } from '../../codec/index.js';
 import { KeyError } from '../../errors.js';
 import { UsageError } from '../errors.js';
+import { readText } from '../input.js';
 import { type Command, KEY_TYPE_OPTION } from '../context.js';
 import { MappingError, fromJson, keyText, keyToJson } from '../json.js';
 import { FORCE_KIND_OPTION, KIND_OPTION, MODE_OPTION, WriteTarget } from '../target.js';
@@ -21,7 +21,7 @@ export const set: Command = {
   async run(ctx) {
     const [path, keyArg, valueArg] = ctx.args as [string, string, string];
     const key = ctx.key(keyArg);
-    const value = encodeValue(valueArg === '-' ? fs.readFileSync(0, 'utf8') : valueArg);
+    const value = encodeValue(valueArg === '-' ? await readText(ctx.io.stdin) : valueArg);
     const target = new WriteTarget(ctx, path, { create: true });
     try {
       const created = target.require(key).set(key.type, key.bytes, cborCodec.id, value);
