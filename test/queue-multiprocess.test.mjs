@@ -8,12 +8,12 @@ import { runChild } from './support/children.mjs';
 const worker = new URL('./workers/queue-worker.mjs', import.meta.url).pathname;
 
 /** Producers and consumers in processes of their own: each item received exactly once, FIFO per producer. */
-async function moveItems({ producers, consumers, count, batch }) {
+async function moveItems({ producers, consumers, count, batch, rotateAfter }) {
   const path = storePath();
   new DurableQueue(path).close();
   const runs = [
-    ...Array.from({ length: producers }, (_, id) => runChild(worker, { role: 'produce', path, id, count, batch })),
-    ...Array.from({ length: consumers }, () => runChild(worker, { role: 'consume', path, producers })),
+    ...Array.from({ length: producers }, (_, id) => runChild(worker, { role: 'produce', path, id, count, batch, rotateAfter })),
+    ...Array.from({ length: consumers }, () => runChild(worker, { role: 'consume', path, producers, rotateAfter })),
   ];
   const results = await Promise.all(runs);
   const consumed = results.slice(producers).map((r) => r.got);
@@ -34,6 +34,10 @@ async function moveItems({ producers, consumers, count, batch }) {
 // Node's in cross-runtime.test.mjs (6,000 items), to keep npm test's Bun run within its time.
 const perProducer = process.versions.bun ? 1250 : 5000;
 test(`4 producers and 4 consumers move ${(4 * perProducer).toLocaleString('en-US')} items: each received exactly once, FIFO per producer`, () => moveItems({ producers: 4, consumers: 4, count: perProducer }));
+
+// Rotations every few dozen changes: consumers that sleep through some, or find the journal
+// renamed over before its seal, must still take each producer's items in order (FORMAT.md 8.4).
+test('4 producers and 4 consumers through a journal rotation every few dozen changes: each item once, FIFO per producer', () => moveItems({ producers: 4, consumers: 4, count: 1000, rotateAfter: 32 }));
 
 // The same claim for batches, in real processes. The race of a listing with a landing batch
 // (FORMAT.md 8.1) is rare here: races.test.mjs reproduces it deterministically.

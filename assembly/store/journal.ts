@@ -28,7 +28,7 @@ import { controlBuf, controlPath } from './paths';
 import { writeControlFile } from './temp';
 import { fail, openReading, readingFd, replacedUnder, statBuf, OP_OPEN, OP_READ, OP_STAT, ST_OK, ST_IO } from './io';
 import { applyEntry, reconcile, writeCache } from './load';
-import { acquireStoreLock, releaseStoreLock, LOCK_BUSY } from './lock';
+import { acquireStoreLock, releaseStoreLock, storeLockUsable, LOCK_BUSY } from './lock';
 import { markTrouble } from './registry';
 import { writeKeyEntries, KEY_ENTRIES_MAX, JOURNAL_KEY } from './keyentries';
 import { rememberAppend, metAppend, pendingCount, resendPending, PENDING_MAX } from './pending';
@@ -328,6 +328,34 @@ export const REPLACED_SOMETIMES: i32 = 1; // on every 16th sync that finds nothi
 export const REPLACED_ALWAYS: i32 = 2; // before acting on the journal's size (rotation)
 const REPLACED_KNOWN: i32 = 3; // a write to it failed as on a replaced file: follow without asking
 
+/** Set when journal entries were skipped: the listing that replaces them waits for rotationSettled first. */
+let listAfterRotation = false;
+
+/**
+ * Waits until no other handle holds the store lock, or the lease has passed (a long transaction
+ * of another handle). A rotator holds it from before its rename until after its seal, and in
+ * between, a writer that has not noticed the rename still appends to the journal renamed over,
+ * believing it heard. So a handle that must list the directory instead of reading a journal (one
+ * renamed over without a seal yet, or one it slept through) lists only after this: every entry
+ * that journal will hold before its seal is then of a record renamed in before the listing, and
+ * every entry after it is written again in the successor, which is read after the listing.
+ * A handle that cannot take the lock (a read-only store) cannot wait for it, and lists at once.
+ */
+export function rotationSettled(): void {
+  listAfterRotation = false;
+  if (!storeLockUsable()) return;
+  const deadline = host.now() + <f64>handle.lease;
+  while (true) {
+    const lock = acquireStoreLock(); // held by this handle already: taken again, at once
+    if (lock != LOCK_BUSY) {
+      releaseStoreLock(lock);
+      return;
+    }
+    if (host.now() > deadline) return;
+    host.sleep(1);
+  }
+}
+
 /**
  * Applies what other handles appended since we last looked, following the journal across
  * rotations: a SEALED entry names the successor; a journal replaced without one (its rotator
@@ -357,8 +385,20 @@ export function syncJournal(checkReplaced: i32): i32 {
       if (replaced < 0) return ST_IO;
       if (!replaced) return afterSync();
       if (readTail() < 0) return ST_IO;
-      // Replaced without a seal: whoever wrote into the old file meanwhile was not heard.
-      rescanAsked = true;
+      if (!sealed && !journalStale) {
+        // Renamed over, no seal yet: a rotation between the two, most likely. Once it has let the
+        // store lock go, its seal is there, after every entry written before it.
+        rotationSettled();
+        if (readTail() < 0) return ST_IO;
+      }
+      if (sealed) {
+        expectedId = successorId;
+      } else {
+        // Replaced without a seal (its rotator died, or the seal's write failed): whoever wrote
+        // into the old file meanwhile was not heard.
+        rescanAsked = true;
+        listAfterRotation = true;
+      }
     }
     const previous = handle.journalId;
     const readTo = handle.journalOffset;
@@ -375,7 +415,9 @@ export function syncJournal(checkReplaced: i32): i32 {
     }
     if ((expectedId != 0 && handle.journalId != expectedId) || handle.generation != expectedGeneration ||
         (!sealed && load<u64>(beginBuf, 24) != previous)) {
+      // Journals we slept through: what they hold is listed instead.
       rescanAsked = true;
+      listAfterRotation = true;
     }
     // Our appends not met before the seal (after it, or not yet at all) go again into the successor.
     if (resendPending(handle.journalFd) != 0) markTrouble();
@@ -416,14 +458,24 @@ let catchingUp = false; // relist's journal read is running
  * in, so the read brings in whatever the listing missed ahead of what it saw.
  */
 export function relist(): i32 {
-  const status = reconcile();
-  if (status != ST_OK) return status;
-  rescanAsked = false; // the listing answers any rescan asked so far; the read below may ask again
-  catchingUp = true;
-  const read = syncJournal(REPLACED_SOMETIMES);
-  catchingUp = false;
+  // A read that skipped journals (a rotation ran meanwhile) leaves entries of them unread, which
+  // only a listing after that rotation brings in: list again, a bounded number of times.
+  let read = ST_OK;
+  for (let round = 0; round <= RELIST_ROUNDS; round++) {
+    if (listAfterRotation) rotationSettled();
+    const status = reconcile();
+    if (status != ST_OK) return status;
+    rescanAsked = false; // the listing answers any rescan asked so far; the read below may ask again
+    catchingUp = true;
+    read = syncJournal(REPLACED_SOMETIMES);
+    catchingUp = false;
+    if (read != ST_OK || !listAfterRotation) break;
+  }
   return read;
 }
+
+/** Listings after the first that one relist makes when its reads keep skipping journals (then it leaves the rest to the next sync). */
+const RELIST_ROUNDS = 3;
 
 /**
  * Moves our place to the end of the current journal: what came before is covered by whatever

@@ -114,6 +114,15 @@ function takeOver(len: i32): void {
   else host.rename(lockBuf2, asideLen, lockBuf, len); // a live lock: give it back
 }
 
+/** Whether this handle could take the store lock at all: false where its file does not open for writing (a read-only store, another user's). */
+export function storeLockUsable(): bool {
+  const len = controlPath(lockBuf, 'lock');
+  const fd = host.open(lockBuf, len, host.O_READ | host.O_WRITE | host.O_CREATE);
+  if (fd < 0) return false;
+  host.close(fd);
+  return true;
+}
+
 /** The lock as this handle holds it (LOCK_BUSY when it holds none). */
 export function heldStoreLock(): i32 {
   return heldLock;

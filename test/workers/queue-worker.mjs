@@ -1,5 +1,6 @@
 // Child process for the multi-process queue tests. Roles:
 //   produce: put `count` items {p, i} (with putMany `batch` at a time, when given) and mark itself done;
+//   (every role: `rotateAfter`, when given, is the handle's journal rotation threshold)
 //   consume: get until every producer is done and the queue is empty; report what it got;
 //   claim:   get one item with { ack: true }, print it, then hang until killed;
 //   put:     put one item and exit.
@@ -7,7 +8,7 @@ import fs from 'node:fs';
 import { DurableQueue, Empty } from '../../dist/index.js';
 
 const args = JSON.parse(process.argv[2]);
-const q = new DurableQueue(args.path);
+const q = new DurableQueue(args.path, args.rotateAfter ? { rotateAfter: args.rotateAfter } : {});
 
 if (args.role === 'produce') {
   for (let i = 0; i < args.count; i += args.batch ?? 1) {
