@@ -328,32 +328,32 @@ export const REPLACED_SOMETIMES: i32 = 1; // on every 16th sync that finds nothi
 export const REPLACED_ALWAYS: i32 = 2; // before acting on the journal's size (rotation)
 const REPLACED_KNOWN: i32 = 3; // a write to it failed as on a replaced file: follow without asking
 
-/** Set when journal entries were skipped: the listing that replaces them waits for rotationSettled first. */
-let listAfterRotation = false;
+/** Set when a read skipped journals: relist lists again, since the listing before it did not cover them. */
+let journalsSkipped = false;
 
 /**
- * Waits until no other handle holds the store lock, or the lease has passed (a long transaction
- * of another handle). A rotator holds it from before its rename until after its seal, and in
- * between, a writer that has not noticed the rename still appends to the journal renamed over,
- * believing it heard. So a handle that must list the directory instead of reading a journal (one
- * renamed over without a seal yet, or one it slept through) lists only after this: every entry
- * that journal will hold before its seal is then of a record renamed in before the listing, and
- * every entry after it is written again in the successor, which is read after the listing.
- * A handle that cannot take the lock (a read-only store) cannot wait for it, and lists at once.
+ * Our journal was renamed over and holds no seal yet. A rotator holds the store lock from before
+ * its rename until after its seal, and meanwhile a writer that has not noticed the rename still
+ * appends to this file, finding no seal before its entry: it counts the entry as heard and never
+ * writes it again. So while another handle holds the lock, keep reading this file until the seal
+ * shows; its entries before the seal are applied here, in order. The lock free (or ours) and still
+ * no seal: its rotator died or the seal's write failed, and the caller lists. A handle that cannot
+ * take the lock (a read-only store) does not wait; nor does any handle past the lease.
  */
-export function rotationSettled(): void {
-  listAfterRotation = false;
-  if (!storeLockUsable()) return;
+function awaitSeal(): i32 {
+  if (!storeLockUsable()) return ST_OK;
   const deadline = host.now() + <f64>handle.lease;
-  while (true) {
+  while (!sealed) {
     const lock = acquireStoreLock(); // held by this handle already: taken again, at once
     if (lock != LOCK_BUSY) {
       releaseStoreLock(lock);
-      return;
+      return readTail() < 0 ? ST_IO : ST_OK; // a seal written before the release is there now
     }
-    if (host.now() > deadline) return;
+    if (host.now() > deadline) return ST_OK;
     host.sleep(1);
+    if (readTail() < 0) return ST_IO;
   }
+  return ST_OK;
 }
 
 /**
@@ -385,19 +385,15 @@ export function syncJournal(checkReplaced: i32): i32 {
       if (replaced < 0) return ST_IO;
       if (!replaced) return afterSync();
       if (readTail() < 0) return ST_IO;
-      if (!sealed && !journalStale) {
-        // Renamed over, no seal yet: a rotation between the two, most likely. Once it has let the
-        // store lock go, its seal is there, after every entry written before it.
-        rotationSettled();
-        if (readTail() < 0) return ST_IO;
-      }
+      // Renamed over, no seal yet: a rotation between the two, most likely (awaitSeal).
+      if (!sealed && !journalStale && awaitSeal() != ST_OK) return ST_IO;
       if (sealed) {
         expectedId = successorId;
       } else {
         // Replaced without a seal (its rotator died, or the seal's write failed): whoever wrote
         // into the old file meanwhile was not heard.
         rescanAsked = true;
-        listAfterRotation = true;
+        journalsSkipped = true;
       }
     }
     const previous = handle.journalId;
@@ -417,7 +413,7 @@ export function syncJournal(checkReplaced: i32): i32 {
         (!sealed && load<u64>(beginBuf, 24) != previous)) {
       // Journals we slept through: what they hold is listed instead.
       rescanAsked = true;
-      listAfterRotation = true;
+      journalsSkipped = true;
     }
     // Our appends not met before the seal (after it, or not yet at all) go again into the successor.
     if (resendPending(handle.journalFd) != 0) markTrouble();
@@ -458,18 +454,19 @@ let catchingUp = false; // relist's journal read is running
  * in, so the read brings in whatever the listing missed ahead of what it saw.
  */
 export function relist(): i32 {
-  // A read that skipped journals (a rotation ran meanwhile) leaves entries of them unread, which
-  // only a listing after that rotation brings in: list again, a bounded number of times.
+  // Its read can skip journals (rotations meanwhile), whose entries the listing before it may not
+  // cover: an index used then could hold a writer's later item and miss an earlier one. List
+  // again, a bounded number of times, before anything uses the index.
   let read = ST_OK;
   for (let round = 0; round <= RELIST_ROUNDS; round++) {
-    if (listAfterRotation) rotationSettled();
+    journalsSkipped = false;
     const status = reconcile();
     if (status != ST_OK) return status;
     rescanAsked = false; // the listing answers any rescan asked so far; the read below may ask again
     catchingUp = true;
     read = syncJournal(REPLACED_SOMETIMES);
     catchingUp = false;
-    if (read != ST_OK || !listAfterRotation) break;
+    if (read != ST_OK || !journalsSkipped) break;
   }
   return read;
 }

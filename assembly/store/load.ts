@@ -23,7 +23,7 @@ import { io, listDir, statBuf, openRetrying, Listing, ChunkReader, ST_OK, ST_IO 
 import { validate, quarantine, readRecordFile, readHead, notARecord } from './records';
 import {
   JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, ENTRY_BYTES, entryKind, entryStamp, entryDigest, entryExpiry, entryRecordLength,
-  syncJournal, skipToJournalEnd, setApplyOwnEntries, journalReplaced, replayBound, rotationSettled,
+  syncJournal, skipToJournalEnd, setApplyOwnEntries, journalReplaced, replayBound,
 } from './journal';
 import { writeControlFile } from './temp';
 import { checkRegistrations } from './registry';
@@ -61,9 +61,7 @@ function loadIndex(useCache: bool = true): i32 {
   const fromCache = useCache && loadCache() && journalTailFits(indexSize());
   if (!fromCache) {
     indexClear();
-    // Everything from here on in the journal is applied over the listing below, which waits for a
-    // rotation under way: its old journal may still take entries that this one does not hold.
-    rotationSettled();
+    // Everything from here on in the journal is applied over the listing below.
     const skipped = skipToJournalEnd();
     if (skipped != ST_OK) return failLoad(skipped);
     const scanned = reconcile();
