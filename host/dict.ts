@@ -308,7 +308,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   /** Sets every pair of a Map, an iterable of [key, value], or a plain object's own entries, as setMany does. */
   update(other: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>): this {
-    return this.setMany(updateArgument(other, 'update'));
+    return this.#setPairs(updateArgument(other, 'update'));
   }
 
   /**
@@ -319,7 +319,11 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
    * `ttl` (ms) applies to every pair, as set()'s does.
    */
   setMany(entries: Iterable<readonly [K, V]>, options?: SetOptions): this {
-    const pairs = pairsArgument(entries, 'setMany');
+    return this.#setPairs(pairsArgument(entries, 'setMany'), options);
+  }
+
+  /** setMany() of pairs already checked (update, fromKeys and setMany check their own argument). */
+  #setPairs(pairs: (readonly [K, V])[], options?: SetOptions): this {
     return this.#run(() => {
       const core = this.#core;
       const items = pairs.map(([key, value]) => entryItem(key, this.#codec.encode(value).slice()));
@@ -334,7 +338,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
 
   /** Sets every key of `keys` to `value` (one group commit, as setMany); returns this. */
   fromKeys(keys: Iterable<K>, value: V): this {
-    return this.setMany(iterableArgument(keys, 'fromKeys').map((key) => [key, value] as const));
+    return this.#setPairs(iterableArgument(keys, 'fromKeys').map((key) => [key, value] as const));
   }
 
   /** This same handle, as Python iodict's copy() returns self; copyTo(path) makes a real copy. */

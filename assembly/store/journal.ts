@@ -341,15 +341,15 @@ let journalsSkipped = false;
  * take the lock (a read-only store) does not wait; nor does any handle past the lease.
  */
 function awaitSeal(): i32 {
-  if (!storeLockUsable()) return ST_OK;
   const deadline = host.now() + <f64>handle.lease;
-  while (!sealed) {
+  for (let tries = 0; !sealed; tries++) {
     const lock = acquireStoreLock(); // held by this handle already: taken again, at once
     if (lock != LOCK_BUSY) {
       releaseStoreLock(lock);
       return readTail() < 0 ? ST_IO : ST_OK; // a seal written before the release is there now
     }
-    if (host.now() > deadline) return ST_OK;
+    // Busy, or not ours to take at all: asked once, and only then (its own open of the lock file).
+    if ((tries == 0 && !storeLockUsable()) || host.now() > deadline) return ST_OK;
     host.sleep(1);
     if (readTail() < 0) return ST_IO;
   }

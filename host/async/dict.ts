@@ -373,7 +373,7 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
 
   /** Sets every pair of a Map, an iterable of [key, value], or a plain object's own entries, as setMany does. */
   async update(other: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>, options?: AsyncOptions): Promise<this> {
-    return this.setMany(updateArgument(other, 'update'), options);
+    return this.#setPairs(updateArgument(other, 'update'), options);
   }
 
   /**
@@ -381,8 +381,13 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
    * disk rejects with BatchError, whose `landed` counts the pairs (from the first) that are stored.
    */
   async setMany(entries: Iterable<readonly [K, V]>, options?: SetOptions & AsyncOptions): Promise<this> {
+    return this.#setPairs(pairsArgument(entries, 'setMany'), options);
+  }
+
+  /** setMany() of pairs already checked (update, fromKeys and setMany check their own argument). */
+  async #setPairs(pairs: (readonly [K, V])[], options?: SetOptions & AsyncOptions): Promise<this> {
     const encoded: [K, Uint8Array][] = [];
-    for (const [key, value] of pairsArgument(entries, 'setMany')) {
+    for (const [key, value] of pairs) {
       keyType(key);
       encoded.push([key, this.#encode(value)]);
     }
@@ -392,7 +397,7 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
 
   /** Sets every key of `keys` to `value`. */
   async fromKeys(keys: Iterable<K>, value: V, options?: AsyncOptions): Promise<this> {
-    return this.update(iterableArgument(keys, 'fromKeys').map((key) => [key, value] as const), options);
+    return this.#setPairs(iterableArgument(keys, 'fromKeys').map((key) => [key, value] as const), options);
   }
 
   /** A fresh store at `path` holding every key of `keys` mapped to `value`. */
