@@ -193,7 +193,9 @@ test('a batch larger than one chunk (2500 items) lands whole and in order', () =
 test('a rename failing part way: BatchError says how many landed; those are stored, the rest not; no temp left', () => {
   const path = storePath();
   let renames = 0;
-  const host = faultyHost(nodeHost(), { rename: (from, to) => (/tmp\//.test(from) && !to.includes('.iodict') && ++renames === 3 ? Errno.ENOSPC : 0) });
+  // New keys move in by renameIfAbsent where the host has it, by rename otherwise.
+  const thirdMoveFails = (from, to) => (/tmp\//.test(from) && !to.includes('.iodict') && ++renames === 3 ? Errno.ENOSPC : 0);
+  const host = faultyHost(nodeHost(), { rename: thirdMoveFails, renameIfAbsent: thirdMoveFails });
   const d = new IODict(path, { host, durability: 'fsync' });
   d.set('before', 0);
   renames = 0;

@@ -64,39 +64,41 @@ function agreed(path, ...handles) {
 /** k deleted, then i set and k set again: k's place is after i. */
 const remakeK = (other) => other.delete('k').valueOf() && other.set('i', 1).set('k', 3);
 
-// An overwrite moves its record in by exchange where the host has it (the native helper), else by rename.
+// An overwrite moves its record in by exchange where the host has it (the native helper), else it
+// looks (stat) and renames. Each write moves its record in once (FORMAT.md 5): what the move cannot
+// see leaves the key at the place the writer read, never a value put in twice.
 const moves = [
-  { move: 'exchange', base: () => nodeHost() },
-  { move: 'rename', base: () => nodeHost({ native: false }) },
+  { move: 'exchange', base: () => nodeHost(), sees: true },
+  { move: 'rename', base: () => nodeHost({ native: false }), sees: false },
 ];
 
-for (const { move, base } of moves) {
+for (const { move, base, sees } of moves) {
   for (const loaded of [false, true]) {
-    test(`an overwrite whose key is deleted between reading its place and its ${move} is a new key, at the end (index ${loaded ? 'loaded' : 'not loaded'})`, () => {
+    test(`an overwrite whose key is deleted between reading its place and its ${move} is ${sees ? 'a new key, at the end' : 'at the place it read'} (index ${loaded ? 'loaded' : 'not loaded'})`, () => {
       const { path, writer, handles } = raceOnK(move, base(), (other) => other.delete('k'));
       if (loaded) assert.is(writer.size, 2);
       writer.set('k', 2);
-      assert.equal(agreed(path, ...handles), [['j', 1], ['k', 2]]);
+      assert.equal(agreed(path, ...handles), sees ? [['j', 1], ['k', 2]] : [['k', 2], ['j', 1]]);
       for (const handle of handles) handle.close();
     });
   }
 
-  test(`an overwrite whose key is deleted and made again before its ${move} takes the new place of the key`, () => {
+  test(`an overwrite whose key is deleted and made again before its ${move} replaces that record, at the place it read`, () => {
     const { path, writer, handles } = raceOnK(move, base(), remakeK);
     assert.is(writer.size, 2, 'its index holds k at its first place');
     writer.set('k', 2);
-    assert.equal(agreed(path, ...handles), [['j', 1], ['i', 1], ['k', 2]]);
+    assert.equal(agreed(path, ...handles), [['k', 2], ['j', 1], ['i', 1]]);
     for (const handle of handles) handle.close();
   });
 }
 
-for (const [{ move, base }, durability] of moves.flatMap((m) => [[m, 'none'], [m, 'fsync']])) {
-  test(`a batch item whose key is taken before its ${move} is written again as a new key, at the end (durability ${durability})`, () => {
+for (const [{ move, base, sees }, durability] of moves.flatMap((m) => [[m, 'none'], [m, 'fsync']])) {
+  test(`a batch item whose key is taken before its ${move} is ${sees ? 'written again as a new key, at the end' : 'at the place it read'} (durability ${durability})`, () => {
     const { path, writer, handles } = raceOnK(move, base(), (other) => assert.is(other.pop('k'), 1), { durability });
     assert.is(writer.size, 2, 'its index holds k at its first place');
     writer.setMany([['i', 2], ['k', 2], ['h', 2]]);
     // k's new stamp is taken as it lands, after every stamp the batch chose before its renames.
-    assert.equal(agreed(path, ...handles), [['j', 1], ['i', 2], ['h', 2], ['k', 2]]);
+    assert.equal(agreed(path, ...handles), sees ? [['j', 1], ['i', 2], ['h', 2], ['k', 2]] : [['k', 2], ['j', 1], ['i', 2], ['h', 2]]);
     assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file left');
     for (const handle of handles) handle.close();
   });
@@ -104,44 +106,43 @@ for (const [{ move, base }, durability] of moves.flatMap((m) => [[m, 'none'], [m
 
 // A batch reads the journal once per group of 32 items, after their renames: what it says about an
 // item's key is applied to that item as a set's own read is (the item read back from disk).
-for (const { move, base } of moves) {
+for (const { move, base, sees } of moves) {
   for (const [size, at] of [[3, 1], [100, 70]]) { // item 71: in the third group
     const batch = () => Array.from({ length: size }, (_, i) => [i === at ? 'k' : `b${i}`, 2]);
     const batchKeys = batch().map(([key]) => key).filter((key) => key !== 'k');
 
-    test(`a batch item (${at + 1} of ${size}) whose key is deleted before its ${move} is a new key, at the end`, () => {
+    test(`a batch item (${at + 1} of ${size}) whose key is deleted before its ${move} is ${sees ? 'a new key, at the end' : 'at the place it read'}`, () => {
       const { path, writer, handles } = raceOnK(move, base(), (other) => assert.ok(other.delete('k')));
       assert.is(writer.size, 2, 'its index holds k at its first place');
       writer.setMany(batch());
-      assert.equal(agreed(path, ...handles).map(([key]) => key), ['j', ...batchKeys, 'k']);
+      assert.equal(agreed(path, ...handles).map(([key]) => key), sees ? ['j', ...batchKeys, 'k'] : ['k', 'j', ...batchKeys]);
       assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file left');
       for (const handle of handles) handle.close();
     });
 
-    test(`a batch item (${at + 1} of ${size}) whose key is deleted and made again before its ${move} takes the key's new place`, () => {
+    test(`a batch item (${at + 1} of ${size}) whose key is deleted and made again before its ${move} replaces that record, at the place it read`, () => {
       const { path, writer, handles } = raceOnK(move, base(), remakeK);
       assert.is(writer.size, 2, 'its index holds k at its first place');
       writer.setMany(batch());
       const agreedKeys = agreed(path, ...handles);
-      assert.equal(agreedKeys.map(([key]) => key), ['j', ...batchKeys, 'i', 'k']);
-      assert.equal(agreedKeys.at(-1), ['k', 2], 'the batch wrote last');
+      assert.equal(agreedKeys.map(([key]) => key), ['k', 'j', ...batchKeys, 'i']);
+      assert.equal(agreedKeys[0], ['k', 2], 'the batch wrote last');
       for (const handle of handles) handle.close();
     });
   }
 }
 
-// FORMAT.md 5: an overwrite never keeps the old place of a key taken after it read that place.
-// Exchange replaces only a record that is there. Without it, the overwrite gives the record it is
-// about to replace a second name (a probe, 7.3 step 2) and counts its names around its rename: a
-// take in flight still holds it claimed, and a finished take journaled its DELETE before removing
-// its claimed file (7.5 step 4), so the overwrite's journal read shows it.
-for (const { move, base } of moves) {
-  test(`an overwrite of a key whose take finished just before its ${move}: a new key at the end`, () => {
+// FORMAT.md 5: exchange replaces only a record that is there, so an overwrite never keeps the old
+// place of a key taken after it read that place; without exchange, a take between the overwrite's
+// look and its rename leaves the overwrite at that old place. Either way the taker has the old
+// value and the key holds the new one: nothing is lost or delivered twice.
+for (const { move, base, sees } of moves) {
+  test(`an overwrite of a key whose take finished just before its ${move}: ${sees ? 'a new key at the end' : 'at the place it read'}`, () => {
     const { path, writer, handles } = raceOnK(move, base(), (other) => assert.is(other.pop('k'), 1));
     assert.is(writer.size, 2, 'its index holds k at its first place');
     writer.set('k', 2);
-    assert.equal(agreed(path, ...handles), [['j', 1], ['k', 2]]);
-    assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file or probe left');
+    assert.equal(agreed(path, ...handles), sees ? [['j', 1], ['k', 2]] : [['k', 2], ['j', 1]]);
+    assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file left');
     for (const handle of handles) handle.close();
   });
 
@@ -173,31 +174,24 @@ test('without exchange: other hard links to a record (a cp -al snapshot) leave a
   writer.set('k', 2);
   const observer = new IODict(path);
   assert.equal(agreed(path, writer, observer), [['k', 2], ['j', 1]]);
-  assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file or probe left');
+  assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file left');
   for (const handle of [writer, observer]) handle.close();
 });
 
-test('without exchange or hard links (link answers ENOTSUP): overwrites rename, and the handle asks for a link once', () => {
+test('without renameIfAbsent or hard links (link answers ENOTSUP): new keys are renamed in, and the handle asks for a link once', () => {
   const path = seeded();
   const base = nodeHost({ native: false });
   const host = Object.create(base);
   let links = 0;
   host.link = () => (links++, -Errno.ENOTSUP);
   const writer = new IODict(path, { host });
-  for (const value of [2, 3, 4]) writer.set('k', value);
+  for (const key of ['a', 'b', 'c']) writer.set(key, 2);
+  writer.set('k', 4);
   assert.is(links, 1);
-  assert.equal(agreed(path, writer), [['k', 4], ['j', 1]]);
+  assert.equal(agreed(path, writer), [['k', 4], ['j', 1], ['a', 2], ['b', 2], ['c', 2]]);
   assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file left');
   writer.close();
 });
-
-/**
- * A thread overwriting k with 2 without exchange (test/workers/probe-writer.mjs), stopping after
- * each of its calls in `pauses`; `goOn(n)` lets its n-th stop go and waits for its next (or its end).
- */
-function pausedWriter(path, pauses) {
-  return pausedThread('probe-writer.mjs', { path, key: 'k', value: 2, pauses });
-}
 
 /**
  * A thread of test/workers/ that stops at its pauses (workers/pauses.mjs): `goOn(n)` lets pause n
@@ -235,46 +229,6 @@ function seeded() {
   seed.close();
   return path;
 }
-
-/** A taker without the native helper whose host runs `steps[method]` once, right after its first `method` call on k. */
-function stepTaker(path, steps) {
-  // k's record or its claimed name (<digest>.<owner>.<stamp>).
-  const match = (args) => args.some((a) => typeof a === 'string' && a.includes(nameOf('k')));
-  let host = nodeHost({ native: false });
-  for (const [method, step] of Object.entries(steps)) host = hookedHost(method, 'k', step, { after: true, base: host, match });
-  return new IODict(path, { host });
-}
-
-test('without exchange: a take that claims between the overwrite\'s probe and its rename, and journals after the overwrite, leaves a new key at the end', async () => {
-  const path = seeded();
-  const writer = pausedWriter(path, ['link']);
-  assert.is(writer.reached(), 1, 'the writer made its probe');
-  // The claim; then, before the take's DELETE entry, the rest of the overwrite.
-  const taker = stepTaker(path, { rename: () => writer.goOn(1) });
-  assert.equal(taker.popItem(), ['k', 1]);
-  assert.is(writer.reached(), writer.DONE, 'the overwrite finished while the take was claimed, unjournaled');
-  assert.is(await writer.exited, 0);
-  const observer = new IODict(path);
-  assert.equal(agreed(path, taker, observer), [['j', 1], ['k', 2]]);
-  assert.equal(readdirSync(`${path}/.iodict/tmp`), [], 'no temp file or probe left');
-  for (const handle of [taker, observer]) handle.close();
-});
-
-test('without exchange: a take that claims between the overwrite\'s probe and its rename and finishes before the probe is counted was journaled first: a new key at the end', async () => {
-  const path = seeded();
-  const writer = pausedWriter(path, ['link', 'rename']);
-  // Claim; the overwrite's rename; the take's claimed file removed; the rest of the overwrite.
-  const taker = stepTaker(path, {
-    rename: () => writer.goOn(1),
-    unlink: () => writer.goOn(2),
-  });
-  assert.equal(taker.popItem(), ['k', 1]);
-  assert.is(writer.reached(), writer.DONE);
-  assert.is(await writer.exited, 0);
-  const observer = new IODict(path);
-  assert.equal(agreed(path, taker, observer), [['j', 1], ['k', 2]]);
-  for (const handle of [taker, observer]) handle.close();
-});
 
 test('a delete whose key is set again between its unlink and its journal entry leaves no key the journal hides', () => {
   const path = storePath();

@@ -28,9 +28,9 @@ import { resize } from '../util/memory';
 import { handle } from './handle';
 import * as host from '../host/imports';
 import { recordBuf, recordPath, controlBuf, controlPath } from './paths';
-import { syncAfterChange, fail, ST_OK, ST_MISSING, OP_OPEN, OP_FSYNC } from './io';
-import { writeTemp, moveTemp, replaceTemp, lastTempCounter, selectTemp, syncTemp, removeTemp, ST_TAKEN_MEANWHILE } from './temp';
-import { reservedRecord, chooseBirth, indexLanded, betterBirth, rebirthFromDisk, writeAsNew, chosenBirth, chosenIsNew, digestBuf } from './store';
+import { syncAfterChange, fail, ST_OK, OP_OPEN, OP_FSYNC } from './io';
+import { writeTemp, moveTempAs, lastTempCounter, selectTemp, syncTemp, removeTemp, MOVE_CREATE, MOVE_REPLACE } from './temp';
+import { reservedRecord, chooseBirth, indexLanded, writeChosen, chooseAgain, chosenBirth, chosenIsNew, digestBuf } from './store';
 import { nextExpiry, setNextExpiry, noteWritten, writtenLength } from './expiry';
 import { appendChange, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
 import { evictPastLimits } from './limits';
@@ -38,7 +38,6 @@ import { evictPastLimits } from './limits';
 let count: i32 = 0;
 let landedCount: i32 = 0;
 let publishedCount: i32 = 0; // landed items whose journal entries are appended
-const betters = new StaticArray<u64>(GROUP_MAX);
 let digests: usize = 0; // count * DIGEST_BYTES
 let digestCap: i32 = 0;
 const births = new Array<u64>();
@@ -128,12 +127,11 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
   // Its record, index slot and journal entry carry its expiry and length, as a set's do.
   setNextExpiry(expiries[i]);
   noteWritten(lengths[i]);
-  let moved = fresh[i] ? moveTemp(recordBuf, len, digest) : replaceTemp(recordBuf, len, digest);
-  if (moved == ST_MISSING || moved == ST_TAKEN_MEANWHILE) {
-    moved = writeAsNew(digest, keyType, keyLen, valueLen, codec);
-    births[i] = chosenBirth;
-    fresh[i] = true;
-  }
+  // What the move finds is settled as for a set; a record written again gets its own fsyncs.
+  chooseAgain(births[i], fresh[i]);
+  const moved = writeChosen(digest, keyType, keyLen, valueLen, codec, moveTempAs(fresh[i] ? MOVE_CREATE : MOVE_REPLACE, recordBuf, len, digest));
+  births[i] = chosenBirth;
+  fresh[i] = chosenIsNew;
   if (moved != ST_OK) {
     setNextExpiry(0);
     return moved;
@@ -148,20 +146,12 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
 
 /**
  * One read after the journal entries of the items landed since the last group (FORMAT.md 7.3.1
- * step 5, as a set's of 7.3 step 4): an item that read shows a rival for (set() in store.ts) is
- * written again at the birth the rival gives it, read back from disk since it is no longer at rec.
+ * step 5, as a set's of 7.3 step 4), then evictions past the store's limits.
  */
 function publishLanded(): void {
-  const first = publishedCount;
-  const n = landedCount - first;
+  if (landedCount == publishedCount) return;
   publishedCount = landedCount;
-  if (n == 0) return;
   publishChanges();
-  // Decided for all first: a rewrite announces on its own, which starts a new append.
-  for (let j = 0; j < n; j++) betters[j] = betterBirth(j, births[first + j], fresh[first + j]);
-  for (let j = 0; j < n; j++) {
-    if (betters[j] != 0) rebirthFromDisk(digests + <usize>(first + j) * DIGEST_BYTES, births[first + j], betters[j]);
-  }
   // As after a set, with the group's last item kept; the batch's older items may go, as they
   // would by evictions after each item.
   evictPastLimits(digests + <usize>(landedCount - 1) * DIGEST_BYTES);

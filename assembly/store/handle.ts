@@ -34,11 +34,13 @@ export class Handle {
   writer: u32 = 0; // random per handle; also the journal's writer id
   lastBirth: u64 = 0;
   tempCounter: u32 = 0;
-  /** The host answered ENOTSUP to exchange: overwrites replace through a link probe from now on (FORMAT.md 7.3 step 2). */
+  /** The host answered ENOTSUP to exchange: overwrites look (stat) and rename from now on (FORMAT.md 7.3 step 2). */
   noExchange: bool = false;
-  /** ... and to link: overwrites rename blindly (FORMAT.md 5, the gap left). */
+  /** The host answered ENOTSUP to renameIfAbsent: new keys are created through a hard link from now on (FORMAT.md 7.3 step 2). */
+  noRenameIfAbsent: bool = false;
+  /** ... and to link: overwrites and creations rename blindly (FORMAT.md 5, the gap left). */
   noLink: bool = false;
-  /** A replaced record (exchanged into our temp name) or a probe could not be removed: close() removes our temps. */
+  /** A replaced record (exchanged into our temp name) or a second name of a created one could not be removed: close() removes our temps. */
   strayTemps: bool = false;
 
   // ---- the journal (journal.ts)

@@ -103,12 +103,9 @@ let ownPublished = true; // the next appended change starts a new group
 let ownNextMet: i32 = 0; // where ownMet looks first
 
 // Others' entries for the digest of our change j, read before it (see noteRival).
-const rivalBirths = new StaticArray<u64>(GROUP_MAX);
 const rivalFlags = new StaticArray<u8>(GROUP_MAX);
 const OWN_SEEN: u8 = 1; // a read met change j: later entries are no rivals of it
-const RIVAL_DELETED: u8 = 2;
-const RIVAL_RECREATED: u8 = 4;
-const RIVAL_SET_BEFORE: u8 = 8;
+const RIVAL_SET_BEFORE: u8 = 2;
 
 /**
  * Puts a fresh journal (a BEGIN naming its predecessor and generation) in place of the current
@@ -184,21 +181,7 @@ export function setApplyOwnEntries(on: bool): void {
   applyOwnEntries = on;
 }
 
-/**
- * Others' entries for the digest of our change j of the last append, read before it.
- * rivalBirth: the earliest birth among the SETs after the last DELETE (or take); rivalDeleted: a
- * DELETE came last; rivalRecreated: a DELETE came before those SETs (the key was made again:
- * their birth is its place); rivalSetBefore, for a DELETE (or take) of ours: a SET came before it.
- */
-export function rivalBirth(j: i32): u64 {
-  return rivalBirths[j];
-}
-export function rivalDeleted(j: i32): bool {
-  return (rivalFlags[j] & RIVAL_DELETED) != 0;
-}
-export function rivalRecreated(j: i32): bool {
-  return (rivalFlags[j] & RIVAL_RECREATED) != 0;
-}
+/** Whether another handle's SET of the digest of our DELETE (or take) j of the last append came before it. */
 export function rivalSetBefore(j: i32): bool {
   return (rivalFlags[j] & RIVAL_SET_BEFORE) != 0;
 }
@@ -216,29 +199,16 @@ function ownMet(e: usize): void {
 }
 
 /**
- * Another handle's entry e, read before our change of the same digest: what a set could not know
- * when it chose its birth (from its index, or from the record on disk: entries older than that
- * read agree with it, see set()), or a set a delete (take) raced with.
+ * Another handle's entry e, read before our change of the same digest: a SET before our DELETE
+ * (or take) was renamed in after our unlink or claim, during our call (store.ts remove, claims.ts
+ * finishTake).
  */
 function noteRival(e: usize, kind: u8): void {
-  if (kind != JOURNAL_SET && kind != JOURNAL_DELETE) return;
+  if (kind != JOURNAL_SET) return;
   for (let j = 0; j < ownCount; j++) {
     const mine = own + ownAt[j];
-    let flags = rivalFlags[j];
-    if ((flags & OWN_SEEN) != 0 || memory.compare(entryDigest(e), entryDigest(mine), DIGEST_BYTES) != 0) continue;
-    const ownKind = entryKind(mine);
-    if (ownKind == JOURNAL_DELETE && kind == JOURNAL_SET) {
-      flags |= RIVAL_SET_BEFORE;
-    } else if (ownKind == JOURNAL_SET && kind == JOURNAL_DELETE) {
-      flags |= RIVAL_DELETED;
-      rivalBirths[j] = 0; // a creation before the delete no longer gives the key its place
-    } else if (ownKind == JOURNAL_SET && kind == JOURNAL_SET) {
-      if ((flags & RIVAL_DELETED) != 0) flags |= RIVAL_RECREATED;
-      flags &= ~RIVAL_DELETED;
-      const birth = entryStamp(e);
-      if (rivalBirths[j] == 0 || birth < rivalBirths[j]) rivalBirths[j] = birth;
-    }
-    rivalFlags[j] = flags;
+    if ((rivalFlags[j] & OWN_SEEN) != 0 || entryKind(mine) != JOURNAL_DELETE) continue;
+    if (memory.compare(entryDigest(e), entryDigest(mine), DIGEST_BYTES) == 0) rivalFlags[j] |= RIVAL_SET_BEFORE;
   }
 }
 
@@ -524,7 +494,7 @@ export function appendRescan(): void {
  * read both brings the index up to date and tells whether a rotation sealed the journal before
  * our entry landed (then it is written again in the successor). An append or read that fails
  * does not undo the change: the registration is marked instead, which makes every other handle
- * list the directory (registry.ts). Returns ST_OK; rivalBirth(0) tells set() of an earlier creator.
+ * list the directory (registry.ts). Returns ST_OK; rivalSetBefore(0) tells a delete or take of a set that raced it.
  */
 export function announce(kind: u8, digest: usize, birth: u64, expiry: u64 = 0, length: u32 = 0, cause: u8 = CAUSE_CALL,
   key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): i32 {
@@ -556,7 +526,6 @@ export function appendChange(kind: u8, digest: usize, birth: u64, expiry: u64 = 
     sealEntry(out);
   }
   const keyEntries = key != 0 ? writeKeyEntries(out, handle.writer, keyType, key, keyLen) : 0;
-  rivalBirths[j] = 0;
   rivalFlags[j] = 0;
   ownCount++;
   ownAt[ownCount] = ownAt[j] + ENTRY_BYTES * (1 + keyEntries);

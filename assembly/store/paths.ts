@@ -10,7 +10,6 @@ export const recordBuf: usize = newPath();
 /** The temp file being written (temp.ts). */
 export const tempBuf: usize = newPath();
 /** A second name of the record an overwrite replaces without exchange (temp.ts). */
-export const probeBuf: usize = newPath();
 /** Control files: marker, journal, index cache (for opening and for error messages). */
 export const controlBuf: usize = newPath();
 /** Entries of the side folders (tmp/, claimed/, handles/) while they are walked. */

@@ -3,11 +3,8 @@
 // FORMAT.md is the reference for every step and what a crash at each leaves behind.
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
-import {
-  sealRecord, HEADER_BYTES, RECORD_MAGIC, RECORD_OK, recordBirth, recordTotalLength, recordExpiry, recordKeyType, recordKeyLength,
-  recordValueLength, recordCodec,
-} from '../format/record';
-import { indexFind, indexInsert, indexRebirth, indexBirth, indexFirst, indexLast, indexDigest } from '../index/ordered';
+import { sealRecord, HEADER_BYTES, RECORD_MAGIC, RECORD_OK, recordBirth } from '../format/record';
+import { indexFind, indexInsert, indexBirth, indexFirst, indexLast, indexDigest } from '../index/ordered';
 import {
   handle, nextBirth, OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE,
   KIND_ANY, KIND_DICT, KIND_QUEUE,
@@ -15,14 +12,14 @@ import {
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
 import { io, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { readRecordAt, readHead, notARecord } from './records';
-import { writeTemp, moveTemp, replaceTemp, removeOrphanTemps, ST_TAKEN_MEANWHILE } from './temp';
+import { writeTemp, moveTempAs, removeOrphanTemps, ST_EXISTS, MOVE_CREATE, MOVE_REPLACE, MOVE_ANY } from './temp';
 import { ensureStore, checkFolder } from './marker';
 import { dropStoreLock } from './lock';
-import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, relist, rivalBirth, rivalDeleted, rivalRecreated, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
+import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, relist, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
 import { ensureIndex, forget, writeCache, distrustIndex, slotHoldsKeyOf } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
-import { nextExpiry, setNextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive } from './expiry';
+import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive } from './expiry';
 
 export {
   OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, KIND_ANY, KIND_DICT, KIND_QUEUE,
@@ -175,37 +172,69 @@ const INDEXLESS_SETS: u32 = 64;
 
 /**
  * temp file, [xattrs], [fsync], into place (exchanged with the record of a key that exists,
- * renamed otherwise), [fsync the root], journal entry. A key we do not know keeps the birth its
- * record has (read from the file when the index is not loaded); a rival that created it first,
- * seen in the journal read after our entry, gives its birth.
+ * created where none is otherwise), [fsync the root], journal entry. A key we do not know keeps
+ * the birth its record has (read from the file when the index is not loaded); what the move finds
+ * settles the rest (writeChosen).
  */
 export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   const chosen = chooseBirth(keyType, keyLen);
   if (chosen != ST_OK) return chosen;
   const digest = digestBuf;
-  let written = writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, !chosenIsNew);
-  if (written == ST_MISSING || written == ST_TAKEN_MEANWHILE) written = writeAsNew(digest, keyType, keyLen, valueLen, codec);
+  const written = writeChosen(digest, keyType, keyLen, valueLen, codec, writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, chosenIsNew ? MOVE_CREATE : MOVE_REPLACE));
   if (written != ST_OK) return written;
-  landed(digest, keyType, keyLen, valueLen, codec, chosenBirth, chosenIsNew);
+  landed(digest, keyType, keyLen, chosenBirth, chosenIsNew);
   return ST_OK;
 }
 
+/** Moves after which a key that keeps changing under a write is renamed in blindly, as new. */
+const CONDITIONAL_MOVES: i32 = 4;
+
 /**
- * The record the exchange meant to replace was taken or deleted after its birth was read (a take
- * whose journal entry may land after ours, FORMAT.md 5), or, without exchange, was taken while
- * ours replaced it: this write makes the key again, so it gets a new birth (chosenBirth,
- * chosenIsNew) and its record, in a new temp file, is renamed in.
+ * Settles a record move (`moved`: what writeRecord, or a batch's move, returned for the record at
+ * rec with chosenBirth) against what it found (FORMAT.md 7.3 step 2). Each write puts its record in
+ * place once: a move that failed changed nothing, so a value is never put back after a take.
+ * - ST_EXISTS: another handle created the key since we looked: ours overwrites that record,
+ *   exchanged with it at its birth (chosenBirth, chosenIsNew updated).
+ * - ST_MISSING: the record an overwrite meant to replace was taken or deleted since its birth was
+ *   read: this write makes the key again (writeAsNew).
+ * A key created and taken by others over and over bounds the tries: the last is a plain rename.
  */
-export function writeAsNew(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+export function writeChosen(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, moved: i32): i32 {
+  for (let tries = 1; moved == ST_EXISTS || moved == ST_MISSING; tries++) {
+    const last = tries >= CONDITIONAL_MOVES;
+    const onDisk = moved == ST_EXISTS ? birthOnDisk(digest) : 0;
+    if (onDisk < 0) return ST_IO;
+    if (onDisk > 0) {
+      chosenBirth = <u64>onDisk;
+      chosenIsNew = false;
+      moved = writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, last ? MOVE_ANY : MOVE_REPLACE);
+    } else {
+      moved = writeAsNew(digest, keyType, keyLen, valueLen, codec, last ? MOVE_ANY : MOVE_CREATE);
+    }
+  }
+  return moved;
+}
+
+/**
+ * This write makes the key again (writeChosen): it gets a new birth (chosenBirth, chosenIsNew)
+ * and its record, in a new temp file, is moved in.
+ */
+export function writeAsNew(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, move: i32): i32 {
   forget(digest); // its old place in our index: landed() indexes the new one
   chosenIsNew = true;
   chosenBirth = nextBirth(<u64>host.now());
-  return writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth);
+  return writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, move);
 }
 
 // What chooseBirth found: the birth the record gets, and whether the key is new.
 export let chosenBirth: u64 = 0;
 export let chosenIsNew: bool = false;
+
+/** What chooseBirth found for a batch item, earlier (writeChosen settles its move from there). */
+export function chooseAgain(birth: u64, isNew: bool): void {
+  chosenBirth = birth;
+  chosenIsNew = isNew;
+}
 
 /**
  * Before writing the record of the key at rec + HEADER_BYTES (digested into digestBuf): its birth
@@ -230,17 +259,10 @@ export function chooseBirth(keyType: u8, keyLen: i32): i32 {
   return ST_OK;
 }
 
-/**
- * After the record (key and value still at rec + HEADER_BYTES) was renamed into place: index,
- * journal entry, and the rewrite when the journal read after our entry says something about this
- * key we did not see when choosing its birth (betterBirth). Only while the record is still the
- * one we wrote.
- */
-export function landed(digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64, isNew: bool): void {
+/** After the record (key and value still at rec + HEADER_BYTES) was moved into place: index and journal entry. */
+export function landed(digest: usize, keyType: u8, keyLen: i32, birth: u64, isNew: bool): void {
   indexLanded(digest, keyType, keyLen, birth, isNew);
   announce(JOURNAL_SET, digest, birth, nextExpiry, writtenLength, CAUSE_CALL, rec + HEADER_BYTES, keyType, keyLen);
-  const better = betterBirth(0, birth, isNew);
-  if (better != 0 && birthOnDisk(digest) == <i64>birth) rebirth(rec, digest, keyType, keyLen, valueLen, codec, better);
 }
 
 /** The index slot (and the host's results) of a record just renamed into place, key at rec + HEADER_BYTES. */
@@ -252,61 +274,15 @@ export function indexLanded(digest: usize, keyType: u8, keyLen: i32, birth: u64,
   noteSlot(slot);
 }
 
-/**
- * What the journal read after our change j (a SET at `birth`) says about its key, unseen when we
- * chose that birth: another handle created it before us, or made it again after a delete (that
- * birth is the key's place in line), or deleted (took) it last (ours is a new key: it goes to the
- * end). Entries older than a birth read from disk agree with it (the same birth, or a delete of a
- * key we found absent), so they change nothing. The birth the record should have, or 0.
- */
-export function betterBirth(j: i32, birth: u64, isNew: bool): u64 {
-  const rival = rivalBirth(j);
-  if (rival != 0 && rival != birth && (rival < birth || rivalRecreated(j))) return rival;
-  if (rivalDeleted(j) && !isNew) return nextBirth(<u64>host.now());
-  return 0;
-}
-
-/**
- * Our record (key and value at buf + HEADER_BYTES) written again at a better birth, announced.
- * It replaces by exchange: a record taken between the caller's check and the move stays taken.
- */
-function rebirth(buf: usize, digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, better: u64): void {
-  const written = writeRecord(buf, digest, keyType, keyLen, valueLen, codec, better, true);
-  // Without exchange a record taken during this move is there again, ours: announced as it stands.
-  if (written != ST_OK && written != ST_TAKEN_MEANWHILE) return;
-  let slot = handle.indexLoaded ? indexFind(digest) : -1;
-  if (slot >= 0) indexRebirth(slot, better);
-  else if (handle.indexLoaded) slot = indexInsert(digest, better, keyType, buf + HEADER_BYTES, keyLen);
-  resultSlot = slot;
-  noteSlot(slot);
-  announce(JOURNAL_SET, digest, better, nextExpiry, writtenLength, CAUSE_CALL, buf + HEADER_BYTES, keyType, keyLen);
-}
-
-/**
- * rebirth for a batch, whose items are no longer at rec when their group's read is made: our
- * record of `digest` read back (only while its birth is still ours) and written again at `better`.
- * In a buffer of its own: rec is the host's to place items in (it keeps the pointer).
- */
-export function rebirthFromDisk(digest: usize, birth: u64, better: u64): void {
-  if (readRecordAt(recordBuf, recordPath(recordBuf, digest), digest) != ST_OK || recordBirth(io) != birth) return;
-  const total = recordTotalLength(io);
-  const buf = heap.alloc(total);
-  memory.copy(buf, io, total);
-  setNextExpiry(recordExpiry(buf));
-  rebirth(buf, digest, recordKeyType(buf), recordKeyLength(buf), recordValueLength(buf), recordCodec(buf), better);
-  setNextExpiry(0);
-  heap.free(buf);
-}
-
-/** ST_MISSING: `replacing` a record that is gone (replaceTemp), and nothing written. */
-function writeRecord(buf: usize, digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64, replacing: bool = false): i32 {
+/** Besides the host's failures: ST_EXISTS (MOVE_CREATE) or ST_MISSING (MOVE_REPLACE); see writeChosen. */
+function writeRecord(buf: usize, digest: usize, keyType: u8, keyLen: i32, valueLen: i32, codec: u8, birth: u64, move: i32): i32 {
   const total = sealRecord(buf, codec, keyType, birth, keyLen, valueLen, nextExpiry);
   noteWritten(total);
   const written = writeTemp(buf, total, buf, keyType, keyLen, birth);
   if (written != ST_OK) return written;
   const len = recordPath(recordBuf, digest);
-  const moved = replacing ? replaceTemp(recordBuf, len, digest) : moveTemp(recordBuf, len, digest);
-  if (moved != ST_OK && moved != ST_TAKEN_MEANWHILE) return moved;
+  const moved = moveTempAs(move, recordBuf, len, digest);
+  if (moved != ST_OK) return moved;
   if (handle.fsyncWrites) syncAfterChange(controlBuf, 0);
   return moved;
 }

@@ -7,14 +7,14 @@ import { KEY_STRING } from '../format/key';
 import { HEADER_BYTES, RECORD_NOT_FILE } from '../format/record';
 import { quarantine } from './records';
 import { handle } from './handle';
-import { tempBuf, probeBuf, controlBuf, controlPath, putAscii, sidePath, sideBuf } from './paths';
+import { tempBuf, controlBuf, controlPath, putAscii, sidePath, sideBuf } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, isOurs, OWNER_CHARS } from './owner';
 import { fail, writeAll, listDir, Listing, statBuf, OP_OPEN, OP_WRITE, OP_XATTR, OP_FSYNC, OP_RENAME, ST_OK, ST_MISSING, ST_CORRUPT } from './io';
 
 let tempLength: i32 = 0; // of the path in tempBuf
 
-/** replaceTemp's status (never the host's): our record is in place, but the one it replaced was taken meanwhile. */
-export const ST_TAKEN_MEANWHILE: i32 = 100;
+/** createTemp's status (never the host's): a record is under the name already; nothing changed, the temp file is removed. */
+export const ST_EXISTS: i32 = 101;
 const attrName: usize = heap.alloc(32);
 const attrValue: usize = heap.alloc(8);
 
@@ -86,6 +86,18 @@ export function writeTemp(buf: usize, len: i32, record: usize = 0, keyType: u8 =
   return ST_OK;
 }
 
+// How a record's temp file moves in: only where no record is (a new key), only over the one there
+// (a key believed to exist), or by a plain rename.
+export const MOVE_CREATE: i32 = 0;
+export const MOVE_REPLACE: i32 = 1;
+export const MOVE_ANY: i32 = 2;
+
+/** Moves the temp file of writeTemp to the record `to` (of `recordDigest`) as `move` says: createTemp, replaceTemp or moveTemp. */
+export function moveTempAs(move: i32, to: usize, toLen: i32, recordDigest: usize): i32 {
+  if (move == MOVE_CREATE) return createTemp(to, toLen, recordDigest);
+  return move == MOVE_REPLACE ? replaceTemp(to, toLen, recordDigest) : moveTemp(to, toLen, recordDigest);
+}
+
 /** Renames the temp file of writeTemp over its target (atomically replacing it); `recordDigest` names a record's. */
 export function moveTemp(to: usize, toLen: i32, recordDigest: usize = 0): i32 {
   let r = host.rename(tempBuf, tempLength, to, toLen);
@@ -101,12 +113,47 @@ export function moveTemp(to: usize, toLen: i32, recordDigest: usize = 0): i32 {
 }
 
 /**
+ * Moves the temp file of writeTemp to the record of a key believed new, only if no record is there
+ * (FORMAT.md 7.3 step 2): renameIfAbsent where the host has it, else a hard link under the record's
+ * name (which fails where a name exists) and the temp name removed. So of two handles creating a
+ * key at once, one creates it and the other overwrites it at its birth, and a key made by another
+ * handle since we looked is never replaced by a record carrying a birth of our choosing.
+ * - ST_OK: ours is in place. ST_EXISTS: a record is there (nothing changed, the temp file is removed).
+ * - A host with neither (ENOTSUP, or any other failure of link: a file system without hard links)
+ *   renames: the gap of FORMAT.md 5.
+ * - A crash between the link and the unlink leaves a second name of the record in tmp/: an orphan
+ *   temp, which is only ever removed (7.3 step 1), never read or returned.
+ */
+export function createTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
+  if (!handle.noRenameIfAbsent) {
+    const r = host.renameIfAbsent(tempBuf, tempLength, to, toLen);
+    if (r != -host.ENOTSUP) return createdIf(r, to, toLen);
+    handle.noRenameIfAbsent = true;
+  }
+  if (handle.noLink) return moveTemp(to, toLen, recordDigest);
+  const linked = host.link(tempBuf, tempLength, to, toLen);
+  if (linked == -host.EEXIST || linked == 0) {
+    // A failed unlink leaves a second name of our record in tmp/, for close() to remove.
+    if (linked == 0 && host.unlink(tempBuf, tempLength) < 0) handle.strayTemps = true;
+    return createdIf(linked, to, toLen);
+  }
+  if (linked == -host.ENOTSUP) handle.noLink = true;
+  return moveTemp(to, toLen, recordDigest);
+}
+
+function createdIf(r: i32, to: usize, toLen: i32): i32 {
+  if (r == 0) return ST_OK;
+  host.unlink(tempBuf, tempLength);
+  return r == -host.EEXIST ? ST_EXISTS : fail(OP_RENAME, r, to, toLen);
+}
+
+/**
  * Moves the temp file of writeTemp over a record believed to exist, by exchanging the two names
  * (FORMAT.md 7.3 step 2), so that a record taken or deleted since its birth stamp was read is never
  * replaced by one keeping that old stamp. ST_OK: our record is in place and the one it replaced,
  * now under the temp name, is removed. ST_MISSING: the record is gone (nothing changed, the temp
  * file is removed): the caller writes the key as a new one. A host without exchange (ENOTSUP) is
- * remembered and replaced through a link probe from then on (replaceByRename).
+ * remembered and replaced by a look and a rename from then on (replaceByRename).
  * - A crash after the exchange, before the unlink, leaves the replaced record under our temp
  *   name: an orphan temp like any other, removed by removeOrphanTemps once we are gone (an owner
  *   of another identity judges it by its mtime, the old record's, and may remove it at once:
@@ -135,49 +182,17 @@ export function replaceTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
 }
 
 /**
- * replaceTemp on a host without exchange (FORMAT.md 7.3 step 2): a second name in tmp/ (a probe)
- * for the record there, its link count, the rename, and the count again. Our rename replacing that
- * record takes one name from it; a count that did not drop means a take claimed it between the
- * link and the rename (it is still under its claimed name), so ours stands on a key made again
- * meanwhile. (Counted against the first count, not against 1: other hard links, such as a
- * `cp -al` snapshot's, change nothing.) A take that already removed its claimed file journaled
- * its DELETE first (7.5 step 4), so our journal read after this shows it. Either way the key is
- * new, as after exchange's ENOENT.
- * - ST_OK: our record replaced the one we read the birth of (or the take is in the journal).
- * - ST_MISSING: no record to replace (the link found none): nothing changed, the temp file is
- *   removed, and the caller writes the key as a new one.
- * - ST_TAKEN_MEANWHILE: ours is in place, on a key taken during the move: the caller writes it
- *   again as a new one.
- * A host without hard links (any failure but ENOENT) renames blindly: the gap of FORMAT.md 5.
- * - A crash with the probe there leaves an orphan temp, removed as any other (7.3 step 1).
- * - A failed stat of the probe, or a file system that does not count links, counts as "not
- *   claimed"; a failed unlink leaves the probe for close().
+ * replaceTemp on a host without exchange (FORMAT.md 7.3 step 2): a look at the record (stat), then
+ * the rename. A record gone by then was taken or deleted since its birth was read: ST_MISSING,
+ * nothing changed, and the caller writes the key as a new one. One taken between the look and the
+ * rename is the gap of FORMAT.md 5: ours stands at the key's old place.
  */
 function replaceByRename(to: usize, toLen: i32, recordDigest: usize): i32 {
-  if (handle.noLink) return moveTemp(to, toLen, recordDigest);
-  const probeLength = tempPath(handle.tempCounter++, probeBuf);
-  const linked = host.link(to, toLen, probeBuf, probeLength);
-  if (linked == -host.ENOENT) {
+  if (host.stat(to, toLen, statBuf) == -host.ENOENT) {
     host.unlink(tempBuf, tempLength);
     return ST_MISSING;
   }
-  if (linked < 0) {
-    if (linked == -host.ENOTSUP) handle.noLink = true;
-    return moveTemp(to, toLen, recordDigest);
-  }
-  const before = probeLinks(probeLength);
-  const moved = moveTemp(to, toLen, recordDigest);
-  // Fewer than two names right after the link: this file system does not count links as POSIX
-  // does (@wasmer/wasi's MemFS), so the count tells nothing.
-  const claimed = moved == ST_OK && before >= 2 && probeLinks(probeLength) >= before;
-  if (host.unlink(probeBuf, probeLength) < 0) handle.strayTemps = true;
-  if (moved != ST_OK) return moved;
-  return claimed ? ST_TAKEN_MEANWHILE : ST_OK;
-}
-
-/** The probe's link count (0: unknown). */
-function probeLinks(probeLength: i32): f64 {
-  return host.stat(probeBuf, probeLength, statBuf) == 0 ? load<f64>(statBuf + host.STAT_NLINK) : 0;
+  return moveTemp(to, toLen, recordDigest);
 }
 
 /** Writes a control file through a temp file and rename, so readers see all of it or none. */

@@ -35,11 +35,14 @@ if (args.role === 'hold-claim') {
     if (path.endsWith('/.iodict/changes')) journalFd = fd;
     return fd;
   };
-  host.rename = (from, to) => {
-    const r = base.rename(from, to);
-    if (!to.includes('/.iodict/')) renamed = true;
-    return r;
-  };
+  // Every call that can move a record in: rename, and renameIfAbsent for a new key.
+  for (const move of ['rename', 'renameIfAbsent']) {
+    host[move] = (from, to) => {
+      const r = base[move](from, to);
+      if (!to.includes('/.iodict/')) renamed = true;
+      return r;
+    };
+  }
   host.unlink = (path) => {
     const r = base.unlink(path);
     if (!path.includes('/.iodict/')) renamed = true;
