@@ -132,9 +132,10 @@ export function createTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
   }
   if (handle.noLink) return moveTemp(to, toLen, recordDigest);
   const linked = host.link(tempBuf, tempLength, to, toLen);
-  if (linked == 0 && !handle.linksCounted && !linkCounted(to, toLen)) {
+  if (linked == 0 && !handle.linksCounted && !linkCounted()) {
     // Not a second name of one file (@wasmer/wasi's MemFS counts one): the temp file is renamed
-    // over it, and links are not made again. Such a file system is the instance's own.
+    // over it, and links are not made again. Such a file system is the instance's own: no other
+    // handle takes the record between the link and that rename.
     handle.noLink = true;
     return moveTemp(to, toLen, recordDigest);
   }
@@ -147,9 +148,12 @@ export function createTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
   return moveTemp(to, toLen, recordDigest);
 }
 
-/** Whether the file a link just made counts two names, as a POSIX hard link does; asked once per handle. */
-function linkCounted(to: usize, toLen: i32): bool {
-  handle.linksCounted = host.stat(to, toLen, statBuf) == 0 && load<f64>(statBuf + host.STAT_NLINK) >= 2;
+/**
+ * Whether the temp file a link just named again counts two names, as a POSIX hard link does; asked
+ * once per handle, of the temp name, which no other handle touches (the record may be taken already).
+ */
+function linkCounted(): bool {
+  handle.linksCounted = host.stat(tempBuf, tempLength, statBuf) == 0 && load<f64>(statBuf + host.STAT_NLINK) >= 2;
   return handle.linksCounted;
 }
 
