@@ -308,9 +308,10 @@ OPS['dict.setManyGroups'] = {
   pick: () => undefined,
   run: (h, { entries }) => (h.dict.setMany(entries), null),
   note: (ctx, { entries }) => entries.forEach(([key]) => ctx.present.add(key)),
-  /** The positions (1-based) worth a fault or a kill: the renames of the last items of the first group on. */
+  /** The positions (1-based) worth a fault or a kill: the moves of the last items of the first group on. */
   sweep: (trace) => {
-    const moves = trace.flatMap((call, i) => (/^(exchange|rename) tmp\//.test(call) ? [i] : []));
+    // A new key moves in by renameIfAbsent, or by link where the host lacks it (FORMAT.md 7.3 step 2).
+    const moves = trace.flatMap((call, i) => (/^(exchange|rename|renameIfAbsent|link) tmp\//.test(call) ? [i] : []));
     const from = moves[GROUP - 3] ?? 0;
     return Array.from({ length: trace.length + 1 - from }, (_, i) => from + i + 1);
   },
