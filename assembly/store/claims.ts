@@ -158,8 +158,11 @@ function restore(): i32 {
  */
 function putBack(from: usize, fromLen: i32, digest: usize): i32 {
   const to = recordPath(recordBuf, digest);
-  let r = host.renameIfAbsent(from, fromLen, recordBuf, to);
-  if (r == -host.ENOTSUP) r = host.stat(recordBuf, to, statBuf) == 0 ? -host.EEXIST : host.rename(from, fromLen, recordBuf, to);
+  let r = handle.noRenameIfAbsent ? -host.ENOTSUP : host.renameIfAbsent(from, fromLen, recordBuf, to);
+  if (r == -host.ENOTSUP) {
+    handle.noRenameIfAbsent = true; // as createTemp remembers it (temp.ts)
+    r = host.stat(recordBuf, to, statBuf) == 0 ? -host.EEXIST : host.rename(from, fromLen, recordBuf, to);
+  }
   if (r == -host.EEXIST) {
     host.unlink(from, fromLen);
     return ST_MISSING;

@@ -40,8 +40,6 @@ export class Handle {
   noRenameIfAbsent: bool = false;
   /** ... and to link: overwrites and creations rename blindly (FORMAT.md 5, the gap left). */
   noLink: bool = false;
-  /** A link made by this handle counted two names, as POSIX hard links do (temp.ts createTemp). */
-  linksCounted: bool = false;
   /** A replaced record (exchanged into our temp name) or a second name of a created one could not be removed: close() removes our temps. */
   strayTemps: bool = false;
 

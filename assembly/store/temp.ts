@@ -132,13 +132,6 @@ export function createTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
   }
   if (handle.noLink) return moveTemp(to, toLen, recordDigest);
   const linked = host.link(tempBuf, tempLength, to, toLen);
-  if (linked == 0 && !handle.linksCounted && !linkCounted()) {
-    // Not a second name of one file (@wasmer/wasi's MemFS counts one): the temp file is renamed
-    // over it, and links are not made again. Such a file system is the instance's own: no other
-    // handle takes the record between the link and that rename.
-    handle.noLink = true;
-    return moveTemp(to, toLen, recordDigest);
-  }
   if (linked == -host.EEXIST || linked == 0) {
     // A failed unlink leaves a second name of our record in tmp/, for close() to remove.
     if (linked == 0 && host.unlink(tempBuf, tempLength) < 0) handle.strayTemps = true;
@@ -146,15 +139,6 @@ export function createTemp(to: usize, toLen: i32, recordDigest: usize): i32 {
   }
   if (linked == -host.ENOTSUP) handle.noLink = true;
   return moveTemp(to, toLen, recordDigest);
-}
-
-/**
- * Whether the temp file a link just named again counts two names, as a POSIX hard link does; asked
- * once per handle, of the temp name, which no other handle touches (the record may be taken already).
- */
-function linkCounted(): bool {
-  handle.linksCounted = host.stat(tempBuf, tempLength, statBuf) == 0 && load<f64>(statBuf + host.STAT_NLINK) >= 2;
-  return handle.linksCounted;
 }
 
 function createdIf(r: i32, to: usize, toLen: i32): i32 {

@@ -280,7 +280,8 @@ interface WasmerModule {
   MemFS: new () => WasmerFS;
   WASI: new (config: { preopens: Record<string, string>; fs: WasmerFS; args: string[]; env: Record<string, string> }) => {
     readonly fs: WasmerFS;
-    instantiate(module: WebAssembly.Module, imports: object): WebAssembly.Instance;
+    getImports(module: WebAssembly.Module): { wasi_snapshot_preview1: Record<string, WebAssembly.ImportValue> };
+    instantiate(moduleOrInstance: WebAssembly.Module | WebAssembly.Instance, imports: object): WebAssembly.Instance;
   };
 }
 interface WasmerFS {
@@ -288,6 +289,9 @@ interface WasmerFS {
   createDir(path: string): void;
   open(path: string, options: { read?: boolean; write?: boolean; create?: boolean }): { read(): Uint8Array; write(bytes: Uint8Array): number };
 }
+
+/** preview1's errno for an operation the file system does not support. */
+const WASI_ENOTSUP = 58;
 
 async function wasmerSandbox(module: WebAssembly.Module, dir: string): Promise<Sandbox> {
   // A variable specifier keeps bundlers from inlining this 450 kB development dependency.
@@ -303,7 +307,11 @@ async function wasmerSandbox(module: WebAssembly.Module, dir: string): Promise<S
   const before = new Map<string, Uint8Array>();
   copyIn(dir, memfs, GUEST, '', before);
   const wasi = new wasmer.WASI({ preopens: { [GUEST]: GUEST }, fs: memfs, args: [], env: {} });
-  const instance = wasi.instantiate(module, {});
+  // Its links are no second names of one file (the first name's removal loses the file): the
+  // instance is told there are none, as on a file system without hard links (FORMAT.md 7.3 step 2).
+  const imports = wasi.getImports(module);
+  imports.wasi_snapshot_preview1.path_link = () => WASI_ENOTSUP;
+  const instance = wasi.instantiate(new WebAssembly.Instance(module, imports), {});
   const x = instance.exports as unknown as WasiExports;
   x._initialize();
   // After the instance has used it, the MemFS answers only through wasi.fs.
