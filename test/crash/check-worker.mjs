@@ -7,7 +7,7 @@ import { baseHost } from './ops.mjs';
 
 parentPort.on('message', ({ root, logPath, host, durability }) => {
   try {
-    parentPort.postMessage({ violations: checkTrial({ root, logPath, host: baseHost(host), durability }) });
+    parentPort.postMessage({ violations: checkTrial({ root, logPath, host: baseHost(host), durability, exchange: host === 'native' }) });
   } catch (error) {
     parentPort.postMessage({ error: error.stack });
   }

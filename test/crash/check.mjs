@@ -26,8 +26,12 @@ export function brief(x) {
 
 export const stepLabel = (op) => `${op.child}#${op.n} ${op.op}(${brief(op.args)})`;
 
-/** The log as rounds of children, each child with its steps: { op, args, begin, end, done, result | thrown }. */
-export function parseHistory(events) {
+/**
+ * The log as rounds of children, each child with its steps: { op, args, begin, end, done, result | thrown }.
+ * `exchange`: whether the stores' host replaces a record only where one is (FORMAT.md 5); without
+ * it, an overwrite racing a take of its key may keep the key's old place (racedBy, below).
+ */
+export function parseHistory(events, { exchange = true } = {}) {
   const children = new Map();
   const rounds = [];
   events.forEach((event, at) => {
@@ -58,6 +62,7 @@ export function parseHistory(events) {
   }
   const all = [...children.values()].flatMap((c) => c.steps);
   for (const step of all) if (OPS[step.op]?.landedCounts && OPS[step.op].store === 'dict') step.unordered = keysTakenBefore(step, all);
+  if (!exchange) for (const step of all) if (OPS[step.op]?.takes && OPS[step.op].store === 'dict') step.racedBy = writesDuring(step, all, children);
   // A batch lands item by item, so a process whose step overlaps it may see it part way, and a
   // batch cut short may stop after any item (each it landed without announcing reaches other
   // handles when they list): such batches are their items as steps of their own
@@ -95,6 +100,20 @@ function keysTakenBefore(batch, steps) {
     keys.push(key);
   }
   return keys;
+}
+
+/**
+ * Without exchange, a write looks at its key's record and then renames over it (FORMAT.md 5): a
+ * take between the two leaves the written value at the key's old place, not at the end. The
+ * labels of other processes' dictionary writes (batches too) that overlap `take` in time: a write
+ * among them that makes the key again after this take may put it back at the place the take found.
+ */
+function writesDuring(take, steps, children) {
+  const roundOf = (step) => children.get(step.child).round;
+  const writes = (step) => step.op === 'dict.set' || step.op === 'dict.overwrite' || (OPS[step.op]?.parts && OPS[step.op].store === 'dict');
+  return steps
+    .filter((step) => step.child !== take.child && roundOf(step) === roundOf(take) && writes(step) && step.begin < take.end && take.begin < step.end)
+    .map(stepLabel);
 }
 
 const clone = (model) => JSON.parse(JSON.stringify(model));
@@ -156,11 +175,51 @@ function batchItemSuccessors(step, model) {
   const { of, index, ordered } = step.batch;
   const landed = clone(model);
   OPS[step.op].apply(landed, step.args, step.child, false, { lo: step.begin, hi: step.diedAt ?? step.end, by: of, ...(ordered ? { item: index } : {}) });
-  if (step.done) return { models: [canonical(landed)] };
+  useRacedNote(step, landed);
+  const landings = [canonical(landed), ...atOldPlace(step, model)];
+  if (step.done) return { models: landings };
   const stopped = clone(model);
   if (model.halted?.includes(of)) return { models: [stopped] };
   stopped.halted = [...(model.halted ?? []), of];
-  return { models: [stopped, canonical(landed)] };
+  return { models: [stopped, ...landings] };
+}
+
+const writtenKey = (step) => (step.op === 'dict.set' || step.op === 'dict.overwrite' ? step.args.key : undefined);
+
+/**
+ * A take that raced writes of its key (racedBy: no exchange) leaves a note of the place it took
+ * from, for those writes (atOldPlace). `start` is the model before the take, `next` after it.
+ */
+function noteRacedTake(step, start, next, result) {
+  const key = step.args.key ?? result?.key;
+  const taken = start.dict.find((e) => e.claimedBy === null && e.key === key);
+  if (!taken) return;
+  next.raced = [...(next.raced ?? []), { key, born: taken.born, ...(taken.floor !== undefined ? { floor: taken.floor } : {}), by: step.racedBy }];
+}
+
+/** A write of a key ends the notes of its raced takes: later writes find the key this one made. */
+function useRacedNote(step, model) {
+  const key = writtenKey(step);
+  if (key === undefined || !model.raced) return;
+  model.raced = model.raced.filter((r) => r.key !== key);
+  if (!model.raced.length) delete model.raced;
+}
+
+/**
+ * Without exchange, a write that looked at its key's record before a racing take removed it
+ * renames over the gap: its value stands at the key's old place (FORMAT.md 5). The model with
+ * the write landed there, when a raced take noted that place for this write; none otherwise.
+ */
+function atOldPlace(step, model) {
+  const key = writtenKey(step);
+  const by = step.batch?.of ?? stepLabel(step);
+  const raced = key === undefined ? undefined : model.raced?.find((r) => r.key === key && r.by.includes(by));
+  if (!raced || model.dict.some((e) => e.claimedBy === null && e.key === key)) return [];
+  const next = clone(model);
+  useRacedNote(step, next);
+  OPS['dict.set'].apply(next, step.args, step.child, false, raced.born);
+  if (raced.floor !== undefined) next.dict.at(-1).floor = raced.floor;
+  return [canonical(next)];
 }
 
 /** The models a step can lead to; for a completed step, only if its logged result is the model's. */
@@ -172,15 +231,18 @@ function successors(step, model) {
   const applied = (start, claim) => {
     const next = clone(start);
     const result = op.apply(next, step.args, step.child, claim, born);
+    if (step.racedBy?.length) noteRacedTake(step, start, next, result);
+    useRacedNote(step, next);
     return { next: canonical(next), result };
   };
   if (step.done && step.thrown === undefined) {
     const outcomes = starts.map((start) => applied(start, false));
     const models = outcomes.filter(({ result }) => isDeepStrictEqual(result, step.result)).map(({ next }) => next);
+    if (models.length) models.push(...atOldPlace(step, model));
     return models.length ? { models } : { models: [], expected: outcomes.map(({ result }) => result) };
   }
   // Cut short or failed: not at all, fully, or (a take) claimed and to come back at its owner's death.
-  const models = [clone(model), ...starts.map((start) => applied(start, false).next)];
+  const models = [clone(model), ...starts.map((start) => applied(start, false).next), ...atOldPlace(step, model)];
   // A batch that failed part way: any first few of its items may be in place.
   for (let landed = 1; landed < (op.landedCounts?.(step.args) ?? 0); landed++) {
     const next = clone(model);
@@ -216,7 +278,7 @@ function exploreRound(starts, round, failures) {
       const pending = round.map((child, i) => child.steps[at[i]]);
       if (pending.every((step) => !step)) {
         const ids = round.map((c) => c.id);
-        const { halted, ...final } = release(clone(model), (e) => ids.includes(e.claimedBy));
+        const { halted, raced, ...final } = release(clone(model), (e) => ids.includes(e.claimedBy));
         finals.set(JSON.stringify(final), final);
         continue;
       }
@@ -421,8 +483,8 @@ export function judgeHistory(history, observed) {
 }
 
 /** Checks a finished trial (every child dead): its log against fresh handles on its stores. */
-export function checkTrial({ root, logPath, host, durability }) {
-  const history = parseHistory(readLog(logPath));
+export function checkTrial({ root, logPath, host, durability, exchange }) {
+  const history = parseHistory(readLog(logPath), { exchange });
   const knownKeys = [...new Set(history.steps.filter((s) => s.op.startsWith('dict.')).flatMap((s) => [s.args.key, s.result?.key]).filter(Boolean))];
   const { observed, problems } = inspectStores(root, { host, durability, knownKeys });
   return [...judgeHistory(history, observed), ...problems];
