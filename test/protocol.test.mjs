@@ -232,6 +232,30 @@ for (const change of ['set', 'delete']) {
   });
 }
 
+// FORMAT.md 7.5: a claim whose owner died comes back, unless the key was written after the
+// claim. A later write replaced the claimed value, even when it was taken or deleted since.
+for (const after of ['nothing', 'set', 'set and delete', 'set and pop']) {
+  test(`a pop killed after its claim: its value comes back unless the key was written since (${after})`, async () => {
+    const path = storePath();
+    // Opened before the crash, and without its index loaded: it neither lists nor returns claims.
+    const writer = new IODict(path);
+    writer.set('k', 1).set('j', 1);
+    const child = liveChild(worker, { role: 'crash-after-claim', path, key: 'k' });
+    const { signal } = await child.exited;
+    assert.is(signal, 'SIGKILL');
+    if (after !== 'nothing') writer.set('k', 2);
+    if (after === 'set and delete') assert.ok(writer.delete('k'));
+    if (after === 'set and pop') assert.is(writer.pop('k'), 2);
+    assert.is(fs.readdirSync(`${path}/.iodict/claimed`).length, 1, 'the claim waits for its dead owner');
+    writer.close();
+    const expected = { nothing: [['k', 1], ['j', 1]], set: [['j', 1], ['k', 2]] }[after] ?? [['j', 1]];
+    const fresh = new IODict(path);
+    assert.equal([...fresh.entries()], expected);
+    assert.equal(fs.readdirSync(`${path}/.iodict/claimed`), [], 'the claim was returned or dropped');
+    fresh.close();
+  });
+}
+
 test('two processes creating one store at once both succeed', async () => {
   for (let round = 0; round < 8; round++) {
     const path = storePath();

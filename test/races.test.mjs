@@ -284,6 +284,34 @@ test('a take that fails puts its record back only where no set made the key agai
   for (const handle of [popper, other, observer]) handle.close();
 });
 
+test('a take that fails does not bring its value back when the key was set and taken again meanwhile', () => {
+  const path = storePath();
+  const other = new IODict(path);
+  other.set('k', 1).set('j', 1);
+  const observer = watching(path);
+  // k's claimed file fails to open: the take puts it back. The set and the pop run at that open.
+  const base = nodeHost();
+  const host = Object.create(base);
+  let during = false;
+  host.open = (file, ...rest) => {
+    if (!file.includes(`/.iodict/claimed/${nameOf('k')}.`)) return base.open(file, ...rest);
+    if (!during) {
+      other.set('k', 2);
+      assert.is(other.pop('k'), 2);
+      during = true;
+    }
+    return -5;
+  };
+  const popper = new IODict(path, { host });
+  assert.throws(() => popper.pop('k'), (error) => error.code === 'EIO');
+  assert.ok(during, 'the set and the pop ran between the claim and the put-back');
+  // The set replaced the claimed value, and its own value was taken: no k, for everyone.
+  assert.equal(agreed(path, popper, other, observer), [['j', 1]]);
+  assert.is(popper.get('k'), undefined);
+  assert.equal(readdirSync(`${path}/.iodict/claimed`), [], 'the claimed record is gone');
+  for (const handle of [popper, other, observer]) handle.close();
+});
+
 /** Appends a RESCAN entry (FORMAT.md 8.1), as a handle that found a crash does: every handle lists the directory. */
 const appendRescan = (path) => appendFileSync(`${path}/.iodict/changes`, journalEntry(JOURNAL.RESCAN));
 

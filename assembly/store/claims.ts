@@ -7,13 +7,13 @@
 // place: in the store, claimed by a live owner, or delivered.
 import * as host from '../host/imports';
 import { DIGEST_BYTES, NAME_CHARS } from '../format/key';
-import { RECORD_OK, HEADER_BYTES, recordKeyType, recordKeyLength } from '../format/record';
+import { RECORD_OK, RECORD_MAGIC, HEADER_BYTES, recordKeyType, recordKeyLength, recordBirth } from '../format/record';
 import { handle } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
-import { io, statBuf, listDir, Listing, fail, syncAfterChange, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
+import { io, statBuf, listDir, Listing, fail, syncAfterChange, openReading, readingFd, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { validate, quarantine, setResult, resultRecord, readRecordFile, notARecord } from './records';
-import { announce, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, CAUSE_CALL, CAUSE_EXPIRE } from './journal';
+import { announce, rivalSetBefore, writtenSince, JOURNAL_SET, JOURNAL_DELETE, CAUSE_CALL, CAUSE_EXPIRE } from './journal';
 import { recordExpired, countRemoved } from './expiry';
 import { learnRecord, forget, LEARN_FAILED } from './load';
 import { markRescan } from './journal';
@@ -146,17 +146,32 @@ export function settle(how: i32, stamp: u64): i32 {
 
 /** Renames the claim in claimBuf back into the store, at its old place in line. */
 function restore(): i32 {
-  return putBack(claimBuf, claimLen, claimedDigest);
+  return putBack(claimBuf, claimLen, claimedDigest, claimedStamp);
+}
+
+const headBuf: usize = heap.alloc(HEADER_BYTES);
+
+/** The birth stamp of a claimed record (its header), 0 when it cannot be read. */
+function claimedBirth(from: usize, fromLen: i32): u64 {
+  const n = openReading(from, fromLen, host.O_READ, headBuf, HEADER_BYTES);
+  if (readingFd >= 0) host.close(readingFd);
+  return n == HEADER_BYTES && load<u32>(headBuf) == RECORD_MAGIC ? recordBirth(headBuf) : 0;
 }
 
 /**
- * Returns a claimed record to the store, unless the key was set again meanwhile (a dictionary
- * key popped, then set, before the pop finished): the newer record stands, and the claimed one,
- * whose take never completed, is dropped. ST_MISSING when the claim is gone or superseded.
- * The move keeps a record that is there (renameIfAbsent), so a set landing at that moment stands;
- * a host without it looks first and renames, and such a set is replaced (FORMAT.md 7.5).
+ * Returns a claimed record to the store, unless the key was written again since the claim at
+ * `claimStamp` (a dictionary key popped, then set, before the pop finished or its claim came
+ * back): the newer write replaced it, and the claimed record, whose take never completed, is
+ * dropped. That write shows as a record there now, or, when it was taken or deleted since, as its
+ * SET in the journal (writtenSince). ST_MISSING when the claim is gone or superseded. The move
+ * keeps a record that is there (renameIfAbsent), so a set landing at that moment stands; a host
+ * without it looks first and renames, and such a set is replaced (FORMAT.md 7.5).
  */
-function putBack(from: usize, fromLen: i32, digest: usize): i32 {
+function putBack(from: usize, fromLen: i32, digest: usize, claimStamp: u64): i32 {
+  if (writtenSince(digest, claimStamp, claimedBirth(from, fromLen))) {
+    host.unlink(from, fromLen);
+    return ST_MISSING;
+  }
   const to = recordPath(recordBuf, digest);
   let r = handle.noRenameIfAbsent ? -host.ENOTSUP : host.renameIfAbsent(from, fromLen, recordBuf, to);
   if (r == -host.ENOTSUP) {
@@ -201,14 +216,15 @@ export function recoverClaims(): i32 {
     if (!parseRecordName(name, NAME_CHARS, recoveredDigest)) continue;
     const owner = name + NAME_CHARS + 1;
     let gone = false;
+    let stamp: i64 = -1; // version 1 names carry none: no write is known to be later
     if (nameLen == NAME_CHARS + 1 + OWNER_CHARS + 1 + STAMP_CHARS) {
-      const stamp = parseHex(owner + OWNER_CHARS + 1, STAMP_CHARS);
+      stamp = parseHex(owner + OWNER_CHARS + 1, STAMP_CHARS);
       gone = stamp >= 0 && !isOurs(owner) && ownerGone(owner, <u64>stamp);
     } else if (nameLen == NAME_CHARS + 17) {
       gone = v1OwnerGone(owner); // version 1: "<56 hex>.<pid, writer 16 hex>"
     }
     if (!gone) continue;
-    const r = putBack(sideBuf, sidePath(sideBuf, 'claimed', name, nameLen), recoveredDigest);
+    const r = putBack(sideBuf, sidePath(sideBuf, 'claimed', name, nameLen), recoveredDigest, <u64>stamp);
     if (r == ST_MISSING) continue; // another handle returned it first, or the key was set again
     if (r != ST_OK) {
       status = r;

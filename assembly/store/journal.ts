@@ -550,6 +550,42 @@ export function publishChanges(): i32 {
   return ST_OK;
 }
 
+/**
+ * Whether the current journal shows the key of `digest` written after a claim taken at
+ * `claimStamp` (FORMAT.md 7.5, putting a record back): a SET whose birth stamp is later than the
+ * claim and is not the claimed record's own (`birth`; 0 when unknown), met after the last SET of
+ * that record itself. Such a write replaced the claimed value, even if the key was taken or
+ * deleted since. A journal that rotated since the write, or cannot be read, says nothing: false.
+ * Reads the last replayBound entries at most, through a descriptor of its own, leaving the
+ * handle's place as it is.
+ */
+export function writtenSince(digest: usize, claimStamp: u64, birth: u64): bool {
+  const fd = host.open(controlBuf, journalPath(), host.O_READ);
+  if (fd < 0) return false;
+  let found = false;
+  if (host.fstat(fd, statBuf) == 0) {
+    const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
+    const end = size - size % ENTRY_BYTES;
+    const span = replayBound(indexSize()) * ENTRY_BYTES;
+    let at = max<u64>(<u64>ENTRY_BYTES, end > span ? end - span : 0);
+    while (at < end) {
+      const n = host.read(fd, readBuf, JOURNAL_READ, <f64>at);
+      if (n < ENTRY_BYTES) break;
+      const whole = n / ENTRY_BYTES;
+      for (let i = 0; i < whole; i++) {
+        const e = readBuf + <usize>i * ENTRY_BYTES;
+        if (!entryValid(e) || entryKind(e) != JOURNAL_SET || memory.compare(entryDigest(e), digest, DIGEST_BYTES) != 0) continue;
+        const stamp = entryStamp(e);
+        if (birth != 0 && stamp == birth) found = false; // the claimed record's own (over)write
+        else if (stamp > claimStamp) found = true;
+      }
+      at += <u64>whole * ENTRY_BYTES;
+    }
+  }
+  host.close(fd);
+  return found;
+}
+
 function rotationThreshold(): u64 {
   return (handle.rotateAfter + indexSize()) * <u64>ENTRY_BYTES;
 }

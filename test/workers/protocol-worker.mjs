@@ -2,6 +2,7 @@
 //   hold-claim: get one queue item with { ack: true }, print it, then stay alive until killed;
 //   hold-temp:  leave a temp file named as this process's own write in flight, print its name, stay alive;
 //   crash-before-entry: set (or delete) one key and SIGKILL itself between the rename and the journal entry;
+//   crash-after-claim: pop one key and SIGKILL itself right after the claim's rename;
 //   create:     open (and so create) a store, set one key, report;
 //   churn:      set `count` keys with a small rotation threshold (rotations race with other churners).
 import fs from 'node:fs';
@@ -55,6 +56,16 @@ if (args.role === 'hold-claim') {
   const d = new IODict(args.path, { host });
   if (args.delete) d.delete(args.key);
   else d.set(args.key, args.value);
+  say({ survived: true }); // never reached
+} else if (args.role === 'crash-after-claim') {
+  const base = nodeHost();
+  const host = Object.create(base);
+  host.rename = (from, to) => {
+    const r = base.rename(from, to);
+    if (to.includes('/.iodict/claimed/')) process.kill(process.pid, 'SIGKILL');
+    return r;
+  };
+  new IODict(args.path, { host }).pop(args.key);
   say({ survived: true }); // never reached
 } else if (args.role === 'create') {
   const d = new IODict(args.path);
