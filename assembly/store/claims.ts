@@ -8,7 +8,7 @@
 import * as host from '../host/imports';
 import { DIGEST_BYTES, NAME_CHARS } from '../format/key';
 import { RECORD_OK, RECORD_MAGIC, HEADER_BYTES, recordKeyType, recordKeyLength, recordBirth } from '../format/record';
-import { handle } from './handle';
+import { handle, KIND_QUEUE } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
 import { io, statBuf, listDir, Listing, fail, syncAfterChange, openReading, readingFd, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
@@ -168,7 +168,8 @@ function claimedBirth(from: usize, fromLen: i32): u64 {
  * without it looks first and renames, and such a set is replaced (FORMAT.md 7.5).
  */
 function putBack(from: usize, fromLen: i32, digest: usize, claimStamp: u64): i32 {
-  if (writtenSince(digest, claimStamp, claimedBirth(from, fromLen))) {
+  // A queue never writes a key twice: nothing to look for.
+  if (handle.kind != KIND_QUEUE && writtenSince(digest, claimStamp, claimedBirth(from, fromLen))) {
     host.unlink(from, fromLen);
     return ST_MISSING;
   }
