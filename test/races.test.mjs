@@ -193,6 +193,24 @@ test('without renameIfAbsent or hard links (link answers ENOTSUP): new keys are 
   writer.close();
 });
 
+test('queue items are renamed in, with the native helper or without: their keys are written once, so no move needs a condition', () => {
+  for (const native of [true, false]) {
+    const base = nodeHost({ native });
+    const host = Object.create(base);
+    const moves = [];
+    for (const move of ['rename', 'renameIfAbsent', 'link', 'exchange']) {
+      // Moves of records: from tmp/ to the store's root (control files move within .iodict/).
+      if (typeof base[move] === 'function') host[move] = (from, to, ...rest) => (from.includes('/.iodict/tmp/') && !to.includes('/.iodict/') && moves.push(move), base[move](from, to, ...rest));
+    }
+    const queue = new DurableQueue(storePath(), { host });
+    queue.putNowait('one');
+    queue.putMany(['two', 'three']);
+    assert.equal(moves, ['rename', 'rename', 'rename'], native ? 'native' : 'no-native');
+    assert.equal([queue.getNowait(), queue.getNowait(), queue.getNowait()], ['one', 'two', 'three']);
+    queue.close();
+  }
+});
+
 /**
  * A thread of test/workers/ that stops at its pauses (workers/pauses.mjs): `goOn(n)` lets pause n
  * go and waits for the next (or the end, `DONE`); the thread has reached its first pause on return.

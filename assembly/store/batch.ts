@@ -29,7 +29,7 @@ import { handle } from './handle';
 import * as host from '../host/imports';
 import { recordBuf, recordPath, controlBuf, controlPath } from './paths';
 import { syncAfterChange, fail, ST_OK, OP_OPEN, OP_FSYNC } from './io';
-import { writeTemp, moveTempAs, lastTempCounter, selectTemp, syncTemp, removeTemp, MOVE_CREATE, MOVE_REPLACE } from './temp';
+import { writeTemp, moveTempAs, moveFor, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
 import { reservedRecord, chooseBirth, indexLanded, writeChosen, chooseAgain, chosenBirth, chosenIsNew, digestBuf } from './store';
 import { nextExpiry, setNextExpiry, noteWritten, writtenLength } from './expiry';
 import { appendChange, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
@@ -129,7 +129,7 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
   noteWritten(lengths[i]);
   // What the move finds is settled as for a set; a record written again gets its own fsyncs.
   chooseAgain(births[i], fresh[i]);
-  const moved = writeChosen(digest, keyType, keyLen, valueLen, codec, moveTempAs(fresh[i] ? MOVE_CREATE : MOVE_REPLACE, recordBuf, len, digest));
+  const moved = writeChosen(digest, keyType, keyLen, valueLen, codec, moveTempAs(moveFor(keyType, fresh[i]), recordBuf, len, digest));
   births[i] = chosenBirth;
   fresh[i] = chosenIsNew;
   if (moved != ST_OK) {

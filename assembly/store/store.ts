@@ -12,7 +12,7 @@ import {
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
 import { io, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { readRecordAt, readHead, notARecord } from './records';
-import { writeTemp, moveTempAs, removeOrphanTemps, ST_EXISTS, MOVE_CREATE, MOVE_REPLACE, MOVE_ANY } from './temp';
+import { writeTemp, moveTempAs, removeOrphanTemps, ST_EXISTS, MOVE_CREATE, MOVE_REPLACE, MOVE_ANY, moveFor } from './temp';
 import { ensureStore, checkFolder } from './marker';
 import { dropStoreLock } from './lock';
 import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, relist, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
@@ -180,7 +180,7 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   const chosen = chooseBirth(keyType, keyLen);
   if (chosen != ST_OK) return chosen;
   const digest = digestBuf;
-  const written = writeChosen(digest, keyType, keyLen, valueLen, codec, writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, chosenIsNew ? MOVE_CREATE : MOVE_REPLACE));
+  const written = writeChosen(digest, keyType, keyLen, valueLen, codec, writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, moveFor(keyType, chosenIsNew)));
   if (written != ST_OK) return written;
   landed(digest, keyType, keyLen, chosenBirth, chosenIsNew);
   return ST_OK;

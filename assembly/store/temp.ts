@@ -3,7 +3,7 @@
 // orphan temp file, which no reader ever looks at; removeOrphanTemps() deletes those of owners
 // that are gone.
 import * as host from '../host/imports';
-import { KEY_STRING } from '../format/key';
+import { KEY_STRING, KEY_QUEUE } from '../format/key';
 import { HEADER_BYTES, RECORD_NOT_FILE } from '../format/record';
 import { quarantine } from './records';
 import { handle } from './handle';
@@ -91,6 +91,16 @@ export function writeTemp(buf: usize, len: i32, record: usize = 0, keyType: u8 =
 export const MOVE_CREATE: i32 = 0;
 export const MOVE_REPLACE: i32 = 1;
 export const MOVE_ANY: i32 = 2;
+
+/**
+ * How the record of a key moves in: created where none is (a key believed new), or replaced (one
+ * believed to exist). A queue item's key is written once and never again (FORMAT.md 7.3 step 2):
+ * nothing can be under its name, so it is renamed in (without renameIfAbsent, one call fewer).
+ */
+export function moveFor(keyType: u8, isNew: bool): i32 {
+  if (keyType == KEY_QUEUE) return MOVE_ANY;
+  return isNew ? MOVE_CREATE : MOVE_REPLACE;
+}
 
 /** Moves the temp file of writeTemp to the record `to` (of `recordDigest`) as `move` says: createTemp, replaceTemp or moveTemp. */
 export function moveTempAs(move: i32, to: usize, toLen: i32, recordDigest: usize): i32 {
