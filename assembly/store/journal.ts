@@ -557,7 +557,7 @@ export function publishChanges(): i32 {
  * that record itself. Such a write replaced the claimed value, even if the key was taken or
  * deleted since. A journal that rotated since the write, or cannot be read, says nothing: false.
  * Reads the last replayBound entries at most, through a descriptor of its own, leaving the
- * handle's place as it is.
+ * handle's place as it is (into readBuf: a put-back never runs inside a journal read).
  */
 export function writtenSince(digest: usize, claimStamp: u64, birth: u64): bool {
   const fd = host.open(controlBuf, journalPath(), host.O_READ);
