@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { IODict, DurableQueue, nodeHost, CorruptRecordError, StoreError, Empty } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { runChild } from './support/children.mjs';
-import { crc32c, journalGeneration } from './support/format-reader.mjs';
+import { crc32c, journalGeneration, journalEntry, JOURNAL } from './support/format-reader.mjs';
 import { liveChild, pidNamespaceRefusal } from './support/live-child.mjs';
 
 const worker = new URL('./workers/protocol-worker.mjs', import.meta.url).pathname;
@@ -252,6 +252,34 @@ for (const after of ['nothing', 'set', 'set and delete', 'set and pop']) {
     const fresh = new IODict(path);
     assert.equal([...fresh.entries()], expected);
     assert.equal(fs.readdirSync(`${path}/.iodict/claimed`), [], 'the claim was returned or dropped');
+    fresh.close();
+  });
+}
+
+// The journal reading behind a put-back, with entries appended by hand after the claim: a SET of
+// the key stamped after the claim counts, unless a SET of the claimed record itself (its birth)
+// follows it; one stamped before the claim never counts.
+for (const [name, later, own, back] of [
+  ['a set stamped after the claim: dropped', [1000n], false, false],
+  ['then the claimed record\'s own set: back', [1000n], true, true],
+  ['a set stamped before the claim: back', [-1000n], false, true],
+]) {
+  test(`a returned claim reads the journal for later sets of its key (${name})`, async () => {
+    const path = storePath();
+    const writer = new IODict(path);
+    writer.set('k', 1).set('j', 1);
+    const { signal } = await liveChild(worker, { role: 'crash-after-claim', path, key: 'k' }).exited;
+    assert.is(signal, 'SIGKILL');
+    const [claimName] = fs.readdirSync(`${path}/.iodict/claimed`);
+    const claimStamp = BigInt(`0x${claimName.split('.').at(-1)}`);
+    const birth = fs.readFileSync(`${path}/.iodict/claimed/${claimName}`).readBigUInt64LE(8);
+    const digest = Buffer.from(nameOf('k'), 'hex');
+    for (const offset of later) fs.appendFileSync(`${path}/.iodict/changes`, journalEntry(JOURNAL.SET, { stamp: claimStamp + offset, digest }));
+    if (own) fs.appendFileSync(`${path}/.iodict/changes`, journalEntry(JOURNAL.SET, { stamp: birth, digest }));
+    writer.close();
+    const fresh = new IODict(path);
+    assert.equal([...fresh.entries()], back ? [['k', 1], ['j', 1]] : [['j', 1]]);
+    assert.equal(fs.readdirSync(`${path}/.iodict/claimed`), []);
     fresh.close();
   });
 }
