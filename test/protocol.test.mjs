@@ -232,17 +232,25 @@ for (const change of ['set', 'delete']) {
   });
 }
 
+/**
+ * A store holding k and j, and a claim of k whose owner (a child process popping k) was killed
+ * right after the claim's rename. Returns the handle that set them: opened before the crash and
+ * without its index loaded, it neither lists nor returns claims.
+ */
+async function deadPopOfK(path) {
+  const writer = new IODict(path);
+  writer.set('k', 1).set('j', 1);
+  const { signal } = await liveChild(worker, { role: 'crash-after-claim', path, key: 'k' }).exited;
+  assert.is(signal, 'SIGKILL');
+  return writer;
+}
+
 // FORMAT.md 7.5: a claim whose owner died comes back, unless the key was written after the
 // claim. A later write replaced the claimed value, even when it was taken or deleted since.
 for (const after of ['nothing', 'set', 'set and delete', 'set and pop']) {
   test(`a pop killed after its claim: its value comes back unless the key was written since (${after})`, async () => {
     const path = storePath();
-    // Opened before the crash, and without its index loaded: it neither lists nor returns claims.
-    const writer = new IODict(path);
-    writer.set('k', 1).set('j', 1);
-    const child = liveChild(worker, { role: 'crash-after-claim', path, key: 'k' });
-    const { signal } = await child.exited;
-    assert.is(signal, 'SIGKILL');
+    const writer = await deadPopOfK(path);
     if (after !== 'nothing') writer.set('k', 2);
     if (after === 'set and delete') assert.ok(writer.delete('k'));
     if (after === 'set and pop') assert.is(writer.pop('k'), 2);
@@ -266,10 +274,7 @@ for (const [name, later, own, back] of [
 ]) {
   test(`a returned claim reads the journal for later sets of its key (${name})`, async () => {
     const path = storePath();
-    const writer = new IODict(path);
-    writer.set('k', 1).set('j', 1);
-    const { signal } = await liveChild(worker, { role: 'crash-after-claim', path, key: 'k' }).exited;
-    assert.is(signal, 'SIGKILL');
+    const writer = await deadPopOfK(path);
     const [claimName] = fs.readdirSync(`${path}/.iodict/claimed`);
     const claimStamp = BigInt(`0x${claimName.split('.').at(-1)}`);
     const birth = fs.readFileSync(`${path}/.iodict/claimed/${claimName}`).readBigUInt64LE(8);

@@ -275,13 +275,22 @@ test('a pop whose key is set again after its claim, journaled first, leaves the 
 });
 
 /**
- * `base` whose opens of k's claimed file fail (EIO), so a take of k moves it back, and which runs
- * `action` once, just before that move (renameIfAbsent, or rename on a host without it).
+ * A node host whose opens of k's claimed file fail (EIO), so a take of k moves it back, and which
+ * runs `action` once: just before that move (renameIfAbsent, or rename on a host without it), or
+ * with `atOpen` at the first failing open, before the put-back reads anything.
  */
-function failingClaimHost(action, base = nodeHost()) {
+function failingClaimHost(action, { atOpen = false } = {}) {
+  const base = nodeHost();
   const claimed = `/.iodict/claimed/${nameOf('k')}.`;
-  const host = hookedHost(['rename', 'renameIfAbsent'], 'k', action, { base, match: ([from, to]) => from.includes(claimed) && to.endsWith(`/${nameOf('k')}`) });
-  host.open = (path, ...rest) => (path.includes(claimed) ? -5 : base.open(path, ...rest));
+  const moveHook = atOpen ? () => {} : action;
+  const host = hookedHost(['rename', 'renameIfAbsent'], 'k', moveHook, { base, match: ([from, to]) => from.includes(claimed) && to.endsWith(`/${nameOf('k')}`) });
+  let openHook = atOpen ? action : () => {};
+  host.open = (path, ...rest) => {
+    if (!path.includes(claimed)) return base.open(path, ...rest);
+    openHook();
+    openHook = () => {};
+    return -5;
+  };
   return host;
 }
 
@@ -308,19 +317,13 @@ test('a take that fails does not bring its value back when the key was set and t
   other.set('k', 1).set('j', 1);
   const observer = watching(path);
   // k's claimed file fails to open: the take puts it back. The set and the pop run at that open.
-  const base = nodeHost();
-  const host = Object.create(base);
   let during = false;
-  host.open = (file, ...rest) => {
-    if (!file.includes(`/.iodict/claimed/${nameOf('k')}.`)) return base.open(file, ...rest);
-    if (!during) {
-      other.set('k', 2);
-      assert.is(other.pop('k'), 2);
-      during = true;
-    }
-    return -5;
+  const setAndPop = () => {
+    other.set('k', 2);
+    assert.is(other.pop('k'), 2);
+    during = true;
   };
-  const popper = new IODict(path, { host });
+  const popper = new IODict(path, { host: failingClaimHost(setAndPop, { atOpen: true }) });
   assert.throws(() => popper.pop('k'), (error) => error.code === 'EIO');
   assert.ok(during, 'the set and the pop ran between the claim and the put-back');
   // The set replaced the claimed value, and its own value was taken: no k, for everyone.

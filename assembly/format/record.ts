@@ -98,6 +98,10 @@ export function recordKeyType(rec: usize): u8 {
 export function recordBirth(rec: usize): u64 {
   return load<u64>(rec, 8);
 }
+/** The birth stamp in a record header of which `n` bytes were read: 0 when short or no record's. */
+export function headerBirth(head: usize, n: i32): u64 {
+  return n == HEADER_BYTES && load<u32>(head) == RECORD_MAGIC ? recordBirth(head) : 0;
+}
 export function recordKeyLength(rec: usize): i32 {
   return load<u32>(rec, 16);
 }

@@ -7,7 +7,7 @@
 // place: in the store, claimed by a live owner, or delivered.
 import * as host from '../host/imports';
 import { DIGEST_BYTES, NAME_CHARS } from '../format/key';
-import { RECORD_OK, RECORD_MAGIC, HEADER_BYTES, recordKeyType, recordKeyLength, recordBirth } from '../format/record';
+import { RECORD_OK, HEADER_BYTES, recordKeyType, recordKeyLength, headerBirth } from '../format/record';
 import { handle, KIND_QUEUE } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
@@ -151,12 +151,18 @@ function restore(): i32 {
 
 const headBuf: usize = heap.alloc(HEADER_BYTES);
 
-/** The birth stamp of a claimed record (its header), 0 when it cannot be read. */
+/**
+ * The birth stamp of a claimed record (its header), 0 when it cannot be read. Not readHead: that
+ * reads into io and records its failure, and a put-back keeps the failure that caused it.
+ */
 function claimedBirth(from: usize, fromLen: i32): u64 {
   const n = openReading(from, fromLen, host.O_READ, headBuf, HEADER_BYTES);
   if (readingFd >= 0) host.close(readingFd);
-  return n == HEADER_BYTES && load<u32>(headBuf) == RECORD_MAGIC ? recordBirth(headBuf) : 0;
+  return headerBirth(headBuf, n);
 }
+
+/** A claim stamp later than every write: a version 1 claim name carries none, so nothing is known to be written since. */
+const NO_CLAIM_STAMP: u64 = u64.MAX_VALUE;
 
 /**
  * Returns a claimed record to the store, unless the key was written again since the claim at
@@ -217,15 +223,16 @@ export function recoverClaims(): i32 {
     if (!parseRecordName(name, NAME_CHARS, recoveredDigest)) continue;
     const owner = name + NAME_CHARS + 1;
     let gone = false;
-    let stamp: i64 = -1; // version 1 names carry none: no write is known to be later
+    let claimStamp = NO_CLAIM_STAMP;
     if (nameLen == NAME_CHARS + 1 + OWNER_CHARS + 1 + STAMP_CHARS) {
-      stamp = parseHex(owner + OWNER_CHARS + 1, STAMP_CHARS);
+      const stamp = parseHex(owner + OWNER_CHARS + 1, STAMP_CHARS);
       gone = stamp >= 0 && !isOurs(owner) && ownerGone(owner, <u64>stamp);
+      claimStamp = <u64>stamp;
     } else if (nameLen == NAME_CHARS + 17) {
       gone = v1OwnerGone(owner); // version 1: "<56 hex>.<pid, writer 16 hex>"
     }
     if (!gone) continue;
-    const r = putBack(sideBuf, sidePath(sideBuf, 'claimed', name, nameLen), recoveredDigest, <u64>stamp);
+    const r = putBack(sideBuf, sidePath(sideBuf, 'claimed', name, nameLen), recoveredDigest, claimStamp);
     if (r == ST_MISSING) continue; // another handle returned it first, or the key was set again
     if (r != ST_OK) {
       status = r;

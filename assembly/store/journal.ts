@@ -229,8 +229,7 @@ export function replayBound(items: u32): u64 {
  */
 function skipLongTail(bound: u64): bool {
   if (host.fstat(handle.journalFd, statBuf) < 0) return false;
-  const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
-  const end = size - size % ENTRY_BYTES;
+  const end = statedEnd();
   if (end < handle.journalOffset || end - handle.journalOffset <= bound * ENTRY_BYTES) return false;
   handle.journalOffset = end - bound * ENTRY_BYTES;
   return true;
@@ -458,8 +457,7 @@ export function skipToJournalEnd(): i32 {
   }
   if (replaced < 0) return ST_IO;
   if (replaced != 0) return fail(OP_STAT, -host.ESTALE, controlBuf, journalPath());
-  const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
-  handle.journalOffset = size - size % ENTRY_BYTES;
+  handle.journalOffset = statedEnd();
   return ST_OK;
 }
 
@@ -550,22 +548,28 @@ export function publishChanges(): i32 {
   return ST_OK;
 }
 
+/** The end of the last whole entry of the journal whose fstat is in statBuf (an append may be under way). */
+export function statedEnd(): u64 {
+  const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
+  return size - size % ENTRY_BYTES;
+}
+
 /**
  * Whether the current journal shows the key of `digest` written after a claim taken at
  * `claimStamp` (FORMAT.md 7.5, putting a record back): a SET whose birth stamp is later than the
  * claim and is not the claimed record's own (`birth`; 0 when unknown), met after the last SET of
  * that record itself. Such a write replaced the claimed value, even if the key was taken or
  * deleted since. A journal that rotated since the write, or cannot be read, says nothing: false.
- * Reads the last replayBound entries at most, through a descriptor of its own, leaving the
- * handle's place as it is (into readBuf: a put-back never runs inside a journal read).
+ * Reads the last replayBound entries at most (into readBuf: a put-back never runs inside a
+ * journal read), through a descriptor of its own: the handle's may hold a journal rotated away
+ * since, and its place stays as it is.
  */
 export function writtenSince(digest: usize, claimStamp: u64, birth: u64): bool {
   const fd = host.open(controlBuf, journalPath(), host.O_READ);
   if (fd < 0) return false;
   let found = false;
   if (host.fstat(fd, statBuf) == 0) {
-    const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
-    const end = size - size % ENTRY_BYTES;
+    const end = statedEnd();
     const span = replayBound(indexSize()) * ENTRY_BYTES;
     let at = max<u64>(<u64>ENTRY_BYTES, end > span ? end - span : 0);
     while (at < end) {

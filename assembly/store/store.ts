@@ -3,7 +3,7 @@
 // FORMAT.md is the reference for every step and what a crash at each leaves behind.
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
-import { sealRecord, HEADER_BYTES, RECORD_MAGIC, RECORD_OK, recordBirth } from '../format/record';
+import { sealRecord, HEADER_BYTES, RECORD_OK, headerBirth } from '../format/record';
 import { indexFind, indexInsert, indexBirth, indexFirst, indexLast, indexDigest } from '../index/ordered';
 import {
   handle, nextBirth, OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE,
@@ -293,7 +293,7 @@ function birthOnDisk(digest: usize): i64 {
   const n = readHead(recordBuf, len, HEADER_BYTES);
   if (n == -host.ENOENT || (n < 0 && notARecord(n) != RECORD_OK)) return 0;
   if (n < 0) return -1;
-  return n == HEADER_BYTES && load<u32>(io) == RECORD_MAGIC ? <i64>recordBirth(io) : 0;
+  return <i64>headerBirth(io, n);
 }
 
 export function xattrsActive(): bool {

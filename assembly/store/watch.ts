@@ -11,7 +11,7 @@ import { controlBuf, controlPath, recordBuf, recordPath } from './paths';
 import { readRecordAt } from './records';
 import { statBuf, openReading, readingFd, replacedUnder, fail, OP_OPEN, OP_READ, OP_STAT } from './io';
 import {
-  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, entryValid, entryKind, entryStamp, writeEntry,
+  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, entryValid, entryKind, entryStamp, writeEntry, statedEnd,
 } from './journal';
 import { JOURNAL_KEY, KEY_CHUNK, KEY_CARRIED_MAX, keyEntriesAfter, isKeyEntry, keyEntryType, keyEntryLength } from './keyentries';
 
@@ -78,7 +78,7 @@ export function watchStart(fromPosition: bool): i32 {
   if (opened != 0) return opened;
   const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
   if (!fromPosition) {
-    offset = size - size % ENTRY_BYTES;
+    offset = statedEnd();
     return 0;
   }
   const wantId = load<u64>(position);

@@ -61,17 +61,18 @@ export function parseHistory(events, { exchange = true } = {}) {
     }
   }
   const all = [...children.values()].flatMap((c) => c.steps);
+  // Rounds run one after another: a step of an earlier round left open by a kill is no overlap.
+  const roundOf = (step) => children.get(step.child).round;
+  const concurrent = (a, b) => a.child !== b.child && roundOf(a) === roundOf(b) && a.begin < b.end && b.begin < a.end;
   for (const step of all) if (OPS[step.op]?.landedCounts && OPS[step.op].store === 'dict') step.unordered = keysTakenBefore(step, all);
-  if (!exchange) for (const step of all) if (OPS[step.op]?.takes && OPS[step.op].store === 'dict') step.racedBy = writesDuring(step, all, children);
+  if (!exchange) for (const step of all) if (OPS[step.op]?.takes && OPS[step.op].store === 'dict') step.racedBy = writesDuring(step, all, concurrent);
   // A batch lands item by item, so a process whose step overlaps it may see it part way, and a
   // batch cut short may stop after any item (each it landed without announcing reaches other
   // handles when they list): such batches are their items as steps of their own
   // (batchItemSuccessors). A completed batch no other step overlaps is one step: nothing can come
   // between its items, and splitting it only multiplies the states. A batch that failed is a step
   // whose first few items may be in place (successors).
-  // Rounds run one after another: a step of an earlier round left open by a kill is no overlap.
-  const roundOf = (step) => children.get(step.child).round;
-  const overlapped = (step) => all.some((other) => other.child !== step.child && roundOf(other) === roundOf(step) && other.begin < step.end && step.begin < other.end);
+  const overlapped = (step) => all.some((other) => concurrent(step, other));
   const inItems = (step) => OPS[step.op]?.parts && step.thrown === undefined && (!step.done || overlapped(step));
   for (const child of children.values()) child.steps = child.steps.flatMap((step) => (inItems(step) ? batchItems(step) : [step]));
   return { rounds: rounds.filter(Boolean), steps: [...children.values()].flatMap((c) => c.steps) };
@@ -108,13 +109,13 @@ function keysTakenBefore(batch, steps) {
  * labels of other processes' dictionary writes (batches too) that overlap `take` in time: a write
  * among them that makes the key again after this take may put it back at the place the take found.
  */
-function writesDuring(take, steps, children) {
-  const roundOf = (step) => children.get(step.child).round;
-  const writes = (step) => step.op === 'dict.set' || step.op === 'dict.overwrite' || (OPS[step.op]?.parts && OPS[step.op].store === 'dict');
-  return steps
-    .filter((step) => step.child !== take.child && roundOf(step) === roundOf(take) && writes(step) && step.begin < take.end && take.begin < step.end)
-    .map(stepLabel);
+function writesDuring(take, steps, concurrent) {
+  const writes = (step) => writtenKey(step) !== undefined || (OPS[step.op]?.parts && OPS[step.op].store === 'dict');
+  return steps.filter((step) => writes(step) && concurrent(step, take)).map(stepLabel);
 }
+
+/** The key a single dictionary write (or a batch's item) makes; undefined for any other step. */
+const writtenKey = (step) => (step.op === 'dict.set' || step.op === 'dict.overwrite' ? step.args.key : undefined);
 
 const clone = (model) => JSON.parse(JSON.stringify(model));
 
@@ -183,8 +184,6 @@ function batchItemSuccessors(step, model) {
   stopped.halted = [...(model.halted ?? []), of];
   return { models: [stopped, ...landings] };
 }
-
-const writtenKey = (step) => (step.op === 'dict.set' || step.op === 'dict.overwrite' ? step.args.key : undefined);
 
 /**
  * A take that raced writes of its key (racedBy: no exchange) leaves a note of the place it took
