@@ -15,10 +15,16 @@ export function setResult(record: usize): void {
   resultRecord = record;
 }
 
-/** Validates the record in io[0, n) and that it belongs under this digest. */
-export function validate(n: i32, digest: usize): i32 {
+/**
+ * Validates the record in io[0, n) and that it belongs under this digest. `key` (keyLen bytes of
+ * type keyType), when given, is what the digest was made from: a record holding that very key
+ * belongs under it without digesting its key again (a SHA3 each get would make twice).
+ */
+export function validate(n: i32, digest: usize, key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): i32 {
   const check = checkRecord(io, n);
   if (check != RECORD_OK) return check;
+  if (key != 0 && recordKeyType(io) == keyType && recordKeyLength(io) == keyLen && memory.compare(io + HEADER_BYTES, key, keyLen) == 0)
+    return RECORD_OK;
   keyDigest(recordKeyType(io), io + HEADER_BYTES, recordKeyLength(io), checkDigest);
   return memory.compare(checkDigest, digest, DIGEST_BYTES) == 0 ? RECORD_OK : RECORD_WRONG_NAME;
 }
@@ -59,10 +65,10 @@ export function notARecord(n: i32): i32 {
  * Reads and validates the record at path (named by digest) into io (resultRecord): ST_OK,
  * ST_MISSING, ST_IO, or ST_CORRUPT after quarantining it.
  */
-export function readRecordAt(path: usize, len: i32, digest: usize): i32 {
+export function readRecordAt(path: usize, len: i32, digest: usize, key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): i32 {
   const n = readRecordFile(path, len);
   if (n == -host.ENOENT) return ST_MISSING;
-  const check = n >= 0 ? validate(n, digest) : notARecord(n);
+  const check = n >= 0 ? validate(n, digest, key, keyType, keyLen) : notARecord(n);
   if (n < 0 && check == RECORD_OK) return ST_IO;
   if (check != RECORD_OK) return quarantine(path, len, digest, check);
   resultRecord = io;

@@ -106,15 +106,15 @@ export function close(): void {
   return digestBuf;
 }
 
-/** Reads a record; a corrupt one is quarantined and dropped from the index. */
-function readRecord(digest: usize): i32 {
-  const status = readRecordAt(recordBuf, recordPath(recordBuf, digest), digest);
+/** Reads a record (of the key at `key`, when known: validate()); a corrupt one is quarantined and dropped from the index. */
+function readRecord(digest: usize, key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): i32 {
+  const status = readRecordAt(recordBuf, recordPath(recordBuf, digest), digest, key, keyType, keyLen);
   if (status != ST_OK && status != ST_MISSING) forget(digest);
   return status;
 }
 
 export function get(keyType: u8, keyLen: i32): i32 {
-  const status = readRecord(digestKey(keyType, keyLen));
+  const status = readRecord(digestKey(keyType, keyLen), rec + HEADER_BYTES, keyType, keyLen);
   if (status != ST_OK) return status;
   // The name matched, so the key matches unless SHA3-224 collided; check the bytes anyway.
   if (recordKeyLengthAt(io) != keyLen || memory.compare(io + HEADER_BYTES, rec + HEADER_BYTES, keyLen) != 0)
