@@ -16,7 +16,7 @@ const bundle = path.join(tmp, 'instances.bundle.mjs');
 buildSync({
   // One bundle, so IODict and coreInstance share the module's kept instances.
   stdin: {
-    contents: ["export { coreInstance, kept, keptFor, GLOBALS_AT } from './host/core/module.ts';", "export { IODict } from './host/dict.ts';", "export { DurableQueue } from './host/queue/durable.ts';", "export { defaultHost } from './host/default-host.ts';"].join('\n'),
+    contents: ["export { coreInstance, kept, GLOBALS_AT } from './host/core/module.ts';", "export { IODict } from './host/dict.ts';", "export { DurableQueue } from './host/queue/durable.ts';", "export { defaultHost } from './host/default-host.ts';"].join('\n'),
     resolveDir: root,
     sourcefile: 'instances-entry.ts',
     loader: 'ts',
@@ -27,14 +27,14 @@ buildSync({
   sourcemap: 'inline',
 });
 // Loaded before the tests, not at the top level: Bun's test runner cannot require a module that awaits.
-let coreInstance, kept, keptFor, GLOBALS_AT, IODict, DurableQueue, defaultHost;
+let coreInstance, kept, GLOBALS_AT, IODict, DurableQueue, defaultHost;
 test.before(async () => {
-  ({ coreInstance, kept, keptFor, GLOBALS_AT, IODict, DurableQueue, defaultHost } = await import(pathToFileURL(bundle).href));
+  ({ coreInstance, kept, GLOBALS_AT, IODict, DurableQueue, defaultHost } = await import(pathToFileURL(bundle).href));
 });
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const noMemory = { bytes: () => new Uint8Array(0) };
-const take = (root = path.join(tmp, 'unused')) => coreInstance(defaultHost(), root, noMemory, {});
+const take = () => coreInstance(defaultHost(), path.join(tmp, 'unused'), noMemory, {});
 /** An instance's memory, then its globals as saveGlobals stores them (which writes to that memory). */
 function state(instance) {
   const memory = new Uint8Array(instance.memory.buffer).slice();
@@ -110,36 +110,6 @@ test('a grown memory is kept for the next new instance, which is kept in turn an
   for (let i = 10; i < 20; i++) cycle(i);
   const d = new IODict(store);
   assert.is(d.size, 20);
-  d.close();
-});
-
-test("a large store's memory is kept for the next handle on that store alone, and its instance then reset to its own start", () => {
-  drain();
-  const store = path.join(tmp, 'large');
-  const items = 12000;
-  let grownTo = 0;
-  const listLarge = () => {
-    const d = new IODict(store, { xattrs: 'off' });
-    if (d.size === 0) d.setMany(Array.from({ length: items }, (_, i) => [`a longer key, number ${i}`, i]));
-    assert.is([...d.keys()].length, items);
-    d.close();
-  };
-  listLarge();
-  assert.is(keptFor(store), 'memory', 'the instance whose memory grew is not kept; its memory is, for this store');
-  assert.equal(kept(), { instances: 0, memories: 0 }, 'not for any other store');
-  assert.is(keptFor(path.join(tmp, 'unused')), undefined);
-  listLarge(); // a new instance on that memory, which it does not grow: kept in turn
-  assert.is(keptFor(store), 'instance');
-  const reset = take(store);
-  grownTo = reset.memory.buffer.byteLength;
-  assert.ok(grownTo > 2 << 20, `a memory beyond what is kept for any store (${grownTo} bytes)`);
-  assert.is(keptFor(store), undefined, 'taken');
-  listLarge(); // nothing kept: a new instance, whose memory grows the same way
-  const fresh = take(store); // a new instance on that memory, zeroed
-  assert.is(fresh.memory.buffer.byteLength, grownTo);
-  assertPristine(reset, fresh, 'a large instance kept');
-  const d = new IODict(store);
-  assert.is(d.get('a longer key, number 11999'), 11999);
   d.close();
 });
 

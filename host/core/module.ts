@@ -51,13 +51,6 @@ const SPARES = 2;
 const SPARE_MEMORY_BYTES = 2 << 20;
 const spareInstances: CoreInstance[] = [];
 const spareMemories: WebAssembly.Memory[] = [];
-// A large store's index takes more (100k keys: about 16 MiB). Its instance, or its grown memory,
-// is kept for the next handle on the same store only: zeroing pages already in place costs far
-// less than a new memory's (growing it page by page, faulting each in, collecting it later: a
-// 100k-key open and listing took 60 ms that way, 22 ms with its memory kept), but would be waste
-// for a small store. Held weakly, it lives no longer than if dropped: until the next collection.
-const LARGE_SPARES = 4;
-const largeSpares = new Map<string, WeakRef<CoreInstance | WebAssembly.Memory>>();
 /** New instances as they start, by memory size: the memory's non-zero 4 KiB pages, and the globals as saveGlobals stores them. */
 const pristine = new Map<number, { pages: [number, Uint8Array][]; globals: Uint8Array }>();
 const PAGE = 4096;
@@ -66,9 +59,7 @@ export const GLOBALS_AT = INITIAL_BYTES / 2;
 
 /** An instance of the core whose imports reach `host` under `root`: a kept one, reset, or a new one. */
 export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, modes: CreateModes): CoreInstance {
-  const large = largeSpares.get(root)?.deref();
-  largeSpares.delete(root);
-  const spare = large ? (large instanceof WebAssembly.Memory ? undefined : large) : spareInstances.pop();
+  const spare = spareInstances.pop();
   if (spare) {
     reset(spare);
     spare.binding.bind(host, root, memory, modes);
@@ -76,7 +67,7 @@ export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, m
   }
   const binding = new ImportBinding(host, root, memory, modes);
   const imports = importTable(binding);
-  const spareMemory = large instanceof WebAssembly.Memory ? large : spareMemories.pop();
+  const spareMemory = spareMemories.pop();
   // asconfig.json: zeroFilledMemory. A new memory is zero already (and untouched: keep it so).
   if (spareMemory) new Uint8Array(spareMemory.buffer).fill(0);
   const own = spareMemory ?? newCoreMemory();
@@ -122,30 +113,14 @@ function reset(instance: CoreInstance): void {
 export function spareInstance(instance: CoreInstance): void {
   const size = instance.memory.buffer.byteLength;
   // Called once per instance (Core retires its handle once): no instance or memory is kept twice.
-  if (size > SPARE_MEMORY_BYTES) {
-    keepLarge(instance.binding.root, size === instance.size ? instance : instance.memory);
-  } else if (size === instance.size) {
+  if (size === instance.size) {
     if (spareInstances.length < SPARES) spareInstances.push(instance);
   } else if (size <= SPARE_MEMORY_BYTES && spareMemories.length < SPARES) {
     spareMemories.push(instance.memory);
   }
 }
 
-/** Keeps a large instance or memory (weakly) for the next handle on `root`, in place of the one kept before for it. */
-function keepLarge(root: string, spare: CoreInstance | WebAssembly.Memory): void {
-  largeSpares.delete(root);
-  for (const [other, ref] of largeSpares) if (ref.deref() === undefined) largeSpares.delete(other);
-  if (largeSpares.size >= LARGE_SPARES) largeSpares.delete(largeSpares.keys().next().value!);
-  largeSpares.set(root, new WeakRef(spare));
-}
-
 /** How many instances and memories are kept for the next handles (for tests). */
 export function kept(): { instances: number; memories: number } {
   return { instances: spareInstances.length, memories: spareMemories.length };
-}
-
-/** What is kept for the next handle on `root` alone (for tests): a large instance, its grown memory, or nothing. */
-export function keptFor(root: string): 'instance' | 'memory' | undefined {
-  const large = largeSpares.get(root)?.deref();
-  return large === undefined ? undefined : large instanceof WebAssembly.Memory ? 'memory' : 'instance';
 }
