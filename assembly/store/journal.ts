@@ -428,13 +428,20 @@ export function relist(): i32 {
   // again, a bounded number of times, before anything uses the index.
   let read = ST_OK;
   for (let round = 0; round <= RELIST_ROUNDS; round++) {
+    // The last round holds the store lock where it can get it: a rotation needs that lock, so
+    // none can skip a journal under this listing and read (under load, four rounds in a row were
+    // overtaken by rotations every few dozen changes, and a consumer then took items out of order).
+    const lock = round == RELIST_ROUNDS ? acquireStoreLock() : LOCK_BUSY;
     journalsSkipped = false;
     const status = reconcile();
+    if (status == ST_OK) {
+      rescanAsked = false; // the listing answers any rescan asked so far; the read below may ask again
+      catchingUp = true;
+      read = syncJournal(REPLACED_SOMETIMES);
+      catchingUp = false;
+    }
+    releaseStoreLock(lock);
     if (status != ST_OK) return status;
-    rescanAsked = false; // the listing answers any rescan asked so far; the read below may ask again
-    catchingUp = true;
-    read = syncJournal(REPLACED_SOMETIMES);
-    catchingUp = false;
     if (read != ST_OK || !journalsSkipped) break;
   }
   return read;
