@@ -105,6 +105,10 @@ export function headerBirth(head: usize, n: i32): u64 {
 export function recordKeyLength(rec: usize): i32 {
   return load<u32>(rec, 16);
 }
+/** Whether the record at rec holds the key of this type at [key, key + keyLen). */
+export function recordHoldsKey(rec: usize, keyType: u8, key: usize, keyLen: i32): bool {
+  return recordKeyType(rec) == keyType && recordKeyLength(rec) == keyLen && memory.compare(rec + HEADER_BYTES, key, keyLen) == 0;
+}
 export function recordValueLength(rec: usize): i32 {
   return load<u32>(rec, 20);
 }

@@ -6,7 +6,7 @@
 import * as host from '../host/imports';
 import { resize } from '../util/memory';
 import { DIGEST_BYTES } from '../format/key';
-import { HEADER_BYTES, RECORD_OK, RECORD_MAGIC, recordBirth, recordKeyType, recordKeyLength, recordExpires, recordExpiry, recordTotalLength } from '../format/record';
+import { HEADER_BYTES, RECORD_OK, RECORD_MAGIC, recordBirth, recordKeyType, recordKeyLength, recordExpires, recordExpiry, recordTotalLength, recordHoldsKey } from '../format/record';
 import {
   indexFind, indexInsert, indexAppend, indexReserve, indexRemove, indexRebirth, indexBirth, indexSize, indexClear, indexOrder,
   indexSetRecord, indexExpiry, indexRecordLength, indexKeyType, indexKeyLength, indexKey,
@@ -102,9 +102,7 @@ export function distrustIndex(): i32 {
 
 /** Whether the slot's key is the key of the record at r (type and canonical bytes). */
 export function slotHoldsKeyOf(slot: i32, r: usize): bool {
-  const keyLen = recordKeyLength(r);
-  return indexKeyType(slot) == recordKeyType(r) && indexKeyLength(slot) == keyLen &&
-    memory.compare(indexKey(slot), r + HEADER_BYTES, keyLen) == 0;
+  return recordHoldsKey(r, indexKeyType(slot), indexKey(slot), indexKeyLength(slot));
 }
 
 // The cache is read a chunk at a time (a chunk holds any entry whole) and only as far as its

@@ -2,7 +2,7 @@
 // validate(): layout, checksum, canonical key, and a name that is the digest of its key.
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
-import { checkRecord, HEADER_BYTES, RECORD_OK, RECORD_WRONG_NAME, RECORD_NOT_FILE, RECORD_TOO_LARGE, MAX_RECORD_BYTES, recordKeyType, recordKeyLength } from '../format/record';
+import { checkRecord, HEADER_BYTES, RECORD_OK, RECORD_WRONG_NAME, RECORD_NOT_FILE, RECORD_TOO_LARGE, MAX_RECORD_BYTES, recordKeyType, recordKeyLength, recordHoldsKey } from '../format/record';
 import { nextBirth } from './handle';
 import { asideBuf, asidePrefix, putHex } from './paths';
 import { io, readWhole, openReading, readingFd, corrupt, fail, OP_RENAME, OP_OPEN, OP_READ, ST_OK, ST_MISSING, ST_IO } from './io';
@@ -23,8 +23,7 @@ export function setResult(record: usize): void {
 export function validate(n: i32, digest: usize, key: usize = 0, keyType: u8 = 0, keyLen: i32 = 0): i32 {
   const check = checkRecord(io, n);
   if (check != RECORD_OK) return check;
-  if (key != 0 && recordKeyType(io) == keyType && recordKeyLength(io) == keyLen && memory.compare(io + HEADER_BYTES, key, keyLen) == 0)
-    return RECORD_OK;
+  if (key != 0 && recordHoldsKey(io, keyType, key, keyLen)) return RECORD_OK;
   keyDigest(recordKeyType(io), io + HEADER_BYTES, recordKeyLength(io), checkDigest);
   return memory.compare(checkDigest, digest, DIGEST_BYTES) == 0 ? RECORD_OK : RECORD_WRONG_NAME;
 }

@@ -3,7 +3,7 @@
 // FORMAT.md is the reference for every step and what a crash at each leaves behind.
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
-import { sealRecord, HEADER_BYTES, RECORD_OK, headerBirth } from '../format/record';
+import { sealRecord, HEADER_BYTES, RECORD_OK, headerBirth, recordHoldsKey } from '../format/record';
 import { indexFind, indexInsert, indexBirth, indexFirst, indexLast, indexDigest } from '../index/ordered';
 import {
   handle, nextBirth, OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE,
@@ -116,14 +116,9 @@ function readRecord(digest: usize, key: usize = 0, keyType: u8 = 0, keyLen: i32 
 export function get(keyType: u8, keyLen: i32): i32 {
   const status = readRecord(digestKey(keyType, keyLen), rec + HEADER_BYTES, keyType, keyLen);
   if (status != ST_OK) return status;
-  // The name matched, so the key matches unless SHA3-224 collided; check the bytes anyway.
-  if (recordKeyLengthAt(io) != keyLen || memory.compare(io + HEADER_BYTES, rec + HEADER_BYTES, keyLen) != 0)
-    return ST_MISSING;
+  // Valid under the key's digest, yet another key's record only if SHA3-224 collided.
+  if (!recordHoldsKey(io, keyType, rec + HEADER_BYTES, keyLen)) return ST_MISSING;
   return liveRecord(digestBuf);
-}
-
-@inline function recordKeyLengthAt(r: usize): i32 {
-  return load<u32>(r, 16);
 }
 
 export function getSlot(slot: i32): i32 {
