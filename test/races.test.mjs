@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { IODict, DurableQueue, nodeHost, Errno } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { journalEntry, JOURNAL, readRecord } from './support/format-reader.mjs';
+import { runCli } from './support/cli.mjs';
 
 const nameOf = (key) => createHash('sha3-224').update(key).digest('hex');
 
@@ -363,6 +364,56 @@ test('a listing that missed an item put while it ran does not hand out a later o
   assert.is(consumer.getNowait(), 'first', 'the older item first');
   assert.not.ok(armed, 'the listing ran');
   assert.is(consumer.getNowait(), 'second');
+  consumer.close();
+  producer.close();
+});
+
+test('a relist overtaken by rotations in every round still hands out a producer\'s items in order: its last listing and read hold the store lock', () => {
+  const path = storePath();
+  const producer = new DurableQueue(path);
+  producer.putNowait('before');
+  /** A rotation by another process (iodict compact): false when a handle holds the store lock. */
+  const rotated = () => {
+    const { code, stdout } = runCli(['compact', '--json', path]);
+    assert.is(code, 0, stdout);
+    return JSON.parse(stdout).compacted;
+  };
+  const base = nodeHost();
+  const host = Object.create(base);
+  let rounds = -1; // from 0 while armed: the listings of one relist
+  const rotations = [];
+  host.readdir = (dir) => {
+    const names = base.readdir(dir);
+    if (rounds < 0 || typeof names === 'number' || !names.includes('.iodict')) return names; // the store's own listing
+    const round = rounds++;
+    if (round < 3) {
+      // Two rotations after the listing: the read after it skips the journal between them.
+      rotations.push(rotated(), rotated());
+      return names;
+    }
+    rounds = -1;
+    // The last round: readdir(3) need not return a name added while it runs, and may return one
+    // added after it, so this listing misses 'first' and sees 'second'. Had a rotation come
+    // before each put, the read after it would skip the journal holding 'first's entry.
+    rotations.push(rotated());
+    const withoutFirst = new Set(base.readdir(dir));
+    producer.putNowait('first');
+    rotations.push(rotated());
+    const withFirst = new Set(base.readdir(dir));
+    producer.putNowait('second');
+    const second = base.readdir(dir).filter((name) => !withFirst.has(name));
+    assert.is(second.length, 1);
+    assert.equal([...withoutFirst].filter((name) => !names.includes(name)), [], 'no other item came meanwhile');
+    return [...names, ...second];
+  };
+  const consumer = new DurableQueue(path, { host });
+  assert.is(consumer.getNowait(), 'before'); // its index is loaded
+  rounds = 0;
+  appendRescan(path);
+  assert.is(consumer.getNowait(), 'first', 'the older item first');
+  assert.equal(rotations, [true, true, true, true, true, true, false, false], 'three rounds overtaken, the fourth held the lock');
+  assert.is(consumer.getNowait(), 'second');
+  assert.is(consumer.qsize(), 0);
   consumer.close();
   producer.close();
 });

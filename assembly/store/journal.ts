@@ -430,7 +430,8 @@ export function relist(): i32 {
   for (let round = 0; round <= RELIST_ROUNDS; round++) {
     // The last round holds the store lock where it can get it: a rotation needs that lock, so
     // none can skip a journal under this listing and read (under load, four rounds in a row were
-    // overtaken by rotations every few dozen changes, and a consumer then took items out of order).
+    // overtaken by rotations every few dozen changes, and a consumer then took items out of order;
+    // races.test forces that).
     const lock = round == RELIST_ROUNDS ? acquireStoreLock() : LOCK_BUSY;
     journalsSkipped = false;
     const status = reconcile();
