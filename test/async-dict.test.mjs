@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AsyncIODict, IODict, KeyError, StoreError, BatchError, CorruptRecordError, ClosedError, SharedLock, FileLock, DurableQueue, jsonCodec } from '../dist/index.js';
 import { storePath, tempDir } from './support/tmp.mjs';
@@ -9,6 +10,7 @@ import { runChild } from './support/children.mjs';
 import { readRecord } from './support/format-reader.mjs';
 
 const lagScript = fileURLToPath(new URL('./workers/lag-worker.mjs', import.meta.url));
+const unclosedScript = fileURLToPath(new URL('./workers/unclosed-async.mjs', import.meta.url));
 
 const collect = async (iterable) => {
   const all = [];
@@ -369,6 +371,96 @@ test('locks: a SharedLock and a FileLock are accepted and held by the workers', 
     lock.acquire(); // free again in this thread
     lock.release();
     await d.close();
+  }
+});
+
+/** Thread ids of this process's worker threads, from Node's diagnostic report; undefined under Bun, whose report lists none. */
+const workerThreads = () => (process.versions.bun ? undefined : process.report.getReport().workers.map((w) => w.header.threadId).sort((x, y) => x - y));
+
+/** Waits for `done()`, checking every few ms; fails after `ms`. */
+async function until(done, what, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) assert.unreachable(`still waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+test('worker pool: a closed handle\'s threads serve the next handle, which sees only its own store; a failed open gives its threads back', async () => {
+  const first = storePath();
+  const a = new AsyncIODict(first, { lock: new SharedLock() });
+  await a.set('a', 1);
+  await a.transact((t) => t.set('b', 2));
+  await a.close();
+  const threads = workerThreads();
+  if (threads) assert.ok(threads.length >= 2, 'its two threads are kept');
+  const file = `${tempDir()}/file`;
+  fs.writeFileSync(file, 'x');
+  const failed = new AsyncIODict(file);
+  assert.is((await rejection(failed.get('k'))).code, 'ENOTSTORE');
+  await failed.close();
+  const b = new AsyncIODict(storePath());
+  assert.is(await b.size, 0, 'nothing of the store its threads served before');
+  await b.set('c', 3);
+  assert.equal(await collect(b.entries()), [['c', 3]]);
+  if (threads) assert.equal(workerThreads(), threads, 'no thread started or ended');
+  await b.close();
+  const sync = new IODict(first);
+  assert.equal([...sync.entries()], [['a', 1], ['b', 2]]);
+  assert.is(sync.transact((t) => t.size), 2, 'the store lock is free');
+  sync.close();
+});
+
+test('worker pool: while one handle waits for the store lock in its thread, another handle\'s calls go on', async () => {
+  const path = storePath();
+  const holder = new AsyncIODict(path);
+  const waiter = new AsyncIODict(path, { threads: 1 });
+  const other = new AsyncIODict(storePath(), { threads: 1 });
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  const holding = holder.transact(async (t) => {
+    await t.set('n', 1);
+    const waiting = waiter.transact((w) => w.get('n'));
+    // waiter's thread now waits for the lock; other's calls, and holder's own, still run.
+    await other.set('x', 1);
+    assert.is(await other.get('x'), 1);
+    await t.set('n', 2);
+    release(waiting);
+  });
+  await holding;
+  assert.is(await (await held), 2, 'the waiter got the lock after the holder');
+  for (const d of [holder, waiter, other]) await d.close();
+});
+
+test('a process exits when its work is done, with a handle left open and idle threads in the pool', () => {
+  // The timeout only guards against a hang: the child takes well under a second.
+  const child = spawnSync(process.execPath, [unclosedScript, JSON.stringify({ path: tempDir() })], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(child.signal, null, 'it exited by itself');
+  assert.is(child.status, 0, child.stderr);
+  assert.equal(JSON.parse(child.stdout), { value: 1 });
+});
+
+test('worker pool: maxIdle ends the threads beyond it, idleTimeout ends idle ones; its options are checked', async () => {
+  assert.throws(() => AsyncIODict.configureWorkerPool({ maxIdle: -1 }), RangeError);
+  assert.throws(() => AsyncIODict.configureWorkerPool({ maxIdle: 1.5 }), RangeError);
+  assert.throws(() => AsyncIODict.configureWorkerPool({ idleTimeout: 0 }), RangeError);
+  assert.throws(() => AsyncIODict.configureWorkerPool({ idleTimeout: 2 ** 31 }), /at most 2147483647 ms/);
+  assert.throws(() => AsyncIODict.configureWorkerPool({ maxIdel: 1 }), /did you mean `maxIdle`/);
+  try {
+    await AsyncIODict.configureWorkerPool({ maxIdle: 3 });
+    if (workerThreads()) assert.ok(workerThreads().length <= 3, 'idle threads beyond 3 ended');
+    const handles = Array.from({ length: 3 }, () => new AsyncIODict(storePath()));
+    await Promise.all(handles.map((d) => d.set('k', 1)));
+    if (workerThreads()) assert.is(workerThreads().length, 6);
+    for (const d of handles) await d.close();
+    if (workerThreads()) assert.is(workerThreads().length, 3, 'three kept, three ended');
+    await AsyncIODict.configureWorkerPool({ idleTimeout: 20 });
+    const d = new AsyncIODict(storePath());
+    assert.is(await d.setDefault('k', 1), 1, 'the pool still serves');
+    await d.close();
+    if (workerThreads()) await until(() => workerThreads().length === 0, 'idle threads to end');
+  } finally {
+    await AsyncIODict.configureWorkerPool({ maxIdle: 8, idleTimeout: 10_000 });
   }
 });
 

@@ -1,7 +1,8 @@
-// AsyncIODict: the IODict API with promises, its file I/O done by worker threads that each own a
-// synchronous IODict on the store. Calls made together are batched into one message per worker
-// per tick; calls on one key go to one worker (so they keep their order) and calls on different
-// keys run on different workers at once; calls on the whole store wait for the others.
+// AsyncIODict: the IODict API with promises, its file I/O done by worker threads (taken from the
+// process's pool, pool.ts) that each own a synchronous IODict on the store. Calls made together
+// are batched into one message per worker per tick; calls on one key go to one worker (so they
+// keep their order) and calls on different keys run on different workers at once; calls on the
+// whole store wait for the others.
 import { Worker } from 'node:worker_threads';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type AbortSignalLike, inspectCustom } from '../core/globals.js';
@@ -15,7 +16,8 @@ import { type SetOptions, type LimitOptions, expiryStamp } from '../dict.js';
 import { SharedLock, FileLock } from '../core/lock.js';
 import { claimInThread } from '../core/transaction.js';
 import { waitInLine } from '../core/line.js';
-import { type WorkerSetup, type Op, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, type WatchSetup, WORKER_MARK, WATCH_MARK, WATCH_CREDIT, fromWire } from './wire.js';
+import { type WorkerSetup, type Op, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, type WatchSetup, WATCH_MARK, WATCH_CREDIT, fromWire } from './wire.js';
+import { takeWorker, giveBack, configureWorkerPool, type WorkerPoolOptions } from './pool.js';
 import type { Change, WatchOptions } from '../watch/types.js';
 import { checkPosition } from '../watch/watch.js';
 import './worker.js';
@@ -68,6 +70,20 @@ const ASYNC_DICT_OPTIONS: OptionTable = {
   },
 };
 
+/** The longest delay setTimeout keeps (a longer one fires at once). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+const WORKER_POOL_OPTIONS: OptionTable = {
+  maxIdle: (value, option, where) => {
+    isNumber({ integer: true })(value, option, where);
+    if ((value as number) < 0) throw new RangeError(`iodict: ${where} option \`${option}\` must be 0 or more, got ${value}`);
+  },
+  idleTimeout: (value, option, where) => {
+    isNumber({ positive: true, finite: true })(value, option, where);
+    if ((value as number) > MAX_TIMEOUT_MS) throw new RangeError(`iodict: ${where} option \`${option}\` must be at most ${MAX_TIMEOUT_MS} ms, got ${value}`);
+  },
+};
+
 /** A ttl checked on this thread (RangeError), sent as is: the worker measures it from when it writes. */
 function checkTtl(ttl: number | undefined): number | undefined {
   expiryStamp(ttl, 0);
@@ -95,13 +111,19 @@ interface Pending {
 
 interface Link {
   readonly worker: Worker;
+  readonly session: number;
   readonly inflight: Map<number, Pending>;
   outbox: Pending[];
-  exited: Promise<void>;
   failure?: Error;
+  /** Stops listening to the worker; it is no longer this handle's. */
+  detach(): void;
+  detached: boolean;
 }
 
-/** The bundle this code is in: each worker loads it and serves (host/async/worker.ts). */
+/** Tags each handle's calls to a pooled worker (WorkerSetup.session). */
+let sessions = 0;
+
+/** The bundle this code is in: a watch's worker loads it (host/async/worker.ts). */
 const workerUrl = new URL(import.meta.url);
 
 /**
@@ -142,7 +164,7 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
     const { durability, xattrs, lease, rotateAfter, mode, ttl, maxItems, maxBytes, lock, temporary } = options;
     this.#links = Array.from({ length: threads }, (_, i) =>
       this.#start({
-        [WORKER_MARK]: true,
+        session: ++sessions,
         path,
         // Worker 0 closes last: it removes a temporary store.
         options: { durability, xattrs, lease, rotateAfter, mode, ttl, maxItems, maxBytes, temporary: i === 0 ? temporary : false },
@@ -154,26 +176,49 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
     );
   }
 
+  /** Takes a worker from the pool and has it open the store; calls can be sent at once. */
   #start(setup: WorkerSetup): Link {
-    const worker = new Worker(workerUrl, { workerData: setup });
-    worker.unref(); // an idle store does not keep the process alive; calls in flight do (#send)
-    const link: Link = { worker, inflight: new Map(), outbox: [], exited: new Promise((resolve) => worker.once('exit', () => resolve())) };
-    worker.on('message', (message: Reply[] | CorruptNotice | OpenFailure) => {
+    const worker = takeWorker();
+    const onMessage = (message: Reply[] | CorruptNotice | OpenFailure) => {
       if ('corrupt' in message) this.#options.onCorrupt?.(fromWire(message.corrupt) as CorruptRecordError);
-      else if ('failed' in message) this.#fail(link, fromWire(message.failed));
-      else this.#answered(link, message);
-    });
-    worker.on('error', (error) => this.#fail(link, error));
-    void link.exited.then(() => this.#fail(link, new Error(`iodict: ${this.path}: a worker thread exited`)));
+      else if ('failed' in message) {
+        this.#fail(link, fromWire(message.failed));
+        void this.#retire(link, true); // it could not open the store, and serves the next handle
+      } else this.#answered(link, message);
+    };
+    const onError = (error: Error) => this.#fail(link, error);
+    const onExit = () => {
+      this.#fail(link, new Error(`iodict: ${this.path}: a worker thread exited`));
+      void this.#retire(link, false);
+    };
+    const link: Link = {
+      worker, session: setup.session, inflight: new Map(), outbox: [], detached: false,
+      detach() {
+        worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      },
+    };
+    worker.on('message', onMessage).on('error', onError).once('exit', onExit);
+    // An idle store does not keep the process alive, calls in flight do (#send). After the
+    // 'message' listener, which refs the worker again.
+    worker.unref();
+    worker.postMessage({ open: setup });
     return link;
   }
 
-  /** A worker is gone (it could not open the store, or died): its calls, and later ones, fail. */
+  /** The worker could not open the store, or died: its calls, and later ones, fail. */
   #fail(link: Link, error: Error): void {
     link.failure ??= error;
     for (const pending of link.inflight.values()) this.#settle(pending, { id: pending.id, ok: false, error: { name: error.name, message: error.message } }, error);
     link.inflight.clear();
     this.#release(link);
+  }
+
+  /** The worker is no longer this handle's: back to the pool (`reusable`: it closed or never opened the store), or gone. */
+  #retire(link: Link, reusable: boolean): Promise<void> {
+    if (link.detached) return Promise.resolve();
+    link.detached = true;
+    link.detach();
+    return reusable ? giveBack(link.worker) : Promise.resolve();
   }
 
   #answered(link: Link, replies: Reply[]): void {
@@ -200,8 +245,8 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
 
   /** After answers: unpins an idle worker, lets an idle one stop holding the process, sends what waits. */
   #release(link: Link): void {
-    // Closing: held until the worker has exited (close() waits for that).
-    if (link.inflight.size === 0 && !this.#closing) link.worker.unref();
+    // Closing: held until its worker has closed the store (close() waits for that).
+    if (link.inflight.size === 0 && !this.#closing && !link.detached) link.worker.unref();
     const pinned = this.#links[this.#pinned];
     if (pinned && pinned.inflight.size === 0 && !this.#inTransaction) this.#pinned = -1;
     this.#pump();
@@ -247,9 +292,9 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
     this.#flushScheduled = false;
     for (const link of this.#links) {
       if (link.outbox.length === 0) continue;
-      const batch: Request[] = link.outbox.map(({ id, op, args, slot }) => ({ id, op, args, slot }));
+      const requests: Request[] = link.outbox.map(({ id, op, args, slot }) => ({ id, op, args, slot }));
       link.outbox = [];
-      link.worker.postMessage(batch);
+      link.worker.postMessage({ session: link.session, requests });
     }
   }
 
@@ -403,6 +448,18 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
   /** A fresh store at `path` holding every key of `keys` mapped to `value`. */
   static fromKeys<K extends Key, V>(path: string, keys: Iterable<K>, value: V, options?: AsyncIODictOptions<V>): Promise<AsyncIODict<K, V>> {
     return new AsyncIODict<K, V>(path, options).fromKeys(keys, value);
+  }
+
+  /**
+   * Sets how many idle worker threads this process keeps for the next AsyncIODict handles, and for
+   * how long. A handle takes its threads from this pool and gives them back on close, so opening
+   * a store after the first costs about a millisecond instead of the tens that starting threads
+   * takes. `maxIdle: 0` ends each handle's threads when it closes. Resolves once the idle
+   * threads beyond a lowered `maxIdle` have ended.
+   */
+  static configureWorkerPool(options: WorkerPoolOptions): Promise<void> {
+    checkOptions('AsyncIODict.configureWorkerPool', options, WORKER_POOL_OPTIONS);
+    return configureWorkerPool(options);
   }
 
   /** This same handle (Python iodict's copy() returns the same store). */
@@ -567,14 +624,18 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
     else this.#transactionBusy = false;
   }
 
-  /** Waits for every call made before, then closes the workers' handles; a temporary store is removed. */
+  /**
+   * Waits for every call made before, then closes the workers' handles on the store (a temporary
+   * store is removed) and gives the workers back to the process's pool.
+   */
   close(): Promise<void> {
     return (this.#closing ??= (async () => {
-      for (const link of this.#links) link.worker.ref(); // until each has exited
+      for (const link of this.#links) if (!link.detached) link.worker.ref(); // until its store is closed
       const [first, ...rest] = this.#links.map((_, i) => i);
       const closeOne = async (i: number) => {
+        const link = this.#links[i]!;
         await this.#call('close', [], i).catch(() => {}); // a worker that failed has nothing to close
-        await this.#links[i]!.exited;
+        await this.#retire(link, !link.failure); // one that ran the close serves the next handle
       };
       await Promise.all(rest.map(closeOne));
       await closeOne(first!);

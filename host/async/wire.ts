@@ -5,8 +5,8 @@
 import { KeyError, StoreError, CorruptRecordError, BatchError } from '../errors.js';
 import type { CoreOptions } from '../core/options.js';
 
-/** Set in a worker's workerData: the bundle serves an AsyncIODict when loaded with it. */
-export const WORKER_MARK = 'iodictAsyncWorker';
+/** Set in a pooled worker's workerData: the bundle serves AsyncIODict handles when loaded with it (pool.ts). */
+export const POOL_MARK = 'iodictAsyncWorker';
 
 /** Set in a watching worker's workerData: it feeds one AsyncIODict.watch() iteration. */
 export const WATCH_MARK = 'iodictAsyncWatch';
@@ -25,8 +25,10 @@ export const WATCH_CREDIT = 256;
 /** How a worker rebuilds the `lock` option (a lock object itself cannot cross threads). */
 export type LockSpec = { shared: SharedArrayBuffer } | { file: string };
 
+/** What a handle sends a worker it takes: open the store; the calls of this session follow. */
 export interface WorkerSetup {
-  [WORKER_MARK]: true;
+  /** Tags this handle's batches: a worker whose open failed drops the calls sent before the main thread knew. */
+  session: number;
   path: string;
   options: Pick<CoreOptions, 'durability' | 'xattrs' | 'lease' | 'rotateAfter' | 'mode'> & { temporary?: boolean; ttl?: number; maxItems?: number; maxBytes?: number };
   codecId: number;
@@ -50,6 +52,12 @@ export interface Request {
 }
 
 /** A value read by the worker: the codec's bytes, or a value another built-in codec decoded. */
+/** The calls a handle sent to its worker in one tick. */
+export interface Batch {
+  session: number;
+  requests: Request[];
+}
+
 export type WireValue = { b: Uint8Array } | { v: unknown };
 
 export type Reply =
@@ -73,7 +81,7 @@ export interface CorruptNotice {
   corrupt: WireError;
 }
 
-/** Sent by a worker instead of serving: it could not open the store. */
+/** Sent by a worker instead of serving a session: it could not open the store. */
 export interface OpenFailure {
   failed: WireError;
 }

@@ -1,13 +1,14 @@
-// The worker side of AsyncIODict: a synchronous IODict on the store, serving batches of requests
-// in the order they arrive, so every file-system call runs off the main thread. Loaded as the
-// same bundle as the main thread; it serves only when its workerData carries WORKER_MARK.
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+// The worker side of AsyncIODict: a synchronous IODict on the store of the handle that took this
+// worker from the pool, serving its batches in the order they arrive, so every file-system call
+// runs off the main thread. Loaded as the same bundle as the main thread; it serves only when its
+// workerData carries POOL_MARK (or feeds a watch with WATCH_MARK).
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { setPriority } from 'node:os';
 import { IODict, enterTransaction } from '../dict.js';
 import type { Key } from '../core/keys.js';
 import { type Lock, SharedLock, FileLock } from '../core/lock.js';
 import { type Codec, carrierCodec } from '../codec/index.js';
-import { type WorkerSetup, type WatchSetup, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, WORKER_MARK, WATCH_MARK, WATCH_CREDIT, toWire } from './wire.js';
+import { type WorkerSetup, type WatchSetup, type Batch, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, POOL_MARK, WATCH_MARK, WATCH_CREDIT, toWire } from './wire.js';
 
 /** A value as its codec's bytes, untouched: decoding happens on the main thread. */
 class Raw {
@@ -49,42 +50,57 @@ const ABORTED = Symbol('aborted');
  */
 const WORKER_NICENESS = 5;
 
-function serve(setup: WorkerSetup): void {
-  const port = parentPort!;
-  try {
-    setPriority(0, WORKER_NICENESS);
-  } catch {
-    // Not permitted or not supported here: the threads run at the process's priority.
-  }
-  const notice = (error: Error) => port.postMessage({ corrupt: toWire(error) } satisfies CorruptNotice);
-  let dict: IODict<Key, unknown>;
-  try {
-    dict = new IODict<Key, unknown>(setup.path, {
+/** One handle's store in this worker: serves its batches until its 'close'. */
+class Session {
+  readonly id: number;
+  readonly #dict: IODict<Key, unknown>;
+  readonly #flags: Int32Array;
+  /** transact() calls in progress, innermost last: how to leave each. */
+  readonly #held: (() => void)[] = [];
+
+  constructor(setup: WorkerSetup, port: MessagePort) {
+    this.id = setup.session;
+    this.#flags = setup.abortFlags;
+    const notice = (error: Error) => port.postMessage({ corrupt: toWire(error) } satisfies CorruptNotice);
+    this.#dict = new IODict<Key, unknown>(setup.path, {
       ...setup.options,
       codec: passThrough(setup.codecId),
       lock: rebuildLock(setup),
       ...(setup.reportCorrupt ? { onCorrupt: notice } : {}),
     });
-  } catch (error) {
-    port.postMessage({ failed: toWire(error) } satisfies OpenFailure);
-    port.close();
-    return;
   }
-  const flags = setup.abortFlags;
-  // transact() calls in progress, innermost last: how to leave each.
-  const held: (() => void)[] = [];
+
+  /** The replies to one batch; `closed` once its 'close' ran (the calls after it are not run). */
+  serve(batch: Request[]): { replies: Reply[]; closed: boolean } {
+    const replies: Reply[] = [];
+    for (const request of batch) {
+      if (request.slot >= 0 && Atomics.load(this.#flags, request.slot) !== 0) {
+        replies.push({ id: request.id, aborted: true });
+        continue;
+      }
+      try {
+        const value = this.#run(request);
+        replies.push(value === ABORTED ? { id: request.id, aborted: true } : { id: request.id, ok: true, value });
+      } catch (error) {
+        replies.push({ id: request.id, ok: false, error: toWire(error) });
+      }
+      if (request.op === 'close') return { replies, closed: true };
+    }
+    return { replies, closed: false };
+  }
 
   /** key's value, or undefined when missing (a stored undefined is present: has() tells them apart). */
-  const found = (key: Key): WireValue | undefined => {
-    const value = dict.get(key);
-    return value === undefined && !dict.has(key) ? undefined : wire(value);
-  };
+  #found(key: Key): WireValue | undefined {
+    const value = this.#dict.get(key);
+    return value === undefined && !this.#dict.has(key) ? undefined : wire(value);
+  }
 
-  const run = (request: Request): unknown => {
+  #run(request: Request): unknown {
+    const dict = this.#dict;
     const a = request.args;
     switch (request.op) {
       case 'get':
-        return found(a[0] as Key);
+        return this.#found(a[0] as Key);
       case 'has':
         return dict.has(a[0] as Key);
       case 'set':
@@ -101,7 +117,7 @@ function serve(setup: WorkerSetup): void {
       case 'entries': {
         const pairs: [Key, WireValue][] = [];
         for (const key of a[0] as Key[]) {
-          const value = found(key);
+          const value = this.#found(key);
           if (value) pairs.push([key, value]);
         }
         return pairs;
@@ -128,44 +144,47 @@ function serve(setup: WorkerSetup): void {
         return dict.stats();
       case 'refresh':
         return dict.refresh();
-      case 'lock':
-        return enterTransactionOf(request) ? undefined : ABORTED;
+      case 'lock': {
+        // A transaction spans many batches: entered by a 'lock' request, left by its 'unlock'.
+        const leave = enterTransaction(dict, pauseUnlessAborted(this.#flags, request.slot));
+        if (!leave) return ABORTED;
+        this.#held.push(leave);
+        return undefined;
+      }
       case 'unlock':
-        held.pop()?.();
+        this.#held.pop()?.();
         return undefined;
       case 'close':
-        while (held.length) held.pop()!();
+        while (this.#held.length) this.#held.pop()!();
         dict.close();
         return undefined;
     }
-  };
+  }
+}
 
-  // A transaction spans many batches: entered by a 'lock' request, left by its 'unlock'.
-  const enterTransactionOf = (request: Request): boolean => {
-    const leave = enterTransaction(dict, pauseUnlessAborted(flags, request.slot));
-    if (leave) held.push(leave);
-    return leave !== undefined;
-  };
-
-  port.on('message', (batch: Request[]) => {
-    const replies: Reply[] = [];
-    for (const request of batch) {
-      if (request.slot >= 0 && Atomics.load(flags, request.slot) !== 0) {
-        replies.push({ id: request.id, aborted: true });
-        continue;
-      }
+/** A pooled worker: serves the handle that took it, one session after another (pool.ts). */
+function serve(): void {
+  const port = parentPort!;
+  try {
+    setPriority(0, WORKER_NICENESS);
+  } catch {
+    // Not permitted or not supported here: the threads run at the process's priority.
+  }
+  let session: Session | undefined;
+  port.on('message', (message: { open: WorkerSetup } | Batch) => {
+    if ('open' in message) {
       try {
-        const value = run(request);
-        replies.push(value === ABORTED ? { id: request.id, aborted: true } : { id: request.id, ok: true, value });
+        session = new Session(message.open, port);
       } catch (error) {
-        replies.push({ id: request.id, ok: false, error: toWire(error) });
+        session = undefined;
+        port.postMessage({ failed: toWire(error) } satisfies OpenFailure);
       }
-      if (request.op === 'close') {
-        port.postMessage(replies);
-        port.close();
-        return;
-      }
+      return;
     }
+    // Calls sent before the main thread heard that their session's open failed: already failed there.
+    if (session?.id !== message.session) return;
+    const { replies, closed } = session.serve(message.requests);
+    if (closed) session = undefined;
     port.postMessage(replies);
   });
 }
@@ -202,6 +221,6 @@ async function feed(setup: WatchSetup): Promise<void> {
   }
 }
 
-const setup = isMainThread ? undefined : (workerData as Partial<WorkerSetup & WatchSetup> | null);
-if (setup?.[WORKER_MARK]) serve(setup as WorkerSetup);
+const setup = isMainThread ? undefined : (workerData as Partial<{ [POOL_MARK]: true } & WatchSetup> | null);
+if (setup?.[POOL_MARK]) serve();
 else if (setup?.[WATCH_MARK]) void feed(setup as WatchSetup);
