@@ -1,8 +1,7 @@
 export { IODict, type IODictOptions, type SetOptions, type LimitOptions, type Lock, type Change, type WatchOptions } from './dict.js';
 export { SharedLock, FileLock } from './core/lock.js';
 export type { AbortSignalLike } from './core/globals.js';
-export { AsyncIODict, type AsyncIODictOptions, type AsyncOptions } from './async/dict.js';
-export type { WorkerPoolOptions } from './async/pool.js';
+export { AsyncIODict, type AsyncIODictOptions, type AsyncOptions, type WorkerPoolOptions } from './async/dict.js';
 export { KeyError, Empty, Full, ValueError, CorruptRecordError, StoreError, ClosedError, BatchError } from './errors.js';
 export { type Codec, cborCodec, jsonCodec } from './codec/index.js';
 /** The CBOR codec itself (encode, decode, CborError), for tools that read records. */

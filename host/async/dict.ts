@@ -17,7 +17,7 @@ import { SharedLock, FileLock } from '../core/lock.js';
 import { claimInThread } from '../core/transaction.js';
 import { waitInLine } from '../core/line.js';
 import { type WorkerSetup, type Op, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, type WatchSetup, WATCH_MARK, WATCH_CREDIT, fromWire } from './wire.js';
-import { takeWorker, giveBack, configureWorkerPool, type WorkerPoolOptions } from './pool.js';
+import { takeWorker, giveBack, configureWorkerPool } from './pool.js';
 import type { Change, WatchOptions } from '../watch/types.js';
 import { checkPosition } from '../watch/watch.js';
 import './worker.js';
@@ -53,6 +53,14 @@ export interface AsyncIODictOptions<V = unknown> extends Omit<CoreOptions, 'cloc
    * that order). 1 keeps call order.
    */
   threads?: number;
+}
+
+/** How many idle worker threads the process keeps for AsyncIODict handles, and for how long (AsyncIODict.configureWorkerPool). */
+export interface WorkerPoolOptions {
+  /** Idle workers kept for the next handles; any beyond them end when their handle closes. Default 8. */
+  maxIdle?: number;
+  /** Milliseconds an idle worker is kept; then it ends, and its thread's memory goes back. Default 10000. */
+  idleTimeout?: number;
 }
 
 /** No `host` (the workers use this runtime's file system); a lock must be one the workers can rebuild. */

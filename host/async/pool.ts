@@ -5,14 +5,7 @@
 // handle at a time, so one handle's wait for a lock never holds up another's calls.
 import { Worker } from 'node:worker_threads';
 import { POOL_MARK } from './wire.js';
-
-/** How many idle workers the process keeps, and for how long (AsyncIODict.configureWorkerPool). */
-export interface WorkerPoolOptions {
-  /** Idle workers kept for the next handles; any beyond them end when their handle closes. Default 8. */
-  maxIdle?: number;
-  /** Milliseconds an idle worker is kept; then it ends, and its thread's memory goes back. Default 10000. */
-  idleTimeout?: number;
-}
+import type { WorkerPoolOptions } from './dict.js';
 
 const settings: Required<WorkerPoolOptions> = { maxIdle: 8, idleTimeout: 10_000 };
 
