@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { readdirSync, linkSync, mkdirSync, appendFileSync } from 'node:fs';
+import fs, { readdirSync, linkSync, mkdirSync, appendFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { IODict, DurableQueue, nodeHost, Errno } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
@@ -332,6 +332,34 @@ test('a take that fails does not bring its value back when the key was set and t
   assert.is(popper.get('k'), undefined);
   assert.equal(readdirSync(`${path}/.iodict/claimed`), [], 'the claimed record is gone');
   for (const handle of [popper, other, observer]) handle.close();
+});
+
+test('two handles creating one store at once both use the journal that landed first: the other\'s is never renamed over', async () => {
+  const path = storePath();
+  const journal = `${path}/.iodict/changes`;
+  let first;
+  let inode;
+  // The second handle's fresh journal waits in its temp file while the first creates the store
+  // whole, writes, and a watch of its own takes a position in that journal.
+  const host = hookedHost(['renameIfAbsent', 'link', 'rename'], null, () => {
+    first = new IODict(path);
+    first.set('a', 1);
+    inode = fs.statSync(journal).ino;
+  }, { match: (args) => args[1] === journal });
+  const second = new IODict(path, { host });
+  assert.ok(first, 'the first handle created the store meanwhile');
+  assert.is(fs.statSync(journal).ino, inode, 'the first handle\'s journal is still the one in place');
+  const start = first.watch();
+  first.set('b', 2);
+  const { position } = (await start.next()).value;
+  await start.return();
+  second.set('c', 3);
+  const resumed = first.watch({ since: position });
+  assert.equal((await resumed.next()).value.key, 'c', 'the second handle appends to the same journal');
+  await resumed.return();
+  assert.equal([...second.keys()], ['a', 'b', 'c']);
+  first.close();
+  second.close();
 });
 
 /** Appends a RESCAN entry (FORMAT.md 8.1), as a handle that found a crash does: every handle lists the directory. */

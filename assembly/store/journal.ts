@@ -25,7 +25,7 @@ import { DIGEST_BYTES } from '../format/key';
 import { indexSize } from '../index/ordered';
 import { handle } from './handle';
 import { controlBuf, controlPath } from './paths';
-import { writeControlFile } from './temp';
+import { writeControlFile, ST_EXISTS, MOVE_ANY, MOVE_CREATE } from './temp';
 import { fail, openReading, readingFd, replacedUnder, statBuf, OP_OPEN, OP_READ, OP_STAT, ST_OK, ST_IO } from './io';
 import { applyEntry, reconcile, writeCache } from './load';
 import { acquireStoreLock, releaseStoreLock, storeLockUsable, LOCK_BUSY } from './lock';
@@ -114,13 +114,28 @@ const RIVAL_SET_BEFORE: u8 = 2;
  */
 let madeId: u64 = 0;
 export function replaceJournal(predecessor: u64, generation: u64): i32 {
+  return putJournal(predecessor, generation, MOVE_ANY);
+}
+
+/**
+ * Starts a journal from nothing (a store being created, or its journal lost) only where none is:
+ * of handles doing so at once, one journal stands and all open it. Renamed over, the first's
+ * (which its handle may have appended to already) would be lost to followers, and a watch
+ * position in it with it. ST_OK when ours or another's is in place.
+ */
+export function createJournal(): i32 {
+  const status = putJournal(0, 0, MOVE_CREATE);
+  return status == ST_EXISTS ? ST_OK : status;
+}
+
+function putJournal(predecessor: u64, generation: u64, move: i32): i32 {
   host.random(beginBuf, 8);
   madeId = load<u64>(beginBuf) | 1;
   writeEntry(beginBuf, JOURNAL_BEGIN, handle.writer, madeId, 0);
   store<u64>(beginBuf, predecessor, 24);
   store<u64>(beginBuf, generation, 32);
   sealEntry(beginBuf);
-  return writeControlFile('changes', beginBuf, ENTRY_BYTES);
+  return writeControlFile('changes', beginBuf, ENTRY_BYTES, move);
 }
 
 function journalPath(): i32 {
@@ -141,7 +156,7 @@ export function openJournal(replacedBad: bool = false): i32 {
   const len = journalPath();
   let n = openReading(controlBuf, len, host.O_READ | host.O_WRITE | host.O_APPEND, beginBuf, ENTRY_BYTES);
   if (readingFd < 0 && n == -host.ENOENT && !replacedBad) {
-    const made = replaceJournal(0, 0);
+    const made = createJournal();
     if (made != ST_OK) return made;
     return openJournal(true);
   }

@@ -5,7 +5,7 @@ import { handle, KIND_ANY, KIND_DICT, KIND_QUEUE } from './handle';
 import { controlBuf, controlPath, putAscii } from './paths';
 import { writeControlFile } from './temp';
 import { io, statBuf, listDir, fail, notStore, OP_MKDIR, OP_STAT, ST_OK, ST_IO, ST_NEWER_FORMAT } from './io';
-import { replaceJournal } from './journal';
+import { createJournal } from './journal';
 import { readHead } from './records';
 
 export const FORMAT_VERSION: i32 = 2;
@@ -101,7 +101,7 @@ function createStore(): i32 {
   if (n > 0 && !(n == 8 && load<u64>(io) == 0x00746369646f692e)) return notStore(0); // ".iodict\0"
   const made = makeFolders();
   if (made != ST_OK) return made;
-  const journal = replaceJournal(0, 0);
+  const journal = createJournal();
   if (journal != ST_OK) return journal;
   storeKind = handle.kind;
   return writeMarker();

@@ -205,11 +205,14 @@ function replaceByRename(to: usize, toLen: i32, recordDigest: usize): i32 {
   return moveTemp(to, toLen, recordDigest);
 }
 
-/** Writes a control file through a temp file and rename, so readers see all of it or none. */
-export function writeControlFile(name: string, buf: usize, len: i32): i32 {
+/**
+ * Writes a control file through a temp file and rename, so readers see all of it or none.
+ * MOVE_CREATE puts it in only where none is (createTemp): ST_EXISTS when another was there.
+ */
+export function writeControlFile(name: string, buf: usize, len: i32, move: i32 = MOVE_ANY): i32 {
   const written = writeTemp(buf, len);
   if (written != ST_OK) return written;
-  return moveTemp(controlBuf, controlPath(controlBuf, name));
+  return moveTempAs(move, controlBuf, controlPath(controlBuf, name), 0);
 }
 
 /**
