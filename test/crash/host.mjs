@@ -75,7 +75,8 @@ const storeOf = (journal) => String(journal).split('/').at(-3);
 /** For a journal append or a journal renamed in: what to log once the call returned (a line per event). */
 function traceJournal(path, method, args, openFiles) {
   const log = (line) => fs.appendFileSync(path, `${process.pid} ${line}\n`);
-  if (method === 'rename' && isJournal(args[1])) {
+  // A rotation renames its journal in; a journal started from nothing moves in only where none is.
+  if ((method === 'rename' || method === 'renameIfAbsent' || method === 'link') && isJournal(args[1])) {
     const inode = fs.statSync(args[0], { throwIfNoEntry: false })?.ino;
     return (result) => result === 0 && log(`journal ${storeOf(args[1])} ${inode}`);
   }
