@@ -28,7 +28,8 @@ function end(entry: IdleWorker): Promise<number> {
 function arm(entry: IdleWorker): void {
   clearTimeout(entry.timer);
   entry.timer = setTimeout(() => {
-    idle.splice(idle.indexOf(entry), 1);
+    const at = idle.indexOf(entry);
+    if (at >= 0) idle.splice(at, 1);
     void end(entry);
   }, settings.idleTimeout);
   entry.timer.unref();
