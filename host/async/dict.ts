@@ -3,7 +3,7 @@
 // are batched into one message per worker per tick; calls on one key go to one worker (so they
 // keep their order) and calls on different keys run on different workers at once; calls on the
 // whole store wait for the others.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type AbortSignalLike, inspectCustom } from '../core/globals.js';
 import type { Key } from '../core/keys.js';
@@ -17,7 +17,7 @@ import { SharedLock, FileLock } from '../core/lock.js';
 import { claimInThread } from '../core/transaction.js';
 import { waitInLine } from '../core/line.js';
 import { type WorkerSetup, type Op, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, type WatchSetup, WATCH_MARK, WATCH_CREDIT, fromWire } from './wire.js';
-import { takeWorker, giveBack, configureWorkerPool } from './pool.js';
+import { takeWorker, giveBack, configureWorkerPool, startWorker } from './pool.js';
 import type { Change, WatchOptions } from '../watch/types.js';
 import { checkPosition } from '../watch/watch.js';
 import './worker.js';
@@ -131,8 +131,6 @@ interface Link {
 /** Tags each handle's calls to a pooled worker (WorkerSetup.session). */
 let sessions = 0;
 
-/** The bundle this code is in: a watch's worker loads it (host/async/worker.ts). */
-const workerUrl = new URL(import.meta.url);
 
 /**
  * A persistent, ordered dictionary like {@link IODict}, for servers: every method returns a
@@ -510,7 +508,7 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
   async *#watch({ signal, since, pollInterval }: WatchOptions): AsyncGenerator<Change<K>, void, undefined> {
     const { xattrs, lease, rotateAfter } = this.#options;
     const setup: WatchSetup = { [WATCH_MARK]: true, path: this.path, options: { xattrs, lease, rotateAfter }, since, pollInterval };
-    const worker = new Worker(workerUrl, { workerData: setup });
+    const worker = startWorker(setup);
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     const ready: Change<K>[] = [];
     let failure: Error | undefined;

@@ -19,6 +19,11 @@ const idle: IdleWorker[] = [];
 /** The bundle this code is in: each worker loads it and serves (host/async/worker.ts). */
 const workerUrl = new URL(import.meta.url);
 
+/** A new thread running this bundle, which serves as `workerData` says (a pooled worker, or a watch's feed). */
+export function startWorker(workerData: unknown): Worker {
+  return new Worker(workerUrl, { workerData });
+}
+
 function end(entry: IdleWorker): Promise<number> {
   clearTimeout(entry.timer);
   return entry.worker.terminate();
@@ -42,7 +47,7 @@ export function takeWorker(): Worker {
     clearTimeout(reused.timer);
     return reused.worker;
   }
-  const worker = new Worker(workerUrl, { workerData: { [POOL_MARK]: true } });
+  const worker = startWorker({ [POOL_MARK]: true });
   worker.unref(); // an idle worker does not keep the process alive; a handle refs it while calls are in flight
   // One that dies while idle is dropped; what it threw reaches the handle using it, by its own listener.
   worker.once('exit', () => {
