@@ -362,6 +362,63 @@ test('two handles creating one store at once both use the journal that landed fi
   second.close();
 });
 
+test('two handles that find the journal damaged at once: the second opens the first\'s replacement instead of renaming its own over it', async () => {
+  const path = storePath();
+  new IODict(path).set('a', 1).close();
+  const journal = `${path}/.iodict/changes`;
+  fs.truncateSync(journal, 0); // what a crash can leave where the file system delays allocation
+  let first;
+  let inode;
+  // The second handle has opened the damaged journal; before it reads it, the first handle finds
+  // the damage too, replaces the journal, writes, and a watch of its own takes a position in it.
+  const host = hookedHost('open', null, () => {
+    first = new IODict(path);
+    first.set('b', 2);
+    inode = fs.statSync(journal).ino;
+  }, { after: true, match: (args) => args[0] === journal });
+  const second = new IODict(path, { host });
+  assert.ok(first, 'the first handle replaced the journal meanwhile');
+  assert.is(fs.statSync(journal).ino, inode, 'the first handle\'s replacement is still the one in place');
+  const start = first.watch();
+  first.set('c', 3);
+  const { position } = (await start.next()).value;
+  await start.return();
+  second.set('d', 4);
+  const resumed = first.watch({ since: position });
+  assert.equal((await resumed.next()).value.key, 'd', 'the second handle appends to the same journal');
+  await resumed.return();
+  assert.equal([...second.keys()], ['a', 'b', 'c', 'd']);
+  first.close();
+  second.close();
+});
+
+for (const native of [true, false]) {
+  test(`a handle that finds the journal damaged while another holds the store lock waits, and opens the replacement made meanwhile (${native ? 'flock' : 'the lock file'})`, () => {
+    const path = storePath();
+    const holder = new IODict(path, { host: nodeHost({ native }) });
+    holder.set('a', 1);
+    const journal = `${path}/.iodict/changes`;
+    const replacement = `${path}/.iodict/tmp/replacement`;
+    fs.copyFileSync(journal, replacement);
+    const inode = fs.statSync(replacement).ino;
+    fs.truncateSync(journal, 0);
+    let waits = 0;
+    // Each wait of the second handle for the lock: at the first, another handle's replacement lands.
+    const host = Object.create(nodeHost({ native }));
+    host.sleep = (ms) => {
+      if (waits++ === 0) fs.renameSync(replacement, journal);
+      nodeHost({ native }).sleep(ms);
+    };
+    const second = holder.transact(() => new IODict(path, { host }));
+    assert.is(waits, 1, 'it waited once for the lock, then found the journal whole');
+    assert.is(fs.statSync(journal).ino, inode, 'the replacement made meanwhile is the one in place');
+    second.set('b', 2);
+    assert.equal([...holder.keys()], ['a', 'b']);
+    holder.close();
+    second.close();
+  });
+}
+
 /** Appends a RESCAN entry (FORMAT.md 8.1), as a handle that found a crash does: every handle lists the directory. */
 const appendRescan = (path) => appendFileSync(`${path}/.iodict/changes`, journalEntry(JOURNAL.RESCAN));
 

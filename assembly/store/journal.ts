@@ -164,12 +164,12 @@ export function openJournal(replacedBad: bool = false): i32 {
   if (readingFd < 0 && (n == -host.EROFS || n == -host.EACCES)) n = openReading(controlBuf, len, host.O_READ, beginBuf, ENTRY_BYTES);
   const fd = readingFd;
   if (fd < 0) return fail(OP_OPEN, n, controlBuf, len);
-  if (n != ENTRY_BYTES || !entryValid(beginBuf) || entryKind(beginBuf) != JOURNAL_BEGIN) {
+  if (!beginsJournal(n)) {
     host.close(fd);
     // Once only: a fresh journal that reads back damaged means the file system is not
     // returning what was written.
     if (replacedBad) return fail(OP_READ, -host.EIO, controlBuf, len);
-    const made = replaceJournal(0, 0);
+    const made = replaceDamagedJournal();
     if (made != ST_OK) return made;
     return openJournal(true);
   }
@@ -178,6 +178,57 @@ export function openJournal(replacedBad: bool = false): i32 {
   handle.generation = load<u64>(beginBuf, 32);
   handle.journalOffset = ENTRY_BYTES;
   return ST_OK;
+}
+
+/** Whether the n bytes read from a journal's start (in beginBuf) are a whole, valid BEGIN. */
+function beginsJournal(n: i32): bool {
+  return n == ENTRY_BYTES && entryValid(beginBuf) && entryKind(beginBuf) == JOURNAL_BEGIN;
+}
+
+/**
+ * A damaged journal (an empty one, left by a crash of a file system that delays allocation, or
+ * bytes that fail their CRC) is replaced under the store lock, after looking again: of handles
+ * that found it damaged at once, the first replaces it and the others open its replacement.
+ * Without the lock the second's rename would replace the first's fresh journal, which its handle
+ * may have appended to already, and a rotator's new one likewise. While another handle holds the
+ * lock it is looked at again every millisecond, up to the lease; past it (a holder that is stuck),
+ * or where this handle cannot take the lock at all (a read-only store: the rename fails too), it is
+ * replaced as it is. A crash while holding the lock releases it (7.7); the journal is then still
+ * damaged, or replaced whole (renamed in).
+ */
+function replaceDamagedJournal(): i32 {
+  const deadline = host.now() + <f64>handle.lease;
+  for (let tries = 0; ; tries++) {
+    const lock = acquireStoreLock();
+    // Busy, or not ours to take at all: asked once, and only then (its own open of the lock file).
+    const waiting = lock == LOCK_BUSY && (tries > 0 || storeLockUsable()) && host.now() <= deadline;
+    if (waiting) host.sleep(1);
+    const state = lookAgain();
+    if (waiting && state == JOURNAL_DAMAGED) continue;
+    const status = state == JOURNAL_WHOLE ? ST_OK
+      : state == JOURNAL_DAMAGED ? replaceJournal(0, 0)
+      : state == JOURNAL_GONE ? createJournal() // where none is: safe with or without the lock
+      : ST_IO;
+    if (lock != LOCK_BUSY) releaseStoreLock(lock);
+    return status;
+  }
+}
+
+const JOURNAL_WHOLE: i32 = 0; // another handle replaced it meanwhile
+const JOURNAL_DAMAGED: i32 = 1;
+const JOURNAL_GONE: i32 = 2;
+
+/** Opens the journal in place again and reads its BEGIN: JOURNAL_WHOLE, _DAMAGED or _GONE, or -1 (failure recorded). */
+function lookAgain(): i32 {
+  const len = journalPath();
+  const n = openReading(controlBuf, len, host.O_READ, beginBuf, ENTRY_BYTES);
+  if (readingFd < 0) {
+    if (n == -host.ENOENT) return JOURNAL_GONE;
+    fail(OP_OPEN, n, controlBuf, len);
+    return -1;
+  }
+  host.close(readingFd);
+  return beginsJournal(n) ? JOURNAL_WHOLE : JOURNAL_DAMAGED;
 }
 
 // What the last readTail met.
