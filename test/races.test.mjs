@@ -334,6 +334,21 @@ test('a take that fails does not bring its value back when the key was set and t
   for (const handle of [popper, other, observer]) handle.close();
 });
 
+/**
+ * `first` and `second` append to one journal: a watch of `first` resumed from its position after
+ * `first`'s set of k1 hears `second`'s set of k2 next.
+ */
+async function appendToOneJournal(first, second, k1, k2) {
+  const start = first.watch();
+  first.set(k1, 1);
+  const { position } = (await start.next()).value;
+  await start.return();
+  second.set(k2, 1);
+  const resumed = first.watch({ since: position });
+  assert.equal((await resumed.next()).value.key, k2, 'the second handle appends to the same journal');
+  await resumed.return();
+}
+
 test('two handles creating one store at once both use the journal that landed first: the other\'s is never renamed over', async () => {
   const path = storePath();
   const journal = `${path}/.iodict/changes`;
@@ -349,14 +364,7 @@ test('two handles creating one store at once both use the journal that landed fi
   const second = new IODict(path, { host });
   assert.ok(first, 'the first handle created the store meanwhile');
   assert.is(fs.statSync(journal).ino, inode, 'the first handle\'s journal is still the one in place');
-  const start = first.watch();
-  first.set('b', 2);
-  const { position } = (await start.next()).value;
-  await start.return();
-  second.set('c', 3);
-  const resumed = first.watch({ since: position });
-  assert.equal((await resumed.next()).value.key, 'c', 'the second handle appends to the same journal');
-  await resumed.return();
+  await appendToOneJournal(first, second, 'b', 'c');
   assert.equal([...second.keys()], ['a', 'b', 'c']);
   first.close();
   second.close();
@@ -379,14 +387,7 @@ test('two handles that find the journal damaged at once: the second opens the fi
   const second = new IODict(path, { host });
   assert.ok(first, 'the first handle replaced the journal meanwhile');
   assert.is(fs.statSync(journal).ino, inode, 'the first handle\'s replacement is still the one in place');
-  const start = first.watch();
-  first.set('c', 3);
-  const { position } = (await start.next()).value;
-  await start.return();
-  second.set('d', 4);
-  const resumed = first.watch({ since: position });
-  assert.equal((await resumed.next()).value.key, 'd', 'the second handle appends to the same journal');
-  await resumed.return();
+  await appendToOneJournal(first, second, 'c', 'd');
   assert.equal([...second.keys()], ['a', 'b', 'c', 'd']);
   first.close();
   second.close();
