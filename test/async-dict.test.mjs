@@ -185,7 +185,7 @@ test('ttl, maxItems and purgeExpired, as IODict has them; clock is refused (it c
   await d.close();
 });
 
-test('watch(): changes by any handle, in journal order, resumable from a position; abort and break end its thread', async () => {
+test('watch(): changes by any handle, in journal order, resumable from a position; abort and break end it', async () => {
   const path = storePath();
   const d = new AsyncIODict(path);
   const sync = new IODict(path);
@@ -438,6 +438,41 @@ test('a process exits when its work is done, with a handle left open and idle th
   assert.is(child.signal, null, 'it exited by itself');
   assert.is(child.status, 0, child.stderr);
   assert.equal(JSON.parse(child.stdout), { value: 1 });
+});
+
+test('worker pool: a watch runs on an idle thread and gives it back when it ends, or when its store does not open', async () => {
+  const path = storePath();
+  const d = new AsyncIODict(path, { threads: 1 });
+  await d.set('a', 1);
+  const spare = new AsyncIODict(storePath(), { threads: 1 });
+  await spare.close(); // one idle thread in the pool
+  const threads = workerThreads();
+  // No thread started since `threads` (idle ones may end meanwhile: the pool's timeout).
+  const noneStarted = (now, what) => threads && assert.ok(now.every((id) => threads.includes(id)), `${what}: no thread started`);
+  const sync = new IODict(path);
+  const start = sync.watch();
+  sync.set('b', 2);
+  const { position } = (await start.next()).value;
+  await start.return();
+  const changes = d.watch({ since: position });
+  await d.set('c', 3);
+  assert.is((await changes.next()).value.key, 'c');
+  const watching = workerThreads();
+  await changes.return(); // before any assertion can fail: a running watch keeps the process alive
+  noneStarted(watching, 'the watch');
+  const file = `${tempDir()}/file`;
+  fs.writeFileSync(file, 'x');
+  const failed = new AsyncIODict(file, { threads: 1 });
+  assert.is((await rejection(failed.get('k'))).code, 'ENOTSTORE');
+  assert.is((await rejection(failed.watch().next())).code, 'ENOTSTORE', 'the watch\'s own open fails alike');
+  await failed.close();
+  const again = d.watch({ since: position });
+  assert.is((await again.next()).value.key, 'c', 'the next watch is served');
+  await again.return();
+  noneStarted(workerThreads(), 'two watches and a failed open later');
+  await d.close();
+  sync.close();
+  assert.equal(fs.readdirSync(`${path}/.iodict/handles`), [], 'every watch closed its handle');
 });
 
 test('worker pool: maxIdle ends the threads beyond it, idleTimeout ends idle ones; its options are checked', async () => {

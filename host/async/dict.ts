@@ -16,8 +16,8 @@ import { type SetOptions, type LimitOptions, expiryStamp } from '../dict.js';
 import { SharedLock, FileLock } from '../core/lock.js';
 import { claimInThread } from '../core/transaction.js';
 import { waitInLine } from '../core/line.js';
-import { type WorkerSetup, type Op, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, type WatchSetup, WATCH_MARK, WATCH_CREDIT, fromWire } from './wire.js';
-import { takeWorker, giveBack, configureWorkerPool, startWorker } from './pool.js';
+import { type WorkerSetup, type Op, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, type WatchSetup, type WatchControl, type WatchMessage, WATCH_CREDIT, fromWire } from './wire.js';
+import { takeWorker, giveBack, configureWorkerPool } from './pool.js';
 import type { Change, WatchOptions } from '../watch/types.js';
 import { checkPosition } from '../watch/watch.js';
 import './worker.js';
@@ -495,8 +495,8 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
   /**
    * The changes made to this store by any process, thread or handle, as IODict.watch() gives them
    * (see Change), from when its thread has opened the store (soon after this call; pass `since`
-   * to start exactly after a known change). Its journal reads run on a worker thread of its own,
-   * which ending the iteration (break, return, the signal) stops.
+   * to start exactly after a known change). Its journal reads run on a worker thread of the pool
+   * (configureWorkerPool), its own until the iteration ends (break, return, the signal).
    */
   watch(options: WatchOptions = {}): AsyncGenerator<Change<K>, void, undefined> {
     if (this.#closing) throw new ClosedError(`iodict: ${this.path} is closed`);
@@ -507,9 +507,9 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
 
   async *#watch({ signal, since, pollInterval }: WatchOptions): AsyncGenerator<Change<K>, void, undefined> {
     const { xattrs, lease, rotateAfter } = this.#options;
-    const setup: WatchSetup = { [WATCH_MARK]: true, path: this.path, options: { xattrs, lease, rotateAfter }, since, pollInterval };
-    const worker = startWorker(setup);
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    const session = ++sessions;
+    const setup: WatchSetup = { session, path: this.path, options: { xattrs, lease, rotateAfter }, since, pollInterval };
+    const worker = takeWorker();
     const ready: Change<K>[] = [];
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
@@ -517,15 +517,27 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
       wake?.();
       wake = undefined;
     };
-    worker.on('message', (message: { change: Change<K> } | OpenFailure) => {
+    let finish!: (reusable: boolean) => void;
+    const ended = new Promise<boolean>((resolve) => (finish = resolve));
+    const onMessage = (message: WatchMessage<K>) => {
       if ('change' in message) ready.push(message.change);
-      else failure = fromWire(message.failed);
+      else if ('failed' in message) failure = fromWire(message.failed);
+      else finish(true); // its handle closed: the worker is idle
       woken();
-    });
-    worker.on('error', (error) => {
+    };
+    const onError = (error: Error) => {
       failure = error;
       woken();
-    });
+    };
+    const onExit = () => {
+      failure ??= new Error(`iodict: ${this.path}: a watch's worker thread exited`);
+      finish(false);
+      woken();
+    };
+    worker.on('message', onMessage).on('error', onError).once('exit', onExit);
+    worker.ref(); // a watch keeps the process alive, as fs.watch does, until it ends
+    const control = (control: WatchControl['control']) => worker.postMessage({ session, control } satisfies WatchControl);
+    worker.postMessage({ watch: setup });
     signal?.addEventListener('abort', woken);
     try {
       for (let taken = 1; ; taken++) {
@@ -535,12 +547,14 @@ export class AsyncIODict<K extends Key = Key, V = unknown> implements AsyncItera
           await new Promise<void>((resolve) => (wake = resolve));
         }
         yield ready.shift()!;
-        if (taken % WATCH_CREDIT === 0) worker.postMessage('more');
+        if (taken % WATCH_CREDIT === 0) control('more');
       }
     } finally {
       signal?.removeEventListener('abort', woken);
-      worker.postMessage('stop'); // it closes its handle, then exits
-      await exited;
+      control('stop'); // it closes its handle, then says so
+      const reusable = await ended;
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (reusable) await giveBack(worker);
     }
   }
 

@@ -1,8 +1,9 @@
-// The worker threads AsyncIODict handles run their file I/O on, shared by the process. Starting one
-// (a thread, this bundle, the wasm core) takes tens of milliseconds, against well under one to
-// open a store in a running one: a handle takes idle workers from here and gives them back when
-// it closes, so a server that opens a store per request pays the start once. A worker serves one
-// handle at a time, so one handle's wait for a lock never holds up another's calls.
+// The worker threads AsyncIODict handles and watches run their file I/O on, shared by the process.
+// Starting one (a thread, this bundle, the wasm core) takes tens of milliseconds, against well
+// under one to open a store in a running one: a handle (or a watch) takes idle workers from here
+// and gives them back when it closes, so a server that opens a store per request pays the start
+// once. A worker serves one handle or watch at a time, so one handle's wait for a lock never holds
+// up another's calls.
 import { Worker } from 'node:worker_threads';
 import { POOL_MARK } from './wire.js';
 import type { WorkerPoolOptions } from './dict.js';
@@ -18,11 +19,6 @@ const idle: IdleWorker[] = [];
 
 /** The bundle this code is in: each worker loads it and serves (host/async/worker.ts). */
 const workerUrl = new URL(import.meta.url);
-
-/** A new thread running this bundle, which serves as `workerData` says (a pooled worker, or a watch's feed). */
-export function startWorker(workerData: unknown): Worker {
-  return new Worker(workerUrl, { workerData });
-}
 
 function end(entry: IdleWorker): Promise<number> {
   clearTimeout(entry.timer);
@@ -47,7 +43,7 @@ export function takeWorker(): Worker {
     clearTimeout(reused.timer);
     return reused.worker;
   }
-  const worker = startWorker({ [POOL_MARK]: true });
+  const worker = new Worker(workerUrl, { workerData: { [POOL_MARK]: true } });
   worker.unref(); // an idle worker does not keep the process alive; a handle refs it while calls are in flight
   // One that dies while idle is dropped; what it threw reaches the handle using it, by its own listener.
   worker.once('exit', () => {

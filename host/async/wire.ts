@@ -4,15 +4,16 @@
 // another built-in codec are decoded in the worker and cross by structured clone.
 import { KeyError, StoreError, CorruptRecordError, BatchError } from '../errors.js';
 import type { CoreOptions } from '../core/options.js';
+import type { Key } from '../core/keys.js';
+import type { Change } from '../watch/types.js';
 
 /** Set in a pooled worker's workerData: the bundle serves AsyncIODict handles when loaded with it (pool.ts). */
 export const POOL_MARK = 'iodictAsyncWorker';
 
-/** Set in a watching worker's workerData: it feeds one AsyncIODict.watch() iteration. */
-export const WATCH_MARK = 'iodictAsyncWatch';
-
+/** What a watch sends a worker it takes: feed me this store's changes (until 'stop'). */
 export interface WatchSetup {
-  [WATCH_MARK]: true;
+  /** Tags this watch's controls, as WorkerSetup.session tags a handle's batches. */
+  session: number;
   path: string;
   options: Pick<CoreOptions, 'xattrs' | 'lease' | 'rotateAfter'>;
   since?: string;
@@ -21,6 +22,15 @@ export interface WatchSetup {
 
 /** Changes a watching worker sends before it waits for the main thread to ask for more. */
 export const WATCH_CREDIT = 256;
+
+/** From a watch to its worker: 'more' (another WATCH_CREDIT of changes) or 'stop'. */
+export interface WatchControl {
+  session: number;
+  control: 'more' | 'stop';
+}
+
+/** From a watching worker: a change, or that the watch has ended there (its handle closed: the worker is idle again). */
+export type WatchMessage<K extends Key> = { change: Change<K> } | { ended: true } | OpenFailure;
 
 /** How a worker rebuilds the `lock` option (a lock object itself cannot cross threads). */
 export type LockSpec = { shared: SharedArrayBuffer } | { file: string };

@@ -1,14 +1,14 @@
 // The worker side of AsyncIODict: a synchronous IODict on the store of the handle that took this
-// worker from the pool, serving its batches in the order they arrive, so every file-system call
-// runs off the main thread. Loaded as the same bundle as the main thread; it serves only when its
-// workerData carries POOL_MARK (or feeds a watch with WATCH_MARK).
+// worker from the pool, serving its batches in the order they arrive (a Session), or feeding one
+// watch() (a Feed), so every file-system call runs off the main thread. Loaded as the same bundle
+// as the main thread; it serves only when its workerData carries POOL_MARK.
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { setPriority } from 'node:os';
 import { IODict, enterTransaction } from '../dict.js';
 import type { Key } from '../core/keys.js';
 import { type Lock, SharedLock, FileLock } from '../core/lock.js';
 import { type Codec, carrierCodec } from '../codec/index.js';
-import { type WorkerSetup, type WatchSetup, type Batch, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, POOL_MARK, WATCH_MARK, WATCH_CREDIT, toWire } from './wire.js';
+import { type WorkerSetup, type WatchSetup, type WatchControl, type WatchMessage, type Batch, type Request, type Reply, type WireValue, type CorruptNotice, type OpenFailure, POOL_MARK, WATCH_CREDIT, toWire } from './wire.js';
 
 /** A value as its codec's bytes, untouched: decoding happens on the main thread. */
 class Raw {
@@ -162,7 +162,52 @@ class Session {
   }
 }
 
-/** A pooled worker: serves the handle that took it, one session after another (pool.ts). */
+/**
+ * Feeds one AsyncIODict.watch(): the changes of IODict.watch() on a handle of this worker, at most
+ * WATCH_CREDIT ahead of what the main thread has taken (it sends 'more' for each next batch).
+ * 'stop' ends the watch and closes the handle (so its registration goes too); then `ended` is
+ * posted, and the worker is idle again.
+ */
+class Feed {
+  readonly id: number;
+  readonly #stop = new AbortController();
+  #credit = WATCH_CREDIT;
+  #more: (() => void) | undefined;
+
+  constructor(setup: WatchSetup, port: MessagePort, done: () => void) {
+    this.id = setup.session;
+    void this.#run(setup, port).finally(() => {
+      done();
+      port.postMessage({ ended: true } satisfies WatchMessage<Key>);
+    });
+  }
+
+  control(control: WatchControl['control']): void {
+    if (control === 'stop') this.#stop.abort();
+    else this.#credit += WATCH_CREDIT;
+    this.#more?.();
+  }
+
+  async #run(setup: WatchSetup, port: MessagePort): Promise<void> {
+    const stop = this.#stop.signal;
+    let dict: IODict<Key, unknown> | undefined;
+    try {
+      dict = new IODict<Key, unknown>(setup.path, setup.options);
+      for await (const change of dict.watch({ since: setup.since, pollInterval: setup.pollInterval, signal: stop })) {
+        port.postMessage({ change } satisfies WatchMessage<Key>);
+        while (this.#credit === 0 && !stop.aborted) await new Promise<void>((resolve) => (this.#more = resolve));
+        if (stop.aborted) break;
+        this.#credit--;
+      }
+    } catch (error) {
+      if (!stop.aborted) port.postMessage({ failed: toWire(error) } satisfies WatchMessage<Key>);
+    } finally {
+      dict?.close();
+    }
+  }
+}
+
+/** A pooled worker: serves the handle or watch that took it, one after another (pool.ts). */
 function serve(): void {
   const port = parentPort!;
   try {
@@ -171,7 +216,8 @@ function serve(): void {
     // Not permitted or not supported here: the threads run at the process's priority.
   }
   let session: Session | undefined;
-  port.on('message', (message: { open: WorkerSetup } | Batch) => {
+  let feed: Feed | undefined;
+  port.on('message', (message: { open: WorkerSetup } | { watch: WatchSetup } | WatchControl | Batch) => {
     if ('open' in message) {
       try {
         session = new Session(message.open, port);
@@ -179,6 +225,17 @@ function serve(): void {
         session = undefined;
         port.postMessage({ failed: toWire(error) } satisfies OpenFailure);
       }
+      return;
+    }
+    if ('watch' in message) {
+      const started: Feed = new Feed(message.watch, port, () => {
+        if (feed === started) feed = undefined;
+      });
+      feed = started;
+      return;
+    }
+    if ('control' in message) {
+      if (feed?.id === message.session) feed.control(message.control);
       return;
     }
     // Calls sent before the main thread heard that their session's open failed: already failed there.
@@ -189,38 +246,4 @@ function serve(): void {
   });
 }
 
-/**
- * Feeds one AsyncIODict.watch(): the changes of IODict.watch() on a handle of this thread, at most
- * WATCH_CREDIT ahead of what the main thread has taken (it posts 'more' for each next batch).
- * 'stop' ends the watch and closes the handle (so its registration goes too), then the thread.
- */
-async function feed(setup: WatchSetup): Promise<void> {
-  const port = parentPort!;
-  const stop = new AbortController();
-  let credit = WATCH_CREDIT;
-  let more: (() => void) | undefined;
-  port.on('message', (message: 'more' | 'stop') => {
-    if (message === 'stop') stop.abort();
-    else credit += WATCH_CREDIT;
-    more?.();
-  });
-  let dict: IODict<Key, unknown> | undefined;
-  try {
-    dict = new IODict<Key, unknown>(setup.path, setup.options);
-    for await (const change of dict.watch({ since: setup.since, pollInterval: setup.pollInterval, signal: stop.signal })) {
-      port.postMessage({ change });
-      while (credit === 0 && !stop.signal.aborted) await new Promise<void>((resolve) => (more = resolve));
-      if (stop.signal.aborted) break;
-      credit--;
-    }
-  } catch (error) {
-    if (!stop.signal.aborted) port.postMessage({ failed: toWire(error) } satisfies OpenFailure);
-  } finally {
-    dict?.close();
-    port.close();
-  }
-}
-
-const setup = isMainThread ? undefined : (workerData as Partial<{ [POOL_MARK]: true } & WatchSetup> | null);
-if (setup?.[POOL_MARK]) serve();
-else if (setup?.[WATCH_MARK]) void feed(setup as WatchSetup);
+if (!isMainThread && (workerData as { [POOL_MARK]?: true } | null)?.[POOL_MARK]) serve();
