@@ -177,7 +177,7 @@ function readCache(fd: i32, reader: ChunkReader): bool {
  * So is a cache offset that is not an entry boundary within the journal.
  */
 function journalTailFits(items: u32): bool {
-  if (journalReplaced() < 0) return false;
+  if (handle.journalFd < 0 || journalReplaced() < 0) return false; // none open: listed once skipToJournalEnd opens one
   const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
   const from = handle.journalOffset;
   if (from < <u64>ENTRY_BYTES || from % <u64>ENTRY_BYTES != 0 || from > size) return false;
