@@ -93,6 +93,23 @@ for (const { move, base, sees } of moves) {
   });
 }
 
+// Not a race: the other handle's calls all returned before the overwrite began. The index held k
+// at its old place; the overwrite reads the journal before it takes the birth from there.
+for (const { move, base } of moves) {
+  for (const batch of [false, true]) {
+    test(`an overwrite${batch ? ' in a batch' : ''} by a handle that has not looked since its key was deleted and made again keeps the new record's place (${move})`, () => {
+      const path = seeded();
+      const writer = new IODict(path, { host: base() });
+      assert.is(writer.size, 2, 'its index holds k at its first place');
+      remakeK(new IODict(path)).close();
+      if (batch) writer.setMany([['k', 2], ['h', 2]]);
+      else writer.set('k', 2);
+      assert.equal(agreed(path, writer).map(([key]) => key), ['j', 'i', 'k', ...(batch ? ['h'] : [])]);
+      writer.close();
+    });
+  }
+}
+
 for (const [{ move, base, sees }, durability] of moves.flatMap((m) => [[m, 'none'], [m, 'fsync']])) {
   test(`a batch item whose key is taken before its ${move} is ${sees ? 'written again as a new key, at the end' : 'at the place it read'} (durability ${durability})`, () => {
     const { path, writer, handles } = raceOnK(move, base(), (other) => assert.is(other.pop('k'), 1), { durability });

@@ -30,7 +30,7 @@ import * as host from '../host/imports';
 import { recordBuf, recordPath, controlBuf, controlPath } from './paths';
 import { syncAfterChange, fail, ST_OK, OP_OPEN, OP_FSYNC } from './io';
 import { writeTemp, moveTempAs, moveFor, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
-import { reservedRecord, chooseBirth, indexLanded, writeChosen, chooseAgain, chosenBirth, chosenIsNew, digestBuf } from './store';
+import { reservedRecord, chooseBirth, birthsMayBeStale, indexLanded, writeChosen, chooseAgain, chosenBirth, chosenIsNew, digestBuf } from './store';
 import { nextExpiry, setNextExpiry, noteWritten, writtenLength } from './expiry';
 import { appendChange, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
 import { evictPastLimits } from './limits';
@@ -47,6 +47,7 @@ const expiries = new Array<u64>();
 const lengths = new Array<i32>();
 
 export function batchBegin(): void {
+  birthsMayBeStale();
   count = 0;
   landedCount = 0;
   publishedCount = 0;

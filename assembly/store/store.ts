@@ -172,6 +172,7 @@ const INDEXLESS_SETS: u32 = 64;
  * settles the rest (writeChosen).
  */
 export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
+  birthsCurrent = false;
   const chosen = chooseBirth(keyType, keyLen);
   if (chosen != ST_OK) return chosen;
   const digest = digestBuf;
@@ -225,6 +226,15 @@ export function writeAsNew(digest: usize, keyType: u8, keyLen: i32, valueLen: i3
 export let chosenBirth: u64 = 0;
 export let chosenIsNew: bool = false;
 
+/**
+ * Whether the index has read the journal since this call began (set, or a batch: batchBegin), so
+ * the births it holds are current for an overwrite.
+ */
+let birthsCurrent = false;
+export function birthsMayBeStale(): void {
+  birthsCurrent = false;
+}
+
 /** What chooseBirth found for a batch item, earlier (writeChosen settles its move from there). */
 export function chooseAgain(birth: u64, isNew: bool): void {
   chosenBirth = birth;
@@ -242,7 +252,17 @@ export function chooseBirth(keyType: u8, keyLen: i32): i32 {
   }
   renewRegistration();
   const digest = digestKey(keyType, keyLen);
-  const slot = handle.indexLoaded ? indexFind(digest) : -1;
+  let slot = handle.indexLoaded ? indexFind(digest) : -1;
+  if (slot >= 0 && !birthsCurrent) {
+    // An overwrite keeps the birth of the record it replaces: the index's, once it has read what
+    // others did since its last look (the key may have been deleted and made again, born later:
+    // the exchange would put it back at its old place). A key the index lacks needs no read: a
+    // record made meanwhile stops its create-if-absent move, whose birth is then read (writeChosen).
+    const synced = syncJournal(REPLACED_SOMETIMES);
+    if (synced != ST_OK) return synced;
+    birthsCurrent = true;
+    slot = indexFind(digest);
+  }
   let birth = slot >= 0 ? indexBirth(slot) : 0;
   if (slot < 0 && !handle.indexLoaded) {
     const onDisk = birthOnDisk(digest);

@@ -1,0 +1,118 @@
+// Random operations on one store through several handles of one process, one after another,
+// each checked against a Map: whichever handle looks sees the order, size and values the Map
+// holds. The handles follow each other through the journal alone (rotations every few changes),
+// with and without the native helper, so every path by which a handle learns of another's
+// change is taken: the read after its own change, the read before an overwrite, a reload.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { IODict, nodeHost } from '../dist/index.js';
+import { storePath } from './support/tmp.mjs';
+
+const RUNS = 12;
+const STEPS = 400;
+
+/** A small deterministic generator (a linear congruential one), so a failing seed replays. */
+function generator(seed) {
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+  return { next, pick: (list) => list[Math.floor(next() * list.length)], below: (n) => Math.floor(next() * n) };
+}
+
+const KEYS = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? i : `k${i}`));
+
+/** The operations: each does one call on `dict` and the same on `model`, and checks what it returned. */
+const OPERATIONS = [
+  [35, 'set', (dict, model, r) => {
+    const key = r.pick(KEYS);
+    const value = r.below(1000);
+    dict.set(key, value);
+    model.set(key, value);
+    return `set(${key}, ${value})`;
+  }],
+  [15, 'delete', (dict, model, r) => {
+    const key = r.pick(KEYS);
+    assert.is(dict.delete(key), model.delete(key), `delete(${key})'s result`);
+    return `delete(${key})`;
+  }],
+  [10, 'popItem', (dict, model, r) => {
+    const last = r.next() < 0.4;
+    if (model.size === 0) {
+      assert.throws(() => dict.popItem({ last }), (e) => e.name === 'KeyError');
+    } else {
+      const key = last ? [...model.keys()].at(-1) : model.keys().next().value;
+      assert.equal(dict.popItem({ last }), [key, model.get(key)], `popItem({ last: ${last} })`);
+      model.delete(key);
+    }
+    return `popItem({ last: ${last} })`;
+  }],
+  [8, 'pop', (dict, model, r) => {
+    const key = r.pick(KEYS);
+    assert.is(dict.pop(key, 'none'), model.has(key) ? model.get(key) : 'none', `pop(${key})`);
+    model.delete(key);
+    return `pop(${key})`;
+  }],
+  [5, 'setDefault', (dict, model, r) => {
+    const key = r.pick(KEYS);
+    const value = r.below(1000);
+    if (!model.has(key)) model.set(key, value);
+    assert.is(dict.setDefault(key, value), model.get(key), `setDefault(${key})`);
+    return `setDefault(${key}, ${value})`;
+  }],
+  [5, 'update', (dict, model, r) => {
+    const pairs = [[r.pick(KEYS), r.below(1000)], [r.pick(KEYS), r.below(1000)]];
+    dict.update(pairs);
+    for (const [key, value] of pairs) model.set(key, value);
+    return `update(${JSON.stringify(pairs)})`;
+  }],
+  [3, 'clear', (dict, model) => {
+    dict.clear();
+    model.clear();
+    return 'clear()';
+  }],
+];
+const WEIGHT = OPERATIONS.reduce((sum, [weight]) => sum + weight, 0);
+
+function run(seed, native) {
+  const r = generator(seed);
+  const path = storePath();
+  const options = () => ({ host: nodeHost({ native }), rotateAfter: 1 + r.below(20), xattrs: r.next() < 0.5 ? 'off' : 'auto' });
+  const handles = Array.from({ length: 3 }, () => new IODict(path, options()));
+  const model = new Map();
+  const done = [];
+  try {
+    for (let step = 0; step < STEPS; step++) {
+      const at = r.below(handles.length);
+      if (r.next() < 0.03) {
+        handles[at].close();
+        handles[at] = new IODict(path, options());
+        done.push(`h${at}: reopened`);
+      } else {
+        let roll = r.below(WEIGHT);
+        const [, , operate] = OPERATIONS.find(([weight]) => (roll -= weight) < 0);
+        done.push(`h${at}.${operate(handles[at], model, r)}`);
+      }
+      const looker = r.below(handles.length);
+      const dict = handles[looker];
+      assert.equal([...dict.keys()], [...model.keys()], `h${looker}'s order`);
+      assert.is(dict.size, model.size, `h${looker}'s size`);
+      const key = r.pick(KEYS);
+      assert.is(dict.get(key), model.get(key), `h${looker}.get(${key})`);
+    }
+    const fresh = new IODict(path);
+    assert.equal([...fresh.entries()], [...model.entries()], 'a fresh handle');
+    fresh.close();
+  } catch (error) {
+    error.message = `seed ${seed} (${native ? 'native helper' : 'no native helper'}), after ${done.slice(-8).join('; ')}: ${error.message}`;
+    throw error;
+  } finally {
+    for (const dict of handles) dict.close();
+  }
+}
+
+for (const native of [true, false]) {
+  test(`${RUNS} runs of ${STEPS} random calls through three handles agree with a Map after every call (${native ? 'native helper' : 'no native helper'})`, () => {
+    for (let seed = 1; seed <= RUNS; seed++) run(seed, native);
+  });
+}
+
+test.run();
