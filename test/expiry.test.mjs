@@ -134,17 +134,19 @@ test('maxBytes evicts the oldest items until the record files fit', () => {
 });
 
 test('a set never evicts its own record, also on a handle whose index is not loaded yet', () => {
-  const path = storePath();
-  const seed = new IODict(path);
-  seed.set('oldest', 'x').set('b', 'y').set('c', 'z');
-  seed.close();
-  const bytes = recordFiles(path).reduce((sum, n) => sum + fs.statSync(`${path}/${n}`).size, 0);
   // Overwriting the oldest key with a larger value takes the store past maxBytes: others go, not it.
   for (const loaded of [false, true]) {
+    const path = storePath();
+    const seed = new IODict(path);
+    seed.set('oldest', 'x').set('b', 'y').set('c', 'z');
+    seed.close();
+    const bytes = recordFiles(path).reduce((sum, n) => sum + fs.statSync(`${path}/${n}`).size, 0);
     const d = new IODict(path, { maxBytes: bytes + 2 });
     if (loaded) assert.is(d.size, 3);
-    d.set('oldest', loaded ? 'w'.repeat(20) : 'v'.repeat(20));
-    assert.is(d.get('oldest'), loaded ? 'w'.repeat(20) : 'v'.repeat(20), `index ${loaded ? 'loaded' : 'not loaded'} before the set`);
+    d.set('oldest', 'v'.repeat(20));
+    const state = `index ${loaded ? 'loaded' : 'not loaded'} before the set`;
+    assert.is(d.get('oldest'), 'v'.repeat(20), state);
+    assert.equal([...d.keys()], ['oldest', 'c'], `${state}: the next oldest went`);
     d.close();
   }
 });
@@ -164,6 +166,22 @@ test('setMany: items carry the ttl (its own or the store default) and a batch pa
   assert.equal([...new IODict(path, { clock: () => now }).keys()], ['n3', 'n4', 'n5', 'n6', 'n7'], 'another handle agrees (journal)');
   assert.throws(() => d.setMany([['x', 1]], { ttl: -1 }), RangeError);
   assert.not.ok(d.has('x'));
+  d.close();
+});
+
+test('a set or batch that overwrites the oldest key past maxItems evicts the next oldest, never its own record', () => {
+  const path = storePath();
+  const d = new IODict(path, { maxItems: 3 });
+  d.set('a', 1).set('b', 1).set('c', 1);
+  d.update([['d', 1], ['a', 2]]); // one new key, and the oldest overwritten last
+  assert.equal([...d.entries()], [['a', 2], ['c', 1], ['d', 1]]);
+  // A store over its limit (writers at once may leave it so): a set of its oldest key brings it back.
+  const over = new IODict(path);
+  over.set('e', 1);
+  d.set('a', 3);
+  assert.equal([...d.entries()], [['a', 3], ['d', 1], ['e', 1]]);
+  assert.equal([...over.keys()], ['a', 'd', 'e'], 'another handle agrees (journal)');
+  over.close();
   d.close();
 });
 

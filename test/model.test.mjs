@@ -2,7 +2,9 @@
 // each checked against a Map: whichever handle looks sees the order, size and values the Map
 // holds. The handles follow each other through the journal alone (rotations every few changes),
 // with and without the native helper, so every path by which a handle learns of another's
-// change is taken: the read after its own change, the read before an overwrite, a reload.
+// change is taken: the read after its own change, the read before an overwrite, a reload. With
+// maxItems, the Map evicts as the store does: after a set (or a batch), the oldest keys but the
+// one set last.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { IODict, nodeHost } from '../dist/index.js';
@@ -20,13 +22,17 @@ function generator(seed) {
 
 const KEYS = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? i : `k${i}`));
 
-/** The operations: each does one call on `dict` and the same on `model`, and checks what it returned. */
+/**
+ * The operations: each does one call on `dict` and the same on `model`, and checks what it
+ * returned; `written(key)` after a write evicts from the model (maxItems), keeping `key`.
+ */
 const OPERATIONS = [
-  [35, 'set', (dict, model, r) => {
+  [35, 'set', (dict, model, r, written) => {
     const key = r.pick(KEYS);
     const value = r.below(1000);
     dict.set(key, value);
     model.set(key, value);
+    written(key);
     return `set(${key}, ${value})`;
   }],
   [15, 'delete', (dict, model, r) => {
@@ -51,17 +57,22 @@ const OPERATIONS = [
     model.delete(key);
     return `pop(${key})`;
   }],
-  [5, 'setDefault', (dict, model, r) => {
+  [5, 'setDefault', (dict, model, r, written) => {
     const key = r.pick(KEYS);
     const value = r.below(1000);
-    if (!model.has(key)) model.set(key, value);
-    assert.is(dict.setDefault(key, value), model.get(key), `setDefault(${key})`);
+    const current = model.has(key) ? model.get(key) : value;
+    if (!model.has(key)) {
+      model.set(key, value);
+      written(key);
+    }
+    assert.is(dict.setDefault(key, value), current, `setDefault(${key})`);
     return `setDefault(${key}, ${value})`;
   }],
-  [5, 'update', (dict, model, r) => {
+  [5, 'update', (dict, model, r, written) => {
     const pairs = [[r.pick(KEYS), r.below(1000)], [r.pick(KEYS), r.below(1000)]];
     dict.update(pairs);
     for (const [key, value] of pairs) model.set(key, value);
+    written(pairs[1][0]);
     return `update(${JSON.stringify(pairs)})`;
   }],
   [3, 'clear', (dict, model) => {
@@ -72,12 +83,15 @@ const OPERATIONS = [
 ];
 const WEIGHT = OPERATIONS.reduce((sum, [weight]) => sum + weight, 0);
 
-function run(seed, native) {
+function run(seed, native, maxItems) {
   const r = generator(seed);
   const path = storePath();
-  const options = () => ({ host: nodeHost({ native }), rotateAfter: 1 + r.below(20), xattrs: r.next() < 0.5 ? 'off' : 'auto' });
+  const options = () => ({ host: nodeHost({ native }), rotateAfter: 1 + r.below(20), xattrs: r.next() < 0.5 ? 'off' : 'auto', maxItems });
   const handles = Array.from({ length: 3 }, () => new IODict(path, options()));
   const model = new Map();
+  const written = (kept) => {
+    while (maxItems && model.size > maxItems) model.delete([...model.keys()].find((key) => key !== kept));
+  };
   const done = [];
   try {
     for (let step = 0; step < STEPS; step++) {
@@ -89,7 +103,7 @@ function run(seed, native) {
       } else {
         let roll = r.below(WEIGHT);
         const [, , operate] = OPERATIONS.find(([weight]) => (roll -= weight) < 0);
-        done.push(`h${at}.${operate(handles[at], model, r)}`);
+        done.push(`h${at}.${operate(handles[at], model, r, written)}`);
       }
       const looker = r.below(handles.length);
       const dict = handles[looker];
@@ -102,7 +116,7 @@ function run(seed, native) {
     assert.equal([...fresh.entries()], [...model.entries()], 'a fresh handle');
     fresh.close();
   } catch (error) {
-    error.message = `seed ${seed} (${native ? 'native helper' : 'no native helper'}), after ${done.slice(-8).join('; ')}: ${error.message}`;
+    error.message = `seed ${seed} (${native ? 'native helper' : 'no native helper'}, maxItems ${maxItems}), after ${done.slice(-8).join('; ')}: ${error.message}`;
     throw error;
   } finally {
     for (const dict of handles) dict.close();
@@ -110,9 +124,11 @@ function run(seed, native) {
 }
 
 for (const native of [true, false]) {
-  test(`${RUNS} runs of ${STEPS} random calls through three handles agree with a Map after every call (${native ? 'native helper' : 'no native helper'})`, () => {
-    for (let seed = 1; seed <= RUNS; seed++) run(seed, native);
-  });
+  for (const maxItems of [undefined, 5]) {
+    test(`${RUNS} runs of ${STEPS} random calls through three handles agree with a Map after every call (${native ? 'native helper' : 'no native helper'}${maxItems ? `, maxItems ${maxItems}` : ''})`, () => {
+      for (let seed = 1; seed <= RUNS; seed++) run(seed, native, maxItems);
+    });
+  }
 }
 
 test.run();

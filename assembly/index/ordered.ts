@@ -361,6 +361,27 @@ export function indexFirst(): i32 {
   return <i32>t;
 }
 
+/** The slot after s in birth order (s live), or -1 when s is the youngest. */
+export function indexNext(s: u32): i32 {
+  if (R(s) != NIL) {
+    let t = R(s);
+    while (L(t) != NIL) t = L(t);
+    return <i32>t;
+  }
+  // The youngest ancestor that s lies to the left of.
+  let next: i32 = -1;
+  let t = root;
+  while (t != s) {
+    if (before(s, t)) {
+      next = <i32>t;
+      t = L(t);
+    } else {
+      t = R(t);
+    }
+  }
+  return next;
+}
+
 /** Youngest slot, or -1 when empty. */
 export function indexLast(): i32 {
   if (root == NIL) return -1;

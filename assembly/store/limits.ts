@@ -10,7 +10,7 @@
 // two writers that counted each other's items may both evict for them, leaving the store a few
 // items under its limit until the next sets.
 import { DIGEST_BYTES } from '../format/key';
-import { indexFirst, indexFind, indexDigest, indexTotalLength, indexExpiring, indexRecordLength } from '../index/ordered';
+import { indexFirst, indexNext, indexFind, indexDigest, indexTotalLength, indexExpiring, indexRecordLength } from '../index/ordered';
 import { ensureIndex } from './load';
 import { claim, finishTake, CLAIM_DELETE } from './claims';
 import { CAUSE_EVICT } from './journal';
@@ -65,14 +65,16 @@ function enforceLimits(keptDigest: usize): i32 {
   let items = excessItems();
   let bytes = excessBytes();
   while (items > 0 || bytes > 0) {
-    const first = indexFirst();
-    if (first < 0 || first == kept) break;
+    // The oldest but the kept record: a set that overwrote the oldest key evicts the next.
+    let first = indexFirst();
+    if (first >= 0 && first == kept) first = indexNext(<u32>first);
+    if (first < 0) break;
     memory.copy(victim, indexDigest(first), DIGEST_BYTES);
     const status = claim(victim);
     // MISSING: another handle took it first (or it had expired), CORRUPT: quarantined (reported
     // in passing); either way it left the index. One that stays (a removal that failed) ends it.
     if (status == ST_MISSING || status == ST_CORRUPT) {
-      if (indexFirst() == first) break;
+      if (indexFind(victim) == first) break;
       continue;
     }
     if (status != ST_OK) return status;
