@@ -7,7 +7,7 @@
 // one set last.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { IODict, nodeHost } from '../dist/index.js';
+import { IODict, DurableQueue, Empty, nodeHost } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 
 const RUNS = 12;
@@ -123,7 +123,88 @@ function run(seed, native, maxItems) {
   }
 }
 
+/**
+ * The same for a queue: puts, batches, takes with and without ack, acks and releases through
+ * three handles, against an array of item numbers in FIFO order (a released item goes back to its
+ * place). After the run, a fresh handle drains every item, held ones released first, in order.
+ */
+function runQueue(seed, native) {
+  const r = generator(seed);
+  const path = storePath();
+  const options = () => ({ host: nodeHost({ native }), rotateAfter: 1 + r.below(20), xattrs: r.next() < 0.5 ? 'off' : 'auto' });
+  const handles = Array.from({ length: 3 }, () => new DurableQueue(path, options()));
+  const held = handles.map(() => []); // per handle: [item, delivery] not acked or released yet
+  let model = [];
+  let next = 0;
+  const done = [];
+  const takeHeld = (at) => held[at].splice(r.below(held[at].length), 1)[0];
+  try {
+    for (let step = 0; step < STEPS; step++) {
+      const at = r.below(handles.length);
+      const queue = handles[at];
+      const roll = r.next();
+      if (roll < 0.3) {
+        queue.putNowait(next);
+        model.push(next);
+        done.push(`h${at}.putNowait(${next++})`);
+      } else if (roll < 0.38) {
+        const items = [next++, next++, next++];
+        queue.putMany(items);
+        model.push(...items);
+        done.push(`h${at}.putMany(${items})`);
+      } else if (roll < 0.58) {
+        if (model.length === 0) assert.throws(() => queue.getNowait(), (e) => e instanceof Empty);
+        else assert.is(queue.getNowait(), model.shift(), `h${at}.getNowait()`);
+        done.push(`h${at}.getNowait()`);
+      } else if (roll < 0.7) {
+        if (model.length > 0) {
+          const delivery = queue.getNowaitAck();
+          assert.is(delivery.value, model.shift(), `h${at}.getNowaitAck()`);
+          held[at].push([delivery.value, delivery]);
+        }
+        done.push(`h${at}.getNowaitAck()`);
+      } else if (roll < 0.8 && held[at].length > 0) {
+        const [item, delivery] = takeHeld(at);
+        delivery.ack();
+        done.push(`h${at}: ack ${item}`);
+      } else if (roll < 0.9 && held[at].length > 0) {
+        const [item, delivery] = takeHeld(at);
+        delivery.release();
+        model = [...model, item].sort((a, b) => a - b);
+        done.push(`h${at}: release ${item}`);
+      } else if (roll < 0.93) {
+        for (const [, delivery] of held[at].splice(0)) delivery.ack();
+        queue.close();
+        handles[at] = new DurableQueue(path, options());
+        done.push(`h${at}: acked all, reopened`);
+      }
+      const looker = r.below(handles.length);
+      assert.is(handles[looker].qsize(), model.length, `h${looker}.qsize()`);
+    }
+    for (const list of held) {
+      for (const [item, delivery] of list.splice(0)) {
+        delivery.release();
+        model.push(item);
+      }
+    }
+    for (const queue of handles) queue.close();
+    const fresh = new DurableQueue(path);
+    const drained = [];
+    while (!fresh.empty()) drained.push(fresh.getNowait());
+    fresh.close();
+    assert.equal(drained, model.sort((a, b) => a - b), 'a fresh handle drains every item in order');
+  } catch (error) {
+    error.message = `queue seed ${seed} (${native ? 'native helper' : 'no native helper'}), after ${done.slice(-8).join('; ')}: ${error.message}`;
+    throw error;
+  } finally {
+    for (const queue of handles) queue.close();
+  }
+}
+
 for (const native of [true, false]) {
+  test(`${RUNS} runs of ${STEPS} random queue calls through three handles agree with an array after every call (${native ? 'native helper' : 'no native helper'})`, () => {
+    for (let seed = 1; seed <= RUNS; seed++) runQueue(seed, native);
+  });
   for (const maxItems of [undefined, 5]) {
     test(`${RUNS} runs of ${STEPS} random calls through three handles agree with a Map after every call (${native ? 'native helper' : 'no native helper'}${maxItems ? `, maxItems ${maxItems}` : ''})`, () => {
       for (let seed = 1; seed <= RUNS; seed++) run(seed, native, maxItems);
