@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import { IODict, memoryHost, Errno } from '../dist/index.js';
+import { IODict, memoryHost, nodeHost, Errno } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { runChild } from './support/children.mjs';
 import { readStore } from './support/format-reader.mjs';
@@ -167,6 +167,28 @@ test('setMany: items carry the ttl (its own or the store default) and a batch pa
   assert.throws(() => d.setMany([['x', 1]], { ttl: -1 }), RangeError);
   assert.not.ok(d.has('x'));
   d.close();
+});
+
+test('a key set again after it expired is a new key, at the end: its index loaded or not, by set or batch, with or without the native helper', () => {
+  for (const native of [true, false]) {
+    for (const how of ['set', 'setMany', 'set (index not loaded)']) {
+      const path = storePath();
+      let now = T0;
+      const d = new IODict(path, { clock: () => now, host: nodeHost({ native }) });
+      d.set('a', 1, { ttl: 10 }).set('b', 2);
+      now += 10; // a has expired: absent, though its record is still there
+      const writer = how.endsWith('not loaded)') ? new IODict(path, { clock: () => now, host: nodeHost({ native }) }) : d;
+      if (how === 'setMany') writer.setMany([['a', 3]]);
+      else writer.set('a', 3);
+      const label = `${how}, ${native ? 'native helper' : 'no native helper'}`;
+      assert.equal([...d.entries()], [['b', 2], ['a', 3]], label);
+      const fresh = new IODict(path, { clock: () => now });
+      assert.equal([...fresh.keys()], ['b', 'a'], `${label}: a fresh handle agrees`);
+      fresh.close();
+      if (writer !== d) writer.close();
+      d.close();
+    }
+  }
 });
 
 test('a set or batch that overwrites the oldest key past maxItems evicts the next oldest, never its own record', () => {

@@ -2,9 +2,8 @@
 // each checked against a Map: whichever handle looks sees the order, size and values the Map
 // holds. The handles follow each other through the journal alone (rotations every few changes),
 // with and without the native helper, so every path by which a handle learns of another's
-// change is taken: the read after its own change, the read before an overwrite, a reload. With
-// maxItems, the Map evicts as the store does: after a set (or a batch), the oldest keys but the
-// one set last.
+// change is taken: the read after its own change, the read before an overwrite, a reload; with
+// maxItems, evictions; with an injected clock, expiry.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { IODict, DurableQueue, Empty, nodeHost } from '../dist/index.js';
@@ -23,78 +22,132 @@ function generator(seed) {
 const KEYS = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? i : `k${i}`));
 
 /**
- * The operations: each does one call on `dict` and the same on `model`, and checks what it
- * returned; `written(key)` after a write evicts from the model (maxItems), keeping `key`.
+ * What the store should hold: a Map in birth order. With `maxItems` it evicts as the store does
+ * (after a write, the oldest keys but the one written last); with expiry, an item whose time has
+ * come is absent: a set makes its key new, and a delete may still find its record (lazily
+ * removed), so either answer is right for it.
  */
+class Model {
+  entries = new Map();
+  #expiries = new Map();
+  #expired = new Set();
+
+  constructor(maxItems) {
+    this.maxItems = maxItems;
+  }
+
+  write(key, value, expiry) {
+    this.entries.set(key, value);
+    this.#expired.delete(key);
+    if (expiry) this.#expiries.set(key, expiry);
+    else this.#expiries.delete(key);
+  }
+
+  /** After a write (a batch: its last key), the oldest others go while over maxItems. */
+  settle(kept) {
+    while (this.maxItems && this.entries.size > this.maxItems) this.remove([...this.entries.keys()].find((key) => key !== kept));
+  }
+
+  remove(key) {
+    this.#expiries.delete(key);
+    return this.entries.delete(key);
+  }
+
+  /** What delete(key) may answer. */
+  deleteAnswers(key) {
+    const answers = [this.entries.has(key)];
+    if (this.#expired.has(key)) answers.push(true);
+    this.#expired.delete(key);
+    return answers;
+  }
+
+  expireUntil(now) {
+    for (const [key, expiry] of this.#expiries) {
+      if (expiry > now) continue;
+      this.remove(key);
+      this.#expired.add(key);
+    }
+  }
+}
+
+/** The operations: each does one call on `dict` and the same on `model`, and checks what it returned. */
 const OPERATIONS = [
-  [35, 'set', (dict, model, r, written) => {
+  [35, 'set', (dict, model, r, now) => {
     const key = r.pick(KEYS);
     const value = r.below(1000);
-    dict.set(key, value);
-    model.set(key, value);
-    written(key);
-    return `set(${key}, ${value})`;
+    const ttl = now && r.next() < 0.5 ? 1 + r.below(8) : undefined;
+    dict.set(key, value, { ttl });
+    model.write(key, value, ttl && now + ttl);
+    model.settle(key);
+    return `set(${key}, ${value}${ttl ? `, { ttl: ${ttl} }` : ''})`;
   }],
   [15, 'delete', (dict, model, r) => {
     const key = r.pick(KEYS);
-    assert.is(dict.delete(key), model.delete(key), `delete(${key})'s result`);
+    const answers = model.deleteAnswers(key);
+    const answer = dict.delete(key);
+    assert.ok(answers.includes(answer), `delete(${key}) answered ${answer}`);
+    model.remove(key);
     return `delete(${key})`;
   }],
   [10, 'popItem', (dict, model, r) => {
     const last = r.next() < 0.4;
-    if (model.size === 0) {
+    if (model.entries.size === 0) {
       assert.throws(() => dict.popItem({ last }), (e) => e.name === 'KeyError');
     } else {
-      const key = last ? [...model.keys()].at(-1) : model.keys().next().value;
-      assert.equal(dict.popItem({ last }), [key, model.get(key)], `popItem({ last: ${last} })`);
-      model.delete(key);
+      const key = last ? [...model.entries.keys()].at(-1) : model.entries.keys().next().value;
+      assert.equal(dict.popItem({ last }), [key, model.entries.get(key)], `popItem({ last: ${last} })`);
+      model.remove(key);
     }
     return `popItem({ last: ${last} })`;
   }],
   [8, 'pop', (dict, model, r) => {
     const key = r.pick(KEYS);
-    assert.is(dict.pop(key, 'none'), model.has(key) ? model.get(key) : 'none', `pop(${key})`);
-    model.delete(key);
+    assert.is(dict.pop(key, 'none'), model.entries.has(key) ? model.entries.get(key) : 'none', `pop(${key})`);
+    model.remove(key);
     return `pop(${key})`;
   }],
-  [5, 'setDefault', (dict, model, r, written) => {
+  [5, 'setDefault', (dict, model, r) => {
     const key = r.pick(KEYS);
     const value = r.below(1000);
-    const current = model.has(key) ? model.get(key) : value;
-    if (!model.has(key)) {
-      model.set(key, value);
-      written(key);
+    const current = model.entries.has(key) ? model.entries.get(key) : value;
+    if (!model.entries.has(key)) {
+      model.write(key, value);
+      model.settle(key);
     }
     assert.is(dict.setDefault(key, value), current, `setDefault(${key})`);
     return `setDefault(${key}, ${value})`;
   }],
-  [5, 'update', (dict, model, r, written) => {
+  [5, 'update', (dict, model, r) => {
     const pairs = [[r.pick(KEYS), r.below(1000)], [r.pick(KEYS), r.below(1000)]];
     dict.update(pairs);
-    for (const [key, value] of pairs) model.set(key, value);
-    written(pairs[1][0]);
+    for (const [key, value] of pairs) model.write(key, value);
+    model.settle(pairs[1][0]);
     return `update(${JSON.stringify(pairs)})`;
   }],
   [3, 'clear', (dict, model) => {
     dict.clear();
-    model.clear();
+    for (const key of [...model.entries.keys()]) model.remove(key);
     return 'clear()';
   }],
 ];
 const WEIGHT = OPERATIONS.reduce((sum, [weight]) => sum + weight, 0);
 
-function run(seed, native, maxItems) {
+/** `expiring`: the handles share an injected clock, which moves on between calls, and half the sets carry a ttl of a few ms. */
+function run(seed, native, { maxItems, expiring = false }) {
   const r = generator(seed);
   const path = storePath();
-  const options = () => ({ host: nodeHost({ native }), rotateAfter: 1 + r.below(20), xattrs: r.next() < 0.5 ? 'off' : 'auto', maxItems });
+  let now = 1_800_000_000_000;
+  const clock = expiring ? { clock: () => now } : {};
+  const options = () => ({ host: nodeHost({ native }), rotateAfter: 1 + r.below(20), xattrs: r.next() < 0.5 ? 'off' : 'auto', maxItems, ...clock });
   const handles = Array.from({ length: 3 }, () => new IODict(path, options()));
-  const model = new Map();
-  const written = (kept) => {
-    while (maxItems && model.size > maxItems) model.delete([...model.keys()].find((key) => key !== kept));
-  };
+  const model = new Model(maxItems);
   const done = [];
   try {
     for (let step = 0; step < STEPS; step++) {
+      if (expiring && r.next() < 0.3) {
+        now += r.below(4);
+        model.expireUntil(now);
+      }
       const at = r.below(handles.length);
       if (r.next() < 0.03) {
         handles[at].close();
@@ -103,20 +156,20 @@ function run(seed, native, maxItems) {
       } else {
         let roll = r.below(WEIGHT);
         const [, , operate] = OPERATIONS.find(([weight]) => (roll -= weight) < 0);
-        done.push(`h${at}.${operate(handles[at], model, r, written)}`);
+        done.push(`h${at}.${operate(handles[at], model, r, expiring && now)}`);
       }
       const looker = r.below(handles.length);
       const dict = handles[looker];
-      assert.equal([...dict.keys()], [...model.keys()], `h${looker}'s order`);
-      assert.is(dict.size, model.size, `h${looker}'s size`);
+      assert.equal([...dict.keys()], [...model.entries.keys()], `h${looker}'s order`);
+      assert.is(dict.size, model.entries.size, `h${looker}'s size`);
       const key = r.pick(KEYS);
-      assert.is(dict.get(key), model.get(key), `h${looker}.get(${key})`);
+      assert.is(dict.get(key), model.entries.get(key), `h${looker}.get(${key})`);
     }
-    const fresh = new IODict(path);
-    assert.equal([...fresh.entries()], [...model.entries()], 'a fresh handle');
+    const fresh = new IODict(path, clock);
+    assert.equal([...fresh.entries()], [...model.entries.entries()], 'a fresh handle');
     fresh.close();
   } catch (error) {
-    error.message = `seed ${seed} (${native ? 'native helper' : 'no native helper'}, maxItems ${maxItems}), after ${done.slice(-8).join('; ')}: ${error.message}`;
+    error.message = `seed ${seed} (${native ? 'native helper' : 'no native helper'}, maxItems ${maxItems}, expiring ${expiring}), after ${done.slice(-8).join('; ')}: ${error.message}`;
     throw error;
   } finally {
     for (const dict of handles) dict.close();
@@ -205,9 +258,10 @@ for (const native of [true, false]) {
   test(`${RUNS} runs of ${STEPS} random queue calls through three handles agree with an array after every call (${native ? 'native helper' : 'no native helper'})`, () => {
     for (let seed = 1; seed <= RUNS; seed++) runQueue(seed, native);
   });
-  for (const maxItems of [undefined, 5]) {
-    test(`${RUNS} runs of ${STEPS} random calls through three handles agree with a Map after every call (${native ? 'native helper' : 'no native helper'}${maxItems ? `, maxItems ${maxItems}` : ''})`, () => {
-      for (let seed = 1; seed <= RUNS; seed++) run(seed, native, maxItems);
+  for (const variant of [{}, { maxItems: 5 }, { expiring: true }]) {
+    const named = variant.maxItems ? `, maxItems ${variant.maxItems}` : variant.expiring ? ', ttl' : '';
+    test(`${RUNS} runs of ${STEPS} random calls through three handles agree with a Map after every call (${native ? 'native helper' : 'no native helper'}${named})`, () => {
+      for (let seed = 1; seed <= RUNS; seed++) run(seed, native, variant);
     });
   }
 }

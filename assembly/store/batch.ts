@@ -29,8 +29,8 @@ import { handle } from './handle';
 import * as host from '../host/imports';
 import { recordBuf, recordPath, controlBuf, controlPath } from './paths';
 import { syncAfterChange, fail, ST_OK, OP_OPEN, OP_FSYNC } from './io';
-import { writeTemp, moveTempAs, moveFor, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
-import { reservedRecord, chooseBirth, birthsMayBeStale, indexLanded, writeChosen, chooseAgain, chosenBirth, chosenIsNew, digestBuf } from './store';
+import { writeTemp, moveTempAs, lastTempCounter, selectTemp, syncTemp, removeTemp } from './temp';
+import { reservedRecord, chooseBirth, birthsMayBeStale, indexLanded, writeChosen, chooseAgain, chosenBirth, chosenIsNew, chosenMove, digestBuf } from './store';
 import { nextExpiry, setNextExpiry, noteWritten, writtenLength } from './expiry';
 import { appendChange, publishChanges, GROUP_MAX, JOURNAL_SET, CAUSE_CALL } from './journal';
 import { evictPastLimits } from './limits';
@@ -42,6 +42,7 @@ let digests: usize = 0; // count * DIGEST_BYTES
 let digestCap: i32 = 0;
 const births = new Array<u64>();
 const fresh = new Array<bool>();
+const moves = new Array<i32>();
 const temps = new Array<u32>();
 const expiries = new Array<u64>();
 const lengths = new Array<i32>();
@@ -53,6 +54,7 @@ export function batchBegin(): void {
   publishedCount = 0;
   births.length = 0;
   fresh.length = 0;
+  moves.length = 0;
   temps.length = 0;
   expiries.length = 0;
   lengths.length = 0;
@@ -82,6 +84,7 @@ export function batchWrite(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): 
   memory.copy(digests + count * DIGEST_BYTES, digestBuf, DIGEST_BYTES);
   births.push(chosenBirth);
   fresh.push(chosenIsNew);
+  moves.push(chosenMove);
   temps.push(lastTempCounter());
   expiries.push(expiry);
   lengths.push(total);
@@ -130,7 +133,7 @@ export function batchLand(i: i32, keyType: u8, keyLen: i32, valueLen: i32, codec
   noteWritten(lengths[i]);
   // What the move finds is settled as for a set; a record written again gets its own fsyncs.
   chooseAgain(births[i], fresh[i]);
-  const moved = writeChosen(digest, keyType, keyLen, valueLen, codec, moveTempAs(moveFor(keyType, fresh[i]), recordBuf, len, digest));
+  const moved = writeChosen(digest, keyType, keyLen, valueLen, codec, moveTempAs(moves[i], recordBuf, len, digest));
   births[i] = chosenBirth;
   fresh[i] = chosenIsNew;
   if (moved != ST_OK) {

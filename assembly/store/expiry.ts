@@ -69,7 +69,20 @@ export function liveRecord(digest: usize): i32 {
   return ST_MISSING;
 }
 
-const headBuf: usize = heap.alloc(HEADER_BYTES + 8);
+const headBuf: usize = heap.alloc(HEADER_BYTES);
+const stampBuf: usize = heap.alloc(8);
+
+/**
+ * The expiry stamp of the record whose header (n bytes of it read from fd) is at head: read from
+ * fd when the header flags one (it follows the value), else 0. A stamp that does not read is 0:
+ * the record is not whole, and its reader quarantines it.
+ */
+export function readExpiry(fd: i32, head: usize, n: i32): u64 {
+  if (n != HEADER_BYTES || load<u32>(head) != RECORD_MAGIC || !recordExpires(head)) return 0;
+  const at = <f64>HEADER_BYTES + <f64>load<u32>(head, 16) + <f64>load<u32>(head, 20);
+  return host.read(fd, stampBuf, 8, at) == 8 ? load<u64>(stampBuf) : 0;
+}
+
 /**
  * has(): the record's header (and its expiry stamp, when flagged), not the whole file. A regular
  * file that is not a valid record header still counts as present, as a stat would (get tells the
@@ -82,11 +95,7 @@ export function hasLive(path: usize, len: i32, digest: usize): i32 {
   if (fd < 0) return notARecord(n) != RECORD_OK ? quarantine(path, len, digest, RECORD_NOT_FILE) : fail(OP_OPEN, n, path, len);
   // Only a short read needs a look at the type (an empty FIFO reads 0 bytes).
   if (n >= 0 && n < HEADER_BYTES && host.fstat(fd, statBuf) == 0 && load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_FILE) n = -host.EINVAL;
-  let expiry: u64 = 0;
-  if (n == HEADER_BYTES && load<u32>(headBuf) == RECORD_MAGIC && recordExpires(headBuf)) {
-    const at = <f64>HEADER_BYTES + <f64>load<u32>(headBuf, 16) + <f64>load<u32>(headBuf, 20);
-    if (host.read(fd, headBuf + HEADER_BYTES, 8, at) == 8) expiry = load<u64>(headBuf, HEADER_BYTES);
-  }
+  const expiry = readExpiry(fd, headBuf, n);
   host.close(fd);
   if (n < 0) {
     const check = notARecord(n);

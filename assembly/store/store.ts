@@ -4,14 +4,14 @@
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
 import { sealRecord, HEADER_BYTES, RECORD_OK, headerBirth, recordHoldsKey } from '../format/record';
-import { indexFind, indexInsert, indexBirth, indexFirst, indexLast, indexDigest } from '../index/ordered';
+import { indexFind, indexInsert, indexBirth, indexExpiry, indexFirst, indexLast, indexDigest } from '../index/ordered';
 import {
   handle, nextBirth, OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE,
   KIND_ANY, KIND_DICT, KIND_QUEUE,
 } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
-import { io, listDir, fail, syncAfterChange, Listing, MAX_BUFFER, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
-import { readRecordAt, readHead, notARecord } from './records';
+import { io, listDir, fail, openReading, readingFd, syncAfterChange, Listing, MAX_BUFFER, OP_OPEN, OP_READ, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
+import { readRecordAt, notARecord } from './records';
 import { writeTemp, moveTempAs, removeOrphanTemps, ST_EXISTS, MOVE_CREATE, MOVE_REPLACE, MOVE_ANY, moveFor } from './temp';
 import { ensureStore, checkFolder } from './marker';
 import { dropStoreLock } from './lock';
@@ -19,7 +19,7 @@ import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, re
 import { ensureIndex, forget, writeCache, distrustIndex, slotHoldsKeyOf } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
-import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive } from './expiry';
+import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive, expired, readExpiry } from './expiry';
 
 export {
   OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, KIND_ANY, KIND_DICT, KIND_QUEUE,
@@ -176,7 +176,7 @@ export function set(keyType: u8, keyLen: i32, valueLen: i32, codec: u8): i32 {
   const chosen = chooseBirth(keyType, keyLen);
   if (chosen != ST_OK) return chosen;
   const digest = digestBuf;
-  const written = writeChosen(digest, keyType, keyLen, valueLen, codec, writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, moveFor(keyType, chosenIsNew)));
+  const written = writeChosen(digest, keyType, keyLen, valueLen, codec, writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, chosenMove));
   if (written != ST_OK) return written;
   landed(digest, keyType, keyLen, chosenBirth, chosenIsNew);
   return ST_OK;
@@ -199,13 +199,14 @@ export function writeChosen(digest: usize, keyType: u8, keyLen: i32, valueLen: i
   for (let tries = 1; moved == ST_EXISTS || moved == ST_MISSING; tries++) {
     const last = tries >= CONDITIONAL_MOVES;
     const onDisk = moved == ST_EXISTS ? birthOnDisk(digest) : 0;
-    if (onDisk < 0) return ST_IO;
+    if (onDisk == -1) return ST_IO;
     if (onDisk > 0) {
       chosenBirth = <u64>onDisk;
       chosenIsNew = false;
       moved = writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, last ? MOVE_ANY : MOVE_REPLACE);
     } else {
-      moved = writeAsNew(digest, keyType, keyLen, valueLen, codec, last ? MOVE_ANY : MOVE_CREATE);
+      // None there (made new where none is), or an expired one (made new in its place).
+      moved = writeAsNew(digest, keyType, keyLen, valueLen, codec, last ? MOVE_ANY : onDisk == BIRTH_EXPIRED ? MOVE_REPLACE : MOVE_CREATE);
     }
   }
   return moved;
@@ -222,9 +223,11 @@ export function writeAsNew(digest: usize, keyType: u8, keyLen: i32, valueLen: i3
   return writeRecord(rec, digest, keyType, keyLen, valueLen, codec, chosenBirth, move);
 }
 
-// What chooseBirth found: the birth the record gets, and whether the key is new.
+// What chooseBirth found: the birth the record gets, whether the key is new, and how its record
+// moves in (created where none is; replacing one: an overwrite, or a new key's over an expired one).
 export let chosenBirth: u64 = 0;
 export let chosenIsNew: bool = false;
+export let chosenMove: i32 = MOVE_CREATE;
 
 /**
  * Whether the index has read the journal since this call began (set, or a batch: batchBegin), so
@@ -264,13 +267,21 @@ export function chooseBirth(keyType: u8, keyLen: i32): i32 {
     slot = indexFind(digest);
   }
   let birth = slot >= 0 ? indexBirth(slot) : 0;
+  let overExpired = slot >= 0 && expired(indexExpiry(slot));
   if (slot < 0 && !handle.indexLoaded) {
     const onDisk = birthOnDisk(digest);
-    if (onDisk < 0) return ST_IO; // not knowing the key's place, change nothing
-    birth = <u64>onDisk;
+    if (onDisk == -1) return ST_IO; // not knowing the key's place, change nothing
+    overExpired = onDisk == BIRTH_EXPIRED;
+    birth = onDisk > 0 ? <u64>onDisk : 0;
+  }
+  if (overExpired) {
+    // An expired item is absent (7.9): set again, its key is new, at the end, like any new key.
+    forget(digest);
+    birth = 0;
   }
   chosenIsNew = birth == 0;
   chosenBirth = chosenIsNew ? nextBirth(<u64>host.now()) : birth;
+  chosenMove = moveFor(keyType, chosenIsNew && !overExpired);
   return ST_OK;
 }
 
@@ -302,13 +313,30 @@ function writeRecord(buf: usize, digest: usize, keyType: u8, keyLen: i32, valueL
   return moved;
 }
 
-/** The birth stamp of a key's current record: 0 when there is none (or it is no record), -1 on a failed read. */
+/** birthOnDisk's answer for a record that has expired: absent (7.9), but a record to replace. */
+const BIRTH_EXPIRED: i64 = -2;
+
+/**
+ * The birth stamp of a key's current record: 0 when there is none (or it is no record),
+ * BIRTH_EXPIRED, or -1 on a failed read.
+ */
 function birthOnDisk(digest: usize): i64 {
   const len = recordPath(recordBuf, digest);
-  const n = readHead(recordBuf, len, HEADER_BYTES);
+  const n = openReading(recordBuf, len, host.O_READ, io, HEADER_BYTES);
+  const fd = readingFd;
+  if (fd < 0) {
+    if (n == -host.ENOENT || notARecord(n) != RECORD_OK) return 0;
+    fail(OP_OPEN, n, recordBuf, len);
+    return -1;
+  }
+  const expiry = readExpiry(fd, io, n);
+  host.close(fd);
   if (n == -host.ENOENT || (n < 0 && notARecord(n) != RECORD_OK)) return 0;
-  if (n < 0) return -1;
-  return <i64>headerBirth(io, n);
+  if (n < 0) {
+    fail(OP_READ, n, recordBuf, len);
+    return -1;
+  }
+  return expired(expiry) ? BIRTH_EXPIRED : <i64>headerBirth(io, n);
 }
 
 export function xattrsActive(): bool {
