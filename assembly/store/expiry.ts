@@ -72,36 +72,44 @@ export function liveRecord(digest: usize): i32 {
 const headBuf: usize = heap.alloc(HEADER_BYTES);
 const stampBuf: usize = heap.alloc(8);
 
+/** The expiry stamp readHeader found (0: none, or one that did not read). */
+export let headerExpiry: u64 = 0;
+
 /**
- * The expiry stamp of the record whose header (n bytes of it read from fd) is at head: read from
- * fd when the header flags one (it follows the value), else 0. A stamp that does not read is 0:
- * the record is not whole, and its reader quarantines it.
+ * Reads the header of the record at path into buf, and its expiry stamp (which follows the value)
+ * into headerExpiry when the header flags one: not the whole file. Returns the header's byte
+ * count or -errno (readingFd < 0: the open failed). A short read of something that is no regular
+ * file (an empty FIFO reads 0 bytes) is -EINVAL. A stamp that does not read is 0: the record is
+ * not whole, and its reader quarantines it.
  */
-export function readExpiry(fd: i32, head: usize, n: i32): u64 {
-  if (n != HEADER_BYTES || load<u32>(head) != RECORD_MAGIC || !recordExpires(head)) return 0;
-  const at = <f64>HEADER_BYTES + <f64>load<u32>(head, 16) + <f64>load<u32>(head, 20);
-  return host.read(fd, stampBuf, 8, at) == 8 ? load<u64>(stampBuf) : 0;
+export function readHeader(path: usize, len: i32, buf: usize): i32 {
+  headerExpiry = 0;
+  let n = openReading(path, len, host.O_READ, buf, HEADER_BYTES);
+  const fd = readingFd;
+  if (fd < 0) return n;
+  if (n >= 0 && n < HEADER_BYTES && host.fstat(fd, statBuf) == 0 && load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_FILE) n = -host.EINVAL;
+  if (n == HEADER_BYTES && load<u32>(buf) == RECORD_MAGIC && recordExpires(buf)) {
+    const at = <f64>HEADER_BYTES + <f64>load<u32>(buf, 16) + <f64>load<u32>(buf, 20);
+    if (host.read(fd, stampBuf, 8, at) == 8) headerExpiry = load<u64>(stampBuf);
+  }
+  host.close(fd);
+  return n;
 }
 
 /**
- * has(): the record's header (and its expiry stamp, when flagged), not the whole file. A regular
- * file that is not a valid record header still counts as present, as a stat would (get tells the
- * truth); a link, directory or FIFO under the name is no record: quarantined, as get() does.
+ * has(): the record's header (and its expiry stamp, when flagged). A regular file that is not a
+ * valid record header still counts as present, as a stat would (get tells the truth); a link,
+ * directory or FIFO under the name is no record: quarantined, as get() does.
  */
 export function hasLive(path: usize, len: i32, digest: usize): i32 {
-  let n = openReading(path, len, host.O_READ, headBuf, HEADER_BYTES);
-  const fd = readingFd;
-  if (fd < 0 && n == -host.ENOENT) return ST_MISSING;
-  if (fd < 0) return notARecord(n) != RECORD_OK ? quarantine(path, len, digest, RECORD_NOT_FILE) : fail(OP_OPEN, n, path, len);
-  // Only a short read needs a look at the type (an empty FIFO reads 0 bytes).
-  if (n >= 0 && n < HEADER_BYTES && host.fstat(fd, statBuf) == 0 && load<f64>(statBuf + host.STAT_TYPE) != host.TYPE_FILE) n = -host.EINVAL;
-  const expiry = readExpiry(fd, headBuf, n);
-  host.close(fd);
+  const n = readHeader(path, len, headBuf);
+  if (readingFd < 0 && n == -host.ENOENT) return ST_MISSING;
+  if (readingFd < 0) return notARecord(n) != RECORD_OK ? quarantine(path, len, digest, RECORD_NOT_FILE) : fail(OP_OPEN, n, path, len);
   if (n < 0) {
     const check = notARecord(n);
     return check != RECORD_OK ? quarantine(path, len, digest, check) : fail(OP_READ, n, path, len);
   }
-  if (!expired(expiry)) return ST_OK;
+  if (!expired(headerExpiry)) return ST_OK;
   removeExpired(digest);
   return ST_MISSING;
 }

@@ -10,7 +10,7 @@ import {
   KIND_ANY, KIND_DICT, KIND_QUEUE,
 } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
-import { io, listDir, fail, openReading, readingFd, syncAfterChange, Listing, MAX_BUFFER, OP_OPEN, OP_READ, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
+import { io, listDir, fail, readingFd, syncAfterChange, Listing, MAX_BUFFER, OP_OPEN, OP_READ, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
 import { readRecordAt, notARecord } from './records';
 import { writeTemp, moveTempAs, removeOrphanTemps, ST_EXISTS, MOVE_CREATE, MOVE_REPLACE, MOVE_ANY, moveFor } from './temp';
 import { ensureStore, checkFolder } from './marker';
@@ -19,7 +19,7 @@ import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, re
 import { ensureIndex, forget, writeCache, distrustIndex, slotHoldsKeyOf } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims } from './claims';
-import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive, expired, readExpiry } from './expiry';
+import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive, expired, readHeader, headerExpiry } from './expiry';
 
 export {
   OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, KIND_ANY, KIND_DICT, KIND_QUEUE,
@@ -322,21 +322,13 @@ const BIRTH_EXPIRED: i64 = -2;
  */
 function birthOnDisk(digest: usize): i64 {
   const len = recordPath(recordBuf, digest);
-  const n = openReading(recordBuf, len, host.O_READ, io, HEADER_BYTES);
-  const fd = readingFd;
-  if (fd < 0) {
-    if (n == -host.ENOENT || notARecord(n) != RECORD_OK) return 0;
-    fail(OP_OPEN, n, recordBuf, len);
-    return -1;
-  }
-  const expiry = readExpiry(fd, io, n);
-  host.close(fd);
+  const n = readHeader(recordBuf, len, io);
   if (n == -host.ENOENT || (n < 0 && notARecord(n) != RECORD_OK)) return 0;
   if (n < 0) {
-    fail(OP_READ, n, recordBuf, len);
+    fail(readingFd < 0 ? OP_OPEN : OP_READ, n, recordBuf, len);
     return -1;
   }
-  return expired(expiry) ? BIRTH_EXPIRED : <i64>headerBirth(io, n);
+  return expired(headerExpiry) ? BIRTH_EXPIRED : <i64>headerBirth(io, n);
 }
 
 export function xattrsActive(): bool {
