@@ -92,13 +92,17 @@ function checkOffThread(request) {
   });
 }
 
-/** Checks a trial and removes its directory unless it failed and `keep` is set: { violations, root, checkMs }. */
-async function finish(root, variant, violations, keep) {
+/**
+ * Checks a trial and removes its directory unless it failed: a random trial's kills fall where
+ * the timing put them, so its replay is another run, and a failure's log is all there is of it.
+ * { violations, root, checkMs }.
+ */
+async function finish(root, variant, violations) {
   const started = performance.now();
   const checked = await checkOffThread({ root, logPath: `${root}/ops.log`, host: variant.host, durability: variant.durability });
   violations.push(...(checked.violations ?? [{ kind: 'checker failed', detail: checked.error }]));
   const checkMs = performance.now() - started;
-  if (!(keep && violations.length)) fs.rmSync(root, { recursive: true, force: true });
+  if (!violations.length) fs.rmSync(root, { recursive: true, force: true });
   return { violations, root, checkMs };
 }
 
@@ -131,14 +135,14 @@ export function positionalCases({ ops = OP_NAMES, variants = VARIANTS } = {}) {
   );
 }
 
-async function runPositional(testCase, keep) {
+async function runPositional(testCase) {
   const root = trialRoot();
   const logPath = `${root}/ops.log`;
   logEvent(logPath, { t: 'spawn', c: 'c0', round: 0 });
   const args = { mode: 'positional', root, log: logPath, child: 'c0', op: testCase.op, killAt: testCase.killAt, ...testCase.variant, ...traced(root) };
   const exit = await startChild(args).exited;
   logEvent(logPath, { t: 'death', c: 'c0' });
-  const result = await finish(root, testCase.variant, childProblem('c0', exit), keep);
+  const result = await finish(root, testCase.variant, childProblem('c0', exit));
   // Fewer calls than the dry run: this run took another path (reported, not a violation).
   return { ...result, name: testCase.name, group: testCase.op, missedKill: testCase.killAt <= testCase.calls && exit.signal !== 'SIGKILL' };
 }
@@ -163,7 +167,7 @@ function trialPlan(seed, trial, concurrent) {
   return { name: `trial ${trial} (seed ${seed})`, variant, rounds };
 }
 
-async function runRandom(plan, keep) {
+async function runRandom(plan) {
   const root = trialRoot();
   const logPath = `${root}/ops.log`;
   const problems = [];
@@ -183,7 +187,7 @@ async function runRandom(plan, keep) {
     );
   }
   const steps = fs.readFileSync(logPath, 'utf8').split('"t":"begin"').length - 1;
-  return { ...(await finish(root, plan.variant, problems, keep)), name: plan.name, group: `random ${variantName(plan.variant)}`, steps };
+  return { ...(await finish(root, plan.variant, problems)), name: plan.name, group: `random ${variantName(plan.variant)}`, steps };
 }
 
 /**
@@ -195,10 +199,10 @@ export const trialPlans = (seed, trials, { concurrent = true } = {}) =>
 
 /**
  * Runs positional `cases` and random trial `plans`, `jobs` at a time, calling onResult with each
- * result ({ name, group, violations, root, ... }) as it ends; `keep` keeps failing trials' directories.
+ * result ({ name, group, violations, root, ... }) as it ends; failing trials' directories are kept.
  */
-export async function crashRun({ cases = [], plans = [], jobs = 2, keep = false, onResult = () => {} }) {
-  const tasks = [...cases.map((c) => () => runPositional(c, keep)), ...plans.map((p) => () => runRandom(p, keep))];
+export async function crashRun({ cases = [], plans = [], jobs = 2, onResult = () => {} }) {
+  const tasks = [...cases.map((c) => () => runPositional(c)), ...plans.map((p) => () => runRandom(p))];
   try {
     return await pool(tasks, jobs, async (task) => {
       const result = await task();

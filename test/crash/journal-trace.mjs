@@ -1,5 +1,5 @@
 // node test/crash/journal-trace.mjs TRIAL_DIR [KEY ...]
-// Prints the journal appends a traced crash trial logged (npm run test:crash -- --trace --keep),
+// Prints the journal appends a traced crash trial logged (npm run test:crash -- --trace: a failing trial's directory is kept),
 // in the order they happened: which process wrote what into which journal, at which entry, with
 // SET births and the keys their KEY entries carry (FORMAT.md 8.1). With KEYs, only the entries
 // about those keys, and the journals' births and seals. Journals are named J1, J2, ... in the

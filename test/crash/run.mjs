@@ -1,7 +1,8 @@
-// npm run test:crash -- [--trials N] [--seed S] [--jobs J] [--only TEXT] [--no-positional] [--keep] [--trace]
+// npm run test:crash -- [--trials N] [--seed S] [--jobs J] [--only TEXT] [--no-positional] [--trace]
 // Runs the positional crash sweep and N random trials, prints every violation with what replays
-// it, a summary per op and per kind, and exits non-zero on any violation. --trace logs every
-// journal append of the children in each trial's directory (read it with journal-trace.mjs).
+// it and the directory kept of it (its log and store), a summary per op and per kind, and exits
+// non-zero on any violation. --trace logs every journal append of the children in each trial's
+// directory (read it with journal-trace.mjs).
 import { parseArgs } from 'node:util';
 import { crashRun, positionalCases, trialPlans } from './harness.mjs';
 
@@ -12,7 +13,6 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '2' },
     only: { type: 'string' },
     'no-positional': { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
   },
 });
@@ -31,10 +31,9 @@ const results = await crashRun({
   cases: values['no-positional'] ? [] : positionalCases().filter(picked),
   plans: trialPlans(seed, trials).filter(picked),
   jobs: Math.max(1, number('jobs')),
-  keep: values.keep,
   onResult({ name, violations, root }) {
     for (const { kind, detail } of violations) console.log(`FAIL ${name}: ${kind}: ${detail}`);
-    if (violations.length) console.log(`  replay: npm run test:crash -- --seed ${seed} --trials ${trials} --only '${name}'${values.keep ? `  (kept: ${root})` : ''}`);
+    if (violations.length) console.log(`  replay: npm run test:crash -- --seed ${seed} --trials ${trials} --only '${name}'  (kept: ${root})`);
   },
 });
 
