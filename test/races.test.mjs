@@ -292,6 +292,36 @@ test('a pop whose key is set again after its claim, journaled first, leaves the 
   for (const handle of [popper, other, observer]) handle.close();
 });
 
+// A pop picks the oldest by its index, then claims by name: a key taken and made again between
+// the two (born later) is another item under the same name, younger than others.
+for (const { move, base } of moves) {
+  for (const last of [false, true]) {
+    test(`a ${last ? 'youngest-first ' : ''}pop whose key was taken and made again after it picked it puts that record back and takes the right item (${move})`, () => {
+      const path = storePath();
+      const other = new IODict(path);
+      if (last) other.set('j', 1).set('k', 1);
+      else other.set('k', 1).set('j', 1);
+      const observer = watching(path);
+      // Between the pick and the claim: k taken, and set again before (last: after) the others.
+      const remake = () => {
+        assert.equal(other.pop('k'), 1);
+        if (last) {
+          other.delete('j');
+          other.set('k', 2).set('j', 2);
+        } else {
+          other.set('k', 2);
+        }
+      };
+      const popper = new IODict(path, { host: hookedHost('rename', 'k', remake, { base: base() }) });
+      assert.is(popper.size, 2, 'its index holds k at its first place');
+      assert.equal(popper.popItem({ last }), ['j', last ? 2 : 1], 'the item its place in line names now');
+      assert.equal(agreed(path, popper, other, observer), [['k', 2]]);
+      assert.equal(readdirSync(`${path}/.iodict/claimed`), [], 'nothing left claimed');
+      for (const handle of [popper, other, observer]) handle.close();
+    });
+  }
+}
+
 /**
  * A node host whose opens of k's claimed file fail (EIO), so a take of k moves it back, and which
  * runs `action` once: just before that move (renameIfAbsent, or rename on a host without it), or

@@ -3,7 +3,7 @@
 // FORMAT.md is the reference for every step and what a crash at each leaves behind.
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
-import { sealRecord, HEADER_BYTES, RECORD_OK, headerBirth, recordHoldsKey } from '../format/record';
+import { sealRecord, HEADER_BYTES, RECORD_OK, headerBirth, recordBirth, recordHoldsKey } from '../format/record';
 import { indexFind, indexInsert, indexBirth, indexExpiry, indexFirst, indexLast, indexDigest } from '../index/ordered';
 import {
   handle, nextBirth, OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE,
@@ -11,14 +11,14 @@ import {
 } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, putAscii, sideBuf, sidePath } from './paths';
 import { io, listDir, fail, readingFd, syncAfterChange, Listing, MAX_BUFFER, OP_OPEN, OP_READ, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
-import { readRecordAt, notARecord } from './records';
+import { readRecordAt, notARecord, resultRecord } from './records';
 import { writeTemp, moveTempAs, removeOrphanTemps, ST_EXISTS, MOVE_CREATE, MOVE_REPLACE, MOVE_ANY, moveFor } from './temp';
 import { ensureStore, checkFolder } from './marker';
 import { dropStoreLock } from './lock';
 import { openJournal, syncJournal, skipToJournalEnd, announce, settleAppends, relist, rivalSetBefore, JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, CAUSE_CALL } from './journal';
 import { ensureIndex, forget, writeCache, distrustIndex, slotHoldsKeyOf } from './load';
 import { renewRegistration, unregister, checkRegistrations } from './registry';
-import { claim, finishTake, recoverClaims } from './claims';
+import { claim, finishTake, recoverClaims, settle, claimedStamp, SETTLE_RELEASE } from './claims';
 import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive, expired, readHeader, headerExpiry } from './expiry';
 
 export {
@@ -375,6 +375,7 @@ export function pop(youngest: bool): i32 {
   if (synced != ST_OK) return synced;
   renewRegistration();
   let rescanned = false;
+  let retakes = 0;
   while (true) {
     const slot = youngest ? indexLast() : indexFirst();
     if (slot < 0) {
@@ -389,10 +390,26 @@ export function pop(youngest: bool): i32 {
       continue;
     }
     memory.copy(digestBuf, indexDigest(slot), DIGEST_BYTES);
+    const picked = indexBirth(slot);
     const status = claim(digestBuf);
+    if (status == ST_OK && retakes < RETAKES && recordBirth(resultRecord) != picked) {
+      // The record under that name is another than the one we picked: its key was taken and made
+      // again since our index looked (a process slow to take, or long idle), born later, and
+      // others may have been born between. It goes back where it was (as a take that did not
+      // happen), and we look again with what the journal says since.
+      retakes++;
+      const back = settle(SETTLE_RELEASE, claimedStamp);
+      if (back != ST_OK && back != ST_MISSING) return back;
+      const synced = syncJournal(REPLACED_SOMETIMES);
+      if (synced != ST_OK) return synced;
+      continue;
+    }
     if (status != ST_MISSING) return status;
   }
 }
+
+/** Times a pop puts back a record made again since its index looked, before it takes what it finds. */
+const RETAKES: i32 = 4;
 
 export { finishTake };
 
