@@ -523,11 +523,6 @@ const RELIST_ROUNDS = 3;
  * already replaced would keep its seal behind that point: the current one is taken first.
  */
 export function skipToJournalEnd(): i32 {
-  // A journal that did not open again (its store was removed, say) is opened first.
-  if (handle.journalFd < 0) {
-    const opened = openJournal();
-    if (opened != ST_OK) return opened;
-  }
   let replaced = journalReplaced();
   for (let tries = 0; replaced == 1 && tries < 8; tries++) {
     const opened = openJournal();

@@ -23,7 +23,7 @@ import { io, listDir, statBuf, openRetrying, Listing, ChunkReader, ST_OK, ST_IO 
 import { validate, quarantine, readRecordFile, readHead, notARecord } from './records';
 import {
   JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, ENTRY_BYTES, entryKind, entryStamp, entryDigest, entryExpiry, entryRecordLength,
-  syncJournal, skipToJournalEnd, setApplyOwnEntries, journalReplaced, replayBound,
+  openJournal, syncJournal, skipToJournalEnd, setApplyOwnEntries, journalReplaced, replayBound,
 } from './journal';
 import { writeControlFile } from './temp';
 import { checkRegistrations } from './registry';
@@ -54,6 +54,11 @@ export function ensureIndex(): i32 {
  * `useCache` is false: the cache was caught lying, see distrustIndex).
  */
 function loadIndex(useCache: bool = true): i32 {
+  // A journal that did not open again (its store was removed, say): opened before anything reads it.
+  if (handle.journalFd < 0) {
+    const opened = openJournal();
+    if (opened != ST_OK) return opened;
+  }
   indexClear();
   clearEvents();
   handle.indexLoaded = true;
@@ -177,7 +182,7 @@ function readCache(fd: i32, reader: ChunkReader): bool {
  * So is a cache offset that is not an entry boundary within the journal.
  */
 function journalTailFits(items: u32): bool {
-  if (handle.journalFd < 0 || journalReplaced() < 0) return false; // none open: listed once skipToJournalEnd opens one
+  if (journalReplaced() < 0) return false;
   const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
   const from = handle.journalOffset;
   if (from < <u64>ENTRY_BYTES || from % <u64>ENTRY_BYTES != 0 || from > size) return false;
