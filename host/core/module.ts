@@ -26,8 +26,6 @@ export interface CoreInstance {
   readonly exports: Record<string, unknown> & GlobalsSnapshot;
   readonly memory: WebAssembly.Memory;
   readonly binding: ImportBinding;
-  /** Its memory's size when the instance was new. */
-  readonly size: number;
 }
 
 /** What the build adds to the core (build.mjs): its mutable globals stored at, and loaded from, `at`. */
@@ -42,17 +40,14 @@ interface GlobalsSnapshot {
 // then (saveGlobals and restoreGlobals, which the build adds); nothing else of an instance
 // changes as it runs. Only an instance whose memory kept its size: a new instance's allocator
 // takes the whole memory it finds, so one put back after its memory grew would not know the
-// pages it grew by, and would grow further each time instead of using them. Such a grown memory,
-// if small, is kept instead, and zeroed for the next new instance, which then never needs to
-// grow (and saves a memory's reservation and collection); that instance can be kept in turn.
-// A new instance's state is taken once per memory size. Small: zeroing 2 MiB costs about 110 µs
-// here, about half an instantiation; 8 MiB, 420 µs.
+// pages it grew by, and would grow further each time instead of using them. Its memory is not
+// given to a new instance either: on Node 20, a worker thread whose handles' new instances took
+// the grown memories of closed ones crashed (SIGSEGV in V8's optimized code, after a few
+// thousand calls of test/model.test's AsyncIODict variant; never with a new memory each time).
 const SPARES = 2;
-const SPARE_MEMORY_BYTES = 2 << 20;
 const spareInstances: CoreInstance[] = [];
-const spareMemories: WebAssembly.Memory[] = [];
-/** New instances as they start, by memory size: the memory's non-zero 4 KiB pages, and the globals as saveGlobals stores them. */
-const pristine = new Map<number, { pages: [number, Uint8Array][]; globals: Uint8Array }>();
+/** A new instance as it starts: its memory's non-zero 4 KiB pages, and the globals as saveGlobals stores them. */
+let pristine: { pages: [number, Uint8Array][]; globals: Uint8Array } | undefined;
 const PAGE = 4096;
 /** Where the globals pass through memory: free heap in a new instance (zero, and zero again after). */
 export const GLOBALS_AT = INITIAL_BYTES / 2;
@@ -67,15 +62,11 @@ export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, m
   }
   const binding = new ImportBinding(host, root, memory, modes);
   const imports = importTable(binding);
-  const spareMemory = spareMemories.pop();
-  // asconfig.json: zeroFilledMemory. A new memory is zero already (and untouched: keep it so).
-  if (spareMemory) new Uint8Array(spareMemory.buffer).fill(0);
-  const own = spareMemory ?? newCoreMemory();
+  const own = newCoreMemory();
   const exports = new WebAssembly.Instance(coreModule(), { ...imports, env: { ...imports.env, memory: own } }).exports as CoreInstance['exports'];
-  const size = own.buffer.byteLength;
-  // Every instance on a memory of this size starts alike: the first one, before it runs anything, shows how.
-  if (!pristine.has(size)) pristine.set(size, snapshot(exports, new Uint8Array(own.buffer)));
-  return { exports, memory: own, binding, size };
+  // Every new instance starts alike: the first one, before it runs anything, shows how.
+  pristine ??= snapshot(exports, new Uint8Array(own.buffer));
+  return { exports, memory: own, binding };
 }
 
 function snapshot(exports: GlobalsSnapshot, bytes: Uint8Array): { pages: [number, Uint8Array][]; globals: Uint8Array } {
@@ -100,7 +91,7 @@ function nonZeroPages(bytes: Uint8Array): [number, Uint8Array][] {
 }
 
 function reset(instance: CoreInstance): void {
-  const { pages, globals } = pristine.get(instance.size)!;
+  const { pages, globals } = pristine!;
   const bytes = new Uint8Array(instance.memory.buffer);
   bytes.fill(0);
   bytes.set(globals, GLOBALS_AT);
@@ -111,16 +102,11 @@ function reset(instance: CoreInstance): void {
 
 /** Keeps what a closed handle's instance can give the next one; the instance never runs for the closed handle again. */
 export function spareInstance(instance: CoreInstance): void {
-  const size = instance.memory.buffer.byteLength;
-  // Called once per instance (Core retires its handle once): no instance or memory is kept twice.
-  if (size === instance.size) {
-    if (spareInstances.length < SPARES) spareInstances.push(instance);
-  } else if (size <= SPARE_MEMORY_BYTES && spareMemories.length < SPARES) {
-    spareMemories.push(instance.memory);
-  }
+  // Called once per instance (Core retires its handle once): no instance is kept twice.
+  if (instance.memory.buffer.byteLength === INITIAL_BYTES && spareInstances.length < SPARES) spareInstances.push(instance);
 }
 
-/** How many instances and memories are kept for the next handles (for tests). */
-export function kept(): { instances: number; memories: number } {
-  return { instances: spareInstances.length, memories: spareMemories.length };
+/** How many instances are kept for the next handles (for tests). */
+export function kept(): number {
+  return spareInstances.length;
 }
