@@ -3,10 +3,13 @@
 // holds. The handles follow each other through the journal alone (rotations every few changes),
 // with and without the native helper, so every path by which a handle learns of another's
 // change is taken: the read after its own change, the read before an overwrite, a reload; with
-// maxItems, evictions; with an injected clock, expiry.
+// maxItems, evictions; with an injected clock, expiry; with an AsyncIODict among them, its
+// workers' handles. Keys are of every type (a number and a bigint of one value, a string of its
+// digits and byte arrays are different keys); values range from undefined to records of 6 KB.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { IODict, DurableQueue, Empty, nodeHost } from '../dist/index.js';
+import { IODict, AsyncIODict, DurableQueue, Empty, Full, nodeHost } from '../dist/index.js';
+import { inspect } from 'node:util';
 import { storePath } from './support/tmp.mjs';
 
 const RUNS = 12;
@@ -19,7 +22,49 @@ function generator(seed) {
   return { next, pick: (list) => list[Math.floor(next() * list.length)], below: (n) => Math.floor(next() * n) };
 }
 
-const KEYS = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? i : `k${i}`));
+const KEYS = [0, 'k1', 'k2', 3, 3n, '3', true, false, new Uint8Array([3]), new Uint8Array([3, 0]), 'k10', 11];
+
+/** A key's name in the model (and in a failure's message): one per key as the store tells keys apart. */
+function named(key) {
+  if (typeof key === 'string') return JSON.stringify(key);
+  if (typeof key === 'bigint') return `${key}n`;
+  if (key instanceof Uint8Array) return `bytes[${key}]`;
+  return String(key);
+}
+
+/** A value of one of several kinds: every codec path from a small integer to a record of 6 KB. */
+function randomValue(r) {
+  const n = r.below(1000);
+  switch (r.below(8)) {
+    case 0: return undefined;
+    case 1: return `v${n}`;
+    case 2: return { n, list: [n, `${n}`, null], nested: { bigint: BigInt(n) } };
+    case 3: return new Uint8Array([n & 255, n >> 8]);
+    case 4: return 'x'.repeat(6000) + n;
+    case 5: return new Map([[n, [n]]]);
+    default: return n;
+  }
+}
+
+/** `value` for a failure's message. */
+const shown = (value) => inspect(value, { breakLength: Infinity, maxStringLength: 12 });
+
+/** The outcome of `call` (sync or async): its value, or the error it threw. */
+async function outcome(call) {
+  try {
+    return { value: await call() };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** What a handle shows of the store: its order (key names), its size, and one key's value. */
+async function look(dict, key) {
+  const keys = [];
+  if (dict instanceof AsyncIODict) for await (const k of dict.keys()) keys.push(named(k));
+  else for (const k of dict.keys()) keys.push(named(k));
+  return { keys, size: await dict.size, value: await dict.get(key) };
+}
 
 /**
  * What the store should hold: a Map in birth order. With `maxItems` it evicts as the store does
@@ -75,66 +120,73 @@ class Model {
   }
 }
 
-/** The operations: each does one call on `dict` and the same on `model`, and checks what it returned. */
+/**
+ * The operations: each does one call on `dict` (an IODict or an AsyncIODict) and the same on
+ * `model`, and checks what it returned. The model's keys are the keys' names (named()).
+ */
 const OPERATIONS = [
-  [35, 'set', (dict, model, r, now) => {
+  [35, 'set', async (dict, model, r, now) => {
     const key = r.pick(KEYS);
-    const value = r.below(1000);
+    const value = randomValue(r);
     const ttl = now && r.next() < 0.5 ? 1 + r.below(8) : undefined;
-    dict.set(key, value, { ttl });
-    model.write(key, value, ttl && now + ttl);
-    model.settle(key);
-    return `set(${key}, ${value}${ttl ? `, { ttl: ${ttl} }` : ''})`;
+    await dict.set(key, value, { ttl });
+    model.write(named(key), value, ttl && now + ttl);
+    model.settle(named(key));
+    return `set(${named(key)}, ${shown(value)}${ttl ? `, { ttl: ${ttl} }` : ''})`;
   }],
-  [15, 'delete', (dict, model, r) => {
+  [15, 'delete', async (dict, model, r) => {
     const key = r.pick(KEYS);
-    const answers = model.deleteAnswers(key);
-    const answer = dict.delete(key);
-    assert.ok(answers.includes(answer), `delete(${key}) answered ${answer}`);
-    model.remove(key);
-    return `delete(${key})`;
+    const answers = model.deleteAnswers(named(key));
+    const answer = await dict.delete(key);
+    assert.ok(answers.includes(answer), `delete(${named(key)}) answered ${answer}`);
+    model.remove(named(key));
+    return `delete(${named(key)})`;
   }],
-  [10, 'popItem', (dict, model, r) => {
+  [10, 'popItem', async (dict, model, r) => {
     const last = r.next() < 0.4;
+    const { value: pair, error } = await outcome(() => dict.popItem({ last }));
     if (model.entries.size === 0) {
-      assert.throws(() => dict.popItem({ last }), (e) => e.name === 'KeyError');
+      assert.is(error?.name, 'KeyError', `popItem({ last: ${last} }) of an empty store`);
     } else {
+      if (error) throw error;
       const key = last ? [...model.entries.keys()].at(-1) : model.entries.keys().next().value;
-      assert.equal(dict.popItem({ last }), [key, model.entries.get(key)], `popItem({ last: ${last} })`);
+      assert.equal([named(pair[0]), pair[1]], [key, model.entries.get(key)], `popItem({ last: ${last} })`);
       model.remove(key);
     }
     return `popItem({ last: ${last} })`;
   }],
-  [8, 'pop', (dict, model, r) => {
+  [8, 'pop', async (dict, model, r) => {
     const key = r.pick(KEYS);
-    assert.is(dict.pop(key, 'none'), model.entries.has(key) ? model.entries.get(key) : 'none', `pop(${key})`);
-    model.remove(key);
-    return `pop(${key})`;
+    const name = named(key);
+    assert.equal(await dict.pop(key, 'none'), model.entries.has(name) ? model.entries.get(name) : 'none', `pop(${name})`);
+    model.remove(name);
+    return `pop(${name})`;
   }],
-  [5, 'setDefault', (dict, model, r) => {
+  [5, 'setDefault', async (dict, model, r) => {
     const key = r.pick(KEYS);
-    const value = r.below(1000);
-    const current = model.entries.has(key) ? model.entries.get(key) : value;
-    if (!model.entries.has(key)) {
-      model.write(key, value);
-      model.settle(key);
+    const name = named(key);
+    const value = randomValue(r);
+    const current = model.entries.has(name) ? model.entries.get(name) : value;
+    if (!model.entries.has(name)) {
+      model.write(name, value);
+      model.settle(name);
     }
-    assert.is(dict.setDefault(key, value), current, `setDefault(${key})`);
-    return `setDefault(${key}, ${value})`;
+    assert.equal(await dict.setDefault(key, value), current, `setDefault(${name})`);
+    return `setDefault(${name}, ${shown(value)})`;
   }],
-  [5, 'update', (dict, model, r) => {
-    const pairs = [[r.pick(KEYS), r.below(1000)], [r.pick(KEYS), r.below(1000)]];
-    dict.update(pairs);
+  [5, 'update', async (dict, model, r) => {
+    const pairs = [[r.pick(KEYS), randomValue(r)], [r.pick(KEYS), randomValue(r)]];
+    await dict.update(pairs);
     // One group commit, its last key kept; a repeated key starts a second one (host/core/batch.ts).
-    const groups = pairs[0][0] === pairs[1][0] ? [[pairs[0]], [pairs[1]]] : [pairs];
+    const groups = named(pairs[0][0]) === named(pairs[1][0]) ? [[pairs[0]], [pairs[1]]] : [pairs];
     for (const group of groups) {
-      for (const [key, value] of group) model.write(key, value);
-      model.settle(group.at(-1)[0]);
+      for (const [key, value] of group) model.write(named(key), value);
+      model.settle(named(group.at(-1)[0]));
     }
-    return `update(${JSON.stringify(pairs)})`;
+    return `update(${pairs.map(([key, value]) => `[${named(key)}, ${shown(value)}]`).join(', ')})`;
   }],
-  [3, 'clear', (dict, model) => {
-    dict.clear();
+  [3, 'clear', async (dict, model) => {
+    await dict.clear();
     for (const key of [...model.entries.keys()]) model.remove(key);
     return 'clear()';
   }],
@@ -144,16 +196,22 @@ const WEIGHT = OPERATIONS.reduce((sum, [weight]) => sum + weight, 0);
 /**
  * `expiring`: the handles share an injected clock, which moves on between calls, and half the
  * sets carry a ttl of a few ms. `watched`: a fourth handle's watch() hears every change, in order,
- * after each call.
+ * after each call. `asynchronous`: the second handle is an AsyncIODict (one or two workers; every
+ * call awaited before the next), which takes neither a host nor a clock.
  */
-async function run(seed, native, { maxItems, expiring = false, watched = false }) {
+async function run(seed, native, { maxItems, expiring = false, watched = false, asynchronous = false }) {
   const r = generator(seed);
   const path = storePath();
   let now = 1_800_000_000_000;
   const clock = expiring ? { clock: () => now } : {};
   // A watch follows one rotation between its reads (the seal names the next journal), not two.
   const options = () => ({ host: nodeHost({ native }), rotateAfter: (watched ? 32 : 1) + r.below(20), xattrs: r.next() < 0.5 ? 'off' : 'auto', maxItems, ...clock });
-  const handles = Array.from({ length: 3 }, () => new IODict(path, options()));
+  const open = (at) => {
+    if (!asynchronous || at !== 1) return new IODict(path, options());
+    const { host, ...rest } = options(); // its workers use this runtime's file system
+    return new AsyncIODict(path, { ...rest, threads: 1 + r.below(2) });
+  };
+  const handles = Array.from({ length: 3 }, (_, at) => open(at));
   const model = new Model(maxItems);
   const done = [];
   const watcher = watched ? new IODict(path) : undefined;
@@ -170,38 +228,38 @@ async function run(seed, native, { maxItems, expiring = false, watched = false }
       }
       const at = r.below(handles.length);
       if (r.next() < 0.03) {
-        handles[at].close();
-        handles[at] = new IODict(path, options());
+        await handles[at].close();
+        handles[at] = open(at);
         done.push(`h${at}: reopened`);
       } else {
         let roll = r.below(WEIGHT);
         const [, , operate] = OPERATIONS.find(([weight]) => (roll -= weight) < 0);
-        done.push(`h${at}.${operate(handles[at], model, r, expiring && now)}`);
+        done.push(`h${at}.${await operate(handles[at], model, r, expiring && now)}`);
       }
       const looker = r.below(handles.length);
-      const dict = handles[looker];
-      assert.equal([...dict.keys()], [...model.entries.keys()], `h${looker}'s order`);
-      assert.is(dict.size, model.entries.size, `h${looker}'s size`);
       const key = r.pick(KEYS);
-      assert.is(dict.get(key), model.entries.get(key), `h${looker}.get(${key})`);
+      const seen = await look(handles[looker], key);
+      assert.equal(seen.keys, [...model.entries.keys()], `h${looker}'s order`);
+      assert.is(seen.size, model.entries.size, `h${looker}'s size`);
+      assert.equal(seen.value, model.entries.get(named(key)), `h${looker}.get(${named(key)})`);
       while (changes && heard.length < model.changes.length) {
         const { type, key: changed } = (await withinSeconds(upcoming, 20, 'a change')).value;
         upcoming = changes.next();
-        heard.push(`${type} ${changed}`);
+        heard.push(`${type} ${named(changed)}`);
       }
       if (changes) assert.equal(heard.slice(heardBefore), model.changes.slice(heardBefore), 'what the watch heard of this call');
       heardBefore = heard.length;
     }
     const fresh = new IODict(path, clock);
-    assert.equal([...fresh.entries()], [...model.entries.entries()], 'a fresh handle');
+    assert.equal([...fresh.entries()].map(([key, value]) => [named(key), value]), [...model.entries.entries()], 'a fresh handle');
     fresh.close();
   } catch (error) {
-    error.message = `seed ${seed} (${native ? 'native helper' : 'no native helper'}, maxItems ${maxItems}, expiring ${expiring}), after ${done.slice(-8).join('; ')}: ${error.message}`;
+    error.message = `seed ${seed} (${native ? 'native helper' : 'no native helper'}, maxItems ${maxItems}, expiring ${expiring}, asynchronous ${asynchronous}), after ${done.slice(-8).join('; ')}: ${error.message}`;
     throw error;
   } finally {
     stop.abort();
     await upcoming?.catch(() => {}); // ended by the signal
-    for (const dict of [...handles, watcher]) dict?.close();
+    for (const dict of [...handles, watcher]) await dict?.close();
   }
 }
 
@@ -295,9 +353,9 @@ for (const native of [true, false]) {
   test(`${RUNS} runs of ${STEPS} random queue calls through three handles agree with an array after every call (${native ? 'native helper' : 'no native helper'})`, () => {
     for (let seed = 1; seed <= RUNS; seed++) runQueue(seed, native);
   });
-  for (const variant of [{}, { maxItems: 5 }, { expiring: true }]) {
-    const named = variant.maxItems ? `, maxItems ${variant.maxItems}` : variant.expiring ? ', ttl' : '';
-    test(`${RUNS} runs of ${STEPS} random calls through three handles agree with a Map after every call (${native ? 'native helper' : 'no native helper'}${named})`, async () => {
+  for (const variant of [{}, { maxItems: 5 }, { expiring: true }, { asynchronous: true }, { asynchronous: true, maxItems: 5 }]) {
+    const about = `${variant.asynchronous ? ', one an AsyncIODict' : ''}${variant.maxItems ? `, maxItems ${variant.maxItems}` : ''}${variant.expiring ? ', ttl' : ''}`;
+    test(`${RUNS} runs of ${STEPS} random calls through three handles agree with a Map after every call (${native ? 'native helper' : 'no native helper'}${about})`, async () => {
       for (let seed = 1; seed <= RUNS; seed++) await run(seed, native, variant);
     });
   }
