@@ -3,8 +3,9 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { IODict, DurableQueue, StoreError } from '../dist/index.js';
+import { IODict, AsyncIODict, DurableQueue, StoreError } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
+import { journalEntry, JOURNAL } from './support/format-reader.mjs';
 import { runChild } from './support/children.mjs';
 
 const worker = new URL('./workers/watch-worker.mjs', import.meta.url).pathname;
@@ -142,6 +143,80 @@ test('a watcher follows the journal across rotations without losing or repeating
   assert.equal(seen, [...keys.map((k) => `set ${k}`), 'delete k0']);
   d.close();
 });
+
+/** A journal's BEGIN (FORMAT.md 8): its id, its predecessor's id and its generation. */
+function beginEntry(id, predecessor, generation) {
+  const fields = Buffer.alloc(28);
+  fields.writeBigUInt64LE(predecessor, 0);
+  fields.writeBigUInt64LE(generation, 8);
+  return journalEntry(JOURNAL.BEGIN, { stamp: id, digest: fields });
+}
+
+/** A SEALED entry naming the successor's id and generation. */
+function sealEntry(successor, generation) {
+  const fields = Buffer.alloc(28);
+  fields.writeBigUInt64LE(generation, 0);
+  return journalEntry(JOURNAL.SEALED, { stamp: successor, digest: fields });
+}
+
+/** An event-loop turn: every microtask before it has run (a watch's read after its last change). */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+for (const holder of ['async', 'none']) {
+  const what = holder === 'async'
+    ? 'a watch whose journal is renamed over while another handle holds the store lock (a rotator before its seal) waits for the seal: every change, no rescan'
+    : 'a watch whose journal is renamed over with no seal and the store lock free (the rotator died) moves on and says rescan';
+  test(what, async () => {
+    const path = storePath();
+    const writer = new IODict(path);
+    const stop = new AbortController();
+    const watcher = new IODict(path);
+    const changes = watcher.watch({ signal: stop.signal });
+    let next = changes.next();
+    const hear = async () => {
+      let timer;
+      const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no change within 20 s')), 20_000)));
+      const { value } = await Promise.race([next, late]).finally(() => clearTimeout(timer));
+      next = changes.next();
+      return `${value.type} ${value.key}`;
+    };
+    writer.set('ready', 0);
+    assert.is(await hear(), 'set ready');
+    const locker = holder === 'async' ? new AsyncIODict(path, { threads: 1 }) : undefined;
+    const rotate = async () => {
+      // FORMAT.md 8.4 step 2, by hand: a new journal renamed over the old one, which the writer
+      // (and the watch) still have open; the writer has not noticed and appends to the old file.
+      const journal = `${path}/.iodict/changes`;
+      const old = fs.readFileSync(journal);
+      const [oldId, generation] = [old.readBigUInt64LE(16), old.readBigUInt64LE(32)];
+      const newId = 0x0123456789abcdefn;
+      fs.writeFileSync(`${journal}.next`, beginEntry(newId, oldId, generation + 1n));
+      const oldFile = fs.openSync(journal, 'a');
+      fs.renameSync(`${journal}.next`, journal);
+      writer.set('during', 1);
+      assert.is(await hear(), 'set during', 'the old file\'s entry');
+      await turn(); // the watch reads again: nothing new, and its journal renamed over
+      if (locker) {
+        // Step 3: the seal, while the lock is still held.
+        fs.writeSync(oldFile, sealEntry(newId, generation + 1n));
+      }
+      fs.closeSync(oldFile);
+    };
+    if (locker) await locker.transact(rotate);
+    else await rotate();
+    const fresh = new IODict(path); // opens the new journal (the writer notices it later, 8.2)
+    fresh.set('after', 2);
+    fresh.close();
+    const heard = [await hear()];
+    if (heard[0] === 'rescan undefined') heard.push(await hear());
+    assert.equal(heard, locker ? ['set after'] : ['rescan undefined', 'set after']);
+    stop.abort();
+    await next.catch(() => {});
+    await locker?.close();
+    watcher.close();
+    writer.close();
+  });
+}
 
 test('an aborted watch ends its iteration with the signal reason; evictions and expiries show with their cause', async () => {
   const path = storePath();

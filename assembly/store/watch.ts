@@ -4,12 +4,16 @@
 // it moves to the named successor, skipping entries appended to the old file after the seal
 // (their writers write them again in the successor, so none is reported twice). When the
 // position's journal is gone and the current one is not its successor, or a journal was
-// replaced without a seal, entries may have been lost: WATCH_LOST, or a RESCAN entry.
+// replaced without a seal (its rotator died: not while another handle holds the store lock, as
+// a live rotator does until its seal is written), entries may have been lost: WATCH_LOST, or a
+// RESCAN entry.
 import * as host from '../host/imports';
 import { DIGEST_BYTES } from '../format/key';
 import { controlBuf, controlPath, recordBuf, recordPath } from './paths';
 import { readRecordAt } from './records';
 import { statBuf, openReading, readingFd, replacedUnder, fail, OP_OPEN, OP_READ, OP_STAT } from './io';
+import { acquireStoreLock, releaseStoreLock, storeLockUsable, LOCK_BUSY } from './lock';
+import { handle } from './handle';
 import {
   ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, entryValid, entryKind, entryStamp, writeEntry, statedEnd,
 } from './journal';
@@ -36,6 +40,8 @@ let offset: u64 = 0;
 let successor: u64 = 0; // a SEALED entry was met: the journal to move to
 let lost = false;
 let drained = false; // the replaced journal was read once more after its nlink turned 0
+let sealWaitSince: f64 = 0; // when the cursor began waiting for a replaced journal's seal (0: not waiting)
+let lockSeenFree = false; // the store lock was free while waiting: one more read, then move on
 let damageRun = 0; // damaged entries in a row just read
 // A run of damage longer than this (a journal padded by hand, or sparse) is skipped to the end.
 const DAMAGE_SKIP: i32 = 64;
@@ -73,6 +79,7 @@ export function watchStart(fromPosition: bool): i32 {
   successor = 0;
   lost = false;
   drained = false;
+  endSealWait();
   damageRun = 0;
   const opened = openCurrent();
   if (opened != 0) return opened;
@@ -156,6 +163,8 @@ export function watchRead(): i32 {
       }
       successor = 0;
       offset = ENTRY_BYTES;
+      drained = false;
+      endSealWait();
     }
     const room = min(CHANGE_CAP - count, 64);
     const n = host.read(fd, readBuf, room * ENTRY_BYTES, <f64>offset);
@@ -221,7 +230,13 @@ export function watchRead(): i32 {
         continue;
       }
     }
+    if (rotatorAtWork()) return count; // the host reads again shortly: the seal, or the lock free
+    if (!lockSeenFree && sealWaitSince != 0) {
+      lockSeenFree = true; // a seal written before the lock's release is there now
+      continue;
+    }
     drained = false;
+    endSealWait();
     const previous = journalId;
     const opened = openCurrent();
     if (opened == WATCH_IO) return count > 0 ? count : WATCH_IO;
@@ -233,6 +248,32 @@ export function watchRead(): i32 {
     emitRescan(count++);
   }
   return count;
+}
+
+/**
+ * Whether another handle holds the store lock while our journal, renamed over, shows no seal:
+ * a rotator between its rename and its seal (FORMAT.md 8.4 steps 2 and 3), whose seal is coming,
+ * with the entries writers appended to the old file meanwhile before it (8.2: readers wait for it
+ * likewise). A watch moving on without them would report a rescan for a rotation that lost
+ * nothing. Not waited for: a store whose lock this handle cannot take (read-only), and past the
+ * lease (the holder is not rotating; its seal will not come).
+ */
+function rotatorAtWork(): bool {
+  if (lockSeenFree) return false;
+  if (sealWaitSince == 0) {
+    if (!storeLockUsable()) return false;
+    sealWaitSince = host.now();
+  }
+  if (host.now() - sealWaitSince > <f64>handle.lease) return false;
+  const lock = acquireStoreLock();
+  if (lock == LOCK_BUSY) return true;
+  releaseStoreLock(lock);
+  return false;
+}
+
+function endSealWait(): void {
+  sealWaitSince = 0;
+  lockSeenFree = false;
 }
 
 const changedDigest: usize = heap.alloc(DIGEST_BYTES);
