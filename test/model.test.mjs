@@ -188,6 +188,19 @@ const OPERATIONS = [
     }
     return `update(${pairs.map(([key, value]) => `[${named(key)}, ${shown(value)}]`).join(', ')})`;
   }],
+  [4, 'transact', async (dict, model, r) => {
+    // A read-modify-write under the store lock: a counter at key (0 where it held no number).
+    const key = r.pick(KEYS);
+    const name = named(key);
+    const bump = (value) => (typeof value === 'number' ? value + 1 : 0);
+    const result = dict instanceof AsyncIODict
+      ? await dict.transact(async (t) => t.set(key, bump(await t.get(key))).then(() => 'done'))
+      : dict.transact((t) => (t.set(key, bump(t.get(key))), 'done'));
+    assert.is(result, 'done', `transact(${name}) returns what its function returned`);
+    model.write(name, bump(model.entries.get(name)));
+    model.settle(name);
+    return `transact(${name}: +1)`;
+  }],
   [3, 'clear', async (dict, model) => {
     await dict.clear();
     for (const key of [...model.entries.keys()]) model.remove(key);
@@ -217,13 +230,31 @@ async function run(seed, native, { maxItems, expiring = false, watched = false, 
   const handles = Array.from({ length: 3 }, (_, at) => open(at));
   const model = new Model(maxItems);
   const done = [];
-  const watcher = watched ? new IODict(path) : undefined;
+  const watcher = !watched ? undefined : asynchronous ? new AsyncIODict(path) : new IODict(path);
   const stop = new AbortController();
   const changes = watcher?.watch({ signal: stop.signal });
   let upcoming = changes?.next(); // reading from the start: a position is only kept while read
   const heard = [];
   let heardBefore = 0;
+  /** The next change the watch hears, as `type key`. */
+  const hear = async () => {
+    const { type, key } = (await withinSeconds(upcoming, 20, 'a change')).value;
+    upcoming = changes.next();
+    return `${type} ${named(key)}`;
+  };
   try {
+    if (changes) {
+      // An AsyncIODict's watch starts in its worker, after watch() returns: a key set until the
+      // watch hears it shows it running; then deleted, and the watch read up to that delete.
+      let heardReady = false;
+      upcoming.then(() => (heardReady = true), () => {});
+      for (let i = 0; !heardReady; i++) {
+        await handles[0].set('ready', i);
+        await Promise.race([upcoming, new Promise((resolve) => setTimeout(resolve, 5))]);
+      }
+      await handles[0].delete('ready');
+      while ((await hear()) !== 'delete "ready"');
+    }
     for (let step = 0; step < STEPS; step++) {
       if (expiring && r.next() < 0.3) {
         now += r.below(4);
@@ -245,11 +276,7 @@ async function run(seed, native, { maxItems, expiring = false, watched = false, 
       assert.equal(seen.keys, [...model.entries.keys()], `h${looker}'s order`);
       assert.is(seen.size, model.entries.size, `h${looker}'s size`);
       assert.equal(seen.value, model.entries.get(named(key)), `h${looker}.get(${named(key)})`);
-      while (changes && heard.length < model.changes.length) {
-        const { type, key: changed } = (await withinSeconds(upcoming, 20, 'a change')).value;
-        upcoming = changes.next();
-        heard.push(`${type} ${named(changed)}`);
-      }
+      while (changes && heard.length < model.changes.length) heard.push(await hear());
       if (changes) assert.equal(heard.slice(heardBefore), model.changes.slice(heardBefore), 'what the watch heard of this call');
       heardBefore = heard.length;
     }
@@ -364,9 +391,10 @@ for (const native of [true, false]) {
   }
 }
 
-for (const maxItems of [undefined, 5]) {
-  test(`a watch hears every change of random calls through three handles, in order: sets, deletes, takes${maxItems ? ', evictions' : ''}`, async () => {
-    for (const seed of seeds(Math.ceil(RUNS / 2))) await run(seed, true, { maxItems, watched: true });
+for (const variant of [{}, { maxItems: 5 }, { asynchronous: true }]) {
+  const about = `${variant.maxItems ? ', evictions' : ''}${variant.asynchronous ? ' (the watch and one handle an AsyncIODict)' : ''}`;
+  test(`a watch hears every change of random calls through three handles, in order: sets, deletes, takes${about}`, async () => {
+    for (const seed of seeds(Math.ceil(RUNS / 2))) await run(seed, true, { ...variant, watched: true });
   });
 }
 
