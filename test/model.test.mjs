@@ -300,47 +300,75 @@ function withinSeconds(promise, seconds, what) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/** Item n's value: each kind a value can be (undefined too), told apart by n. */
+function itemValue(n) {
+  switch (n % 5) {
+    case 0: return undefined;
+    case 1: return `s${n}`;
+    case 2: return { n, bytes: new Uint8Array([n & 255]) };
+    case 3: return 'x'.repeat(5000) + n;
+    default: return n;
+  }
+}
+
 /**
- * The same for a queue: puts, batches, takes with and without ack, acks and releases through
- * three handles, against an array of item numbers in FIFO order (a released item goes back to its
- * place). After the run, a fresh handle drains every item, held ones released first, in order.
+ * The same for a queue: puts, batches, takes with and without ack (the nowait forms and the
+ * promise forms that do not wait), acks and releases through three handles, against an array of
+ * item numbers in FIFO order (a released item goes back to its place). With `maxsize`, a put
+ * beyond it is refused with Full and changes nothing. After the run, a fresh handle drains every
+ * item, held ones released first, in order. Returns how many puts were refused.
  */
-function runQueue(seed, native) {
+async function runQueue(seed, native, maxsize = 0) {
   const r = generator(seed);
   const path = storePath();
-  // A watch follows one rotation between its reads (the seal names the next journal), not two.
-  const options = () => ({ host: nodeHost({ native }), rotateAfter: 1 + r.below(20), xattrs: r.next() < 0.5 ? 'off' : 'auto' });
+  const options = () => ({ host: nodeHost({ native }), rotateAfter: 1 + r.below(20), xattrs: r.next() < 0.5 ? 'off' : 'auto', maxsize });
   const handles = Array.from({ length: 3 }, () => new DurableQueue(path, options()));
   const held = handles.map(() => []); // per handle: [item, delivery] not acked or released yet
   let model = [];
   let next = 0;
   const done = [];
   const takeHeld = (at) => held[at].splice(r.below(held[at].length), 1)[0];
+  let refused = 0;
+  /** Puts `items` through `put` when maxsize leaves room for them all; else expects Full and nothing put. */
+  const putting = async (items, put) => {
+    const { error } = await outcome(put);
+    if (maxsize > 0 && model.length + items.length > maxsize) {
+      assert.instance(error, Full, 'a put beyond maxsize');
+      refused++;
+      return 'Full';
+    }
+    if (error) throw error;
+    model.push(...items);
+    return 'ok';
+  };
   try {
     for (let step = 0; step < STEPS; step++) {
       const at = r.below(handles.length);
       const queue = handles[at];
       const roll = r.next();
+      const promised = r.next() < 0.5; // the promise form (block: false) or the nowait one
       if (roll < 0.3) {
-        queue.putNowait(next);
-        model.push(next);
-        done.push(`h${at}.putNowait(${next++})`);
+        const item = next++;
+        const got = await putting([item], () => (promised ? queue.put(itemValue(item), { block: false }) : queue.putNowait(itemValue(item))));
+        done.push(`h${at}.put${promised ? '' : 'Nowait'}(${item}): ${got}`);
       } else if (roll < 0.38) {
         const items = [next++, next++, next++];
-        queue.putMany(items);
-        model.push(...items);
-        done.push(`h${at}.putMany(${items})`);
+        const got = await putting(items, () => queue.putMany(items.map(itemValue)));
+        done.push(`h${at}.putMany(${items}): ${got}`);
       } else if (roll < 0.58) {
-        if (model.length === 0) assert.throws(() => queue.getNowait(), (e) => e instanceof Empty);
-        else assert.is(queue.getNowait(), model.shift(), `h${at}.getNowait()`);
-        done.push(`h${at}.getNowait()`);
+        const { value, error } = await outcome(() => (promised ? queue.get({ block: false }) : queue.getNowait()));
+        if (model.length === 0) assert.instance(error, Empty, `h${at}.get of an empty queue`);
+        else if (error) throw error;
+        else assert.equal(value, itemValue(model.shift()), `h${at}.get${promised ? '' : 'Nowait'}()`);
+        done.push(`h${at}.get${promised ? '' : 'Nowait'}()`);
       } else if (roll < 0.7) {
         if (model.length > 0) {
-          const delivery = queue.getNowaitAck();
-          assert.is(delivery.value, model.shift(), `h${at}.getNowaitAck()`);
-          held[at].push([delivery.value, delivery]);
+          const delivery = await (promised ? queue.get({ ack: true, block: false }) : queue.getNowaitAck());
+          const item = model.shift();
+          assert.equal(delivery.value, itemValue(item), `h${at}.get with ack`);
+          held[at].push([item, delivery]);
         }
-        done.push(`h${at}.getNowaitAck()`);
+        done.push(`h${at}.get${promised ? '' : 'Nowait'}Ack()`);
       } else if (roll < 0.8 && held[at].length > 0) {
         const [item, delivery] = takeHeld(at);
         delivery.ack();
@@ -356,8 +384,10 @@ function runQueue(seed, native) {
         handles[at] = new DurableQueue(path, options());
         done.push(`h${at}: acked all, reopened`);
       }
-      const looker = r.below(handles.length);
-      assert.is(handles[looker].qsize(), model.length, `h${looker}.qsize()`);
+      const looker = handles[r.below(handles.length)];
+      assert.is(looker.qsize(), model.length, 'qsize()');
+      assert.is(looker.empty(), model.length === 0, 'empty()');
+      assert.is(looker.full(), maxsize > 0 && model.length >= maxsize, 'full()');
     }
     for (const list of held) {
       for (const [item, delivery] of list.splice(0)) {
@@ -370,9 +400,10 @@ function runQueue(seed, native) {
     const drained = [];
     while (!fresh.empty()) drained.push(fresh.getNowait());
     fresh.close();
-    assert.equal(drained, model.sort((a, b) => a - b), 'a fresh handle drains every item in order');
+    assert.equal(drained, model.sort((a, b) => a - b).map(itemValue), 'a fresh handle drains every item in order');
+    return refused;
   } catch (error) {
-    error.message = `queue seed ${seed} (${native ? 'native helper' : 'no native helper'}), after ${done.slice(-8).join('; ')}: ${error.message}`;
+    error.message = `queue seed ${seed} (${native ? 'native helper' : 'no native helper'}, maxsize ${maxsize}), after ${done.slice(-8).join('; ')}: ${error.message}`;
     throw error;
   } finally {
     for (const queue of handles) queue.close();
@@ -380,9 +411,13 @@ function runQueue(seed, native) {
 }
 
 for (const native of [true, false]) {
-  test(`${RUNS} runs of ${STEPS} random queue calls through three handles agree with an array after every call (${native ? 'native helper' : 'no native helper'})`, () => {
-    for (const seed of seeds(RUNS)) runQueue(seed, native);
-  });
+  for (const maxsize of [0, 4]) {
+    test(`${RUNS} runs of ${STEPS} random queue calls through three handles agree with an array after every call (${native ? 'native helper' : 'no native helper'}${maxsize ? `, maxsize ${maxsize}` : ''})`, async () => {
+      let refused = 0;
+      for (const seed of seeds(RUNS)) refused += await runQueue(seed, native, maxsize);
+      if (maxsize) assert.ok(refused > 0, 'some puts met a full queue');
+    });
+  }
   for (const variant of [{}, { maxItems: 5 }, { expiring: true }, { asynchronous: true }, { asynchronous: true, maxItems: 5 }]) {
     const about = `${variant.asynchronous ? ', one an AsyncIODict' : ''}${variant.maxItems ? `, maxItems ${variant.maxItems}` : ''}${variant.expiring ? ', ttl' : ''}`;
     test(`${RUNS} runs of ${STEPS} random calls through three handles agree with a Map after every call (${native ? 'native helper' : 'no native helper'}${about})`, async () => {
