@@ -61,12 +61,21 @@ async function outcome(call) {
   }
 }
 
-/** What a handle shows of the store: its order (key names), its size, and one key's value. */
-async function look(dict, key) {
+/**
+ * What a handle shows of the store: its order (key names), its size, one key's value, and with
+ * `whole`, every entry (key name and value, read through entries()).
+ */
+async function look(dict, key, whole) {
   const keys = [];
-  if (dict instanceof AsyncIODict) for await (const k of dict.keys()) keys.push(named(k));
-  else for (const k of dict.keys()) keys.push(named(k));
-  return { keys, size: await dict.size, value: await dict.get(key) };
+  const entries = [];
+  if (dict instanceof AsyncIODict) {
+    for await (const k of dict.keys()) keys.push(named(k));
+    if (whole) for await (const [k, v] of dict.entries()) entries.push([named(k), v]);
+  } else {
+    for (const k of dict.keys()) keys.push(named(k));
+    if (whole) for (const [k, v] of dict.entries()) entries.push([named(k), v]);
+  }
+  return { keys, entries, size: await dict.size, value: await dict.get(key) };
 }
 
 /**
@@ -272,8 +281,10 @@ async function run(seed, native, { maxItems, expiring = false, watched = false, 
       }
       const looker = r.below(handles.length);
       const key = r.pick(KEYS);
-      const seen = await look(handles[looker], key);
+      const whole = r.next() < 0.25;
+      const seen = await look(handles[looker], key, whole);
       assert.equal(seen.keys, [...model.entries.keys()], `h${looker}'s order`);
+      if (whole) assert.equal(seen.entries, [...model.entries.entries()], `h${looker}'s entries()`);
       assert.is(seen.size, model.entries.size, `h${looker}'s size`);
       assert.equal(seen.value, model.entries.get(named(key)), `h${looker}.get(${named(key)})`);
       while (changes && heard.length < model.changes.length) heard.push(await hear());
