@@ -21,11 +21,11 @@ function runThread(data) {
   });
 }
 
-async function countTogether({ processes, threads, count, env, asyncFor = () => false }) {
+async function countTogether({ processes, threads, count, env, envFor = () => env, asyncFor = () => false }) {
   const path = storePath();
   new IODict(path).close();
   const runs = [];
-  for (let i = 0; i < processes; i++) runs.push(runChild(counterScript, { path, count, async: asyncFor(i) }, { env }));
+  for (let i = 0; i < processes; i++) runs.push(runChild(counterScript, { path, count, async: asyncFor(i) }, { env: envFor(i) }));
   for (let i = 0; i < threads; i++) runs.push(runThread({ path, count, async: asyncFor(processes + i) }));
   const results = await Promise.all(runs);
   assert.equal(results.map((r) => r.done), runs.map(() => count));
@@ -44,6 +44,12 @@ test('4 processes and 4 worker threads each increment one counter 500 times: exa
 test('the same without flock (lock file, FORMAT.md 7.7): no increment is lost', async () => {
   const total = await countTogether({ processes: 2, threads: 0, count: 150, env: { IODICT_NATIVE: '0' } });
   assert.is(total, 300);
+});
+
+test('processes without flock beside processes and threads with it: no increment is lost (flock holders take the lock file too)', async () => {
+  // Hosts without flock (no native helper, WASI) lock by the lock file alone.
+  const total = await countTogether({ processes: 4, threads: 2, count: 150, envFor: (i) => (i % 2 === 0 ? { IODICT_NATIVE: '0' } : undefined) });
+  assert.is(total, 900);
 });
 
 test('operations inside fn work while the lock is held, a rotation included; nested calls nest', () => {
