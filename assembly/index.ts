@@ -187,11 +187,14 @@ export function compact(): i32 {
   return status != io.ST_OK ? status : journal.compact();
 }
 /**
- * Takes the store lock for transact() without waiting (the host waits between tries): ST_OK, or
- * ST_MISSING while another handle holds it. Re-entrant: a rotation inside the transaction nests.
+ * Takes the store lock for transact() without waiting (the host waits between tries): ST_OK,
+ * ST_MISSING while another handle holds it, or ST_IO where this handle cannot take it at all (a
+ * read-only store: waiting would never end). Re-entrant: a rotation inside the transaction nests.
  */
 export function lockStore(): i32 {
-  return lock.acquireStoreLock() == lock.LOCK_BUSY ? io.ST_MISSING : io.ST_OK;
+  if (lock.acquireStoreLock() != lock.LOCK_BUSY) return io.ST_OK;
+  const problem = lock.storeLockProblem();
+  return problem != io.ST_OK ? problem : io.ST_MISSING;
 }
 /** Releases what lockStore() took. */
 export function unlockStore(): void {

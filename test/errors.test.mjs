@@ -300,7 +300,7 @@ if (canMount()) {
     }
   });
 
-  test('a read-only file system: reads work, writes are StoreError EROFS', () => {
+  test('a read-only file system: reads work, writes and transactions are StoreError EROFS (a transaction does not wait for a lock it cannot take)', () => {
     const dir = tempDir();
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
     try {
@@ -312,8 +312,12 @@ if (canMount()) {
       assert.is(r.get('k'), 'v');
       assert.equal([...r.keys()], ['k']);
       assert.throws(() => r.set('k', 'w'), (e) => e instanceof StoreError && e.code === 'EROFS');
+      assert.throws(() => r.transact(() => assert.unreachable('inside')), (e) => e instanceof StoreError && e.code === 'EROFS');
       assert.is(r.get('k'), 'v');
       r.close();
+      const withoutFlock = new IODict(`${dir}/s`, { host: nodeHost({ native: false }) });
+      assert.throws(() => withoutFlock.transact(() => assert.unreachable('inside')), (e) => e instanceof StoreError && e.code === 'EROFS');
+      withoutFlock.close();
     } finally {
       execFileSync('umount', ['-l', dir]);
     }

@@ -6,7 +6,7 @@ import * as host from '../host/imports';
 import { handle } from './handle';
 import { lockBuf, lockBuf2, controlPath } from './paths';
 import { putOwner, ownerGone, isOurs, OWNER_CHARS } from './owner';
-import { statBuf, openReading, readingFd } from './io';
+import { statBuf, openReading, readingFd, fail, OP_OPEN, ST_OK } from './io';
 
 export const LOCK_BUSY: i32 = -1;
 export const LOCK_BY_FILE: i32 = -2;
@@ -139,13 +139,20 @@ function takeOver(len: i32): void {
   else host.rename(lockBuf2, asideLen, lockBuf, len); // a live lock: give it back
 }
 
-/** Whether this handle could take the store lock at all: false where its file does not open for writing (a read-only store, another user's). */
-export function storeLockUsable(): bool {
+/**
+ * ST_OK when this handle could take the store lock at all; ST_IO (the error recorded) where its
+ * file does not open for writing (a read-only store, another user's).
+ */
+export function storeLockProblem(): i32 {
   const len = controlPath(lockBuf, 'lock');
   const fd = host.open(lockBuf, len, host.O_READ | host.O_WRITE | host.O_CREATE);
-  if (fd < 0) return false;
+  if (fd < 0) return fail(OP_OPEN, fd, lockBuf, len);
   host.close(fd);
-  return true;
+  return ST_OK;
+}
+
+export function storeLockUsable(): bool {
+  return storeLockProblem() == ST_OK;
 }
 
 /** The lock as this handle holds it (LOCK_BUSY when it holds none). */
