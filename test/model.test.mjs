@@ -8,7 +8,8 @@
 // digits and byte arrays are different keys); values range from undefined to records of 6 KB.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { IODict, AsyncIODict, DurableQueue, Empty, Full, nodeHost } from '../dist/index.js';
+import { IODict, AsyncIODict, DurableQueue, Empty, Full, nodeHost, cbor } from '../dist/index.js';
+import { openWasiStore } from '../dist/wasi.js';
 import { inspect } from 'node:util';
 import { storePath } from './support/tmp.mjs';
 
@@ -51,6 +52,67 @@ function randomValue(r) {
 
 /** `value` for a failure's message. */
 const shown = (value) => inspect(value, { breakLength: Infinity, maxStringLength: 12 });
+
+/** A key's type and canonical bytes (FORMAT.md 3.1), as the WASI build takes them. */
+function canonical(key) {
+  if (typeof key === 'string') return [0, new TextEncoder().encode(key)];
+  if (typeof key === 'number') return [1, new Uint8Array(new Float64Array([key]).buffer)];
+  if (typeof key === 'bigint') return [2, new TextEncoder().encode(String(key))];
+  if (typeof key === 'boolean') return [3, new Uint8Array([key ? 1 : 0])];
+  return [4, key];
+}
+
+/** The key of a type and canonical bytes. */
+function fromCanonical(type, bytes) {
+  switch (type) {
+    case 0: return new TextDecoder().decode(bytes);
+    case 1: return new Float64Array(bytes.slice().buffer)[0];
+    case 2: return BigInt(new TextDecoder().decode(bytes));
+    case 3: return bytes[0] === 1;
+    default: return bytes;
+  }
+}
+
+/**
+ * A store driven through the WASI build (openWasiStore: node:wasi, its own host functions over
+ * preview1, no xattrs, no flock, no renameat2), with the calls it has: set, get, delete, keys.
+ */
+class WasiDict {
+  static OPERATIONS = new Set(['set', 'delete']);
+
+  constructor(store) {
+    this.store = store;
+  }
+
+  set(key, value) {
+    this.store.set(...canonical(key), 0, cbor.encode(value));
+  }
+
+  get(key) {
+    const found = this.store.get(...canonical(key));
+    return found && cbor.decode(found.value);
+  }
+
+  delete(key) {
+    return this.store.delete(...canonical(key));
+  }
+
+  keys() {
+    return this.store.list().map(({ keyType, key }) => fromCanonical(keyType, key));
+  }
+
+  *entries() {
+    for (const key of this.keys()) yield [key, this.get(key)];
+  }
+
+  get size() {
+    return this.store.list().length;
+  }
+
+  close() {
+    this.store.close();
+  }
+}
 
 /** The outcome of `call` (sync or async): its value, or the error it threw. */
 async function outcome(call) {
@@ -222,21 +284,24 @@ const WEIGHT = OPERATIONS.reduce((sum, [weight]) => sum + weight, 0);
  * `expiring`: the handles share an injected clock, which moves on between calls, and half the
  * sets carry a ttl of a few ms. `watched`: a fourth handle's watch() hears every change, in order,
  * after each call. `asynchronous`: the second handle is an AsyncIODict (one or two workers; every
- * call awaited before the next), which takes neither a host nor a clock.
+ * call awaited before the next), which takes neither a host nor a clock. `wasi`: the third handle
+ * is the WASI build's (sets and deletes; the other calls go to it as sets).
  */
-async function run(seed, native, { maxItems, expiring = false, watched = false, asynchronous = false }) {
+async function run(seed, native, { maxItems, expiring = false, watched = false, asynchronous = false, wasi = false }) {
   const r = generator(seed);
   const path = storePath();
   let now = 1_800_000_000_000;
   const clock = expiring ? { clock: () => now } : {};
   // A watch follows one rotation between its reads (the seal names the next journal), not two.
   const options = () => ({ host: nodeHost({ native }), rotateAfter: (watched ? 32 : 1) + r.below(20), xattrs: r.next() < 0.5 ? 'off' : 'auto', maxItems, ...clock });
-  const open = (at) => {
+  const open = async (at) => {
+    if (wasi && at === 2) return new WasiDict(await openWasiStore(path));
     if (!asynchronous || at !== 1) return new IODict(path, options());
     const { host, ...rest } = options(); // its workers use this runtime's file system
     return new AsyncIODict(path, { ...rest, threads: 1 + r.below(2) });
   };
-  const handles = Array.from({ length: 3 }, (_, at) => open(at));
+  const handles = [];
+  for (let at = 0; at < 3; at++) handles.push(await open(at)); // the first makes the store
   const model = new Model(maxItems);
   const done = [];
   const watcher = !watched ? undefined : asynchronous ? new AsyncIODict(path) : new IODict(path);
@@ -272,12 +337,13 @@ async function run(seed, native, { maxItems, expiring = false, watched = false, 
       const at = r.below(handles.length);
       if (r.next() < 0.03) {
         await handles[at].close();
-        handles[at] = open(at);
+        handles[at] = await open(at);
         done.push(`h${at}: reopened`);
       } else {
         let roll = r.below(WEIGHT);
-        const [, , operate] = OPERATIONS.find(([weight]) => (roll -= weight) < 0);
-        done.push(`h${at}.${await operate(handles[at], model, r, expiring && now)}`);
+        const [, name, operate] = OPERATIONS.find(([weight]) => (roll -= weight) < 0);
+        const call = handles[at] instanceof WasiDict && !WasiDict.OPERATIONS.has(name) ? OPERATIONS[0][2] : operate;
+        done.push(`h${at}.${await call(handles[at], model, r, expiring && now)}`);
       }
       const looker = r.below(handles.length);
       const key = r.pick(KEYS);
@@ -420,6 +486,10 @@ async function runQueue(seed, native, maxsize = 0) {
     for (const queue of handles) queue.close();
   }
 }
+
+test(`${RUNS} runs of ${STEPS} random calls through three handles, one the WASI build's, agree with a Map after every call`, async () => {
+  for (const seed of seeds(RUNS)) await run(seed, true, { wasi: true });
+});
 
 for (const native of [true, false]) {
   for (const maxsize of [0, 4]) {
