@@ -189,6 +189,18 @@ for (const [errno, name] of [[Errno.ENOSPC, 'ENOSPC'], [Errno.EROFS, 'EROFS'], [
   });
 }
 
+test('a lock file that cannot be created (EACCES) makes transact a StoreError, with and without flock, not a wait that never ends', () => {
+  for (const native of [true, false]) {
+    const path = storePath();
+    const host = faultyHost(nodeHost({ native }), { open: (p) => (p.endsWith('/.iodict/lock.owner') ? Errno.EACCES : 0) });
+    const d = new IODict(path, { host });
+    d.set('k', 1);
+    assert.throws(() => d.transact(() => assert.unreachable('inside')), (e) => e instanceof StoreError && e.code === 'EACCES' && /lock\.owner/.test(e.message));
+    assert.is(d.get('k'), 1);
+    d.close();
+  }
+});
+
 test('an overwrite whose exchange fails is a StoreError (rename) that changes nothing and leaves no temp file', () => {
   const path = storePath();
   let failing = false;

@@ -6,7 +6,7 @@ import * as host from '../host/imports';
 import { handle } from './handle';
 import { lockBuf, lockBuf2, controlPath } from './paths';
 import { putOwner, ownerGone, isOurs, OWNER_CHARS } from './owner';
-import { statBuf, openReading, readingFd, fail, OP_OPEN, ST_OK } from './io';
+import { statBuf, openReading, readingFd, fail, OP_OPEN, ST_OK, ST_IO } from './io';
 
 export const LOCK_BUSY: i32 = -1;
 export const LOCK_BY_FILE: i32 = -2;
@@ -14,6 +14,9 @@ export const LOCK_BY_FILE: i32 = -2;
 // the lock as acquired, and how many acquisitions have not been released yet.
 let heldLock: i32 = LOCK_BUSY;
 let heldDepth: i32 = 0;
+// The last try failed to create the lock file for a reason other than another holder's (EACCES,
+// EROFS, ...): the error is recorded, and storeLockProblem reports it.
+let lockFileFailed = false;
 // A lock file's owner tag, then 'F' when its owner held the flock too.
 const FLOCK_MARK: u8 = 0x46;
 const ownerText: usize = heap.alloc(OWNER_CHARS + 1);
@@ -37,6 +40,7 @@ export function acquireStoreLock(): i32 {
 }
 
 function takeStoreLock(): i32 {
+  lockFileFailed = false;
   const lockLen = controlPath(lockBuf, 'lock');
   const fd = host.open(lockBuf, lockLen, host.O_READ | host.O_WRITE | host.O_CREATE);
   if (fd < 0) return LOCK_BUSY;
@@ -73,7 +77,11 @@ function takeLockFile(flockHeld: bool): bool {
       host.unlink(lockBuf, len);
       return false;
     }
-    if (owner != -host.EEXIST) return false;
+    if (owner != -host.EEXIST) {
+      lockFileFailed = true;
+      fail(OP_OPEN, owner, lockBuf, len);
+      return false;
+    }
     const found = lockFileState(len, flockHeld);
     if (found == HELD) return false;
     // VANISHED: released meanwhile, so create again; never take over what we did not judge.
@@ -141,9 +149,11 @@ function takeOver(len: i32): void {
 
 /**
  * ST_OK when this handle could take the store lock at all; ST_IO (the error recorded) where its
- * file does not open for writing (a read-only store, another user's).
+ * file does not open for writing (a read-only store, another user's), or the last try could not
+ * create the lock file.
  */
 export function storeLockProblem(): i32 {
+  if (lockFileFailed) return ST_IO;
   const len = controlPath(lockBuf, 'lock');
   const fd = host.open(lockBuf, len, host.O_READ | host.O_WRITE | host.O_CREATE);
   if (fd < 0) return fail(OP_OPEN, fd, lockBuf, len);
