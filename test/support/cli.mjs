@@ -53,10 +53,15 @@ function inProcessCli(args, input, timeout) {
   const { port1, port2 } = new MessageChannel();
   Atomics.store(done, 0, 0);
   worker.postMessage({ args, input, reply: port2, done }, [port2]);
-  if (Atomics.wait(done, 0, 0, timeout) === 'timed-out') {
-    worker.terminate();
-    cliWorker = undefined;
-    throw new Error(`iodict ${args.join(' ')}: no result within ${timeout} ms`);
+  // Waits until done is set: a wake-up alone is not the answer (the last command's notify can land
+  // after its caller saw its flag, and wake this wait before this command has answered).
+  const deadline = Date.now() + timeout;
+  while (Atomics.load(done, 0) === 0) {
+    if (Atomics.wait(done, 0, 0, Math.max(0, deadline - Date.now())) === 'timed-out') {
+      worker.terminate();
+      cliWorker = undefined;
+      throw new Error(`iodict ${args.join(' ')}: no result within ${timeout} ms`);
+    }
   }
   const { code, stdout, stderr } = receiveMessageOnPort(port1).message;
   port1.close();
