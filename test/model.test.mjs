@@ -15,7 +15,7 @@ import { storePath } from './support/tmp.mjs';
 
 // `npm run test:model` runs many more seeds: IODICT_MODEL_RUNS of them from IODICT_MODEL_FIRST.
 const FIRST = Number(process.env.IODICT_MODEL_FIRST ?? 1);
-const RUNS = Number(process.env.IODICT_MODEL_RUNS ?? 12);
+const RUNS = Number(process.env.IODICT_MODEL_RUNS ?? 5);
 const seeds = (count) => Array.from({ length: count }, (_, i) => FIRST + i);
 const STEPS = 400;
 
