@@ -193,8 +193,7 @@ export function compact(): i32 {
  */
 export function lockStore(): i32 {
   if (lock.acquireStoreLock() != lock.LOCK_BUSY) return io.ST_OK;
-  const problem = lock.storeLockProblem();
-  return problem != io.ST_OK ? problem : io.ST_MISSING;
+  return lock.storeLockUsable() ? io.ST_MISSING : io.ST_IO;
 }
 /** Releases what lockStore() took. */
 export function unlockStore(): void {

@@ -12,6 +12,7 @@ import { IODict, AsyncIODict, DurableQueue, Empty, Full, nodeHost, cbor } from '
 import { openWasiStore } from '../dist/wasi.js';
 import { inspect } from 'node:util';
 import { storePath } from './support/tmp.mjs';
+import { canonicalBytes, keyFromCanonical } from './support/format-reader.mjs';
 
 // `npm run test:model` runs many more seeds: IODICT_MODEL_RUNS of them from IODICT_MODEL_FIRST.
 const FIRST = Number(process.env.IODICT_MODEL_FIRST ?? 1);
@@ -53,26 +54,6 @@ function randomValue(r) {
 /** `value` for a failure's message. */
 const shown = (value) => inspect(value, { breakLength: Infinity, maxStringLength: 12 });
 
-/** A key's type and canonical bytes (FORMAT.md 3.1), as the WASI build takes them. */
-function canonical(key) {
-  if (typeof key === 'string') return [0, new TextEncoder().encode(key)];
-  if (typeof key === 'number') return [1, new Uint8Array(new Float64Array([key]).buffer)];
-  if (typeof key === 'bigint') return [2, new TextEncoder().encode(String(key))];
-  if (typeof key === 'boolean') return [3, new Uint8Array([key ? 1 : 0])];
-  return [4, key];
-}
-
-/** The key of a type and canonical bytes. */
-function fromCanonical(type, bytes) {
-  switch (type) {
-    case 0: return new TextDecoder().decode(bytes);
-    case 1: return new Float64Array(bytes.slice().buffer)[0];
-    case 2: return BigInt(new TextDecoder().decode(bytes));
-    case 3: return bytes[0] === 1;
-    default: return bytes;
-  }
-}
-
 /**
  * A store driven through the WASI build (openWasiStore: node:wasi, its own host functions over
  * preview1, no xattrs, no flock, no renameat2), with the calls it has: set, get, delete, keys.
@@ -85,20 +66,23 @@ class WasiDict {
   }
 
   set(key, value) {
-    this.store.set(...canonical(key), 0, cbor.encode(value));
+    const { keyType, key: bytes } = canonicalBytes(key);
+    this.store.set(keyType, bytes, 0, cbor.encode(value));
   }
 
   get(key) {
-    const found = this.store.get(...canonical(key));
+    const { keyType, key: bytes } = canonicalBytes(key);
+    const found = this.store.get(keyType, bytes);
     return found && cbor.decode(found.value);
   }
 
   delete(key) {
-    return this.store.delete(...canonical(key));
+    const { keyType, key: bytes } = canonicalBytes(key);
+    return this.store.delete(keyType, bytes);
   }
 
   keys() {
-    return this.store.list().map(({ keyType, key }) => fromCanonical(keyType, key));
+    return this.store.list().map(({ keyType, key }) => keyFromCanonical(keyType, key));
   }
 
   *entries() {

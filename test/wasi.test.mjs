@@ -13,7 +13,7 @@ import { IODict, cbor, StoreError, CorruptRecordError, nodeHost } from '../dist/
 import { storePath, tempDir } from './support/tmp.mjs';
 import { runChild } from './support/children.mjs';
 import { runtimes } from './support/runtimes.mjs';
-import { readStore, crc32c, journalGeneration } from './support/format-reader.mjs';
+import { readStore, crc32c, journalGeneration, canonicalBytes } from './support/format-reader.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const wasmBytes = fs.readFileSync(path.join(root, 'dist/iodict.wasi.wasm'));
@@ -25,14 +25,6 @@ const { openWasiStore } = await import(runnerFile);
 
 // Canonical key bytes (FORMAT.md 3.1), written from the format, not from the package.
 const utf8 = new TextEncoder();
-function keyOf(key) {
-  if (typeof key === 'string') return { keyType: 0, key: utf8.encode(key) };
-  if (typeof key === 'number') return { keyType: 1, key: new Uint8Array(new Float64Array([key === 0 ? 0 : key]).buffer) };
-  if (typeof key === 'bigint') return { keyType: 2, key: utf8.encode(key.toString()) };
-  if (typeof key === 'boolean') return { keyType: 3, key: new Uint8Array([key ? 1 : 0]) };
-  return { keyType: 4, key };
-}
-
 const sample = [
   ['str', 'text ✓'], [7, { a: [1, 2.5, null, true] }], [-1.5, new Map([[1, 'x']])], [10n, new Set([1, 'b'])],
   [false, new Date(1700000000123)], [new Uint8Array([9, 8]), new Uint8Array([1, 2, 3])], ['big', 2n ** 80n],
@@ -73,7 +65,7 @@ test('a store written by IODict is listed and read by the WASI build under node:
   assert.equal(await listedBy(store), filesOf(dir));
   assert.is(store.list().at(-1).key.length, 3, "'big' moved to the end");
   for (const [k, text] of expectedDiag) {
-    const { keyType, key } = keyOf(k);
+    const { keyType, key } = canonicalBytes(k);
     assert.is(store.diag(keyType, key), text, `diag of ${String(k)}`);
   }
   assert.is(store.get(0, utf8.encode('missing')), undefined);
@@ -108,7 +100,7 @@ test('written through the WASI build, read by IODict (and both open at once see 
   const store = await openWasiStore(dir);
   const values = [['a', 1], ['b', { nested: [1, 'two'] }], [3, new Map([['k', 2n]])], [true, new Uint8Array([5])]];
   for (const [k, v] of values) {
-    const { keyType, key } = keyOf(k);
+    const { keyType, key } = canonicalBytes(k);
     store.set(keyType, key, 0, cbor.encode(v));
   }
   store.set(0, utf8.encode('json'), 1, utf8.encode('{"x":[1]}'));
@@ -328,7 +320,7 @@ test('under @wasmer/wasi (MemFS): copied in, operated on, copied out; IODict rea
 
   const store = await openWasiStore(dir, { runtime: 'wasmer' });
   store.set(0, utf8.encode('from wasmer'), 0, cbor.encode({ ok: true }));
-  assert.ok(store.delete(1, keyOf(7).key));
+  assert.ok(store.delete(1, canonicalBytes(7).key));
   store.set(0, utf8.encode('str'), 0, cbor.encode('overwritten'));
   assert.equal(snapshot(dir), untouched, 'nothing reaches the disk before close');
   store.close();

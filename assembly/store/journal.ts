@@ -28,7 +28,7 @@ import { controlBuf, controlPath } from './paths';
 import { writeControlFile, ST_EXISTS, MOVE_ANY, MOVE_CREATE } from './temp';
 import { fail, openReading, readingFd, replacedUnder, statBuf, OP_OPEN, OP_READ, OP_STAT, ST_OK, ST_IO } from './io';
 import { applyEntry, reconcile, writeCache } from './load';
-import { acquireStoreLock, releaseStoreLock, storeLockUsable, LOCK_BUSY } from './lock';
+import { acquireStoreLock, releaseStoreLock, storeLockUsable, anotherHoldsStoreLock, LOCK_BUSY } from './lock';
 import { markTrouble } from './registry';
 import { writeKeyEntries, KEY_ENTRIES_MAX, JOURNAL_KEY } from './keyentries';
 import { rememberAppend, metAppend, pendingCount, resendPending, PENDING_MAX } from './pending';
@@ -198,10 +198,9 @@ function beginsJournal(n: i32): bool {
  */
 function replaceDamagedJournal(): i32 {
   const deadline = host.now() + <f64>handle.lease;
-  for (let tries = 0; ; tries++) {
+  for (;;) {
     const lock = acquireStoreLock();
-    // Busy, or not ours to take at all: asked once, and only then (its own open of the lock file).
-    const waiting = lock == LOCK_BUSY && (tries > 0 || storeLockUsable()) && host.now() <= deadline;
+    const waiting = lock == LOCK_BUSY && storeLockUsable() && host.now() <= deadline;
     if (waiting) host.sleep(1);
     const state = lookAgain();
     if (waiting && state == JOURNAL_DAMAGED) continue;
@@ -377,14 +376,9 @@ let journalsSkipped = false;
  */
 function awaitSeal(): i32 {
   const deadline = host.now() + <f64>handle.lease;
-  for (let tries = 0; !sealed; tries++) {
-    const lock = acquireStoreLock(); // held by this handle already: taken again, at once
-    if (lock != LOCK_BUSY) {
-      releaseStoreLock(lock);
-      return readTail() < 0 ? ST_IO : ST_OK; // a seal written before the release is there now
-    }
-    // Busy, or not ours to take at all: asked once, and only then (its own open of the lock file).
-    if ((tries == 0 && !storeLockUsable()) || host.now() > deadline) return ST_OK;
+  while (!sealed) {
+    // Free (or not ours to take at all): a seal written before the release is there now.
+    if (!anotherHoldsStoreLock() || host.now() > deadline) return readTail() < 0 ? ST_IO : ST_OK;
     host.sleep(1);
     if (readTail() < 0) return ST_IO;
   }

@@ -6,7 +6,7 @@ import * as host from '../host/imports';
 import { handle } from './handle';
 import { lockBuf, lockBuf2, controlPath } from './paths';
 import { putOwner, ownerGone, isOurs, OWNER_CHARS } from './owner';
-import { statBuf, openReading, readingFd, fail, OP_OPEN, ST_OK, ST_IO } from './io';
+import { statBuf, openReading, readingFd, fail, OP_OPEN } from './io';
 
 export const LOCK_BUSY: i32 = -1;
 export const LOCK_BY_FILE: i32 = -2;
@@ -14,9 +14,10 @@ export const LOCK_BY_FILE: i32 = -2;
 // the lock as acquired, and how many acquisitions have not been released yet.
 let heldLock: i32 = LOCK_BUSY;
 let heldDepth: i32 = 0;
-// The last try failed to create the lock file for a reason other than another holder's (EACCES,
-// EROFS, ...): the error is recorded, and storeLockProblem reports it.
-let lockFileFailed = false;
+// The last try could not take the lock at all (its file did not open for writing, or the lock
+// file could not be created for a reason other than another holder's: EACCES, EROFS, ...): the
+// error is recorded, and a busy answer is no reason to wait (storeLockUsable).
+let lockUnusable = false;
 // A lock file's owner tag, then 'F' when its owner held the flock too.
 const FLOCK_MARK: u8 = 0x46;
 const ownerText: usize = heap.alloc(OWNER_CHARS + 1);
@@ -40,10 +41,14 @@ export function acquireStoreLock(): i32 {
 }
 
 function takeStoreLock(): i32 {
-  lockFileFailed = false;
+  lockUnusable = false;
   const lockLen = controlPath(lockBuf, 'lock');
   const fd = host.open(lockBuf, lockLen, host.O_READ | host.O_WRITE | host.O_CREATE);
-  if (fd < 0) return LOCK_BUSY;
+  if (fd < 0) {
+    lockUnusable = true;
+    fail(OP_OPEN, fd, lockBuf, lockLen);
+    return LOCK_BUSY;
+  }
   const locked = host.lock(fd, host.LOCK_EXCLUSIVE | host.LOCK_NONBLOCKING);
   if (locked == 0) {
     if (takeLockFile(true)) return fd;
@@ -78,7 +83,7 @@ function takeLockFile(flockHeld: bool): bool {
       return false;
     }
     if (owner != -host.EEXIST) {
-      lockFileFailed = true;
+      lockUnusable = true;
       fail(OP_OPEN, owner, lockBuf, len);
       return false;
     }
@@ -148,21 +153,23 @@ function takeOver(len: i32): void {
 }
 
 /**
- * ST_OK when this handle could take the store lock at all; ST_IO (the error recorded) where its
- * file does not open for writing (a read-only store, another user's), or the last try could not
- * create the lock file.
+ * After acquireStoreLock answered LOCK_BUSY: whether this handle could take the lock at all, so
+ * that another handle holds it (false: a read-only store, another user's; the error recorded).
  */
-export function storeLockProblem(): i32 {
-  if (lockFileFailed) return ST_IO;
-  const len = controlPath(lockBuf, 'lock');
-  const fd = host.open(lockBuf, len, host.O_READ | host.O_WRITE | host.O_CREATE);
-  if (fd < 0) return fail(OP_OPEN, fd, lockBuf, len);
-  host.close(fd);
-  return ST_OK;
+export function storeLockUsable(): bool {
+  return !lockUnusable;
 }
 
-export function storeLockUsable(): bool {
-  return storeLockProblem() == ST_OK;
+/**
+ * Whether another handle holds the store lock now: true when it is busy and this handle could
+ * take it; false when it is free (taken and let go at once) or cannot be taken at all. What the
+ * waits for another handle's work under the lock ask (a seal, FORMAT.md 8.2 and 8.5).
+ */
+export function anotherHoldsStoreLock(): bool {
+  const lock = acquireStoreLock(); // held by this handle already: taken again, at once
+  if (lock == LOCK_BUSY) return storeLockUsable();
+  releaseStoreLock(lock);
+  return false;
 }
 
 /** The lock as this handle holds it (LOCK_BUSY when it holds none). */

@@ -12,7 +12,7 @@ import { DIGEST_BYTES } from '../format/key';
 import { controlBuf, controlPath, recordBuf, recordPath } from './paths';
 import { readRecordAt } from './records';
 import { statBuf, openReading, readingFd, replacedUnder, fail, OP_OPEN, OP_READ, OP_STAT } from './io';
-import { acquireStoreLock, releaseStoreLock, storeLockUsable, LOCK_BUSY } from './lock';
+import { anotherHoldsStoreLock } from './lock';
 import { handle } from './handle';
 import {
   ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, entryValid, entryKind, entryStamp, writeEntry, statedEnd,
@@ -259,16 +259,9 @@ export function watchRead(): i32 {
  * lease (the holder is not rotating; its seal will not come).
  */
 function rotatorAtWork(): bool {
-  if (lockSeenFree) return false;
-  if (sealWaitSince == 0) {
-    if (!storeLockUsable()) return false;
-    sealWaitSince = host.now();
-  }
-  if (host.now() - sealWaitSince > <f64>handle.lease) return false;
-  const lock = acquireStoreLock();
-  if (lock == LOCK_BUSY) return true;
-  releaseStoreLock(lock);
-  return false;
+  if (lockSeenFree || !anotherHoldsStoreLock()) return false;
+  if (sealWaitSince == 0) sealWaitSince = host.now();
+  return host.now() - sealWaitSince <= <f64>handle.lease;
 }
 
 function endSealWait(): void {

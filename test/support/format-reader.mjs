@@ -95,6 +95,26 @@ export function journalGeneration(store) {
   return fs.readFileSync(`${store}/.iodict/changes`).readBigUInt64LE(32);
 }
 
+/** A key's type and canonical bytes (FORMAT.md 3.1), as the WASI build's interface takes them. */
+export function canonicalBytes(key) {
+  if (typeof key === 'string') return { keyType: 0, key: new TextEncoder().encode(key) };
+  if (typeof key === 'number') return { keyType: 1, key: new Uint8Array(new Float64Array([key === 0 ? 0 : key]).buffer) };
+  if (typeof key === 'bigint') return { keyType: 2, key: new TextEncoder().encode(key.toString()) };
+  if (typeof key === 'boolean') return { keyType: 3, key: new Uint8Array([key ? 1 : 0]) };
+  return { keyType: 4, key };
+}
+
+/** The key of a type and canonical bytes (FORMAT.md 3.1). */
+export function keyFromCanonical(keyType, bytes) {
+  switch (keyType) {
+    case 0: return new TextDecoder().decode(bytes);
+    case 1: return new Float64Array(bytes.slice().buffer)[0];
+    case 2: return BigInt(new TextDecoder().decode(bytes));
+    case 3: return bytes[0] === 1;
+    default: return bytes;
+  }
+}
+
 /** Journal entry kinds (FORMAT.md 8). */
 export const JOURNAL = { BEGIN: 1, SET: 2, DELETE: 3, SEALED: 4, RESCAN: 5, KEY: 6 };
 
