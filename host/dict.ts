@@ -171,8 +171,10 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
       if (expiry) core.x.setNextExpiry(expiry);
       core.check(core.x.set(core.keyType, keyLen, bytes.length, this.#codec.id));
       core.warnFailedEviction();
-      core.absorbEvents();
+      // Cached before the events are absorbed: the read after our journal entry may have seen
+      // others take this key and make another in its slot, whose event then drops our guess.
       if (core.x.resultIsNew()) core.keyCache[core.x.resultSlot()] = key instanceof Uint8Array ? (key.slice() as K) : key;
+      core.absorbEvents();
       return this;
     });
   }

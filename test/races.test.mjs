@@ -280,6 +280,20 @@ test('a delete whose key is set again between its unlink and its journal entry l
   for (const handle of [deleter, other, observer]) handle.close();
 });
 
+test('a new key taken by another handle, which then makes another key, before the setter reads the journal: keys() names each item by its own key', () => {
+  const path = storePath();
+  const other = new IODict(path);
+  other.set('k', 1);
+  // Right after n's record moves in, before the read after n's journal entry: n goes and m is
+  // made, in the slot n had in the setter's index.
+  const setter = new IODict(path, { host: hookedHost(['rename', 'renameIfAbsent', 'link', 'exchange'], 'n', () => other.delete('n') && other.set('m', 2), { after: true }) });
+  assert.is(setter.size, 1);
+  setter.set('n', 1);
+  assert.equal([...setter.keys()], ['k', 'm']);
+  assert.equal(agreed(path, setter, other), [['k', 1], ['m', 2]]);
+  for (const handle of [setter, other]) handle.close();
+});
+
 test('a pop whose key is set again after its claim, journaled first, leaves the new record listed', () => {
   const path = storePath();
   const other = new IODict(path);
