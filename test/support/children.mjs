@@ -28,8 +28,8 @@ export function runChild(script, args, { runtime = process.execPath, env = {} } 
  * A child process that reports JSON lines and takes lines on stdin: `next()` resolves its next
  * report (rejects if it exits first), `send(line)` writes one. It ends when its stdin closes.
  */
-export function talkingChild(script, args, { env = {} } = {}) {
-  const child = spawn(process.execPath, [script, JSON.stringify(args)], {
+export function talkingChild(script, args, { runtime = process.execPath, env = {} } = {}) {
+  const child = spawn(runtime, [script, JSON.stringify(args)], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -1,0 +1,155 @@
+// Random operations on one store from three processes at once (test/workers/model-peer.mjs),
+// in rounds. Each process owns some keys and checks them after every change of its own (value,
+// presence, their order among its keys() while others write), reads the others' keys (a value
+// never goes back to an older one) and writes, deletes and takes shared keys. Between rounds,
+// the processes look at the whole store and must all see the same entries in the same order: the
+// owners' keys as each owner left them, each in its owner's order and after every key made in an
+// earlier round; each shared key as some process's last change to it left it; no shared value
+// taken twice, or taken and still there. Every few rounds all of them drain the store with
+// popItem at once (oldest first, or youngest): each item goes to exactly one, and each takes in
+// the store's order. Handles
+// rotate the journal every few changes, mix the native helper with its fallbacks and xattrs on
+// and off, reopen from the index cache, and some sit idle through rounds of rotations. With
+// Bun installed, one process is a Bun one.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { storePath } from './support/tmp.mjs';
+import { talkingChild } from './support/children.mjs';
+import { runtimes } from './support/runtimes.mjs';
+
+const FIRST = Number(process.env.IODICT_MODEL_FIRST ?? 1);
+const RUNS = Number(process.env.IODICT_MODEL_RUNS ?? 5);
+const ROUNDS = 12;
+const OPS = 60;
+const DRAIN_EVERY = 4;
+const peer = fileURLToPath(new URL('./workers/model-peer.mjs', import.meta.url));
+const PEERS = ['a', 'b', 'c'];
+
+function generator(seed) {
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+  return { next, below: (n) => Math.floor(next() * n) };
+}
+
+const ownerOf = (key) => key.slice(0, key.indexOf(':'));
+const shown = (value) => JSON.stringify(value);
+
+/** Asks every process in `names` at once; their answers by name (a process's failed check fails the test). */
+async function ask(children, names, command) {
+  for (const name of names) children[name].send(JSON.stringify(command));
+  const answers = {};
+  for (const name of names) {
+    answers[name] = await children[name].next();
+    if (answers[name].failure) assert.unreachable(answers[name].failure);
+  }
+  return answers;
+}
+
+async function run(seed) {
+  const r = generator(seed);
+  const path = storePath(`model-processes-${seed}`);
+  const rotateAfter = 4 + r.below(24);
+  const bunPeer = seed % 2 === 0 && existsSync(runtimes.bun) ? 'c' : undefined;
+  const children = Object.fromEntries(PEERS.map((name, i) => [name, talkingChild(peer, { path, me: name, seed: seed * 7 + i, rotateAfter },
+    { runtime: name === bunPeer ? runtimes.bun : runtimes.node })]));
+  /** What each owner last reported of its keys: [key, value, round made]. */
+  const owned = Object.fromEntries(PEERS.map((name) => [name, []]));
+  /** Shared keys as the processes last agreed they are. */
+  let shared = new Map();
+  const written = new Set();
+  const taken = new Set();
+  const context = (round) => `seed ${seed}, round ${round}`;
+
+  /** Every process in `names` looks at the store: all see the same, and it is what the rounds left. */
+  const agree = async (names, round, candidates = new Map()) => {
+    const views = await ask(children, names, { cmd: 'view', round });
+    const [first, ...rest] = names;
+    const entries = views[first].entries;
+    const listing = (list) => list.map(([key, value]) => `${key}=${value.k === key ? value.s : shown(value)}`).join(' ');
+    for (const name of rest) {
+      assert.is(listing(views[name].entries), listing(entries), `${context(round)}: ${name} sees the store otherwise than ${first} (key=op that wrote it)`);
+    }
+    let lastBorn = -1;
+    for (const [name, keys] of Object.entries(owned)) {
+      const listed = entries.filter(([key]) => ownerOf(key) === name);
+      assert.equal(listed, keys.map(([key, value]) => [key, value]), `${context(round)}: ${name}'s keys as all see them, against as ${name} left them`);
+    }
+    const bornOf = new Map(Object.values(owned).flat().map(([key, , born]) => [key, born]));
+    for (const [key] of entries) {
+      if (!bornOf.has(key)) continue;
+      assert.ok(bornOf.get(key) >= lastBorn, `${context(round)}: ${key}, made in round ${bornOf.get(key)}, is listed after a key made in round ${lastBorn}`);
+      lastBorn = bornOf.get(key);
+    }
+    const now = new Map(entries.filter(([key]) => ownerOf(key) === 's'));
+    for (const key of new Set([...shared.keys(), ...now.keys(), ...candidates.keys()])) {
+      const value = now.get(key) ?? null;
+      const allowed = candidates.get(key) ?? [shared.get(key) ?? null];
+      assert.ok(allowed.some((v) => shown(v) === shown(value)), `${context(round)}: shared ${key} is ${shown(value)}, the last changes to it were ${allowed.map(shown).join(', ')}`);
+      if (value) assert.not.ok(taken.has(shown(value)), `${context(round)}: shared ${key} still holds ${shown(value)}, which a pop took`);
+    }
+    shared = now;
+    return entries;
+  };
+
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      if (round % DRAIN_EVERY === 0) {
+        const before = await agree(PEERS, round);
+        const last = r.next() < 0.5;
+        const drained = await ask(children, PEERS, { cmd: 'drain', round, last });
+        const place = new Map(before.map(([key], i) => [key, i]));
+        const got = new Map();
+        for (const name of PEERS) {
+          let previous = last ? before.length : -1;
+          for (const [key, value] of drained[name].took) {
+            assert.not.ok(got.has(key), `${context(round)}: ${key} taken by ${name} and by ${got.get(key)}`);
+            got.set(key, name);
+            assert.ok(place.has(key), `${context(round)}: ${name} took ${key}, which the store did not hold`);
+            assert.equal(value, before[place.get(key)][1], `${context(round)}: the value ${name} took for ${key}`);
+            assert.ok(last ? place.get(key) < previous : place.get(key) > previous, `${context(round)}: ${name} took ${key} after ${last ? 'an older' : 'a younger'} item`);
+            previous = place.get(key);
+            if (ownerOf(key) === 's') taken.add(shown(value));
+          }
+        }
+        assert.is(got.size, before.length, `${context(round)}: the drain took ${got.size} of ${before.length} items`);
+        await ask(children, PEERS, { cmd: 'forget', round });
+        for (const name of PEERS) owned[name] = [];
+        shared = new Map();
+        continue;
+      }
+      const active = PEERS.filter(() => r.next() < 0.8);
+      if (active.length === 0) active.push(PEERS[r.below(PEERS.length)]);
+      const reports = await ask(children, active, { cmd: 'round', round, ops: OPS, others: PEERS });
+      const candidates = new Map();
+      for (const name of active) {
+        const report = reports[name];
+        owned[name] = report.own;
+        for (const value of report.sharedWritten) written.add(shown(value));
+        for (const [key, value] of Object.entries(report.sharedLast)) candidates.set(key, [...(candidates.get(key) ?? []), value]);
+      }
+      for (const name of active) {
+        for (const value of reports[name].sharedSeen) assert.ok(written.has(shown(value)), `${context(round)}: ${name} read ${shown(value)}, which no process wrote`);
+        for (const value of reports[name].taken) {
+          assert.ok(written.has(shown(value)), `${context(round)}: ${name} took ${shown(value)}, which no process wrote`);
+          assert.not.ok(taken.has(shown(value)), `${context(round)}: ${shown(value)} taken twice`);
+          taken.add(shown(value));
+        }
+      }
+      // Some look now; the others sleep through this round's rotations and look later.
+      const looking = PEERS.filter(() => r.next() < 0.6);
+      if (looking.length === 0) looking.push(active[0]);
+      await agree(looking, round, candidates);
+    }
+    await agree(PEERS, ROUNDS + 1);
+  } finally {
+    for (const child of Object.values(children)) child.end();
+  }
+}
+
+for (let seed = FIRST; seed < FIRST + RUNS; seed++) {
+  test(`three processes at once, seed ${seed}: every process sees the same store, each owner's keys as it left them, each item taken once`, () => run(seed));
+}
+
+test.run();

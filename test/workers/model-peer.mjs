@@ -1,0 +1,227 @@
+// One process of the cross-process model test (model-processes.test.mjs): a handle on a store
+// that other processes change at the same time. It owns the keys `<me>:<n>` (no other process
+// writes them, so after each of its own changes it knows exactly what a get and its own keys'
+// order must show) and writes the shared keys `s:<n>` that every process writes, deletes and
+// takes. Commands arrive as JSON lines on stdin; each is answered with one JSON line:
+// - round: random operations, checked as they go; reports its own keys (in its birth order),
+//   its last change to each shared key, every shared value it wrote and every one it read;
+// - view: the whole store as this handle sees it (entries in order, size);
+// - drain: popItem (oldest first, or youngest) until the store is empty; reports what it took, in order;
+// - forget: the store was drained: its own keys are gone.
+// A check that fails answers { failure } and the process goes on answering.
+import { createInterface } from 'node:readline';
+import { IODict, KeyError, nodeHost } from '../../dist/index.js';
+
+const { path, me, seed, rotateAfter } = JSON.parse(process.argv[2]);
+
+/** The same generator as model.test.mjs, so a failing seed replays. */
+function generator(s) {
+  let state = s;
+  const next = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+  return { next, below: (n) => Math.floor(next() * n) };
+}
+const r = generator(seed);
+
+const OWN_KEYS = 10;
+const SHARED_KEYS = 6;
+
+const open = () => {
+  const native = r.next() < 0.7;
+  const xattrs = r.next() < 0.5 ? 'off' : 'auto';
+  did(`open (native ${native}, xattrs ${xattrs})`);
+  return new IODict(path, { host: nodeHost({ native }), rotateAfter, xattrs });
+};
+let seq = 0;
+let round = 0;
+
+/** Our keys as they must be: key → { value, born: the round its record was made in }; Map order is birth order. */
+const own = new Map();
+/** Per key of another process: the last sequence number a get of it showed, and whether it was absent since. */
+const seenOf = new Map();
+
+const ownerOf = (key) => key.slice(0, key.indexOf(':'));
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The last operations, for a failure's message. */
+const recent = [];
+const did = (what) => {
+  recent.push(what);
+  if (recent.length > 12) recent.shift();
+};
+
+let dict = open();
+
+class Failure extends Error {}
+function check(ok, what) {
+  if (!ok) throw new Failure(`${me}, round ${round}, op ${seq}: ${what} (last operations: ${recent.join(', ')})`);
+}
+
+/** A value names who wrote it, for which key, at which of that writer's operations. */
+const valueFor = (key) => ({ o: me, k: key, s: ++seq });
+
+function checkOwn(key) {
+  const expected = own.get(key)?.value;
+  const got = dict.get(key);
+  check(same(got, expected), `get(${key}) gave ${JSON.stringify(got)}, its owner last left ${JSON.stringify(expected)}`);
+  check(dict.has(key) === own.has(key), `has(${key}) is ${!own.has(key)}`);
+}
+
+/** A key another process writes: any value it shows is one written to it, none older than one shown before. */
+function readOther(key, sharedSeen) {
+  const got = dict.get(key);
+  const last = seenOf.get(key) ?? { s: 0, absentSince: false };
+  if (got === undefined) {
+    seenOf.set(key, { ...last, absentSince: true });
+    return;
+  }
+  check(got && got.k === key && typeof got.s === 'number', `get(${key}) gave ${JSON.stringify(got)}, written for another key`);
+  if (ownerOf(key) !== 's') {
+    check(got.o === ownerOf(key), `get(${key}) gave a value written by ${got.o}`);
+    // Its owner's changes are one after another: once absent, the key comes back only newer.
+    check(last.absentSince ? got.s > last.s || last.s === 0 : got.s >= last.s,
+      `get(${key}) gave ${got.o}'s value of op ${got.s} after ${last.absentSince ? 'absent, after ' : ''}op ${last.s}`);
+    seenOf.set(key, { s: got.s, absentSince: false });
+  } else {
+    sharedSeen.push(got);
+  }
+}
+
+function ownOrder() {
+  const mine = [...dict.keys()].filter((k) => typeof k === 'string' && ownerOf(k) === me);
+  check(same(mine, [...own.keys()]), `keys() lists my keys as ${mine.join(' ')}, I made them in the order ${[...own.keys()].join(' ')}`);
+}
+
+function runRound({ ops, others }) {
+  const sharedLast = {};
+  const sharedWritten = [];
+  const sharedSeen = [];
+  const taken = [];
+  for (let i = 0; i < ops; i++) {
+    const choice = r.below(100);
+    if (choice < 35) {
+      const key = `${me}:${r.below(OWN_KEYS)}`;
+      const value = valueFor(key);
+      dict.set(key, value);
+      did(`set ${key}=${value.s}`);
+      const had = own.get(key);
+      own.set(key, { value, born: had ? had.born : round });
+      checkOwn(key);
+    } else if (choice < 40) {
+      // One group commit of a few of our keys (a key twice: the later value wins, at the first's place).
+      const pairs = Array.from({ length: 2 + r.below(3) }, () => {
+        const key = `${me}:${r.below(OWN_KEYS)}`;
+        return [key, valueFor(key)];
+      });
+      if (r.next() < 0.5) dict.setMany(pairs);
+      else dict.update(pairs);
+      did(`setMany ${pairs.map(([key, value]) => `${key}=${value.s}`).join(' ')}`);
+      for (const [key, value] of pairs) own.set(key, { value, born: own.get(key)?.born ?? round });
+      for (const [key] of pairs) checkOwn(key);
+    } else if (choice < 45) {
+      const key = `${me}:${r.below(OWN_KEYS)}`;
+      did(`delete ${key}`);
+      check(dict.delete(key) === own.has(key), `delete(${key}) answered ${!own.has(key)}`);
+      own.delete(key);
+      checkOwn(key);
+    } else if (choice < 49) {
+      const key = `${me}:${r.below(OWN_KEYS)}`;
+      const got = dict.pop(key, undefined);
+      did(`pop ${key}`);
+      check(same(got, own.get(key)?.value), `pop(${key}) gave ${JSON.stringify(got)}, expected ${JSON.stringify(own.get(key)?.value)}`);
+      own.delete(key);
+      checkOwn(key);
+    } else if (choice < 52) {
+      const key = `${me}:${r.below(OWN_KEYS)}`;
+      const value = valueFor(key);
+      const got = dict.setDefault(key, value);
+      did(`setDefault ${key}=${value.s}`);
+      if (!own.has(key)) own.set(key, { value, born: round });
+      check(same(got, own.get(key).value), `setDefault(${key}) gave ${JSON.stringify(got)}`);
+      checkOwn(key);
+    } else if (choice < 62) {
+      const key = `s:${r.below(SHARED_KEYS)}`;
+      const value = valueFor(key);
+      dict.set(key, value);
+      did(`set ${key}=${value.s}`);
+      sharedWritten.push(value);
+      sharedLast[key] = value;
+    } else if (choice < 67) {
+      const key = `s:${r.below(SHARED_KEYS)}`;
+      dict.delete(key);
+      did(`delete ${key}`);
+      seq++;
+      sharedLast[key] = null;
+    } else if (choice < 72) {
+      const key = `s:${r.below(SHARED_KEYS)}`;
+      const got = dict.pop(key, undefined);
+      did(`pop ${key}`);
+      seq++;
+      if (got !== undefined) {
+        check(got && got.k === key, `pop(${key}) gave ${JSON.stringify(got)}, written for another key`);
+        taken.push(got);
+      }
+      sharedLast[key] = null;
+    } else if (choice < 88) {
+      const owner = others[r.below(others.length)];
+      readOther(r.next() < 0.6 ? `${owner}:${r.below(OWN_KEYS)}` : `s:${r.below(SHARED_KEYS)}`, sharedSeen);
+    } else if (choice < 93) {
+      checkOwn(`${me}:${r.below(OWN_KEYS)}`);
+    } else if (choice < 97) {
+      ownOrder();
+    } else if (choice < 98) {
+      dict.refresh();
+      did('refresh');
+    } else {
+      // A handle opened anew finds the store from the index cache and the journal's tail.
+      dict.close();
+      dict = open();
+      ownOrder();
+    }
+  }
+  ownOrder();
+  return {
+    own: [...own].map(([key, { value, born }]) => [key, value, born]),
+    sharedLast,
+    sharedWritten,
+    sharedSeen,
+    taken,
+  };
+}
+
+function view() {
+  const entries = [...dict.entries()];
+  check(dict.size === entries.length, `size is ${dict.size}, entries() lists ${entries.length}`);
+  return { entries };
+}
+
+function drain({ last }) {
+  const took = [];
+  did(`drain (last ${last})`);
+  for (;;) {
+    try {
+      took.push(dict.popItem({ last }));
+    } catch (e) {
+      if (e instanceof KeyError) break;
+      throw e;
+    }
+  }
+  return { took };
+}
+
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  const command = JSON.parse(line);
+  let answer;
+  try {
+    if (command.round !== undefined) round = command.round;
+    if (command.cmd === 'round') answer = runRound(command);
+    else if (command.cmd === 'view') answer = view();
+    else if (command.cmd === 'drain') answer = drain(command);
+    else if (command.cmd === 'forget') answer = (own.clear(), {});
+    else throw new Error(`unknown command ${line}`);
+  } catch (e) {
+    answer = { failure: e instanceof Failure ? e.message : `${me}, round ${round}, op ${seq}: ${e.stack}` };
+  }
+  process.stdout.write(`${JSON.stringify(answer)}\n`);
+}
+dict.close();
