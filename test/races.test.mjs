@@ -280,10 +280,11 @@ test('a delete whose key is set again between its unlink and its journal entry l
   for (const handle of [deleter, other, observer]) handle.close();
 });
 
-test('a new key taken by another handle, which then makes another key, before the setter reads the journal: keys() names each item by its own key', () => {
+test('a new key taken by another handle, which then makes another key, before the setter reads the journal: keys() names each item by its own key, and a watch hears n go after its set', async () => {
   const path = storePath();
   const other = new IODict(path);
   other.set('k', 1);
+  const feed = other.watch();
   // Right after n's record moves in, before the read after n's journal entry: n goes and m is
   // made, in the slot n had in the setter's index.
   const setter = new IODict(path, { host: hookedHost(['rename', 'renameIfAbsent', 'link', 'exchange'], 'n', () => other.delete('n') && other.set('m', 2), { after: true }) });
@@ -291,7 +292,34 @@ test('a new key taken by another handle, which then makes another key, before th
   setter.set('n', 1);
   assert.equal([...setter.keys()], ['k', 'm']);
   assert.equal(agreed(path, setter, other), [['k', 1], ['m', 2]]);
+  // The delete's entry came before the set's, though it removed the set's record: the setter
+  // says so with a DELETE after its SET, so replaying the feed leaves what the store holds.
+  other.set('end', 0);
+  const heard = [];
+  for await (const change of feed) {
+    if (change.key === 'end') break;
+    heard.push(`${change.type} ${change.key}`);
+  }
+  assert.equal(heard, ['delete n', 'set m', 'set n', 'delete n']);
   for (const handle of [setter, other]) handle.close();
+});
+
+test('a pop whose key is set again after its claim, journaled first, announces that record again with its key: a watch names it though it is gone when read', async () => {
+  const path = storePath();
+  const other = new IODict(path);
+  other.set('k', 1);
+  const feed = other.watch();
+  const popper = new IODict(path, { host: hookedHost('rename', 'k', () => other.set('k', 2), { after: true }) });
+  assert.is(popper.pop('k'), 1);
+  other.delete('k');
+  other.set('end', 0);
+  const heard = [];
+  for await (const change of feed) {
+    if (change.key === 'end') break;
+    heard.push(`${change.type} ${change.key}`);
+  }
+  assert.equal(heard, ['set k', 'delete k', 'set k', 'delete k']);
+  for (const handle of [popper, other]) handle.close();
 });
 
 test('a pop whose key is set again after its claim, journaled first, leaves the new record listed', () => {

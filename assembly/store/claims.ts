@@ -7,7 +7,7 @@
 // place: in the store, claimed by a live owner, or delivered.
 import * as host from '../host/imports';
 import { DIGEST_BYTES, NAME_CHARS } from '../format/key';
-import { RECORD_OK, HEADER_BYTES, recordKeyType, recordKeyLength, headerBirth } from '../format/record';
+import { RECORD_OK, HEADER_BYTES, recordKeyType, recordKeyLength, recordBirth, headerBirth } from '../format/record';
 import { handle, KIND_QUEUE } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
@@ -17,7 +17,7 @@ import { announce, rivalSetBefore, writtenSince, JOURNAL_SET, JOURNAL_DELETE, CA
 import { recordExpired, countRemoved } from './expiry';
 import { learnRecord, forget, LEARN_FAILED } from './load';
 import { markRescan } from './journal';
-import { indexFind, indexBirth } from '../index/ordered';
+import { indexFind } from '../index/ordered';
 
 export const CLAIM_DELETE: i32 = 0; // pop: the record is removed once the host has decoded it
 export const CLAIM_KEEP: i32 = 1; // get with ack: the record waits in claimed/ for ack or release
@@ -194,10 +194,23 @@ function putBack(from: usize, fromLen: i32, digest: usize, claimStamp: u64): i32
   return announceBack(digest);
 }
 
+/**
+ * A SET entry for a record that is back in the store, with its key: a follower of the journal (a
+ * watch) may have forgotten the key, and cannot read it from the record once that is gone again.
+ */
 function announceBack(digest: usize): i32 {
-  const slot = handle.indexLoaded ? learnRecord(digest, indexFind(digest)) : -1;
-  if (slot == LEARN_FAILED) markRescan();
-  return announce(JOURNAL_SET, digest, slot >= 0 ? indexBirth(slot) : 0);
+  let held = false;
+  if (handle.indexLoaded) {
+    const slot = learnRecord(digest, indexFind(digest));
+    if (slot == LEARN_FAILED) markRescan();
+    held = slot >= 0;
+  } else {
+    const n = readRecordFile(recordBuf, recordPath(recordBuf, digest));
+    held = n >= 0 && validate(n, digest) == RECORD_OK;
+  }
+  // Either read left the record in io.
+  if (!held) return announce(JOURNAL_SET, digest, 0);
+  return announce(JOURNAL_SET, digest, recordBirth(io), 0, 0, CAUSE_CALL, io + HEADER_BYTES, recordKeyType(io), recordKeyLength(io));
 }
 
 const recoveredDigest: usize = heap.alloc(DIGEST_BYTES);

@@ -24,7 +24,7 @@ import { crc32c } from '../crypto/crc32c';
 import { DIGEST_BYTES } from '../format/key';
 import { indexSize } from '../index/ordered';
 import { handle } from './handle';
-import { controlBuf, controlPath } from './paths';
+import { controlBuf, controlPath, recordBuf, recordPath } from './paths';
 import { writeControlFile, ST_EXISTS, MOVE_ANY, MOVE_CREATE } from './temp';
 import { fail, openReading, readingFd, replacedUnder, statBuf, OP_OPEN, OP_READ, OP_STAT, ST_OK, ST_IO } from './io';
 import { applyEntry, reconcile, writeCache } from './load';
@@ -102,10 +102,12 @@ let ownCount: i32 = 0;
 let ownPublished = true; // the next appended change starts a new group
 let ownNextMet: i32 = 0; // where ownMet looks first
 
-// Others' entries for the digest of our change j, read before it (see noteRival).
+// Others' entries for the digest of our change j (see noteRival).
 const rivalFlags = new StaticArray<u8>(GROUP_MAX);
 const OWN_SEEN: u8 = 1; // a read met change j: later entries are no rivals of it
 const RIVAL_SET_BEFORE: u8 = 2;
+const RIVAL_DELETE_BEFORE: u8 = 4; // before our SET j
+const RIVAL_DELETE_AFTER: u8 = 8; // after our SET j
 
 /**
  * Puts a fresh journal (a BEGIN naming its predecessor and generation) in place of the current
@@ -264,16 +266,20 @@ function ownMet(e: usize): void {
 }
 
 /**
- * Another handle's entry e, read before our change of the same digest: a SET before our DELETE
- * (or take) was renamed in after our unlink or claim, during our call (store.ts remove, claims.ts
- * finishTake).
+ * Another handle's entry e about the digest of one of our changes. A SET before our DELETE (or
+ * take) was renamed in after our unlink or claim, during our call (store.ts remove, claims.ts
+ * finishTake). A DELETE before our SET removed our record, or the one before it (publishChanges
+ * tells them apart).
  */
 function noteRival(e: usize, kind: u8): void {
-  if (kind != JOURNAL_SET) return;
+  if (kind != JOURNAL_SET && kind != JOURNAL_DELETE) return;
   for (let j = 0; j < ownCount; j++) {
     const mine = own + ownAt[j];
-    if ((rivalFlags[j] & OWN_SEEN) != 0 || entryKind(mine) != JOURNAL_DELETE) continue;
-    if (memory.compare(entryDigest(e), entryDigest(mine), DIGEST_BYTES) == 0) rivalFlags[j] |= RIVAL_SET_BEFORE;
+    if (memory.compare(entryDigest(e), entryDigest(mine), DIGEST_BYTES) != 0) continue;
+    const seen = (rivalFlags[j] & OWN_SEEN) != 0;
+    const mineKind = entryKind(mine);
+    if (kind == JOURNAL_SET && mineKind == JOURNAL_DELETE && !seen) rivalFlags[j] |= RIVAL_SET_BEFORE;
+    if (kind == JOURNAL_DELETE && mineKind == JOURNAL_SET) rivalFlags[j] |= seen ? RIVAL_DELETE_AFTER : RIVAL_DELETE_BEFORE;
   }
 }
 
@@ -335,7 +341,9 @@ function readTail(): i32 {
         successorId = entryStamp(e);
         successorGeneration = load<u64>(e, 24);
       } else if (entryWriter(e) == handle.writer && !applyOwnEntries) {
-        if (ours) ownMet(e);
+        // Past a seal our entry is written again in the successor: others' entries read before
+        // that copy come before our change, for rivals too.
+        if (ours && !sealed) ownMet(e);
       } else if (kind == JOURNAL_RESCAN) {
         rescanAsked = true;
         total++;
@@ -612,8 +620,34 @@ export function publishChanges(): i32 {
   if (ownPublished) return ST_OK;
   ownPublished = true;
   if (syncJournal(REPLACED_SOMETIMES) != ST_OK) markTrouble();
+  else announceSetsRemovedBefore();
   if (handle.indexLoaded && handle.journalOffset > rotationThreshold()) rotate();
   return ST_OK;
+}
+
+const removedDigests: usize = heap.alloc(GROUP_MAX * DIGEST_BYTES);
+
+/**
+ * Our SET j read after another handle's DELETE of its key, with no DELETE after it and no record
+ * there now: that delete (or take) removed our record after our move, yet journaled first, so
+ * whoever follows the journal in order (a watch; an index checks the record itself) would count
+ * the key present. A DELETE appended now puts the two in the order they happened (FORMAT.md 7.3
+ * step 4). Its only cost when the remover's own entry was still on its way: a second DELETE of an
+ * absent key. Crash before it: as a crash before any entry (7.2's registration).
+ */
+function announceSetsRemovedBefore(): void {
+  let removed = 0;
+  for (let j = 0; j < ownCount; j++) {
+    const mine = own + ownAt[j];
+    if ((rivalFlags[j] & (RIVAL_DELETE_BEFORE | RIVAL_DELETE_AFTER)) != RIVAL_DELETE_BEFORE || entryKind(mine) != JOURNAL_SET) continue;
+    if (host.stat(recordBuf, recordPath(recordBuf, entryDigest(mine)), statBuf) != -host.ENOENT) continue;
+    memory.copy(removedDigests + <usize>(removed++) * DIGEST_BYTES, entryDigest(mine), DIGEST_BYTES);
+  }
+  // A new group (appendChange starts one): its DELETEs have no SET to mend, so this ends there.
+  for (let i = 0; i < removed; i++) {
+    if (!appendChange(JOURNAL_DELETE, removedDigests + <usize>i * DIGEST_BYTES, 0)) return;
+  }
+  if (removed > 0) publishChanges();
 }
 
 /** The end of the last whole entry of the journal whose fstat is in statBuf (an append may be under way). */

@@ -191,7 +191,7 @@ function runRound({ ops, others }) {
 function view() {
   const entries = [...dict.entries()];
   check(dict.size === entries.length, `size is ${dict.size}, entries() lists ${entries.length}`);
-  return { entries };
+  return { entries, recent };
 }
 
 function drain({ last }) {
