@@ -304,6 +304,32 @@ test('a new key taken by another handle, which then makes another key, before th
   for (const handle of [setter, other]) handle.close();
 });
 
+test('a set whose entry lands past a seal, whose record a delete in the successor removed: its entry written again there is followed by a DELETE', async () => {
+  const path = storePath();
+  const other = new IODict(path);
+  other.set('k', 1);
+  const feed = other.watch();
+  const started = feed.next();
+  other.set('start', 0);
+  assert.is((await started).value.key, 'start');
+  // Its set rotates the journal (one rotation, which a watch follows): the seal lands before
+  // the setter's entry, and the delete in the successor.
+  const rotator = new IODict(path, { rotateAfter: 1 });
+  assert.is(rotator.size, 2); // a handle rotates once its index is loaded
+  const setter = new IODict(path, { host: hookedHost(['rename', 'renameIfAbsent', 'link', 'exchange'], 'n', () => rotator.set('x', 1) && other.delete('n'), { after: true }) });
+  assert.is(setter.size, 2);
+  setter.set('n', 1);
+  assert.equal(agreed(path, setter, other), [['k', 1], ['start', 0], ['x', 1]]);
+  other.set('end', 0);
+  const heard = [];
+  for await (const change of feed) {
+    if (change.key === 'end') break;
+    heard.push(`${change.type} ${change.key}`);
+  }
+  assert.equal(heard, ['set x', 'delete n', 'set n', 'delete n']);
+  for (const handle of [setter, rotator, other]) handle.close();
+});
+
 test('a pop whose key is set again after its claim, journaled first, announces that record again with its key: a watch names it though it is gone when read', async () => {
   const path = storePath();
   const other = new IODict(path);
