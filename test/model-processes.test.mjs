@@ -12,6 +12,7 @@
 // and off, reopen from the index cache, and some sit idle through rounds of rotations. With
 // Bun installed, one process is a Bun one. In two seeds of three, a watch in this process hears
 // it all: the keys it heard set and not removed are the keys the store holds, at every look.
+// The queue's rounds (runQueue) do the same for DurableQueue.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { storePath } from './support/tmp.mjs';
 import { talkingChild } from './support/children.mjs';
 import { runtimes } from './support/runtimes.mjs';
+import { generator } from './support/random.mjs';
 
 const FIRST = Number(process.env.IODICT_MODEL_FIRST ?? 1);
 const RUNS = Number(process.env.IODICT_MODEL_RUNS ?? 5);
@@ -28,12 +30,6 @@ const OPS = 60;
 const DRAIN_EVERY = 4;
 const peer = fileURLToPath(new URL('./workers/model-peer.mjs', import.meta.url));
 const PEERS = ['a', 'b', 'c'];
-
-function generator(seed) {
-  let state = seed;
-  const next = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
-  return { next, below: (n) => Math.floor(next() * n) };
-}
 
 const ownerOf = (key) => key.slice(0, key.indexOf(':'));
 const shown = (value) => JSON.stringify(value);
@@ -60,6 +56,8 @@ function replayedWatch(path) {
   let marks = 0;
   let heardMark;
   const heard = [];
+  let failure;
+  // Never rejects: a failure is kept for settled() to report (close() only stops the watch).
   const pump = (async () => {
     for await (const change of handle.watch({ signal: stop.signal })) {
       heard.push(`${change.type} ${change.key} at ${change.position}`);
@@ -69,7 +67,7 @@ function replayedWatch(path) {
       if (change.type === 'delete' && change.key === `z:${marks}`) heardMark();
     }
   })().catch((error) => {
-    if (!stop.signal.aborted) throw error;
+    if (!stop.signal.aborted) failure = error;
   });
   return {
     present,
@@ -81,12 +79,14 @@ function replayedWatch(path) {
       handle.set(mark, 0);
       handle.delete(mark);
       // The pump ends only by failing (or at close): then its error is the answer.
-      await Promise.race([heard, pump.then(() => assert.unreachable('the watch ended'))]);
+      await Promise.race([heard, pump.then(() => {
+        throw failure ?? new Error('the watch ended');
+      })]);
     },
     async close() {
       stop.abort();
       await pump;
-      handle.close();
+      handle.close(); // its watch's file-system watcher would keep the test process alive
     },
   };
 }
@@ -97,6 +97,7 @@ async function run(seed) {
   // A watch follows one rotation between its reads, not two (FORMAT.md 8.5): where this process
   // watches (two seeds in three), rotations are fewer.
   const watch = seed % 3 !== 0 ? replayedWatch(path) : undefined;
+  await watch?.settled(); // its place in the journal, before anyone writes
   const rotateAfter = watch ? 48 + r.below(48) : 4 + r.below(24);
   const bunPeer = seed % 2 === 0 && existsSync(runtimes.bun) ? 'c' : undefined;
   const children = Object.fromEntries(PEERS.map((name, i) => [name, talkingChild(peer, { path, me: name, seed: seed * 7 + i, rotateAfter },
@@ -203,8 +204,77 @@ async function run(seed) {
   }
 }
 
+const queuePeer = fileURLToPath(new URL('./workers/queue-peer.mjs', import.meta.url));
+
+/**
+ * The queue: three processes put, take (with and without acknowledgement), acknowledge and
+ * release at once, in rounds; between rounds they count the same size, the items put less those
+ * taken for good. Every few rounds they drain it at once: every item is taken exactly once over
+ * the whole run, and each process takes each producer's items in the order they were put.
+ */
+async function runQueue(seed) {
+  const r = generator(seed + 1000003);
+  const path = storePath(`queue-processes-${seed}`);
+  const rotateAfter = 4 + r.below(24);
+  const maxsize = r.next() < 0.3 ? 10 + r.below(20) : 0;
+  const bunPeer = seed % 2 === 0 && existsSync(runtimes.bun) ? 'c' : undefined;
+  const children = Object.fromEntries(PEERS.map((name, i) => [name, talkingChild(queuePeer, { path, me: name, seed: seed * 7 + i, rotateAfter, maxsize },
+    { runtime: name === bunPeer ? runtimes.bun : runtimes.node })]));
+  const item = (value) => `${value.p}${value.n}`;
+  const put = new Set();
+  const taken = new Map();
+  const context = (round) => `seed ${seed}, round ${round}`;
+  const take = (round, name, value) => {
+    assert.ok(put.has(item(value)), `${context(round)}: ${name} took ${item(value)}, which nobody put`);
+    assert.not.ok(taken.has(item(value)), `${context(round)}: ${item(value)} taken by ${name}, and before by ${taken.get(item(value))}`);
+    taken.set(item(value), name);
+  };
+  const drain = async (round) => {
+    const drained = await ask(children, PEERS, { cmd: 'drain', round });
+    for (const name of PEERS) {
+      const last = {};
+      for (const value of drained[name].took) {
+        take(round, name, value);
+        assert.ok(value.n > (last[value.p] ?? 0), `${context(round)}: ${name} took ${item(value)} after ${value.p}${last[value.p]}`);
+        last[value.p] = value.n;
+      }
+    }
+    const left = [...put].filter((name) => !taken.has(name));
+    assert.equal(left, [], `${context(round)}: put, and not taken by a drain of every process`);
+  };
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      if (round % DRAIN_EVERY === 0) {
+        await drain(round);
+        continue;
+      }
+      const active = PEERS.filter(() => r.next() < 0.8);
+      if (active.length === 0) active.push(PEERS[r.below(PEERS.length)]);
+      const reports = await ask(children, active, { cmd: 'round', round, ops: OPS });
+      for (const name of active) {
+        for (const value of reports[name].put) {
+          assert.not.ok(put.has(item(value)), `${context(round)}: ${item(value)} put twice`);
+          put.add(item(value));
+        }
+      }
+      for (const name of active) {
+        for (const value of reports[name].took) take(round, name, value);
+        for (const value of reports[name].released) assert.ok(put.has(item(value)), `${context(round)}: ${name} released ${item(value)}, which nobody put`);
+      }
+      const looking = PEERS.filter(() => r.next() < 0.6);
+      if (looking.length === 0) looking.push(active[0]);
+      const sizes = await ask(children, looking, { cmd: 'size', round });
+      for (const name of looking) assert.is(sizes[name].size, put.size - taken.size, `${context(round)}: ${name}'s qsize()`);
+    }
+    await drain(ROUNDS + 1);
+  } finally {
+    for (const child of Object.values(children)) child.end();
+  }
+}
+
 for (let seed = FIRST; seed < FIRST + RUNS; seed++) {
   test(`three processes at once, seed ${seed}: every process sees the same store, each owner's keys as it left them, each item taken once`, () => run(seed));
+  test(`three processes on one queue at once, seed ${seed}: the same size for all, each item taken once, each producer's in order`, () => runQueue(seed));
 }
 
 test.run();

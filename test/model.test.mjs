@@ -13,19 +13,13 @@ import { openWasiStore } from '../dist/wasi.js';
 import { inspect } from 'node:util';
 import { storePath } from './support/tmp.mjs';
 import { canonicalBytes, keyFromCanonical } from './support/format-reader.mjs';
+import { generator } from './support/random.mjs';
 
 // `npm run test:model` runs many more seeds: IODICT_MODEL_RUNS of them from IODICT_MODEL_FIRST.
 const FIRST = Number(process.env.IODICT_MODEL_FIRST ?? 1);
 const RUNS = Number(process.env.IODICT_MODEL_RUNS ?? 5);
 const seeds = (count) => Array.from({ length: count }, (_, i) => FIRST + i);
 const STEPS = 400;
-
-/** A small deterministic generator (a linear congruential one), so a failing seed replays. */
-function generator(seed) {
-  let state = seed;
-  const next = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
-  return { next, pick: (list) => list[Math.floor(next() * list.length)], below: (n) => Math.floor(next() * n) };
-}
 
 const KEYS = [0, 'k1', 'k2', 3, 3n, '3', true, false, new Uint8Array([3]), new Uint8Array([3, 0]), 'k10', 11];
 

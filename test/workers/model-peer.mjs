@@ -9,17 +9,12 @@
 // - drain: popItem (oldest first, or youngest) until the store is empty; reports what it took, in order;
 // - forget: the store was drained: its own keys are gone.
 // A check that fails answers { failure } and the process goes on answering.
-import { createInterface } from 'node:readline';
 import { IODict, KeyError, nodeHost } from '../../dist/index.js';
+import { generator } from '../support/random.mjs';
+import { Failure, callLog, takeAll, serve } from '../support/peer.mjs';
 
 const { path, me, seed, rotateAfter } = JSON.parse(process.argv[2]);
 
-/** The same generator as model.test.mjs, so a failing seed replays. */
-function generator(s) {
-  let state = s;
-  const next = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
-  return { next, below: (n) => Math.floor(next() * n) };
-}
 const r = generator(seed);
 
 const OWN_KEYS = 10;
@@ -42,16 +37,10 @@ const seenOf = new Map();
 const ownerOf = (key) => key.slice(0, key.indexOf(':'));
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
-/** The last operations, for a failure's message. */
-const recent = [];
-const did = (what) => {
-  recent.push(what);
-  if (recent.length > 12) recent.shift();
-};
+const { recent, did } = callLog();
 
 let dict = open();
 
-class Failure extends Error {}
 function check(ok, what) {
   if (!ok) throw new Failure(`${me}, round ${round}, op ${seq}: ${what} (last operations: ${recent.join(', ')})`);
 }
@@ -195,33 +184,16 @@ function view() {
 }
 
 function drain({ last }) {
-  const took = [];
   did(`drain (last ${last})`);
-  for (;;) {
-    try {
-      took.push(dict.popItem({ last }));
-    } catch (e) {
-      if (e instanceof KeyError) break;
-      throw e;
-    }
-  }
-  return { took };
+  return { took: takeAll(() => dict.popItem({ last }), KeyError) };
 }
 
-const lines = createInterface({ input: process.stdin });
-for await (const line of lines) {
-  const command = JSON.parse(line);
-  let answer;
-  try {
-    if (command.round !== undefined) round = command.round;
-    if (command.cmd === 'round') answer = runRound(command);
-    else if (command.cmd === 'view') answer = view();
-    else if (command.cmd === 'drain') answer = drain(command);
-    else if (command.cmd === 'forget') answer = (own.clear(), {});
-    else throw new Error(`unknown command ${line}`);
-  } catch (e) {
-    answer = { failure: e instanceof Failure ? e.message : `${me}, round ${round}, op ${seq}: ${e.stack}` };
-  }
-  process.stdout.write(`${JSON.stringify(answer)}\n`);
-}
+await serve((command) => {
+  if (command.round !== undefined) round = command.round;
+  if (command.cmd === 'round') return runRound(command);
+  if (command.cmd === 'view') return view();
+  if (command.cmd === 'drain') return drain(command);
+  if (command.cmd === 'forget') return (own.clear(), {});
+  throw new Error(`unknown command ${command.cmd}`);
+}, (e) => `${me}, round ${round}, op ${seq}: ${e.stack}`);
 dict.close();

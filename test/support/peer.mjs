@@ -1,0 +1,48 @@
+// What the cross-process model's peers (test/workers/model-peer.mjs, queue-peer.mjs) share:
+// their last calls for a failure's message, takes until the store is empty, and the loop that
+// answers the test's commands.
+
+/** A check that failed: its message is the answer (any other error answers with its stack). */
+export class Failure extends Error {}
+
+/** The last `limit` calls, for a failure's message. */
+export function callLog(limit = 12) {
+  const recent = [];
+  return {
+    recent,
+    did(what) {
+      recent.push(what);
+      if (recent.length > limit) recent.shift();
+    },
+  };
+}
+
+/** Calls `take` until it throws `End` (Empty, KeyError); what it took, in order. */
+export function takeAll(take, End) {
+  const took = [];
+  for (;;) {
+    try {
+      took.push(take());
+    } catch (e) {
+      if (e instanceof End) return took;
+      throw e;
+    }
+  }
+}
+
+/**
+ * Answers each JSON line on stdin with one JSON line: `answer(command)`, or { failure } when it
+ * throws (`describe` turns an error other than a Failure into the message).
+ */
+export async function serve(answer, describe) {
+  const { createInterface } = await import('node:readline');
+  for await (const line of createInterface({ input: process.stdin })) {
+    let reply;
+    try {
+      reply = answer(JSON.parse(line));
+    } catch (e) {
+      reply = { failure: e instanceof Failure ? e.message : describe(e) };
+    }
+    process.stdout.write(`${JSON.stringify(reply)}\n`);
+  }
+}
