@@ -265,6 +265,8 @@ async function runQueue(seed) {
       if (looking.length === 0) looking.push(active[0]);
       const sizes = await ask(children, looking, { cmd: 'size', round });
       for (const name of looking) assert.is(sizes[name].size, put.size - taken.size, `${context(round)}: ${name}'s qsize()`);
+      // Puts count, then write: the other two processes' calls at that moment (at most 5 items each) can pass maxsize.
+      if (maxsize > 0) assert.ok(put.size - taken.size <= maxsize + 2 * 5, `${context(round)}: ${put.size - taken.size} items under maxsize ${maxsize}`);
     }
     await drain(ROUNDS + 1);
   } finally {

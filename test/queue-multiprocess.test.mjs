@@ -56,6 +56,18 @@ function startClaimer(path) {
   });
 }
 
+test('3 processes filling one queue with maxsize and a shared FileLock: exactly maxsize items, never more', async () => {
+  const path = storePath();
+  const lockPath = `${path}.lock`;
+  new DurableQueue(path).close();
+  const fillers = Array.from({ length: 3 }, (_, id) => runChild(worker, { role: 'fill', path, id, maxsize: 10, lockPath, fulls: 50 }));
+  const puts = (await Promise.all(fillers)).map((r) => r.put);
+  const q = new DurableQueue(path);
+  assert.is(q.qsize(), 10, `items put: ${puts.join(' + ')}`);
+  assert.is(puts.reduce((a, b) => a + b, 0), 10);
+  q.close();
+});
+
 test('SIGKILL of a consumer holding an unacknowledged item: the item goes to another consumer', async () => {
   const path = storePath();
   const q = new DurableQueue(path);

@@ -14,7 +14,12 @@ import { watchChanges } from '../watch/watch.js';
 import type { Change, WatchOptions } from '../watch/types.js';
 
 export interface DurableQueueOptions<T = unknown> extends CoreOptions {
-  /** Items allowed at once (counted across every process); `<= 0` or undefined: unbounded. */
+  /**
+   * Items allowed at once (counted across every process); `<= 0` or undefined: unbounded. Each
+   * put counts, then writes: puts that several processes make at the same moment can pass it
+   * together, by at most one call's items for each of the other processes (unless they share a
+   * `lock`, under which each put counts and writes).
+   */
   maxsize?: number;
   /** How items become bytes. Default: CBOR (RFC 8949). */
   codec?: Codec<T>;

@@ -3,12 +3,16 @@
 //   (every role: `rotateAfter`, when given, is the handle's journal rotation threshold)
 //   consume: get until every producer is done and the queue is empty; report what it got;
 //   claim:   get one item with { ack: true }, print it, then hang until killed;
-//   put:     put one item and exit.
+//   put:     put one item and exit;
+//   fill:    with `maxsize` and the FileLock at `lockPath`: putNowait until Full, `fulls` times.
 import fs from 'node:fs';
-import { DurableQueue, Empty } from '../../dist/index.js';
+import { DurableQueue, Empty, Full, FileLock } from '../../dist/index.js';
 
 const args = JSON.parse(process.argv[2]);
-const q = new DurableQueue(args.path, args.rotateAfter ? { rotateAfter: args.rotateAfter } : {});
+const q = new DurableQueue(args.path, {
+  ...(args.rotateAfter ? { rotateAfter: args.rotateAfter } : {}),
+  ...(args.maxsize ? { maxsize: args.maxsize, lock: new FileLock(args.lockPath) } : {}),
+});
 
 if (args.role === 'produce') {
   for (let i = 0; i < args.count; i += args.batch ?? 1) {
@@ -41,4 +45,17 @@ if (args.role === 'produce') {
   q.putNowait(args.item);
   q.close();
   process.stdout.write(JSON.stringify({ put: 1 }));
+} else if (args.role === 'fill') {
+  let put = 0;
+  for (let fulls = 0; fulls < args.fulls; ) {
+    try {
+      q.putNowait({ p: args.id, i: put });
+      put++;
+    } catch (e) {
+      if (!(e instanceof Full)) throw e;
+      fulls++;
+    }
+  }
+  q.close();
+  process.stdout.write(JSON.stringify({ put }));
 }
