@@ -7,12 +7,12 @@
 // earlier round; each shared key as some process's last change to it left it; no shared value
 // taken twice, or taken and still there. Every few rounds all of them drain the store with
 // popItem at once (oldest first, or youngest): each item goes to exactly one, and each takes in
-// the store's order. Handles
-// rotate the journal every few changes, mix the native helper with its fallbacks and xattrs on
-// and off, reopen from the index cache, and some sit idle through rounds of rotations. With
-// Bun installed, one process is a Bun one. In two seeds of three, a watch in this process hears
-// it all: the keys it heard set and not removed are the keys the store holds, at every look.
-// The queue's rounds (runQueue) do the same for DurableQueue.
+// the store's order. Handles rotate the journal every few changes, mix the native helper with
+// its fallbacks and xattrs on and off (and, in two seeds of three, AsyncIODicts), reopen from
+// the index cache, and some sit idle through rounds of rotations. With Bun installed, one
+// process is a Bun one in even seeds. In two seeds of three, a watch in this process hears it
+// all: the keys it heard set and not removed are the keys the store holds, at every look. The
+// queue's rounds (runQueue) do the same for DurableQueue.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -100,7 +100,9 @@ async function run(seed) {
   await watch?.settled(); // its place in the journal, before anyone writes
   const rotateAfter = watch ? 48 + r.below(48) : 4 + r.below(24);
   const bunPeer = seed % 2 === 0 && existsSync(runtimes.bun) ? 'c' : undefined;
-  const children = Object.fromEntries(PEERS.map((name, i) => [name, talkingChild(peer, { path, me: name, seed: seed * 7 + i, rotateAfter },
+  // In two seeds of three, handles are now and then AsyncIODicts.
+  const asyncHandles = seed % 3 !== 1;
+  const children = Object.fromEntries(PEERS.map((name, i) => [name, talkingChild(peer, { path, me: name, seed: seed * 7 + i, rotateAfter, asyncHandles },
     { runtime: name === bunPeer ? runtimes.bun : runtimes.node })]));
   /** What each owner last reported of its keys: [key, value, round made]. */
   const owned = Object.fromEntries(PEERS.map((name) => [name, []]));

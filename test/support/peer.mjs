@@ -17,12 +17,12 @@ export function callLog(limit = 12) {
   };
 }
 
-/** Calls `take` until it throws `End` (Empty, KeyError); what it took, in order. */
-export function takeAll(take, End) {
+/** Calls `take` (sync or async) until it throws `End` (Empty, KeyError); what it took, in order. */
+export async function takeAll(take, End) {
   const took = [];
   for (;;) {
     try {
-      took.push(take());
+      took.push(await take());
     } catch (e) {
       if (e instanceof End) return took;
       throw e;
@@ -31,15 +31,15 @@ export function takeAll(take, End) {
 }
 
 /**
- * Answers each JSON line on stdin with one JSON line: `answer(command)`, or { failure } when it
- * throws (`describe` turns an error other than a Failure into the message).
+ * Answers each JSON line on stdin with one JSON line: `answer(command)` (awaited), or { failure }
+ * when it throws (`describe` turns an error other than a Failure into the message).
  */
 export async function serve(answer, describe) {
   const { createInterface } = await import('node:readline');
   for await (const line of createInterface({ input: process.stdin })) {
     let reply;
     try {
-      reply = answer(JSON.parse(line));
+      reply = await answer(JSON.parse(line));
     } catch (e) {
       reply = { failure: e instanceof Failure ? e.message : describe(e) };
     }

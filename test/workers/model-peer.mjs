@@ -9,23 +9,34 @@
 // - drain: popItem (oldest first, or youngest) until the store is empty; reports what it took, in order;
 // - forget: the store was drained: its own keys are gone.
 // A check that fails answers { failure } and the process goes on answering.
-import { IODict, KeyError, nodeHost } from '../../dist/index.js';
+import { IODict, AsyncIODict, KeyError, nodeHost } from '../../dist/index.js';
 import { generator } from '../support/random.mjs';
 import { Failure, callLog, takeAll, serve } from '../support/peer.mjs';
 
-const { path, me, seed, rotateAfter } = JSON.parse(process.argv[2]);
+const { path, me, seed, rotateAfter, asyncHandles } = JSON.parse(process.argv[2]);
 
 const r = generator(seed);
 
 const OWN_KEYS = 10;
 const SHARED_KEYS = 6;
 
+/** A handle: now and then an AsyncIODict (its workers' handles do the calls), else an IODict. */
 const open = () => {
   const native = r.next() < 0.7;
   const xattrs = r.next() < 0.5 ? 'off' : 'auto';
+  if (asyncHandles && r.next() < 0.3) {
+    did(`open async (xattrs ${xattrs})`);
+    return new AsyncIODict(path, { rotateAfter, xattrs });
+  }
   did(`open (native ${native}, xattrs ${xattrs})`);
   return new IODict(path, { host: nodeHost({ native }), rotateAfter, xattrs });
 };
+/** An iterator's items, sync or async alike. */
+async function listed(items) {
+  const out = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
 let seq = 0;
 let round = 0;
 
@@ -48,16 +59,16 @@ function check(ok, what) {
 /** A value names who wrote it, for which key, at which of that writer's operations. */
 const valueFor = (key) => ({ o: me, k: key, s: ++seq });
 
-function checkOwn(key) {
+async function checkOwn(key) {
   const expected = own.get(key)?.value;
-  const got = dict.get(key);
+  const got = await dict.get(key);
   check(same(got, expected), `get(${key}) gave ${JSON.stringify(got)}, its owner last left ${JSON.stringify(expected)}`);
-  check(dict.has(key) === own.has(key), `has(${key}) is ${!own.has(key)}`);
+  check(await dict.has(key) === own.has(key), `has(${key}) is ${!own.has(key)}`);
 }
 
 /** A key another process writes: any value it shows is one written to it, none older than one shown before. */
-function readOther(key, sharedSeen) {
-  const got = dict.get(key);
+async function readOther(key, sharedSeen) {
+  const got = await dict.get(key);
   const last = seenOf.get(key) ?? { s: 0, absentSince: false };
   if (got === undefined) {
     seenOf.set(key, { ...last, absentSince: true });
@@ -75,12 +86,12 @@ function readOther(key, sharedSeen) {
   }
 }
 
-function ownOrder() {
-  const mine = [...dict.keys()].filter((k) => typeof k === 'string' && ownerOf(k) === me);
+async function ownOrder() {
+  const mine = (await listed(dict.keys())).filter((k) => typeof k === 'string' && ownerOf(k) === me);
   check(same(mine, [...own.keys()]), `keys() lists my keys as ${mine.join(' ')}, I made them in the order ${[...own.keys()].join(' ')}`);
 }
 
-function runRound({ ops, others }) {
+async function runRound({ ops, others }) {
   const sharedLast = {};
   const sharedWritten = [];
   const sharedSeen = [];
@@ -90,59 +101,59 @@ function runRound({ ops, others }) {
     if (choice < 35) {
       const key = `${me}:${r.below(OWN_KEYS)}`;
       const value = valueFor(key);
-      dict.set(key, value);
+      await dict.set(key, value);
       did(`set ${key}=${value.s}`);
       const had = own.get(key);
       own.set(key, { value, born: had ? had.born : round });
-      checkOwn(key);
+      await checkOwn(key);
     } else if (choice < 40) {
       // One group commit of a few of our keys (a key twice: the later value wins, at the first's place).
       const pairs = Array.from({ length: 2 + r.below(3) }, () => {
         const key = `${me}:${r.below(OWN_KEYS)}`;
         return [key, valueFor(key)];
       });
-      if (r.next() < 0.5) dict.setMany(pairs);
-      else dict.update(pairs);
+      if (r.next() < 0.5) await dict.setMany(pairs);
+      else await dict.update(pairs);
       did(`setMany ${pairs.map(([key, value]) => `${key}=${value.s}`).join(' ')}`);
       for (const [key, value] of pairs) own.set(key, { value, born: own.get(key)?.born ?? round });
-      for (const [key] of pairs) checkOwn(key);
+      for (const [key] of pairs) await checkOwn(key);
     } else if (choice < 45) {
       const key = `${me}:${r.below(OWN_KEYS)}`;
       did(`delete ${key}`);
-      check(dict.delete(key) === own.has(key), `delete(${key}) answered ${!own.has(key)}`);
+      check(await dict.delete(key) === own.has(key), `delete(${key}) answered ${!own.has(key)}`);
       own.delete(key);
-      checkOwn(key);
+      await checkOwn(key);
     } else if (choice < 49) {
       const key = `${me}:${r.below(OWN_KEYS)}`;
-      const got = dict.pop(key, undefined);
+      const got = await dict.pop(key, undefined);
       did(`pop ${key}`);
       check(same(got, own.get(key)?.value), `pop(${key}) gave ${JSON.stringify(got)}, expected ${JSON.stringify(own.get(key)?.value)}`);
       own.delete(key);
-      checkOwn(key);
+      await checkOwn(key);
     } else if (choice < 52) {
       const key = `${me}:${r.below(OWN_KEYS)}`;
       const value = valueFor(key);
-      const got = dict.setDefault(key, value);
+      const got = await dict.setDefault(key, value);
       did(`setDefault ${key}=${value.s}`);
       if (!own.has(key)) own.set(key, { value, born: round });
       check(same(got, own.get(key).value), `setDefault(${key}) gave ${JSON.stringify(got)}`);
-      checkOwn(key);
+      await checkOwn(key);
     } else if (choice < 62) {
       const key = `s:${r.below(SHARED_KEYS)}`;
       const value = valueFor(key);
-      dict.set(key, value);
+      await dict.set(key, value);
       did(`set ${key}=${value.s}`);
       sharedWritten.push(value);
       sharedLast[key] = value;
     } else if (choice < 67) {
       const key = `s:${r.below(SHARED_KEYS)}`;
-      dict.delete(key);
+      await dict.delete(key);
       did(`delete ${key}`);
       seq++;
       sharedLast[key] = null;
     } else if (choice < 72) {
       const key = `s:${r.below(SHARED_KEYS)}`;
-      const got = dict.pop(key, undefined);
+      const got = await dict.pop(key, undefined);
       did(`pop ${key}`);
       seq++;
       if (got !== undefined) {
@@ -152,22 +163,22 @@ function runRound({ ops, others }) {
       sharedLast[key] = null;
     } else if (choice < 88) {
       const owner = others[r.below(others.length)];
-      readOther(r.next() < 0.6 ? `${owner}:${r.below(OWN_KEYS)}` : `s:${r.below(SHARED_KEYS)}`, sharedSeen);
+      await readOther(r.next() < 0.6 ? `${owner}:${r.below(OWN_KEYS)}` : `s:${r.below(SHARED_KEYS)}`, sharedSeen);
     } else if (choice < 93) {
-      checkOwn(`${me}:${r.below(OWN_KEYS)}`);
+      await checkOwn(`${me}:${r.below(OWN_KEYS)}`);
     } else if (choice < 97) {
-      ownOrder();
+      await ownOrder();
     } else if (choice < 98) {
-      dict.refresh();
+      await dict.refresh();
       did('refresh');
     } else {
       // A handle opened anew finds the store from the index cache and the journal's tail.
-      dict.close();
+      await dict.close();
       dict = open();
-      ownOrder();
+      await ownOrder();
     }
   }
-  ownOrder();
+  await ownOrder();
   return {
     own: [...own].map(([key, { value, born }]) => [key, value, born]),
     sharedLast,
@@ -177,18 +188,18 @@ function runRound({ ops, others }) {
   };
 }
 
-function view() {
-  const entries = [...dict.entries()];
-  check(dict.size === entries.length, `size is ${dict.size}, entries() lists ${entries.length}`);
+async function view() {
+  const entries = await listed(dict.entries());
+  check((await dict.size) === entries.length, `size is ${await dict.size}, entries() lists ${entries.length}`);
   return { entries, recent };
 }
 
-function drain({ last }) {
+async function drain({ last }) {
   did(`drain (last ${last})`);
-  return { took: takeAll(() => dict.popItem({ last }), KeyError) };
+  return { took: await takeAll(() => dict.popItem({ last }), KeyError) };
 }
 
-await serve((command) => {
+await serve(async (command) => {
   if (command.round !== undefined) round = command.round;
   if (command.cmd === 'round') return runRound(command);
   if (command.cmd === 'view') return view();
@@ -196,4 +207,4 @@ await serve((command) => {
   if (command.cmd === 'forget') return (own.clear(), {});
   throw new Error(`unknown command ${command.cmd}`);
 }, (e) => `${me}, round ${round}, op ${seq}: ${e.stack}`);
-dict.close();
+await dict.close();

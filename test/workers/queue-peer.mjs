@@ -110,10 +110,10 @@ function runRound({ ops }) {
   return { put, took, released };
 }
 
-function drain() {
+async function drain() {
   did('drain');
   return {
-    took: takeAll(() => {
+    took: await takeAll(() => {
       const item = queue.getNowait();
       checkItem(item, 'getNowait()');
       return item;
