@@ -4,7 +4,7 @@
 // - round: random puts (single and batches), takes (without and with acknowledgement; a taken
 //   item is acknowledged or released later in the round, never held past it); reports what it
 //   put, what it took for good, and what it released;
-// - size: qsize();
+// - size: qsize() (with `reopen`, of a handle opened anew);
 // - drain: getNowait until Empty; reports what it took, in order.
 // A check that fails answers { failure }.
 import { DurableQueue, Empty, Full, nodeHost } from '../../dist/index.js';
@@ -124,7 +124,11 @@ async function drain() {
 await serve((command) => {
   round = command.round;
   if (command.cmd === 'round') return runRound(command);
-  if (command.cmd === 'size') return { size: queue.qsize() };
+  if (command.cmd === 'size' && command.reopen) {
+    queue.close();
+    queue = open();
+  }
+  if (command.cmd === 'size') return { size: queue.qsize(), recent };
   if (command.cmd === 'drain') return drain();
   throw new Error(`unknown command ${command.cmd}`);
 }, (e) => `${me}, round ${round}: ${e.stack} (last calls: ${recent.join(', ')})`);
