@@ -7,12 +7,12 @@
 // earlier round; each shared key as some process's last change to it left it; no shared value
 // taken twice, or taken and still there. Every few rounds all of them drain the store with
 // popItem at once (oldest first, or youngest): each item goes to exactly one, and each takes in
-// the store's order. Handles rotate the journal every few changes, mix the native helper with
-// its fallbacks and xattrs on and off (and, in two seeds of three, AsyncIODicts), reopen from
-// the index cache, and some sit idle through rounds of rotations. With Bun installed, one
-// process is a Bun one in even seeds. In two seeds of three, a watch in this process hears it
-// all: the keys it heard set and not removed are the keys the store holds, at every look. The
-// queue's rounds (runQueue) do the same for DurableQueue.
+// the store's order; or one of them clears it. Handles rotate the journal every few changes, mix
+// the native helper with its fallbacks and xattrs on and off (and, in two seeds of three,
+// AsyncIODicts), reopen from the index cache, and some sit idle through rounds of rotations.
+// With Bun installed, one process is a Bun one in even seeds. In two seeds of three, a watch in
+// this process hears it all: the keys it heard set and not removed are the keys the store holds,
+// at every look. The queue's rounds (runQueue) do the same for DurableQueue.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -153,6 +153,15 @@ async function run(seed) {
 
   try {
     for (let round = 1; round <= ROUNDS; round++) {
+      if (round % DRAIN_EVERY === 0 && r.next() < 0.25) {
+        // One process clears the store; the others learn it at their next look.
+        await agree(PEERS, round);
+        await ask(children, [PEERS[r.below(PEERS.length)]], { cmd: 'clear', round });
+        await ask(children, PEERS, { cmd: 'forget', round });
+        for (const name of PEERS) owned[name] = [];
+        shared = new Map();
+        continue;
+      }
       if (round % DRAIN_EVERY === 0) {
         const before = await agree(PEERS, round);
         const last = r.next() < 0.5;

@@ -7,7 +7,8 @@
 //   its last change to each shared key, every shared value it wrote and every one it read;
 // - view: the whole store as this handle sees it (entries in order, size);
 // - drain: popItem (oldest first, or youngest) until the store is empty; reports what it took, in order;
-// - forget: the store was drained: its own keys are gone.
+// - clear: clear() the store;
+// - forget: the store was drained or cleared: its own keys are gone.
 // A check that fails answers { failure } and the process goes on answering.
 import { IODict, AsyncIODict, KeyError, nodeHost } from '../../dist/index.js';
 import { generator } from '../support/random.mjs';
@@ -204,6 +205,11 @@ await serve(async (command) => {
   if (command.cmd === 'round') return runRound(command);
   if (command.cmd === 'view') return view();
   if (command.cmd === 'drain') return drain(command);
+  if (command.cmd === 'clear') {
+    did('clear');
+    await dict.clear();
+    return {};
+  }
   if (command.cmd === 'forget') return (own.clear(), {});
   throw new Error(`unknown command ${command.cmd}`);
 }, (e) => `${me}, round ${round}, op ${seq}: ${e.stack}`);
