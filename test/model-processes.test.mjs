@@ -15,13 +15,14 @@
 // at every look. The queue's rounds (runQueue) do the same for DurableQueue.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
-import { IODict } from '../dist/index.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { IODict, cbor } from '../dist/index.js';
 import { fileURLToPath } from 'node:url';
 import { storePath } from './support/tmp.mjs';
 import { talkingChild } from './support/children.mjs';
 import { runtimes } from './support/runtimes.mjs';
 import { generator } from './support/random.mjs';
+import { readStore, readRecord } from './support/format-reader.mjs';
 
 const FIRST = Number(process.env.IODICT_MODEL_FIRST ?? 1);
 const RUNS = Number(process.env.IODICT_MODEL_RUNS ?? 5);
@@ -218,6 +219,18 @@ async function run(seed) {
 
 const queuePeer = fileURLToPath(new URL('./workers/queue-peer.mjs', import.meta.url));
 
+/** Where the items that should be in the queue are, and what else is there (a failure's message). */
+function whereItems(path, put, taken, history) {
+  const name = (value) => `${value.p}${value.n}`;
+  const inStore = new Set(readStore(path).map((r) => name(r.decoded)));
+  const claimedDir = `${path}/.iodict/claimed`;
+  const claimed = readdirSync(claimedDir).map((file) => `${name(cbor.decode(readRecord(`${claimedDir}/${file}`).value))} (${file.slice(57)})`);
+  const missing = [...put].filter((value) => !taken.has(value) && !inStore.has(value));
+  const extra = [...inStore].filter((value) => taken.has(value) || !put.has(value));
+  const told = (list) => list.map((value) => `${value} [${(history.get(value) ?? []).join('; ')}]`).join(', ') || 'none';
+  return `missing from the store: ${told(missing)}; there though taken: ${told(extra)}; claimed: ${claimed.join(', ') || 'none'}; temp files: ${readdirSync(`${path}/.iodict/tmp`).length}`;
+}
+
 /**
  * The queue: three processes put, take (with and without acknowledgement), acknowledge and
  * release at once, in rounds; between rounds they count the same size, the items put less those
@@ -235,11 +248,15 @@ async function runQueue(seed) {
   const item = (value) => `${value.p}${value.n}`;
   const put = new Set();
   const taken = new Map();
+  /** What happened to each item, for a failure's message. */
+  const history = new Map();
+  const happened = (value, what) => history.set(item(value), [...(history.get(item(value)) ?? []), what]);
   const context = (round) => `seed ${seed}, round ${round}`;
   const take = (round, name, value) => {
     assert.ok(put.has(item(value)), `${context(round)}: ${name} took ${item(value)}, which nobody put`);
     assert.not.ok(taken.has(item(value)), `${context(round)}: ${item(value)} taken by ${name}, and before by ${taken.get(item(value))}`);
     taken.set(item(value), name);
+    happened(value, `round ${round}: taken by ${name}`);
   };
   const drain = async (round) => {
     const drained = await ask(children, PEERS, { cmd: 'drain', round });
@@ -267,20 +284,25 @@ async function runQueue(seed) {
         for (const value of reports[name].put) {
           assert.not.ok(put.has(item(value)), `${context(round)}: ${item(value)} put twice`);
           put.add(item(value));
+          happened(value, `round ${round}: put`);
         }
       }
       for (const name of active) {
         for (const value of reports[name].took) take(round, name, value);
-        for (const value of reports[name].released) assert.ok(put.has(item(value)), `${context(round)}: ${name} released ${item(value)}, which nobody put`);
+        for (const value of reports[name].released) {
+          assert.ok(put.has(item(value)), `${context(round)}: ${name} released ${item(value)}, which nobody put`);
+          happened(value, `round ${round}: released by ${name}`);
+        }
       }
       const looking = PEERS.filter(() => r.next() < 0.6);
       if (looking.length === 0) looking.push(active[0]);
       const sizes = await ask(children, looking, { cmd: 'size', round });
       for (const name of looking) {
         if (sizes[name].size === put.size - taken.size) continue;
-        // What a handle opened anew counts tells a stale handle from a store that lost items.
+        // What a handle opened anew counts tells a stale handle from a store that lost items; the
+        // files say where the items are.
         const fresh = (await ask(children, [name], { cmd: 'size', round, reopen: true }))[name].size;
-        assert.is(sizes[name].size, put.size - taken.size, `${context(round)}: ${name}'s qsize() (a handle opened anew counts ${fresh}; ${name}'s last calls: ${sizes[name].recent.join(', ')})`);
+        assert.is(sizes[name].size, put.size - taken.size, `${context(round)}: ${name}'s qsize() (a handle opened anew counts ${fresh}; ${name}'s last calls: ${sizes[name].recent.join(', ')}; ${whereItems(path, put, taken, history)})`);
       }
       // Puts count, then write: the other two processes' calls at that moment (at most 5 items each) can pass maxsize.
       if (maxsize > 0) assert.ok(put.size - taken.size <= maxsize + 2 * 5, `${context(round)}: ${put.size - taken.size} items under maxsize ${maxsize}`);
