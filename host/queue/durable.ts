@@ -18,7 +18,8 @@ export interface DurableQueueOptions<T = unknown> extends CoreOptions {
    * Items allowed at once (counted across every process); `<= 0` or undefined: unbounded. Each
    * put counts, then writes: puts that several processes make at the same moment can pass it
    * together, by at most one call's items for each of the other processes (unless they share a
-   * `lock`, under which each put counts and writes).
+   * `lock`, under which each put counts and writes). Items taken with `{ ack: true }` are not
+   * counted until released, which can bring the queue past it.
    */
   maxsize?: number;
   /** How items become bytes. Default: CBOR (RFC 8949). */
