@@ -171,9 +171,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
       if (expiry) core.x.setNextExpiry(expiry);
       core.check(core.x.set(core.keyType, keyLen, bytes.length, this.#codec.id));
       core.warnFailedEviction();
-      // Cached before the events are absorbed: the read after our journal entry may have seen
-      // others take this key and make another in its slot, whose event then drops our guess.
-      if (core.x.resultIsNew()) core.keyCache[core.x.resultSlot()] = key instanceof Uint8Array ? (key.slice() as K) : key;
+      core.cacheLandedKey(key);
       core.absorbEvents();
       return this;
     });
@@ -330,10 +328,7 @@ export class IODict<K extends Key = Key, V = unknown> implements Map<K, V> {
       const core = this.#core;
       const items = pairs.map(([key, value]) => entryItem(key, this.#codec.encode(value).slice()));
       const expiry = expiryStamp(options?.ttl ?? this.#options.ttl, core.now());
-      writeBatch(core, items, this.#codec.id, (i) => {
-        const key = pairs[i]![0];
-        if (core.x.resultIsNew()) core.keyCache[core.x.resultSlot()] = key instanceof Uint8Array ? (key.slice() as K) : key;
-      }, expiry);
+      writeBatch(core, items, this.#codec.id, (i) => core.cacheLandedKey(pairs[i]![0]), expiry);
       return this;
     });
   }

@@ -62,6 +62,20 @@ function agreed(path, ...handles) {
   return expected;
 }
 
+/** The changes a watch hears until `handle` sets 'end' (set now), as 'type key'. */
+async function heardUntilEnd(handle, feed) {
+  handle.set('end', 0);
+  const heard = [];
+  for await (const change of feed) {
+    if (change.key === 'end') break;
+    heard.push(`${change.type} ${change.key}`);
+  }
+  return heard;
+}
+
+/** Every host call that moves a record into place. */
+const MOVES = ['rename', 'renameIfAbsent', 'link', 'exchange'];
+
 /** k deleted, then i set and k set again: k's place is after i. */
 const remakeK = (other) => other.delete('k').valueOf() && other.set('i', 1).set('k', 3);
 
@@ -287,20 +301,14 @@ test('a new key taken by another handle, which then makes another key, before th
   const feed = other.watch();
   // Right after n's record moves in, before the read after n's journal entry: n goes and m is
   // made, in the slot n had in the setter's index.
-  const setter = new IODict(path, { host: hookedHost(['rename', 'renameIfAbsent', 'link', 'exchange'], 'n', () => other.delete('n') && other.set('m', 2), { after: true }) });
+  const setter = new IODict(path, { host: hookedHost(MOVES, 'n', () => other.delete('n') && other.set('m', 2), { after: true }) });
   assert.is(setter.size, 1);
   setter.set('n', 1);
   assert.equal([...setter.keys()], ['k', 'm']);
   assert.equal(agreed(path, setter, other), [['k', 1], ['m', 2]]);
   // The delete's entry came before the set's, though it removed the set's record: the setter
   // says so with a DELETE after its SET, so replaying the feed leaves what the store holds.
-  other.set('end', 0);
-  const heard = [];
-  for await (const change of feed) {
-    if (change.key === 'end') break;
-    heard.push(`${change.type} ${change.key}`);
-  }
-  assert.equal(heard, ['delete n', 'set m', 'set n', 'delete n']);
+  assert.equal(await heardUntilEnd(other, feed), ['delete n', 'set m', 'set n', 'delete n']);
   for (const handle of [setter, other]) handle.close();
 });
 
@@ -316,17 +324,11 @@ test('a set whose entry lands past a seal, whose record a delete in the successo
   // the setter's entry, and the delete in the successor.
   const rotator = new IODict(path, { rotateAfter: 1 });
   assert.is(rotator.size, 2); // a handle rotates once its index is loaded
-  const setter = new IODict(path, { host: hookedHost(['rename', 'renameIfAbsent', 'link', 'exchange'], 'n', () => rotator.set('x', 1) && other.delete('n'), { after: true }) });
+  const setter = new IODict(path, { host: hookedHost(MOVES, 'n', () => rotator.set('x', 1) && other.delete('n'), { after: true }) });
   assert.is(setter.size, 2);
   setter.set('n', 1);
   assert.equal(agreed(path, setter, other), [['k', 1], ['start', 0], ['x', 1]]);
-  other.set('end', 0);
-  const heard = [];
-  for await (const change of feed) {
-    if (change.key === 'end') break;
-    heard.push(`${change.type} ${change.key}`);
-  }
-  assert.equal(heard, ['set x', 'delete n', 'set n', 'delete n']);
+  assert.equal(await heardUntilEnd(other, feed), ['set x', 'delete n', 'set n', 'delete n']);
   for (const handle of [setter, rotator, other]) handle.close();
 });
 
@@ -338,13 +340,7 @@ test('a pop whose key is set again after its claim, journaled first, announces t
   const popper = new IODict(path, { host: hookedHost('rename', 'k', () => other.set('k', 2), { after: true }) });
   assert.is(popper.pop('k'), 1);
   other.delete('k');
-  other.set('end', 0);
-  const heard = [];
-  for await (const change of feed) {
-    if (change.key === 'end') break;
-    heard.push(`${change.type} ${change.key}`);
-  }
-  assert.equal(heard, ['set k', 'delete k', 'set k', 'delete k']);
+  assert.equal(await heardUntilEnd(other, feed), ['set k', 'delete k', 'set k', 'delete k']);
   for (const handle of [popper, other]) handle.close();
 });
 

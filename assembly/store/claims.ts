@@ -12,7 +12,7 @@ import { handle, KIND_QUEUE } from './handle';
 import { recordBuf, sideBuf, controlBuf, controlPath, recordPath, asidePrefix, putHex, parseRecordName, sidePath } from './paths';
 import { putOwner, ownerGone, v1OwnerGone, parseHex, isOurs, OWNER_CHARS, STAMP_CHARS } from './owner';
 import { io, statBuf, listDir, Listing, fail, syncAfterChange, openReading, readingFd, OP_RENAME, OP_UNLINK, ST_OK, ST_MISSING, ST_IO } from './io';
-import { validate, quarantine, setResult, resultRecord, readRecordFile, notARecord } from './records';
+import { validate, quarantine, setResult, resultRecord, readRecordFile, readRecordAt, notARecord } from './records';
 import { announce, rivalSetBefore, writtenSince, JOURNAL_SET, JOURNAL_DELETE, CAUSE_CALL, CAUSE_EXPIRE } from './journal';
 import { recordExpired, countRemoved } from './expiry';
 import { learnRecord, forget, LEARN_FAILED } from './load';
@@ -205,8 +205,7 @@ function announceBack(digest: usize): i32 {
     if (slot == LEARN_FAILED) markRescan();
     held = slot >= 0;
   } else {
-    const n = readRecordFile(recordBuf, recordPath(recordBuf, digest));
-    held = n >= 0 && validate(n, digest) == RECORD_OK;
+    held = readRecordAt(recordBuf, recordPath(recordBuf, digest), digest) == ST_OK;
   }
   // Either read left the record in io.
   if (!held) return announce(JOURNAL_SET, digest, 0);

@@ -489,6 +489,15 @@ export class Core {
     return keys;
   }
 
+  /**
+   * After a write landed: caches its key for its slot, when the key is new. Call it before
+   * absorbEvents(): the write's own journal read may have seen others take that key and make
+   * another in the same slot, and that event must drop the guess.
+   */
+  cacheLandedKey(key: Key): void {
+    if (this.x.resultIsNew()) this.keyCache[this.x.resultSlot()] = key instanceof Uint8Array ? key.slice() : key;
+  }
+
   /** Drops cached keys of slots that other handles changed. Call after anything that syncs. */
   absorbEvents(): void {
     this.#reportQuarantined();
