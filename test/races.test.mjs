@@ -615,6 +615,32 @@ test('a relist overtaken by rotations in every round still hands out a producer\
   producer.close();
 });
 
+test('a handle that opens the journal a rotator just renamed in, before its seal, lists once the old one is sealed: an item journaled there meanwhile is not lost to it', () => {
+  const path = storePath();
+  const producer = new DurableQueue(path); // holds the journal about to be rotated away
+  producer.putNowait('before');
+  let consumer;
+  const rotator = new DurableQueue(path, {
+    rotateAfter: 1,
+    host: hookedHost(MOVES, '', () => {
+      // Between the rename and the seal: a handle opens the new journal and counts, listing the
+      // store (no cache names that journal yet); the producer, which has not noticed the rename,
+      // then puts, journaling its item in the old journal before the seal. The consumer cannot
+      // see the seal from this stack, so it waits its lease out and lists unsure.
+      consumer = new DurableQueue(path, { lease: 50 });
+      producer.putNowait('late');
+    }, { after: true, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
+  });
+  assert.is(rotator.qsize(), 1); // its index is loaded: its next put rotates
+  rotator.putNowait('x');
+  assert.ok(consumer, 'the rotation renamed a journal in');
+  assert.is(consumer.qsize(), 3, 'the listing is made again once the old journal is sealed');
+  const fresh = new DurableQueue(path);
+  assert.is(fresh.qsize(), 3, 'the index cache holds the item too');
+  assert.equal([consumer.getNowait(), consumer.getNowait(), consumer.getNowait()], ['before', 'x', 'late']);
+  for (const handle of [fresh, consumer, rotator, producer]) handle.close();
+});
+
 test('a listing that runs while a batch lands does not hand out a later item of it first: each item is journaled before the next is renamed in', async () => {
   const path = storePath();
   const base = nodeHost();

@@ -27,7 +27,7 @@ import { handle } from './handle';
 import { controlBuf, controlPath, recordBuf, recordPath } from './paths';
 import { writeControlFile, ST_EXISTS, MOVE_ANY, MOVE_CREATE } from './temp';
 import { fail, openReading, readingFd, replacedUnder, statBuf, OP_OPEN, OP_READ, OP_STAT, ST_OK, ST_IO } from './io';
-import { applyEntry, reconcile, writeCache } from './load';
+import { applyEntry, reconcile, writeCache, cacheNamesJournal } from './load';
 import { acquireStoreLock, releaseStoreLock, storeLockUsable, anotherHoldsStoreLock, LOCK_BUSY } from './lock';
 import { markTrouble } from './registry';
 import { writeKeyEntries, KEY_ENTRIES_MAX, JOURNAL_KEY } from './keyentries';
@@ -179,7 +179,50 @@ export function openJournal(replacedBad: bool = false): i32 {
   handle.journalId = entryStamp(beginBuf);
   handle.generation = load<u64>(beginBuf, 32);
   handle.journalOffset = ENTRY_BYTES;
+  // Opened as it stands: a follower of a seal clears this (syncJournal).
+  predecessorUnsure = load<u64>(beginBuf, 24) != 0;
   return ST_OK;
+}
+
+/**
+ * The journal we hold was opened as it stood, and its predecessor may not be sealed yet
+ * (FORMAT.md 8.2). A rotator renames the successor in (8.4 step 2) before it seals the old file
+ * (step 3), and writers that have not noticed the rename append to the old file meanwhile,
+ * counting those entries as heard (no seal comes before them). A handle that opened the successor
+ * in that window never reads them, so a listing it makes then can miss their records (renamed in
+ * after it), and no entry it reads brings them back. Known sealed: we reached our journal through
+ * that seal, or its BEGIN names no predecessor, or the rotator is done: the store lock is free (or
+ * ours; the rotator holds it from before its rename until after its seal), an index cache names
+ * our journal (the rotator writes it after the seal), or our journal was replaced in turn.
+ */
+let predecessorUnsure = false;
+/** The index rests on a listing made while predecessorUnsure (the wait for the seal ran out): list again once it is known sealed. */
+let listedUnsure = false;
+
+export function listingUnsure(): bool {
+  return listedUnsure;
+}
+
+function predecessorSealed(): bool {
+  if (predecessorUnsure && anotherHoldsStoreLock() && !cacheNamesJournal() && journalReplaced() != 1) return false;
+  predecessorUnsure = false;
+  return true;
+}
+
+/**
+ * Before a listing stands in for the journal (reconcile): waits for our journal's predecessor to
+ * be sealed, up to the lease (a rotation takes milliseconds; past the lease its holder is stuck).
+ * A listing made without it is marked, and made again once the seal is known (afterSync).
+ */
+export function awaitPredecessorSeal(): void {
+  const deadline = host.now() + <f64>handle.lease;
+  while (!predecessorSealed()) {
+    if (host.now() > deadline) {
+      listedUnsure = true;
+      return;
+    }
+    host.sleep(1);
+  }
 }
 
 /** Whether the n bytes read from a journal's start (in beginBuf) are a whole, valid BEGIN. */
@@ -451,6 +494,8 @@ export function syncJournal(checkReplaced: i32): i32 {
       // Journals we slept through: what they hold is listed instead.
       rescanAsked = true;
       journalsSkipped = true;
+    } else if (sealed) {
+      predecessorUnsure = false; // we read its predecessor up to the seal
     }
     // Our appends not met before the seal (after it, or not yet at all) go again into the successor.
     if (resendPending(handle.journalFd) != 0) markTrouble();
@@ -476,7 +521,12 @@ export function markRescan(): void {
 /** A rescan asked for by an entry, damage, or a gap: list the directory (when the index is loaded). */
 function afterSync(): i32 {
   // Inside relist's own read, a rescan that read asks for waits for the next sync.
-  if (!rescanAsked || !handle.indexLoaded || catchingUp) return ST_OK;
+  if (catchingUp || !handle.indexLoaded) return ST_OK;
+  if (listedUnsure && predecessorSealed()) {
+    listedUnsure = false;
+    rescanAsked = true;
+  }
+  if (!rescanAsked) return ST_OK;
   return relist(); // failed: rescanAsked stays, and the next sync lists again
 }
 

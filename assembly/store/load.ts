@@ -19,11 +19,11 @@ import {
 } from './cache';
 import { handle } from './handle';
 import { recordBuf, controlBuf, controlPath, recordPath, parseRecordName } from './paths';
-import { io, listDir, statBuf, openRetrying, Listing, ChunkReader, ST_OK, ST_IO } from './io';
+import { io, listDir, statBuf, openRetrying, openReading, readingFd, Listing, ChunkReader, ST_OK, ST_IO } from './io';
 import { validate, quarantine, readRecordFile, readHead, notARecord } from './records';
 import {
   JOURNAL_SET, JOURNAL_DELETE, REPLACED_SOMETIMES, ENTRY_BYTES, entryKind, entryStamp, entryDigest, entryExpiry, entryRecordLength,
-  openJournal, syncJournal, skipToJournalEnd, setApplyOwnEntries, journalReplaced, replayBound,
+  openJournal, syncJournal, skipToJournalEnd, setApplyOwnEntries, journalReplaced, replayBound, awaitPredecessorSeal, listingUnsure,
 } from './journal';
 import { writeControlFile } from './temp';
 import { checkRegistrations } from './registry';
@@ -117,6 +117,15 @@ const CACHE_CHUNK: i32 = 4 * CACHE_ENTRY_MAX;
 // the header claims.
 const CACHE_RESERVE_STEP: u32 = 1 << 16;
 
+const cacheHead: usize = heap.alloc(CACHE_HEADER);
+
+/** Whether .iodict/index is a cache taken against our journal (its header alone). */
+export function cacheNamesJournal(): bool {
+  const n = openReading(controlBuf, controlPath(controlBuf, 'index'), host.O_READ, cacheHead, CACHE_HEADER);
+  if (readingFd >= 0) host.close(readingFd);
+  return n == CACHE_HEADER && cacheHeaderMatches(cacheHead, handle.journalId);
+}
+
 /** Loads the index from .iodict/index when that is an intact cache taken against our journal; false otherwise. */
 function loadCache(): bool {
   const len = controlPath(controlBuf, 'index');
@@ -190,6 +199,8 @@ function journalTailFits(items: u32): bool {
 }
 
 export function writeCache(): i32 {
+  // An index that may lack entries of a journal we never read is no cache for the next handle.
+  if (listingUnsure()) return ST_OK;
   const buf = buildCache(handle.journalId, handle.journalOffset);
   const status = writeControlFile('index', buf, cacheLength);
   if (status == ST_OK) handle.entriesSinceCache = 0;
@@ -297,6 +308,7 @@ function recheckSlot(digest: usize, slot: i32): i32 {
 export function reconcile(): i32 {
   if (!handle.indexLoaded) return ST_OK;
   listed = true;
+  awaitPredecessorSeal();
   const n = listDir(recordBuf, 0);
   if (n < 0) return ST_IO;
   const listing = new Listing(n);
