@@ -641,6 +641,49 @@ test('a handle that opens the journal a rotator just renamed in, before its seal
   for (const handle of [fresh, consumer, rotator, producer]) handle.close();
 });
 
+test('a watch started on the journal a rotator just renamed in, before its seal, hears every change made after watch() returned: what the old journal takes meanwhile comes before its start', async () => {
+  const path = storePath();
+  const writer = new IODict(path); // holds the journal about to be rotated away
+  writer.set('before', 0);
+  let returned = false;
+  const madeAfterStart = [];
+  const set = (key) => {
+    writer.set(key, 1);
+    if (returned) madeAfterStart.push(`set ${key}`);
+  };
+  // The watcher waits for the seal, which this stack holds back: while it waits, the writer (which
+  // has not noticed the rename) journals a change in the old journal, once.
+  const base = nodeHost();
+  const waiting = Object.create(base);
+  let setWhileWaiting = false;
+  waiting.sleep = (ms) => {
+    if (!setWhileWaiting) {
+      setWhileWaiting = true;
+      set('meanwhile');
+    }
+    return base.sleep(ms);
+  };
+  let watcher;
+  let feed;
+  const rotator = new IODict(path, {
+    rotateAfter: 1,
+    host: hookedHost(MOVES, '', () => {
+      watcher = new IODict(path, { host: waiting, lease: 50 });
+      feed = watcher.watch();
+      returned = true;
+      if (!setWhileWaiting) set('late'); // a watch that did not wait: its start is already behind it
+    }, { after: true, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
+  });
+  assert.is(rotator.size, 1); // its index is loaded: its next set rotates
+  rotator.set('x', 1);
+  assert.ok(feed, 'the rotation renamed a journal in');
+  set('after');
+  const heard = await heardUntilEnd(writer, feed);
+  assert.equal(heard, madeAfterStart);
+  assert.ok(setWhileWaiting, 'the watch waited for the seal');
+  for (const handle of [watcher, rotator, writer]) handle.close();
+});
+
 test('a listing that runs while a batch lands does not hand out a later item of it first: each item is journaled before the next is renamed in', async () => {
   const path = storePath();
   const base = nodeHost();

@@ -204,9 +204,19 @@ export function listingUnsure(): bool {
 }
 
 function predecessorSealed(): bool {
-  if (predecessorUnsure && anotherHoldsStoreLock() && !cacheNamesJournal() && journalReplaced() != 1) return false;
+  if (predecessorUnsure && !rotationDone(handle.journalId, handle.journalFd)) return false;
   predecessorUnsure = false;
   return true;
+}
+
+/**
+ * Whether the rotation that made journal `id` (open as `fd`) is done, its predecessor sealed: the
+ * store lock free or ours, an index cache naming `id`, or `fd` replaced in turn (FORMAT.md 8.2).
+ */
+export function rotationDone(id: u64, fd: i32): bool {
+  if (!anotherHoldsStoreLock() || cacheNamesJournal(id)) return true;
+  const r = host.fstat(fd, statBuf);
+  return replacedUnder(r) || (r == 0 && load<f64>(statBuf + host.STAT_NLINK) == 0);
 }
 
 /**

@@ -119,11 +119,11 @@ const CACHE_RESERVE_STEP: u32 = 1 << 16;
 
 const cacheHead: usize = heap.alloc(CACHE_HEADER);
 
-/** Whether .iodict/index is a cache taken against our journal (its header alone). */
-export function cacheNamesJournal(): bool {
+/** Whether .iodict/index is a cache taken against journal `id` (its header alone). */
+export function cacheNamesJournal(id: u64): bool {
   const n = openReading(controlBuf, controlPath(controlBuf, 'index'), host.O_READ, cacheHead, CACHE_HEADER);
   if (readingFd >= 0) host.close(readingFd);
-  return n == CACHE_HEADER && cacheHeaderMatches(cacheHead, handle.journalId);
+  return n == CACHE_HEADER && cacheHeaderMatches(cacheHead, id);
 }
 
 /** Loads the index from .iodict/index when that is an intact cache taken against our journal; false otherwise. */
