@@ -196,6 +196,8 @@ export function openJournal(replacedBad: bool = false): i32 {
  * our journal (the rotator writes it after the seal), or our journal was replaced in turn.
  */
 let predecessorUnsure = false;
+/** The longest a listing waits for that seal (µs). */
+const SEAL_WAIT_US: u64 = 1_000_000;
 /** The index rests on a listing made while predecessorUnsure (the wait for the seal ran out): list again once it is known sealed. */
 let listedUnsure = false;
 
@@ -221,11 +223,12 @@ export function rotationDone(id: u64, fd: i32): bool {
 
 /**
  * Before a listing stands in for the journal (reconcile): waits for our journal's predecessor to
- * be sealed, up to the lease (a rotation takes milliseconds; past the lease its holder is stuck).
- * A listing made without it is marked, and made again once the seal is known (afterSync).
+ * be sealed, up to a second or the lease (a rotation takes milliseconds; a transact() holding the
+ * lock meanwhile can take longer, and a listing need not wait for it). A listing made without it
+ * is marked, and made again once the seal is known (afterSync).
  */
 export function awaitPredecessorSeal(): void {
-  const deadline = host.now() + <f64>handle.lease;
+  const deadline = host.now() + <f64>min<u64>(handle.lease, SEAL_WAIT_US);
   while (!predecessorSealed()) {
     if (host.now() > deadline) {
       listedUnsure = true;
