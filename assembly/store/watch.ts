@@ -86,8 +86,8 @@ export function watchStart(fromPosition: bool): i32 {
   if (!fromPosition) {
     // Opened between a rotator's rename and its seal, the old journal still takes entries of
     // writers that have not noticed, and a cursor here would never read them: it starts once the
-    // seal is written (FORMAT.md 8.2), so those come before its start. Up to the lease, as a
-    // handle's listing waits.
+    // seal is written (FORMAT.md 8.2), so those come before its start. Up to the lease (a listing
+    // waits less: it can list again later, where a cursor past them cannot go back).
     const deadline = host.now() + <f64>handle.lease;
     while (load<u64>(begin, 24) != 0 && !rotationDone(journalId, fd) && host.now() <= deadline) host.sleep(1);
     const r = host.fstat(fd, statBuf);
