@@ -641,6 +641,50 @@ test('a handle that opens the journal a rotator just renamed in, before its seal
   for (const handle of [fresh, consumer, rotator, producer]) handle.close();
 });
 
+test('a handle that opens the journal a rotator in another thread just renamed in waits for the old one\'s seal before it lists: an item journaled there meanwhile is in its one listing', () => {
+  const path = storePath();
+  const producer = new DurableQueue(path); // holds the journal about to be rotated away
+  producer.putNowait('before');
+  const rotator = pausedThread('paused-rotator.mjs', { path });
+  try {
+    // The rotator holds the store lock between its rename and its seal. While the consumer waits
+    // for the seal, the producer (which has not noticed the rename) journals an item in the old
+    // journal, and the rotator goes on to its seal and lets the lock go.
+    const base = nodeHost();
+    const host = Object.create(base);
+    let listings = 0;
+    let putWhileWaiting = false;
+    host.sleep = (ms) => {
+      if (!putWhileWaiting) {
+        putWhileWaiting = true;
+        producer.putNowait('late');
+        rotator.goOn(1);
+      }
+      return base.sleep(ms);
+    };
+    host.readdir = (dir) => {
+      if (dir === path) listings++;
+      return base.readdir(dir);
+    };
+    const consumer = new DurableQueue(path, { host }); // counts at open: it lists (no cache names the new journal)
+    const waited = putWhileWaiting;
+    if (!waited) {
+      // It listed at once, inside the window: the same put and seal come after its listing.
+      producer.putNowait('late');
+      rotator.goOn(1);
+    }
+    assert.is(rotator.reached(), rotator.DONE);
+    assert.is(consumer.qsize(), 3);
+    assert.ok(waited, 'the consumer waited for the seal');
+    assert.is(listings, 1, 'one listing, after the seal');
+    assert.equal([consumer.getNowait(), consumer.getNowait(), consumer.getNowait()], ['before', 'x', 'late']);
+    consumer.close();
+  } finally {
+    rotator.stop();
+  }
+  producer.close();
+});
+
 test('a watch started on the journal a rotator just renamed in, before its seal, hears every change made after watch() returned: what the old journal takes meanwhile comes before its start', async () => {
   const path = storePath();
   const writer = new IODict(path); // holds the journal about to be rotated away
