@@ -10,20 +10,29 @@ import { fileURLToPath } from 'node:url';
 const ENTRY = 64;
 const KINDS = { 1: 'BEGIN', 2: 'SET', 3: 'DELETE', 4: 'SEALED', 5: 'RESCAN', 6: 'KEY' };
 
-/** The entries of one append: { at, kind, key?, birth?, successor? }, KEY entries folded into theirs. */
-function entries(bytes, firstIndex) {
+/**
+ * The entries of one append (or read): { at, kind, writer, name?, key?, birth?, successor? }, KEY
+ * entries folded into theirs; `name` is the first 8 hex digits of the record's name (its digest).
+ */
+export function entries(bytes, firstIndex) {
   const out = [];
   for (let i = 0; i < bytes.length / ENTRY; i++) {
     const e = bytes.subarray(i * ENTRY, (i + 1) * ENTRY);
     const kind = KINDS[e[4]] ?? `kind ${e[4]}`;
     if (kind === 'KEY') continue;
-    const entry = { at: firstIndex + i, kind };
+    const entry = { at: firstIndex + i, kind, writer: e.readUInt32LE(8).toString(16) };
     if (kind === 'SET' || kind === 'DELETE') {
+      entry.name = e.subarray(24, 28).toString('hex');
       const chunks = e[6];
       const first = bytes.subarray((i + 1) * ENTRY, (i + 2) * ENTRY);
       const keyBytes = Buffer.concat(Array.from({ length: chunks }, (_, j) => bytes.subarray((i + 1 + j) * ENTRY + 16, (i + 1 + j) * ENTRY + 60)));
-      const key = keyBytes.subarray(0, chunks ? first.readUInt32LE(12) : 0);
-      entry.key = !chunks ? '(key not carried)' : first[5] === 0 ? key.toString() : `<key type ${first[5]}: ${key.toString('hex')}>`;
+      if (!chunks) entry.key = '(key not carried)';
+      // A read (tracing host) can end between a change and its KEY entries.
+      else if ((i + 1 + chunks) * ENTRY > bytes.length) entry.key = '(key past this read)';
+      else {
+        const key = keyBytes.subarray(0, first.readUInt32LE(12));
+        entry.key = first[5] === 0 ? key.toString() : `<key type ${first[5]}: ${key.toString('hex')}>`;
+      }
       if (kind === 'SET') entry.birth = e.readBigUInt64LE(16);
     }
     if (kind === 'SEALED') entry.successor = e.readBigUInt64LE(16).toString(16);

@@ -1,6 +1,14 @@
 // What the cross-process model's peers (test/workers/model-peer.mjs, queue-peer.mjs) share:
-// their last calls for a failure's message, takes until the store is empty, and the loop that
-// answers the test's commands.
+// their host, their last calls for a failure's message, takes until the store is empty, and the
+// loop that answers the test's commands.
+import { nodeHost } from '../../dist/index.js';
+import { tracingHost, flushTrace } from './trace-host.mjs';
+
+/** nodeHost(options), traced to IODICT_MODEL_TRACE/<name>.log when that names a directory (support/trace-host.mjs). */
+export function peerHost(options, name) {
+  const dir = process.env.IODICT_MODEL_TRACE;
+  return dir ? tracingHost(nodeHost(options), `${dir}/${name}.log`) : nodeHost(options);
+}
 
 /** A check that failed: its message is the answer (any other error answers with its stack). */
 export class Failure extends Error {}
@@ -43,6 +51,7 @@ export async function serve(answer, describe) {
     } catch (e) {
       reply = { failure: e instanceof Failure ? e.message : describe(e) };
     }
+    flushTrace();
     process.stdout.write(`${JSON.stringify(reply)}\n`);
   }
 }

@@ -10,9 +10,9 @@
 // - clear: clear() the store;
 // - forget: the store was drained or cleared: its own keys are gone.
 // A check that fails answers { failure } and the process goes on answering.
-import { IODict, AsyncIODict, KeyError, nodeHost } from '../../dist/index.js';
+import { IODict, AsyncIODict, KeyError } from '../../dist/index.js';
 import { generator } from '../support/random.mjs';
-import { Failure, callLog, takeAll, serve } from '../support/peer.mjs';
+import { Failure, callLog, takeAll, serve, peerHost } from '../support/peer.mjs';
 
 const { path, me, seed, rotateAfter, asyncHandles } = JSON.parse(process.argv[2]);
 
@@ -30,7 +30,7 @@ const open = () => {
     return new AsyncIODict(path, { rotateAfter, xattrs });
   }
   did(`open (native ${native}, xattrs ${xattrs})`);
-  return new IODict(path, { host: nodeHost({ native }), rotateAfter, xattrs });
+  return new IODict(path, { host: peerHost({ native }, `${seed}-${me}`), rotateAfter, xattrs });
 };
 /** An iterator's items, sync or async alike. */
 async function listed(items) {

@@ -7,9 +7,9 @@
 // - size: qsize() (with `reopen`, of a handle opened anew);
 // - drain: getNowait until Empty; reports what it took, in order.
 // A check that fails answers { failure }.
-import { DurableQueue, Empty, Full, nodeHost } from '../../dist/index.js';
+import { DurableQueue, Empty, Full } from '../../dist/index.js';
 import { generator } from '../support/random.mjs';
-import { Failure, callLog, takeAll, serve } from '../support/peer.mjs';
+import { Failure, callLog, takeAll, serve, peerHost } from '../support/peer.mjs';
 
 const { path, me, seed, rotateAfter, maxsize } = JSON.parse(process.argv[2]);
 
@@ -21,7 +21,7 @@ const shown = (item) => `${item.p}${item.n}`;
 const open = () => {
   const native = r.next() < 0.7;
   did(`open (native ${native})`);
-  return new DurableQueue(path, { host: nodeHost({ native }), rotateAfter, maxsize });
+  return new DurableQueue(path, { host: peerHost({ native }, `${seed}-${me}`), rotateAfter, maxsize });
 };
 let queue = open();
 let count = 0;
