@@ -728,6 +728,42 @@ test('a watch started on the journal a rotator just renamed in, before its seal,
   for (const handle of [watcher, rotator, writer]) handle.close();
 });
 
+test('a watch that finds its journal renamed over, and the store lock already free at its first look, reads it once more: the seal is there, and no rescan is reported', async () => {
+  const path = storePath();
+  const queue = new DurableQueue(path); // holds the journal about to be rotated away
+  queue.putNowait('before');
+  const base = nodeHost();
+  const host = Object.create(base);
+  let atLockLook;
+  host.open = (file, ...rest) => {
+    if (atLockLook && String(file).endsWith('/.iodict/lock')) {
+      const act = atLockLook;
+      atLockLook = undefined;
+      act();
+    }
+    return base.open(file, ...rest);
+  };
+  const watcher = new DurableQueue(path, { host });
+  const feed = watcher.watch();
+  const rotator = pausedThread('paused-rotator.mjs', { path });
+  try {
+    // The rotator renamed its journal in and holds the lock, not yet sealed. The watch reads the
+    // old journal (the rotator's put), finds it renamed over, reads it again: no seal yet. As it
+    // looks at the lock, the rotator seals and lets the lock go.
+    atLockLook = () => rotator.goOn(1);
+    const heard = [(await feed.next()).value.type];
+    assert.is(atLockLook, undefined, 'the watch looked at the lock');
+    assert.is(rotator.reached(), rotator.DONE);
+    queue.putNowait('after');
+    heard.push((await feed.next()).value.type);
+    assert.equal(heard, ['set', 'set'], 'the rotator\'s put, then the one after the rotation');
+  } finally {
+    rotator.stop();
+  }
+  await feed.return();
+  for (const handle of [watcher, queue]) handle.close();
+});
+
 test('a listing that runs while a batch lands does not hand out a later item of it first: each item is journaled before the next is renamed in', async () => {
   const path = storePath();
   const base = nodeHost();

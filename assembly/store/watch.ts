@@ -242,8 +242,10 @@ export function watchRead(): i32 {
       }
     }
     if (rotatorAtWork()) return count; // the host reads again shortly: the seal, or the lock free
-    if (!lockSeenFree && sealWaitSince != 0) {
-      lockSeenFree = true; // a seal written before the lock's release is there now
+    if (!lockSeenFree) {
+      // A seal written before the lock's release is there now, even when the lock was free at our
+      // first look (the rotator sealed and let go between our last read and that look).
+      lockSeenFree = true;
       continue;
     }
     drained = false;
