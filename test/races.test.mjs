@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import fs, { readdirSync, linkSync, mkdirSync, appendFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { IODict, DurableQueue, nodeHost, Errno } from '../dist/index.js';
+import { IODict, DurableQueue, nodeHost, Errno, OpenFlags } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { journalEntry, JOURNAL, readRecord } from './support/format-reader.mjs';
 import { runCli } from './support/cli.mjs';
@@ -685,16 +685,25 @@ test('a handle that opens the journal a rotator in another thread just renamed i
   producer.close();
 });
 
-test('a watch started on the journal a rotator just renamed in, before its seal, hears every change made after watch() returned: what the old journal takes meanwhile comes before its start', async () => {
+/**
+ * A store whose writer holds the journal about to be rotated away; `set(key)` sets through it,
+ * and once `started()` was called (a watch returned) lists the change among those the watch must hear.
+ */
+function writerBeforeRotation() {
   const path = storePath();
-  const writer = new IODict(path); // holds the journal about to be rotated away
+  const writer = new IODict(path);
   writer.set('before', 0);
-  let returned = false;
   const madeAfterStart = [];
+  let started = false;
   const set = (key) => {
     writer.set(key, 1);
-    if (returned) madeAfterStart.push(`set ${key}`);
+    if (started) madeAfterStart.push(`set ${key}`);
   };
+  return { path, writer, set, madeAfterStart, started: () => (started = true) };
+}
+
+test('a watch started on the journal a rotator just renamed in, before its seal, hears every change made after watch() returned: what the old journal takes meanwhile comes before its start', async () => {
+  const { path, writer, set, madeAfterStart, started } = writerBeforeRotation();
   // The watcher waits for the seal, which this stack holds back: while it waits, the writer (which
   // has not noticed the rename) journals a change in the old journal, once.
   const base = nodeHost();
@@ -714,7 +723,7 @@ test('a watch started on the journal a rotator just renamed in, before its seal,
     host: hookedHost(MOVES, '', () => {
       watcher = new IODict(path, { host: waiting, lease: 50 });
       feed = watcher.watch();
-      returned = true;
+      started();
       if (!setWhileWaiting) set('late'); // a watch that did not wait: its start is already behind it
     }, { after: true, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
   });
@@ -726,6 +735,46 @@ test('a watch started on the journal a rotator just renamed in, before its seal,
   assert.equal(heard, madeAfterStart);
   assert.ok(setWhileWaiting, 'the watch waited for the seal');
   for (const handle of [watcher, rotator, writer]) handle.close();
+});
+
+test('a watch whose cursor opens the journal a rotator in another thread just renamed in takes its start once the old journal is sealed: a change journaled there meanwhile comes before its start', async () => {
+  const { path, writer, set, madeAfterStart, started } = writerBeforeRotation();
+  const base = nodeHost();
+  const host = Object.create(base);
+  let rotator;
+  let waited = false;
+  host.open = (file, flags, ...rest) => {
+    // The cursor's own open (read-only), after its handle loaded its index: the rotation renames
+    // its journal in just before.
+    if (!rotator && flags === OpenFlags.READ && String(file).endsWith('/.iodict/changes')) rotator = pausedThread('paused-rotator.mjs', { path, kind: 'dict' });
+    return base.open(file, flags, ...rest);
+  };
+  host.sleep = (ms) => {
+    if (rotator && !waited) {
+      waited = true;
+      set('meanwhile'); // the writer has not noticed the rename: into the old journal
+      rotator.goOn(1);
+    }
+    return base.sleep(ms);
+  };
+  const watcher = new IODict(path, { host });
+  try {
+    const feed = watcher.watch();
+    started();
+    assert.ok(rotator, 'the rotation renamed its journal in before the cursor opened it');
+    if (!waited) {
+      // A cursor that started at once: this change and the seal come after its start.
+      set('late');
+      rotator.goOn(1);
+    }
+    assert.is(rotator.reached(), rotator.DONE);
+    set('after');
+    assert.equal(await heardUntilEnd(writer, feed), madeAfterStart);
+    assert.ok(waited, 'the cursor waited for the seal');
+  } finally {
+    rotator?.stop();
+  }
+  for (const handle of [watcher, writer]) handle.close();
 });
 
 test('a watch that finds its journal renamed over, and the store lock already free at its first look, reads it once more: the seal is there, and no rescan is reported', async () => {

@@ -1,11 +1,12 @@
-// A thread whose put rotates the queue's journal at `path` (rotateAfter 1), and stops right after
-// the rotation renamed the new journal in, before the old one's seal, until the main thread lets it
-// go on (workers/pauses.mjs): races.test.mjs opens a handle in that window.
+// A thread whose put (or, with kind 'dict', set of 'x') rotates the journal of the store at `path`
+// (rotateAfter 1), and stops right after the rotation renamed the new journal in, before the old
+// one's seal, until the main thread lets it go on (workers/pauses.mjs): races.test.mjs opens a
+// handle, or a watch, in that window.
 import { workerData } from 'node:worker_threads';
-import { DurableQueue, nodeHost } from '../../dist/index.js';
+import { DurableQueue, IODict, nodeHost } from '../../dist/index.js';
 import { pauser } from './pauses.mjs';
 
-const { path, shared, done } = workerData;
+const { path, kind = 'queue', shared, done } = workerData;
 const thread = pauser(shared, done);
 const base = nodeHost();
 const host = Object.create(base);
@@ -17,7 +18,14 @@ for (const method of ['rename', 'renameIfAbsent', 'link', 'exchange']) {
     return result;
   };
 }
-const rotator = new DurableQueue(path, { host, rotateAfter: 1 }); // counting at open loads its index: its next put rotates
-rotator.putNowait('x');
-rotator.close();
+if (kind === 'dict') {
+  const rotator = new IODict(path, { host, rotateAfter: 1 });
+  rotator.size; // its index is loaded: its next set rotates
+  rotator.set('x', 1);
+  rotator.close();
+} else {
+  const rotator = new DurableQueue(path, { host, rotateAfter: 1 }); // counting at open loads its index: its next put rotates
+  rotator.putNowait('x');
+  rotator.close();
+}
 thread.finished();
