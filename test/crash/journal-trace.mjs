@@ -11,7 +11,7 @@ const ENTRY = 64;
 const KINDS = { 1: 'BEGIN', 2: 'SET', 3: 'DELETE', 4: 'SEALED', 5: 'RESCAN', 6: 'KEY' };
 
 /**
- * The entries of one append (or read): { at, kind, writer, name?, key?, birth?, successor? }, KEY
+ * The entries of one append (or read): { at, kind, writer, name?, key?, birth?, successor?, id? }, KEY
  * entries folded into theirs; `name` is the first 8 hex digits of the record's name (its digest).
  */
 export function entries(bytes, firstIndex) {
@@ -36,6 +36,7 @@ export function entries(bytes, firstIndex) {
       if (kind === 'SET') entry.birth = e.readBigUInt64LE(16);
     }
     if (kind === 'SEALED') entry.successor = e.readBigUInt64LE(16).toString(16);
+    if (kind === 'BEGIN') entry.id = e.readBigUInt64LE(16).toString(16);
     out.push(entry);
   }
   return out;

@@ -1,6 +1,7 @@
 // A debug aid: a StoreHost wrapper that logs every file system call with a wall-clock stamp
 // (µs, comparable across processes), what it touched and what it returned; journal reads and
-// writes with their entries decoded (kind, writer, record name, birth). The cross-process model's
+// writes with their entries decoded (kind, writer, then the record's name, a seal's successor or
+// a BEGIN's own journal id, a SET's birth, the key). The cross-process model's
 // peers use it when IODICT_MODEL_TRACE names a directory (README, "Tests"): a process that
 // misses another's change shows where, beside the other's log. Lines are kept in memory and
 // written out by flushTrace() (the peers: after each command), so logging barely moves timing.
@@ -14,7 +15,7 @@ const stamp = () => Math.round((performance.timeOrigin + performance.now()) * 10
 /** The last two parts of a path, record names cut to their first 8 hex digits. */
 const short = (path) => String(path).split('/').slice(-2).join('/').replace(/\b([0-9a-f]{8})[0-9a-f]{48}\b/g, '$1');
 const decoded = (buf, bytes) => entries(Buffer.from(buf.buffer, buf.byteOffset, bytes - (bytes % 64)), 0)
-  .map((e) => [e.kind, e.writer, e.name, e.birth, e.key].filter((part) => part !== undefined).join(':'))
+  .map((e) => [e.kind, e.writer, e.name ?? e.successor ?? e.id, e.birth, e.key].filter((part) => part !== undefined).join(':'))
   .join(' ');
 
 /** `base`, logging to `file`: each line "<µs> <method> <what> -> <result>[ <entries>]". */
