@@ -1,10 +1,10 @@
 // A debug aid: a StoreHost wrapper that logs every file system call with a wall-clock stamp
 // (µs, comparable across processes), what it touched and what it returned; journal reads and
 // writes with their entries decoded (kind, writer, then the record's name, a seal's successor or
-// a BEGIN's own journal id, a SET's birth, the key). The cross-process model's
-// peers use it when IODICT_MODEL_TRACE names a directory (README, "Tests"): a process that
-// misses another's change shows where, beside the other's log. Lines are kept in memory and
-// written out by flushTrace() (the peers: after each command), so logging barely moves timing.
+// a BEGIN's own journal id, a SET's birth, the key). The cross-process model's peers use it when
+// IODICT_MODEL_TRACE names a directory (README, "Tests"): a process that misses another's change
+// shows where, beside the other's log. Lines are kept in memory and written out by flushTrace()
+// (the peers: after each command), so logging barely moves timing.
 import fs from 'node:fs';
 import { FILE_METHODS } from '../crash/host.mjs';
 import { entries } from '../crash/journal-trace.mjs';
@@ -22,7 +22,8 @@ const decoded = (buf, bytes) => entries(Buffer.from(buf.buffer, buf.byteOffset, 
 export function tracingHost(base, file) {
   const host = Object.create(base);
   const open = new Map(); // descriptor -> short path
-  const lines = [];
+  // A handle opened again logs on where the last one left off, in the same lines.
+  const lines = files.get(file) ?? [];
   files.set(file, lines);
   for (const method of FILE_METHODS) {
     if (typeof base[method] !== 'function') continue;
