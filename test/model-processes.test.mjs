@@ -219,12 +219,14 @@ async function run(seed) {
 
 const queuePeer = fileURLToPath(new URL('./workers/queue-peer.mjs', import.meta.url));
 
+/** A queue item's name: its producer and number. */
+const item = (value) => `${value.p}${value.n}`;
+
 /** Where the items that should be in the queue are, and what else is there (a failure's message). */
 function whereItems(path, put, taken, history) {
-  const name = (value) => `${value.p}${value.n}`;
-  const inStore = new Set(readStore(path).map((r) => name(r.decoded)));
+  const inStore = new Set(readStore(path).map((r) => item(r.decoded)));
   const claimedDir = `${path}/.iodict/claimed`;
-  const claimed = readdirSync(claimedDir).map((file) => `${name(cbor.decode(readRecord(`${claimedDir}/${file}`).value))} (${file.slice(57)})`);
+  const claimed = readdirSync(claimedDir).map((file) => `${item(cbor.decode(readRecord(`${claimedDir}/${file}`).value))} (${file.slice(57)})`);
   const missing = [...put].filter((value) => !taken.has(value) && !inStore.has(value));
   const extra = [...inStore].filter((value) => taken.has(value) || !put.has(value));
   const told = (list) => list.map((value) => `${value} [${(history.get(value) ?? []).join('; ')}]`).join(', ') || 'none';
@@ -245,7 +247,6 @@ async function runQueue(seed) {
   const bunPeer = seed % 2 === 0 && existsSync(runtimes.bun) ? 'c' : undefined;
   const children = Object.fromEntries(PEERS.map((name, i) => [name, talkingChild(queuePeer, { path, me: name, seed: seed * 7 + i, rotateAfter, maxsize },
     { runtime: name === bunPeer ? runtimes.bun : runtimes.node })]));
-  const item = (value) => `${value.p}${value.n}`;
   const put = new Set();
   const taken = new Map();
   /** What happened to each item, for a failure's message. */

@@ -212,30 +212,38 @@ function predecessorSealed(): bool {
 }
 
 /**
- * Whether the rotation that made journal `id` (open as `fd`) is done, its predecessor sealed: the
- * store lock free or ours, an index cache naming `id`, or `fd` replaced in turn (FORMAT.md 8.2).
+ * Whether the rotation that made journal `id` (open as `fd`) is done, its predecessor sealed: an
+ * index cache naming `id` (as it does once any rotation to `id` ends: three calls, so asked
+ * first), the store lock free or ours (a dozen calls: taken and let go), or `fd` replaced in turn
+ * (FORMAT.md 8.2).
  */
-export function rotationDone(id: u64, fd: i32): bool {
-  if (!anotherHoldsStoreLock() || cacheNamesJournal(id)) return true;
-  const r = host.fstat(fd, statBuf);
-  return replacedUnder(r) || (r == 0 && load<f64>(statBuf + host.STAT_NLINK) == 0);
+function rotationDone(id: u64, fd: i32): bool {
+  return cacheNamesJournal(id) || !anotherHoldsStoreLock() || journalReplaced(fd) == 1;
+}
+
+/**
+ * Waits, looking every millisecond, up to `waitUs`, for the rotation that made journal `id` (open
+ * as `fd`) to be done (rotationDone); whether it is. A rotation takes milliseconds.
+ */
+export function awaitRotation(id: u64, fd: i32, waitUs: u64): bool {
+  const deadline = host.now() + <f64>waitUs;
+  while (!rotationDone(id, fd)) {
+    if (host.now() > deadline) return false;
+    host.sleep(1);
+  }
+  return true;
 }
 
 /**
  * Before a listing stands in for the journal (reconcile): waits for our journal's predecessor to
- * be sealed, up to a second or the lease (a rotation takes milliseconds; a transact() holding the
- * lock meanwhile can take longer, and a listing need not wait for it). A listing made without it
- * is marked, and made again once the seal is known (afterSync).
+ * be sealed, up to a second or the lease (a transact() holding the lock meanwhile can take longer
+ * than any rotation, and a listing need not wait for it). A listing made without it is marked,
+ * and made again once the seal is known (afterSync).
  */
 export function awaitPredecessorSeal(): void {
-  const deadline = host.now() + <f64>min<u64>(handle.lease, SEAL_WAIT_US);
-  while (!predecessorSealed()) {
-    if (host.now() > deadline) {
-      listedUnsure = true;
-      return;
-    }
-    host.sleep(1);
-  }
+  if (!predecessorUnsure) return;
+  if (awaitRotation(handle.journalId, handle.journalFd, min<u64>(handle.lease, SEAL_WAIT_US))) predecessorUnsure = false;
+  else listedUnsure = true;
 }
 
 /** Whether the n bytes read from a journal's start (in beginBuf) are a whole, valid BEGIN. */
@@ -600,9 +608,9 @@ export function skipToJournalEnd(): i32 {
   return ST_OK;
 }
 
-/** 1 when our journal file was renamed over (nlink 0), 0 when not, -1 on failure; its size in statBuf. */
-export function journalReplaced(): i32 {
-  const r = host.fstat(handle.journalFd, statBuf);
+/** 1 when our journal file (or the one open as `fd`) was renamed over (nlink 0), 0 when not, -1 on failure; its size in statBuf. */
+export function journalReplaced(fd: i32 = handle.journalFd): i32 {
+  const r = host.fstat(fd, statBuf);
   // fstat of a file another client renamed over can fail instead of reporting nlink 0: gone all the same.
   if (replacedUnder(r)) return 1;
   if (r < 0) {

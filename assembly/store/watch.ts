@@ -15,7 +15,7 @@ import { statBuf, openReading, readingFd, replacedUnder, fail, OP_OPEN, OP_READ,
 import { anotherHoldsStoreLock } from './lock';
 import { handle } from './handle';
 import {
-  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, entryValid, entryKind, entryStamp, writeEntry, statedEnd, rotationDone,
+  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, entryValid, entryKind, entryStamp, writeEntry, statedEnd, awaitRotation,
 } from './journal';
 import { JOURNAL_KEY, KEY_CHUNK, KEY_CARRIED_MAX, keyEntriesAfter, isKeyEntry, keyEntryType, keyEntryLength } from './keyentries';
 
@@ -88,12 +88,13 @@ export function watchStart(fromPosition: bool): i32 {
     // writers that have not noticed, and a cursor here would never read them: it starts once the
     // seal is written (FORMAT.md 8.2), so those come before its start. Up to the lease (a listing
     // waits less: it can list again later, where a cursor past them cannot go back).
-    const deadline = host.now() + <f64>handle.lease;
-    while (load<u64>(begin, 24) != 0 && !rotationDone(journalId, fd) && host.now() <= deadline) host.sleep(1);
-    const r = host.fstat(fd, statBuf);
-    if (r < 0) {
-      fail(OP_STAT, r, controlBuf, controlPath(controlBuf, 'changes'));
-      return WATCH_IO;
+    if (load<u64>(begin, 24) != 0) {
+      awaitRotation(journalId, fd, handle.lease);
+      const r = host.fstat(fd, statBuf); // the size at our start, after the wait
+      if (r < 0) {
+        fail(OP_STAT, r, controlBuf, controlPath(controlBuf, 'changes'));
+        return WATCH_IO;
+      }
     }
     offset = statedEnd();
     return 0;
