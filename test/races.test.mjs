@@ -737,6 +737,61 @@ test('a watch started on the journal a rotator just renamed in, before its seal,
   for (const handle of [watcher, rotator, writer]) handle.close();
 });
 
+// Between a rotator's rename and its seal, a new handle changes k in the new journal, then the
+// writer, which has not noticed the rename, changes it back in the old one: journal order says the
+// opposite of what happened.
+const crossedChanges = [
+  { first: 'a set', then: 'a delete', before: [], window: (writer, other) => { other.set('k', 1); assert.ok(writer.delete('k')); }, heardLast: 'delete k' },
+  { first: 'a delete', then: 'a set', before: ['k'], window: (writer, other) => { assert.ok(other.delete('k')); writer.set('k', 2); }, heardLast: 'set k' },
+];
+
+for (const { first, then, before, window, heardLast } of crossedChanges) {
+  for (const marked of [true, false]) {
+    test(`a watch that follows a seal looks at the keys the successor named before ${marked ? 'its PREDECESSOR_SEALED entry' : 'it moved there, where that entry was lost'}: ${then} journaled in the old journal after ${first} journaled in the new one is heard last`, async () => {
+      const { path, writer } = writerBeforeRotation(); // its handle holds the journal about to be rotated away
+      for (const key of before) writer.set(key, 0);
+      const watcher = new IODict(path);
+      const feed = watcher.watch();
+      const plain = nodeHost();
+      const base = Object.create(plain);
+      // Lost as by a crash right after the seal: the rotator's append of it fails.
+      if (!marked) base.write = (fd, bytes, at) => (bytes.length === 64 && bytes[4] === JOURNAL.PREDECESSOR_SEALED ? -Errno.EIO : plain.write(fd, bytes, at));
+      let other;
+      const rotator = new IODict(path, {
+        rotateAfter: 1,
+        host: hookedHost(MOVES, '', () => {
+          other = new IODict(path);
+          window(writer, other);
+        }, { after: true, base, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
+      });
+      assert.is(rotator.size, 1 + before.length); // its index is loaded: its next set rotates
+      rotator.set('x', 1);
+      assert.ok(other, 'the rotation renamed a journal in');
+      const heard = [];
+      const hear = async (last) => {
+        for (let change; (change = (await feed.next()).value).key !== last;) heard.push(`${change.type} ${change.key}`);
+        heard.push(`set ${last}`);
+      };
+      // 'end' is set after the seal: without the entry, the new journal's head ends where it stood
+      // when the cursor moved there, after 'end'; the key is looked at before the next change.
+      writer.set('end', 0);
+      await hear('end');
+      writer.set('after', 0);
+      await hear('after');
+      await feed.return();
+      const replayed = new Set(['before', ...before]);
+      for (const change of heard) {
+        const [type, key] = change.split(' ');
+        if (type === 'set') replayed.add(key);
+        else replayed.delete(key);
+      }
+      assert.equal([...replayed].sort(), [...writer.keys()].sort(), `replaying ${heard.join(', ')}`);
+      assert.equal(heard.slice(-3), marked ? [heardLast, 'set end', 'set after'] : ['set end', heardLast, 'set after'], 'k\'s last change is heard last');
+      for (const handle of [watcher, rotator, other, writer]) handle.close();
+    });
+  }
+}
+
 test('a watch whose cursor opens the journal a rotator in another thread just renamed in takes its start once the old journal is sealed: a change journaled there meanwhile comes before its start', async () => {
   const { path, writer, set, madeAfterStart, started } = writerBeforeRotation();
   const base = nodeHost();

@@ -40,6 +40,10 @@ export const JOURNAL_SET: u8 = 2;
 export const JOURNAL_DELETE: u8 = 3;
 export const JOURNAL_SEALED: u8 = 4; // the last entry a rotator writes to the journal it replaced
 export const JOURNAL_RESCAN: u8 = 5; // something happened that no entry says: list the directory
+// The first entry a rotator writes to the successor after its seal: the changes before it were
+// journaled while the old file still took entries, so their order against those may be wrong
+// (the change feed looks at their keys, watch.ts). No change: other readers pass over it.
+export const JOURNAL_PREDECESSOR_SEALED: u8 = 7;
 export const CAUSE_CALL: u8 = 0; // delete, pop, get, clear
 export const CAUSE_EXPIRE: u8 = 1;
 export const CAUSE_EVICT: u8 = 2;
@@ -397,6 +401,7 @@ function readTail(): i32 {
         continue;
       }
       const kind = entryKind(e);
+      if (kind == JOURNAL_PREDECESSOR_SEALED) continue;
       const ours = entryWriter(e) == handle.writer && kind != JOURNAL_KEY; // KEY entries travel with their change
       // Ours, before any seal: in place (an append met only after a seal is written again).
       if (ours && !sealed) metAppend(e);
@@ -792,7 +797,14 @@ function rotate(force: bool = false): i32 {
       store<u64>(readBuf, handle.generation + 1, 24);
       sealEntry(readBuf);
       host.write(handle.journalFd, readBuf, ENTRY_BYTES, -1); // a failed seal: readers follow by nlink
+      const sealedId = handle.journalId;
       status = syncJournal(REPLACED_SOMETIMES);
+      if (status == ST_OK && handle.journalId == madeId) {
+        // Lost (a crash, a failed write): a watch looks at the keys of all it finds in the successor
+        // when it moves there, which takes in everything before this point too.
+        writeEntry(readBuf, JOURNAL_PREDECESSOR_SEALED, handle.writer, sealedId, 0);
+        host.write(handle.journalFd, readBuf, ENTRY_BYTES, -1);
+      }
     }
     if (status == ST_OK) status = writeCache();
   }

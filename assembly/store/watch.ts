@@ -6,7 +6,8 @@
 // position's journal is gone and the current one is not its successor, or a journal was
 // replaced without a seal (its rotator died: not while another handle holds the store lock, as
 // a live rotator does until its seal is written), entries may have been lost: WATCH_LOST, or a
-// RESCAN entry.
+// RESCAN entry. Past a seal, the keys the successor named before the cursor got there are looked
+// at once (settle): their entries may be older than the old file's last ones.
 import * as host from '../host/imports';
 import { DIGEST_BYTES } from '../format/key';
 import { controlBuf, controlPath, recordBuf, recordPath } from './paths';
@@ -15,7 +16,7 @@ import { statBuf, openReading, readingFd, replacedUnder, fail, OP_OPEN, OP_READ,
 import { anotherHoldsStoreLock } from './lock';
 import { handle } from './handle';
 import {
-  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, entryValid, entryKind, entryStamp, writeEntry, statedEnd, awaitRotation,
+  ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, JOURNAL_PREDECESSOR_SEALED, entryValid, entryKind, entryStamp, writeEntry, statedEnd, awaitRotation,
 } from './journal';
 import { JOURNAL_KEY, KEY_CHUNK, KEY_CARRIED_MAX, keyEntriesAfter, isKeyEntry, keyEntryType, keyEntryLength } from './keyentries';
 
@@ -43,6 +44,21 @@ let drained = false; // the replaced journal was read once more after its nlink 
 let sealWaitSince: f64 = 0; // when the cursor began waiting for a replaced journal's seal (0: not waiting)
 let lockSeenFree = false; // the store lock was free while waiting: one more read, then move on
 let damageRun = 0; // damaged entries in a row just read
+// Settling after a seal: the successor's head (up to its PREDECESSOR_SEALED entry, or its end
+// when the cursor moved to it, whichever comes first: settleUntil) was appended while the old
+// file still took entries, so journal order may put a change before an older one of the same key.
+// Each key the head names (settled: digest, last kind) is looked at once the cursor passed it, and
+// a change that order got wrong is reported again.
+let settleUntil: u64 = 0; // 0: not settling
+let settled: usize = 0; // SETTLE_SLOT bytes per key: digest, then the kind of its last change
+let settledCap: i32 = 0;
+let settledCount: i32 = 0;
+let settledNext: i32 = -1; // -1: still reading up to settleUntil; else the next key to look at
+let settledTooMany = false;
+const settledSlot = new Map<u64, i32>(); // the digest's first 8 bytes: its slot (the first one, on a clash)
+const SETTLE_SLOT: i32 = 32;
+// More keys than this in one successor's head (a watch far behind): a rescan instead of the looks.
+const SETTLE_MAX: i32 = 16384;
 // A run of damage longer than this (a journal padded by hand, or sparse) is skipped to the end.
 const DAMAGE_SKIP: i32 = 64;
 const readBuf: usize = heap.alloc(64 * ENTRY_BYTES);
@@ -80,6 +96,7 @@ export function watchStart(fromPosition: bool): i32 {
   lost = false;
   drained = false;
   endSealWait();
+  endSettle();
   damageRun = 0;
   const opened = openCurrent();
   if (opened != 0) return opened;
@@ -153,6 +170,11 @@ export function watchRead(): i32 {
   let count = 0;
   while (count < CHANGE_CAP) {
     if (lost) return count > 0 ? count : WATCH_LOST;
+    if (settleUntil != 0 && (offset >= settleUntil || successor != 0)) {
+      count = settle(count);
+      if (settleUntil != 0) return count; // out of room: the rest next time
+      continue;
+    }
     if (damageRun > DAMAGE_SKIP) {
       // Not read through: the file is skipped to its last DAMAGE_SKIP entries (where entries
       // appended after the damage are), and a rescan placed there covers what the skip passed.
@@ -177,6 +199,8 @@ export function watchRead(): i32 {
       offset = ENTRY_BYTES;
       drained = false;
       endSealWait();
+      const size = <u64>load<f64>(statBuf + host.STAT_SIZE);
+      if (size >= <u64>(2 * ENTRY_BYTES)) settleUntil = size - size % ENTRY_BYTES;
     }
     const room = min(CHANGE_CAP - count, 64);
     const n = host.read(fd, readBuf, room * ENTRY_BYTES, <f64>offset);
@@ -207,6 +231,7 @@ export function watchRead(): i32 {
           waitForKey = true;
           break;
         }
+        if (settleUntil != 0 && offset < settleUntil) noteSettled(e);
         offset += <u64>(1 + carried) * ENTRY_BYTES;
         emit(count, e);
         if (carried > 0) emitKey(count, e + ENTRY_BYTES, carried);
@@ -216,6 +241,11 @@ export function watchRead(): i32 {
       }
       offset += ENTRY_BYTES;
       if (kind == JOURNAL_BEGIN || kind == JOURNAL_KEY) continue;
+      if (kind == JOURNAL_PREDECESSOR_SEALED) {
+        if (settleUntil == 0 || offset >= settleUntil) continue;
+        settleUntil = offset; // what follows came after the seal: settle the head now
+        break;
+      }
       if (kind == JOURNAL_SEALED) {
         // A journal never names itself its successor: such a seal (crafted) would send the
         // cursor round this journal forever. It is damage: some change is not named.
@@ -231,6 +261,7 @@ export function watchRead(): i32 {
     if (successor != 0) continue;
     if (waitForKey) return count;
     if (whole == room) continue;
+    if (settleUntil != 0 && offset >= settleUntil) continue; // the head is read: settle it now
     // Nothing more here. A journal renamed over without a seal (its rotator died): move on to
     // the current one if it follows ours, telling the host that entries may be missing.
     if (!gone) {
@@ -251,6 +282,7 @@ export function watchRead(): i32 {
     }
     drained = false;
     endSealWait();
+    endSettle();
     const previous = journalId;
     const opened = openCurrent();
     if (opened == WATCH_IO) return count > 0 ? count : WATCH_IO;
@@ -281,6 +313,73 @@ function rotatorAtWork(): bool {
 function endSealWait(): void {
   sealWaitSince = 0;
   lockSeenFree = false;
+}
+
+function endSettle(): void {
+  settleUntil = 0;
+  settledCount = 0;
+  settledNext = -1;
+  settledTooMany = false;
+  settledSlot.clear();
+}
+
+/** Notes the key a SET or DELETE entry names, and its kind, for settle(). */
+function noteSettled(e: usize): void {
+  const digest = e + 24;
+  const first = load<u64>(digest);
+  let slot = settledSlot.has(first) ? settledSlot.get(first) : -1;
+  if (slot >= 0 && memory.compare(settled + <usize>slot * SETTLE_SLOT, digest, DIGEST_BYTES) != 0) {
+    slot = -1; // another key with the same first bytes (made on purpose): look them all through
+    for (let i = 0; i < settledCount && slot < 0; i++) {
+      if (memory.compare(settled + <usize>i * SETTLE_SLOT, digest, DIGEST_BYTES) == 0) slot = i;
+    }
+  }
+  if (slot < 0) {
+    if (settledCount == SETTLE_MAX) {
+      settledTooMany = true;
+      return;
+    }
+    if (settledCount == settledCap) {
+      settledCap = max(64, settledCap * 2);
+      const bytes = <usize>settledCap * SETTLE_SLOT;
+      settled = settled == 0 ? heap.alloc(bytes) : heap.realloc(settled, bytes);
+    }
+    slot = settledCount++;
+    memory.copy(settled + <usize>slot * SETTLE_SLOT, digest, DIGEST_BYTES);
+    if (!settledSlot.has(first)) settledSlot.set(first, slot);
+  }
+  store<u8>(settled + <usize>slot * SETTLE_SLOT, entryKind(e), DIGEST_BYTES);
+}
+
+const correction: usize = heap.alloc(ENTRY_BYTES);
+/**
+ * Looks at each key settleUntil's head named: a record there after a DELETE was reported last is
+ * reported set, one gone after a SET is reported deleted (a change also journaled later is then
+ * reported twice: replaying the feed still leaves the keys the store holds). Returns the new count.
+ */
+function settle(count: i32): i32 {
+  if (settledNext < 0) {
+    settledNext = 0;
+    if (settledTooMany) {
+      emitRescan(count++);
+      settledCount = 0;
+    }
+  }
+  while (settledNext < settledCount && count < CHANGE_CAP) {
+    const slot = settled + <usize>settledNext * SETTLE_SLOT;
+    settledNext++;
+    const wasSet = load<u8>(slot, DIGEST_BYTES) == JOURNAL_SET;
+    const r = host.stat(recordBuf, recordPath(recordBuf, slot), statBuf);
+    if (r < 0 && r != -host.ENOENT) {
+      emitRescan(count++); // cannot tell: the consumer reads the store again
+      continue;
+    }
+    if ((r == 0) == wasSet) continue;
+    writeEntry(correction, wasSet ? JOURNAL_DELETE : JOURNAL_SET, 0, 0, slot);
+    emit(count++, correction);
+  }
+  if (settledNext >= settledCount) endSettle();
+  return count;
 }
 
 const changedDigest: usize = heap.alloc(DIGEST_BYTES);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ENTRY = 64;
-const KINDS = { 1: 'BEGIN', 2: 'SET', 3: 'DELETE', 4: 'SEALED', 5: 'RESCAN', 6: 'KEY' };
+const KINDS = { 1: 'BEGIN', 2: 'SET', 3: 'DELETE', 4: 'SEALED', 5: 'RESCAN', 6: 'KEY', 7: 'PREDECESSOR_SEALED' };
 
 /**
  * The entries of one append (or read): { at, kind, writer, name?, key?, birth?, successor?, id? }, KEY

@@ -116,7 +116,7 @@ export function keyFromCanonical(keyType, bytes) {
 }
 
 /** Journal entry kinds (FORMAT.md 8). */
-export const JOURNAL = { BEGIN: 1, SET: 2, DELETE: 3, SEALED: 4, RESCAN: 5, KEY: 6 };
+export const JOURNAL = { BEGIN: 1, SET: 2, DELETE: 3, SEALED: 4, RESCAN: 5, KEY: 6, PREDECESSOR_SEALED: 7 };
 
 /**
  * One 64-byte journal entry (FORMAT.md 8) with its CRC: `stamp` at 16 (a SET's birth, a SEALED's
