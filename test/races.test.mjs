@@ -792,6 +792,40 @@ for (const { first, then, before, window, heardLast } of crossedChanges) {
   }
 }
 
+for (const { why, keys, watcherHost } of [
+  { why: 'names more keys than it looks at (16,384)', keys: 16385, watcherHost: (base) => base },
+  {
+    why: 'names a key whose look fails', keys: 1, watcherHost: (base) => {
+      const host = Object.create(base);
+      host.stat = (file, out) => (/\/[0-9a-f]{56}$/.test(file) ? -Errno.EIO : base.stat(file, out)); // record files only
+      return host;
+    },
+  },
+]) {
+  test(`a watch that follows a seal reports a rescan where the new journal's head ${why}`, async () => {
+    const { path, writer } = writerBeforeRotation();
+    const watcher = new IODict(path, { host: watcherHost(nodeHost()) });
+    const feed = watcher.watch();
+    const rotator = new IODict(path, {
+      rotateAfter: 1,
+      host: hookedHost(MOVES, '', () => {
+        const other = new IODict(path, { rotateAfter: 1e6 });
+        other.setMany(Array.from({ length: keys }, (_, i) => [`n${i}`, i]));
+        other.close();
+      }, { after: true, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
+    });
+    assert.is(rotator.size, 1); // its index is loaded: its next set rotates
+    rotator.set('x', 1);
+    writer.set('end', 0);
+    const heard = [];
+    for (let change; (change = (await feed.next()).value).key !== 'end';) heard.push(change.type);
+    await feed.return();
+    assert.equal(heard.slice(-1), ['rescan'], 'a rescan after the head');
+    assert.is(heard.length, keys + 2, 'x, the head, the rescan');
+    for (const handle of [watcher, rotator, writer]) handle.close();
+  });
+}
+
 test('a watch whose cursor opens the journal a rotator in another thread just renamed in takes its start once the old journal is sealed: a change journaled there meanwhile comes before its start', async () => {
   const { path, writer, set, madeAfterStart, started } = writerBeforeRotation();
   const base = nodeHost();
