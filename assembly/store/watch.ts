@@ -371,8 +371,9 @@ function settle(count: i32): i32 {
     const wasSet = load<u8>(slot, DIGEST_BYTES) == JOURNAL_SET;
     const r = host.stat(recordBuf, recordPath(recordBuf, slot), statBuf);
     if (r < 0 && r != -host.ENOENT) {
-      emitRescan(count++); // cannot tell: the consumer reads the store again
-      continue;
+      emitRescan(count++); // cannot tell: the consumer reads the store again, so no more looks
+      settledNext = settledCount;
+      break;
     }
     if ((r == 0) == wasSet) continue;
     writeEntry(correction, wasSet ? JOURNAL_DELETE : JOURNAL_SET, 0, 0, slot);
