@@ -792,6 +792,60 @@ for (const { first, then, before, window, heardLast } of crossedChanges) {
   }
 }
 
+test('a watch settles the new journal\'s head before it hands out what came after it: changes of the key appended between its move and its first read come after the look', async () => {
+  const { path, writer } = writerBeforeRotation();
+  const plain = nodeHost();
+  const base = Object.create(plain);
+  // The PREDECESSOR_SEALED entry lost: the head ends where the new journal stood when the watch
+  // moved there.
+  base.write = (fd, bytes, at) => (bytes.length === 64 && bytes[4] === JOURNAL.PREDECESSOR_SEALED ? -Errno.EIO : plain.write(fd, bytes, at));
+  const plainWatching = nodeHost();
+  const watching = Object.create(plainWatching);
+  let rotated = false;
+  let moved = 0;
+  let afterMove;
+  watching.open = (file, flags, ...rest) => {
+    const fd = plainWatching.open(file, flags, ...rest);
+    // The cursor's open of the new journal (read-only; nothing else of the watcher's opens it).
+    if (rotated && flags === OpenFlags.READ && String(file).endsWith('/.iodict/changes') && moved++ === 0) afterMove = () => { writer.set('k', 5); writer.delete('k'); };
+    return fd;
+  };
+  watching.fstat = (fd, out) => {
+    const r = plainWatching.fstat(fd, out);
+    const act = afterMove;
+    afterMove = undefined;
+    act?.(); // right after the size that ends the head was taken, before the cursor reads on
+    return r;
+  };
+  const watcher = new IODict(path, { host: watching });
+  const feed = watcher.watch();
+  let other;
+  const rotator = new IODict(path, {
+    rotateAfter: 1,
+    host: hookedHost(MOVES, '', () => {
+      other = new IODict(path);
+      other.set('k', 1);
+      assert.ok(writer.delete('k'));
+    }, { after: true, base, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
+  });
+  assert.is(rotator.size, 1);
+  rotator.set('x', 1);
+  rotated = true;
+  writer.set('end', 0);
+  const heard = [];
+  const hear = async () => {
+    const change = (await feed.next()).value;
+    heard.push(`${change.type} ${change.key}`);
+  };
+  while (heard.at(-1) !== 'set end') await hear();
+  for (let i = 0; i < 3; i++) await hear();
+  await feed.return();
+  assert.is(moved, 1, 'the watch moved to the new journal once');
+  // The head: k's set (after its delete, in journal order) and 'end'; the look finds k gone.
+  assert.equal(heard, ['set x', 'delete k', 'set k', 'set end', 'delete k', 'set k', 'delete k'], 'the look, then what came after the head');
+  for (const handle of [watcher, rotator, other, writer]) handle.close();
+});
+
 for (const { why, keys, watcherHost } of [
   { why: 'names more keys than it looks at (16,384)', keys: 16385, watcherHost: (base) => base },
   {

@@ -213,6 +213,9 @@ export function watchRead(): i32 {
     const whole = gone ? 0 : n / ENTRY_BYTES;
     let waitForKey = false;
     for (let i = 0; i < whole; i++) {
+      // The head is read: settled before anything after it is handed out (its keys' looks take
+      // in what came after, and a later change's report must not come before the look's).
+      if (settleUntil != 0 && offset >= settleUntil) break;
       const e = readBuf + <usize>i * ENTRY_BYTES;
       if (!entryValid(e)) {
         offset += ENTRY_BYTES;
@@ -242,9 +245,8 @@ export function watchRead(): i32 {
       offset += ENTRY_BYTES;
       if (kind == JOURNAL_BEGIN || kind == JOURNAL_KEY) continue;
       if (kind == JOURNAL_PREDECESSOR_SEALED) {
-        if (settleUntil == 0 || offset >= settleUntil) continue;
-        settleUntil = offset; // what follows came after the seal: settle the head now
-        break;
+        if (offset < settleUntil) settleUntil = offset; // what follows came after the seal
+        continue;
       }
       if (kind == JOURNAL_SEALED) {
         // A journal never names itself its successor: such a seal (crafted) would send the
@@ -260,8 +262,8 @@ export function watchRead(): i32 {
     }
     if (successor != 0) continue;
     if (waitForKey) return count;
-    if (whole == room) continue;
     if (settleUntil != 0 && offset >= settleUntil) continue; // the head is read: settle it now
+    if (whole == room) continue;
     // Nothing more here. A journal renamed over without a seal (its rotator died): move on to
     // the current one if it follows ours, telling the host that entries may be missing.
     if (!gone) {
