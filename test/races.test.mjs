@@ -846,6 +846,40 @@ test('a watch settles the new journal\'s head before it hands out what came afte
   for (const handle of [watcher, rotator, other, writer]) handle.close();
 });
 
+test('a key a watch\'s look found gone keeps its name for the change\'s own entry: clear() journals deletes without keys', async () => {
+  const { path, writer } = writerBeforeRotation();
+  const plainWatching = nodeHost();
+  const watching = Object.create(plainWatching);
+  let clearAtLook = true;
+  watching.stat = (file, out) => {
+    if (clearAtLook && /\/[0-9a-f]{56}$/.test(file)) {
+      clearAtLook = false;
+      writer.clear(); // k goes; its entry (no key) comes after the look
+      writer.set('end', 0);
+    }
+    return plainWatching.stat(file, out);
+  };
+  const watcher = new IODict(path, { host: watching });
+  const feed = watcher.watch();
+  let other;
+  const rotator = new IODict(path, {
+    rotateAfter: 1,
+    host: hookedHost(MOVES, '', () => {
+      other = new IODict(path);
+      other.set('k', 1); // the new journal's head
+    }, { after: true, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
+  });
+  assert.is(rotator.size, 1);
+  rotator.set('x', 1);
+  const heard = [];
+  for (let change; (change = (await feed.next()).value).key !== 'end';) heard.push(`${change.type} ${change.key}`);
+  await feed.return();
+  assert.is(clearAtLook, false, 'the watch looked at k');
+  assert.equal(heard.slice(0, 3), ['set x', 'set k', 'delete k'], 'the look found k gone');
+  assert.equal(heard.slice(3).sort(), ['delete before', 'delete k', 'delete x'], 'clear()\'s deletes, each with its key');
+  for (const handle of [watcher, rotator, other, writer]) handle.close();
+});
+
 for (const { why, keys, watcherHost } of [
   { why: 'names more keys than it looks at (16,384)', keys: 16385, watcherHost: (base) => base },
   {

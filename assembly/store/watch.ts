@@ -22,8 +22,8 @@ import { JOURNAL_KEY, KEY_CHUNK, KEY_CARRIED_MAX, keyEntriesAfter, isKeyEntry, k
 
 /**
  * One change handed to the host: the 64-byte entry, the journal id (u64), the offset after it
- * (u64), the key type (u8, at 80), the key length (i32 at 84; -1 when the entry carries no key)
- * and the key bytes (at 88).
+ * (u64), the key type (u8, at 80), 1 at 81 when a look at the record made it (settle) rather than
+ * an entry, the key length (i32 at 84; -1 when the entry carries no key) and the key bytes (at 88).
  */
 export const CHANGE_BYTES: i32 = ENTRY_BYTES + 24 + KEY_CARRIED_MAX;
 const CHANGE_CAP: i32 = 256;
@@ -131,11 +131,12 @@ export function watchStop(): void {
 }
 
 /** Copies one entry out as a change, with the position after it. */
-function emit(count: i32, e: usize): void {
+function emit(count: i32, e: usize, looked: bool = false): void {
   const out = changes + <usize>count * CHANGE_BYTES;
   memory.copy(out, e, ENTRY_BYTES);
   store<u64>(out, journalId, ENTRY_BYTES);
   store<u64>(out, offset, ENTRY_BYTES + 8);
+  store<u8>(out, looked ? 1 : 0, ENTRY_BYTES + 17);
   store<i32>(out, -1, ENTRY_BYTES + 20);
 }
 
@@ -379,7 +380,7 @@ function settle(count: i32): i32 {
     }
     if ((r == 0) == wasSet) continue;
     writeEntry(correction, wasSet ? JOURNAL_DELETE : JOURNAL_SET, 0, 0, slot);
-    emit(count++, correction);
+    emit(count++, correction, true);
   }
   if (settledNext >= settledCount) endSettle();
   return count;

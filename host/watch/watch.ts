@@ -111,7 +111,9 @@ async function* follow<K extends Key>(core: Core, path: string, keys: Map<string
             if (key !== undefined) keys.set(digest, key);
             out.push({ type: 'set', key: key as K | undefined, position });
           } else {
-            keys.delete(digest);
+            // A look's delete (the core's settle) may come before the change's own entry, which
+            // need not carry the key: the key is kept for it.
+            if (bytes[at + 81] !== 1) keys.delete(digest);
             out.push({ type: CAUSES[bytes[at + 5]!] ?? 'delete', key: key as K | undefined, position });
           }
         }
