@@ -702,6 +702,27 @@ function writerBeforeRotation() {
   return { path, writer, set, madeAfterStart, started: () => (started = true) };
 }
 
+/**
+ * A handle on `path` whose next set rotates the journal, running `inWindow` right after the
+ * rotation renamed the new journal in, before the old one's seal (on `base`, a host).
+ */
+function rotatorWithWindow(path, inWindow, base = nodeHost()) {
+  const rotator = new IODict(path, {
+    rotateAfter: 1,
+    host: hookedHost(MOVES, '', inWindow, { after: true, base, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
+  });
+  assert.ok(rotator.size >= 1); // its index is loaded: its next set rotates
+  return rotator;
+}
+
+/** A host whose append of a PREDECESSOR_SEALED entry fails, as a rotator's crash right after its seal loses it. */
+function losingPredecessorSealed() {
+  const plain = nodeHost();
+  const host = Object.create(plain);
+  host.write = (fd, bytes, at) => (bytes.length === 64 && bytes[4] === JOURNAL.PREDECESSOR_SEALED ? -Errno.EIO : plain.write(fd, bytes, at));
+  return host;
+}
+
 test('a watch started on the journal a rotator just renamed in, before its seal, hears every change made after watch() returned: what the old journal takes meanwhile comes before its start', async () => {
   const { path, writer, set, madeAfterStart, started } = writerBeforeRotation();
   // The watcher waits for the seal, which this stack holds back: while it waits, the writer (which
@@ -718,16 +739,12 @@ test('a watch started on the journal a rotator just renamed in, before its seal,
   };
   let watcher;
   let feed;
-  const rotator = new IODict(path, {
-    rotateAfter: 1,
-    host: hookedHost(MOVES, '', () => {
-      watcher = new IODict(path, { host: waiting, lease: 50 });
-      feed = watcher.watch();
-      started();
-      if (!setWhileWaiting) set('late'); // a watch that did not wait: its start is already behind it
-    }, { after: true, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
+  const rotator = rotatorWithWindow(path, () => {
+    watcher = new IODict(path, { host: waiting, lease: 50 });
+    feed = watcher.watch();
+    started();
+    if (!setWhileWaiting) set('late'); // a watch that did not wait: its start is already behind it
   });
-  assert.is(rotator.size, 1); // its index is loaded: its next set rotates
   rotator.set('x', 1);
   assert.ok(feed, 'the rotation renamed a journal in');
   set('after');
@@ -752,19 +769,12 @@ for (const { first, then, before, window, heardLast } of crossedChanges) {
       for (const key of before) writer.set(key, 0);
       const watcher = new IODict(path);
       const feed = watcher.watch();
-      const plain = nodeHost();
-      const base = Object.create(plain);
-      // Lost as by a crash right after the seal: the rotator's append of it fails.
-      if (!marked) base.write = (fd, bytes, at) => (bytes.length === 64 && bytes[4] === JOURNAL.PREDECESSOR_SEALED ? -Errno.EIO : plain.write(fd, bytes, at));
+      const base = marked ? nodeHost() : losingPredecessorSealed();
       let other;
-      const rotator = new IODict(path, {
-        rotateAfter: 1,
-        host: hookedHost(MOVES, '', () => {
-          other = new IODict(path);
-          window(writer, other);
-        }, { after: true, base, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
-      });
-      assert.is(rotator.size, 1 + before.length); // its index is loaded: its next set rotates
+      const rotator = rotatorWithWindow(path, () => {
+        other = new IODict(path);
+        window(writer, other);
+      }, base);
       rotator.set('x', 1);
       assert.ok(other, 'the rotation renamed a journal in');
       const heard = [];
@@ -794,11 +804,8 @@ for (const { first, then, before, window, heardLast } of crossedChanges) {
 
 test('a watch settles the new journal\'s head before it hands out what came after it: changes of the key appended between its move and its first read come after the look', async () => {
   const { path, writer } = writerBeforeRotation();
-  const plain = nodeHost();
-  const base = Object.create(plain);
-  // The PREDECESSOR_SEALED entry lost: the head ends where the new journal stood when the watch
-  // moved there.
-  base.write = (fd, bytes, at) => (bytes.length === 64 && bytes[4] === JOURNAL.PREDECESSOR_SEALED ? -Errno.EIO : plain.write(fd, bytes, at));
+  // The head ends where the new journal stood when the watch moved there.
+  const base = losingPredecessorSealed();
   const plainWatching = nodeHost();
   const watching = Object.create(plainWatching);
   let rotated = false;
@@ -820,15 +827,11 @@ test('a watch settles the new journal\'s head before it hands out what came afte
   const watcher = new IODict(path, { host: watching });
   const feed = watcher.watch();
   let other;
-  const rotator = new IODict(path, {
-    rotateAfter: 1,
-    host: hookedHost(MOVES, '', () => {
-      other = new IODict(path);
-      other.set('k', 1);
-      assert.ok(writer.delete('k'));
-    }, { after: true, base, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
-  });
-  assert.is(rotator.size, 1);
+  const rotator = rotatorWithWindow(path, () => {
+    other = new IODict(path);
+    other.set('k', 1);
+    assert.ok(writer.delete('k'));
+  }, base);
   rotator.set('x', 1);
   rotated = true;
   writer.set('end', 0);
@@ -862,14 +865,10 @@ test('a key a watch\'s look found gone keeps its name for the change\'s own entr
   const watcher = new IODict(path, { host: watching });
   const feed = watcher.watch();
   let other;
-  const rotator = new IODict(path, {
-    rotateAfter: 1,
-    host: hookedHost(MOVES, '', () => {
-      other = new IODict(path);
-      other.set('k', 1); // the new journal's head
-    }, { after: true, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
+  const rotator = rotatorWithWindow(path, () => {
+    other = new IODict(path);
+    other.set('k', 1); // the new journal's head
   });
-  assert.is(rotator.size, 1);
   rotator.set('x', 1);
   const heard = [];
   for (let change; (change = (await feed.next()).value).key !== 'end';) heard.push(`${change.type} ${change.key}`);
@@ -894,15 +893,11 @@ for (const { why, keys, watcherHost } of [
     const { path, writer } = writerBeforeRotation();
     const watcher = new IODict(path, { host: watcherHost(nodeHost()) });
     const feed = watcher.watch();
-    const rotator = new IODict(path, {
-      rotateAfter: 1,
-      host: hookedHost(MOVES, '', () => {
-        const other = new IODict(path, { rotateAfter: 1e6 });
-        other.setMany(Array.from({ length: keys }, (_, i) => [`n${i}`, i]));
-        other.close();
-      }, { after: true, match: (args) => String(args[1]).endsWith('/.iodict/changes') }),
+    const rotator = rotatorWithWindow(path, () => {
+      const other = new IODict(path, { rotateAfter: 1e6 });
+      other.setMany(Array.from({ length: keys }, (_, i) => [`n${i}`, i]));
+      other.close();
     });
-    assert.is(rotator.size, 1); // its index is loaded: its next set rotates
     rotator.set('x', 1);
     writer.set('end', 0);
     const heard = [];
