@@ -312,6 +312,48 @@ test('a new key taken by another handle, which then makes another key, before th
   for (const handle of [setter, other]) handle.close();
 });
 
+test('the DELETE a setter appends after its SET, whose record another handle removed first, names its key: a watch that forgot the key meanwhile still hears it by name', async () => {
+  const path = storePath();
+  const other = new IODict(path);
+  other.set('k', 1);
+  const feed = other.watch();
+  const third = new IODict(path);
+  // Right after n's move, n goes (its DELETE is journaled before the setter's SET); between the
+  // setter's look at n's record and its own DELETE, n is made and deleted again, and the watch
+  // forgets the key at that delete.
+  const hooked = hookedHost(MOVES, 'n', () => other.delete('n'), { after: true });
+  const host = Object.create(hooked);
+  let between = true;
+  host.stat = (file, out) => {
+    const r = hooked.stat(file, out);
+    if (between && r === -Errno.ENOENT && file.endsWith(`/${nameOf('n')}`)) {
+      between = false;
+      third.set('n', 2);
+      third.delete('n');
+    }
+    return r;
+  };
+  const setter = new IODict(path, { host });
+  assert.is(setter.size, 1);
+  setter.set('n', 1);
+  assert.is(between, false, 'the setter looked at n\'s record');
+  assert.equal(await heardUntilEnd(other, feed), ['delete n', 'set n', 'set n', 'delete n', 'delete n']);
+  for (const handle of [setter, third, other]) handle.close();
+});
+
+test('clear() journals each key it removes by name: a watch hears a key another handle deleted under it by name twice, not once by name and once as undefined', async () => {
+  const path = storePath();
+  const other = new IODict(path);
+  // Right before the clearer's unlink of a, another handle deletes a: the clearer's DELETE of a
+  // comes second, when the watch no longer knows the key.
+  const clearer = new IODict(path, { host: hookedHost('unlink', 'a', () => other.delete('a')) });
+  clearer.set('a', 1).set('b', 2);
+  const feed = other.watch();
+  clearer.clear();
+  assert.equal((await heardUntilEnd(clearer, feed)).sort(), ['delete a', 'delete a', 'delete b']);
+  for (const handle of [clearer, other]) handle.close();
+});
+
 test('a set whose entry lands past a seal, whose record a delete in the successor removed: its entry written again there is followed by a DELETE', async () => {
   const path = storePath();
   const other = new IODict(path);

@@ -30,7 +30,7 @@ import { fail, openReading, readingFd, replacedUnder, statBuf, OP_OPEN, OP_READ,
 import { applyEntry, reconcile, writeCache, cacheNamesJournal } from './load';
 import { acquireStoreLock, releaseStoreLock, storeLockUsable, anotherHoldsStoreLock, LOCK_BUSY } from './lock';
 import { markTrouble } from './registry';
-import { writeKeyEntries, KEY_ENTRIES_MAX, JOURNAL_KEY } from './keyentries';
+import { writeKeyEntries, carriedKey, keyEntryType, KEY_ENTRIES_MAX, KEY_CARRIED_MAX, JOURNAL_KEY } from './keyentries';
 import { rememberAppend, metAppend, pendingCount, resendPending, PENDING_MAX } from './pending';
 
 export const ENTRY_BYTES: i32 = 64;
@@ -702,6 +702,11 @@ export function publishChanges(): i32 {
 }
 
 const removedDigests: usize = heap.alloc(GROUP_MAX * DIGEST_BYTES);
+// Their keys (from our SETs' KEY entries): a watcher may have forgotten a key by the time it reads
+// our DELETE (the remover's own entry came first), and cannot read it from a record that is gone.
+const removedKeys: usize = heap.alloc(GROUP_MAX * KEY_CARRIED_MAX);
+const removedKeyLengths = new StaticArray<i32>(GROUP_MAX);
+const removedKeyTypes = new StaticArray<u8>(GROUP_MAX);
 
 /**
  * Our SET j read after another handle's DELETE of its key, with no DELETE after it and no record
@@ -717,11 +722,17 @@ function announceSetsRemovedBefore(): void {
     const mine = own + ownAt[j];
     if ((rivalFlags[j] & (RIVAL_DELETE_BEFORE | RIVAL_DELETE_AFTER)) != RIVAL_DELETE_BEFORE || entryKind(mine) != JOURNAL_SET) continue;
     if (host.stat(recordBuf, recordPath(recordBuf, entryDigest(mine)), statBuf) != -host.ENOENT) continue;
-    memory.copy(removedDigests + <usize>(removed++) * DIGEST_BYTES, entryDigest(mine), DIGEST_BYTES);
+    memory.copy(removedDigests + <usize>removed * DIGEST_BYTES, entryDigest(mine), DIGEST_BYTES);
+    const keys = (ownAt[j + 1] - ownAt[j]) / ENTRY_BYTES - 1;
+    removedKeyLengths[removed] = carriedKey(mine + ENTRY_BYTES, keys, removedKeys + <usize>removed * KEY_CARRIED_MAX);
+    removedKeyTypes[removed] = keys > 0 ? keyEntryType(mine + ENTRY_BYTES) : 0;
+    removed++;
   }
   // A new group (appendChange starts one): its DELETEs have no SET to mend, so this ends there.
   for (let i = 0; i < removed; i++) {
-    if (!appendChange(JOURNAL_DELETE, removedDigests + <usize>i * DIGEST_BYTES, 0)) return;
+    const keyLen = removedKeyLengths[i];
+    const key = keyLen >= 0 ? removedKeys + <usize>i * KEY_CARRIED_MAX : 0;
+    if (!appendChange(JOURNAL_DELETE, removedDigests + <usize>i * DIGEST_BYTES, 0, 0, 0, CAUSE_CALL, key, removedKeyTypes[i], keyLen)) return;
   }
   if (removed > 0) publishChanges();
 }

@@ -13,7 +13,7 @@
 //  16 44  key bytes (this chunk; the last one zero-padded)
 //  60  4  CRC-32C of bytes 0..59
 import { crc32c } from '../crypto/crc32c';
-import { ENTRY_BYTES, JOURNAL_MAGIC } from './journal';
+import { ENTRY_BYTES, JOURNAL_MAGIC, entryValid } from './journal';
 
 export const JOURNAL_KEY: u8 = 6;
 export const KEY_CHUNK: i32 = 44;
@@ -57,4 +57,21 @@ export function keyEntryType(e: usize): u8 {
 }
 export function keyEntryLength(e: usize): i32 {
   return <i32>load<u32>(e, 12);
+}
+
+/**
+ * The key the `n` KEY entries at k carry, copied to out (KEY_CARRIED_MAX bytes of room): its
+ * length, or -1 when they do not hold all of it (fewer chunks, or one damaged).
+ */
+export function carriedKey(k: usize, n: i32, out: usize): i32 {
+  const keyLen = keyEntryLength(k);
+  if (n < 1 || keyLen > KEY_CARRIED_MAX || (keyLen + KEY_CHUNK - 1) / KEY_CHUNK > n) return -1;
+  for (let i = 0; i < n; i++) {
+    const e = k + <usize>i * ENTRY_BYTES;
+    if (!entryValid(e) || !isKeyEntry(e, i, keyLen)) return -1;
+  }
+  for (let i = 0; i < n; i++) {
+    memory.copy(out + <usize>i * KEY_CHUNK, k + <usize>i * ENTRY_BYTES + 16, min(KEY_CHUNK, keyLen - i * KEY_CHUNK));
+  }
+  return keyLen;
 }

@@ -4,7 +4,7 @@
 import * as host from '../host/imports';
 import { keyDigest, DIGEST_BYTES } from '../format/key';
 import { sealRecord, HEADER_BYTES, RECORD_OK, headerBirth, recordBirth, recordHoldsKey } from '../format/record';
-import { indexFind, indexInsert, indexBirth, indexExpiry, indexFirst, indexLast, indexDigest } from '../index/ordered';
+import { indexFind, indexInsert, indexBirth, indexExpiry, indexFirst, indexLast, indexDigest, indexKey, indexKeyType, indexKeyLength } from '../index/ordered';
 import {
   handle, nextBirth, OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE,
   KIND_ANY, KIND_DICT, KIND_QUEUE,
@@ -20,6 +20,7 @@ import { ensureIndex, forget, writeCache, distrustIndex, slotHoldsKeyOf } from '
 import { renewRegistration, unregister, checkRegistrations } from './registry';
 import { claim, finishTake, recoverClaims, settle, claimedStamp, SETTLE_RELEASE } from './claims';
 import { nextExpiry, writtenLength, noteWritten, noteSlot, liveRecord, hasLive, expired, readHeader, headerExpiry } from './expiry';
+import { KEY_CARRIED_MAX } from './keyentries';
 
 export {
   OPEN_FSYNC, OPEN_XATTRS_OFF, OPEN_XATTRS_ON, OPEN_XATTRS_AUTO, OPEN_KIND_DICT, OPEN_KIND_QUEUE, KIND_ANY, KIND_DICT, KIND_QUEUE,
@@ -422,6 +423,8 @@ export function rescan(): i32 {
 
 
 /** Removes every record; returns how many it removed in resultSlot. */
+const clearedKey: usize = heap.alloc(KEY_CARRIED_MAX);
+
 export function clear(): i32 {
   const synced = sync();
   if (synced != ST_OK) return synced;
@@ -433,12 +436,18 @@ export function clear(): i32 {
     const slot = indexFirst();
     if (slot < 0) break;
     memory.copy(digestBuf, indexDigest(slot), DIGEST_BYTES);
+    // Its key goes with its entry (a watcher may know it no longer: another handle's delete of it
+    // may come first); kept aside, since forget() frees the slot.
+    const keyType = indexKeyType(slot);
+    const keyLen = indexKeyLength(slot);
+    const carried = keyLen <= KEY_CARRIED_MAX;
+    if (carried) memory.copy(clearedKey, indexKey(slot), keyLen);
     forget(digestBuf);
     const len = recordPath(recordBuf, digestBuf);
     const r = host.unlink(recordBuf, len);
     if (r < 0 && r != -host.ENOENT) return fail(OP_UNLINK, r, recordBuf, len);
     if (r == 0) removed++;
-    announce(JOURNAL_DELETE, digestBuf, 0);
+    announce(JOURNAL_DELETE, digestBuf, 0, 0, 0, CAUSE_CALL, carried ? clearedKey : 0, keyType, keyLen);
   }
   resultSlot = removed;
   return ST_OK;

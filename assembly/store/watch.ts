@@ -18,7 +18,7 @@ import { handle } from './handle';
 import {
   ENTRY_BYTES, JOURNAL_BEGIN, JOURNAL_SEALED, JOURNAL_RESCAN, JOURNAL_SET, JOURNAL_DELETE, JOURNAL_PREDECESSOR_SEALED, entryValid, entryKind, entryStamp, writeEntry, statedEnd, awaitRotation,
 } from './journal';
-import { JOURNAL_KEY, KEY_CHUNK, KEY_CARRIED_MAX, keyEntriesAfter, isKeyEntry, keyEntryType, keyEntryLength } from './keyentries';
+import { JOURNAL_KEY, KEY_CARRIED_MAX, keyEntriesAfter, keyEntryType, carriedKey } from './keyentries';
 
 /**
  * One change handed to the host: the 64-byte entry, the journal id (u64), the offset after it
@@ -142,18 +142,11 @@ function emit(count: i32, e: usize, looked: bool = false): void {
 
 /** Adds the key carried by the `n` KEY entries at k to change `count`, when they are whole. */
 function emitKey(count: i32, k: usize, n: i32): void {
-  const keyLen = keyEntryLength(k);
-  if (keyLen > KEY_CARRIED_MAX || (keyLen + KEY_CHUNK - 1) / KEY_CHUNK > n) return;
-  for (let i = 0; i < n; i++) {
-    const e = k + <usize>i * ENTRY_BYTES;
-    if (!entryValid(e) || !isKeyEntry(e, i, keyLen)) return;
-  }
   const out = changes + <usize>count * CHANGE_BYTES;
+  const keyLen = carriedKey(k, n, out + ENTRY_BYTES + 24);
+  if (keyLen < 0) return;
   store<u8>(out, keyEntryType(k), ENTRY_BYTES + 16);
   store<i32>(out, keyLen, ENTRY_BYTES + 20);
-  for (let i = 0; i < n; i++) {
-    memory.copy(out + ENTRY_BYTES + 24 + <usize>i * KEY_CHUNK, k + <usize>i * ENTRY_BYTES + 16, min(KEY_CHUNK, keyLen - i * KEY_CHUNK));
-  }
 }
 
 const rescan: usize = heap.alloc(ENTRY_BYTES);
