@@ -62,7 +62,7 @@ function replayedWatch(path) {
   const pump = (async () => {
     for await (const change of handle.watch({ signal: stop.signal })) {
       heard.push(`${change.type} ${change.key} at ${change.position}`);
-      assert.ok(change.type !== 'rescan' && change.key !== undefined, `the watch heard ${change.type} of ${change.key} (after ${heard.slice(-8, -1).join(', ')})`);
+      assert.ok(change.type !== 'rescan' && change.key !== undefined, `the watch heard ${change.type} of ${change.key} at ${change.position} (after ${heard.slice(-8, -1).join(', ')})`);
       if (change.type === 'set') present.add(change.key);
       else present.delete(change.key);
       if (change.type === 'delete' && change.key === `z:${marks}`) heardMark();
