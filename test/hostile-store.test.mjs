@@ -5,12 +5,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { runCli } from './support/cli.mjs';
 import { IODict, nodeHost } from '../dist/index.js';
 import { storePath } from './support/tmp.mjs';
 import { readCache, writeCache, cacheBytes } from './support/cache-file.mjs';
-import { journalEntry, JOURNAL } from './support/format-reader.mjs';
+import { journalEntry, keyEntry, JOURNAL } from './support/format-reader.mjs';
 
 const dist = new URL('../dist/index.js', import.meta.url).href;
 
@@ -172,6 +173,21 @@ test('a sparse 4 GiB cache is not read whole: the directory is listed and memory
   assert.equal(seen.keys, ['k0', 'k1', 'k2']);
   assert.ok(seen.rss < 300 * 2 ** 20, `RSS ${Math.round(seen.rss / 2 ** 20)} MiB`);
   assert.ok(fs.statSync(`${path}/.iodict/index`).size < 4096, 'a true cache replaced it');
+});
+
+test('a journaled SET that says more KEY entries follow than its key needs (crafted, each entry valid) is reported with its key: the watch reads no more than the key', async () => {
+  const path = storePath();
+  const d = new IODict(path);
+  d.set('k', 1);
+  const feed = d.watch();
+  const digest = Buffer.from(createHash('sha3-224').update('a').digest());
+  fs.appendFileSync(`${path}/.iodict/changes`, Buffer.concat([journalEntry(JOURNAL.SET, { stamp: 1n, digest, keyEntries: 3 }), keyEntry('a', 0), keyEntry('a', 1), keyEntry('a', 2)]));
+  d.set('end', 0);
+  const heard = [];
+  for (let change; (change = (await feed.next()).value).key !== 'end';) heard.push(`${change.type} ${change.key}`);
+  await feed.return();
+  assert.equal(heard, ['set a']);
+  d.close();
 });
 
 /** 2M valid SET entries of records that do not exist, appended to the store's journal. */

@@ -65,12 +65,13 @@ export function keyEntryLength(e: usize): i32 {
  */
 export function carriedKey(k: usize, n: i32, out: usize): i32 {
   const keyLen = keyEntryLength(k);
-  if (n < 1 || keyLen > KEY_CARRIED_MAX || (keyLen + KEY_CHUNK - 1) / KEY_CHUNK > n) return -1;
+  const chunks = (keyLen + KEY_CHUNK - 1) / KEY_CHUNK; // a crafted entry may say more follow than it needs
+  if (n < 1 || keyLen > KEY_CARRIED_MAX || chunks > n) return -1;
   for (let i = 0; i < n; i++) {
     const e = k + <usize>i * ENTRY_BYTES;
     if (!entryValid(e) || !isKeyEntry(e, i, keyLen)) return -1;
   }
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < chunks; i++) {
     memory.copy(out + <usize>i * KEY_CHUNK, k + <usize>i * ENTRY_BYTES + 16, min(KEY_CHUNK, keyLen - i * KEY_CHUNK));
   }
   return keyLen;

@@ -120,15 +120,31 @@ export const JOURNAL = { BEGIN: 1, SET: 2, DELETE: 3, SEALED: 4, RESCAN: 5, KEY:
 
 /**
  * One 64-byte journal entry (FORMAT.md 8) with its CRC: `stamp` at 16 (a SET's birth, a SEALED's
- * successor id), `digest` bytes at 24; the other fields zero.
+ * successor id), `digest` bytes at 24, `keyEntries` at 6; the other fields zero.
  */
-export function journalEntry(kind, { writer = 0x5eed, stamp = 0n, digest } = {}) {
+export function journalEntry(kind, { writer = 0x5eed, stamp = 0n, digest, keyEntries = 0 } = {}) {
   const e = Buffer.alloc(64);
   e.write('iodj', 0, 'latin1');
   e[4] = kind;
+  e[6] = keyEntries; // a SET or DELETE: how many KEY entries follow it
   e.writeUInt32LE(writer, 8);
   e.writeBigUInt64LE(stamp, 16);
   if (digest) Buffer.from(digest).copy(e, 24, 0, 28);
+  e.writeUInt32LE(crc32c(e.subarray(0, 60)), 60);
+  return e;
+}
+
+/** KEY entry number `chunk` (FORMAT.md 8) of a string key: its bytes from chunk * 44, up to 44. */
+export function keyEntry(key, chunk, { writer = 0x5eed } = {}) {
+  const bytes = Buffer.from(key);
+  const e = Buffer.alloc(64);
+  e.write('iodj', 0, 'latin1');
+  e[4] = JOURNAL.KEY;
+  e[5] = 0; // a string
+  e[6] = chunk;
+  e.writeUInt32LE(writer, 8);
+  e.writeUInt32LE(bytes.length, 12);
+  if (chunk * 44 < bytes.length) bytes.copy(e, 16, chunk * 44, Math.min(bytes.length, chunk * 44 + 44));
   e.writeUInt32LE(crc32c(e.subarray(0, 60)), 60);
   return e;
 }
