@@ -422,9 +422,9 @@ export function rescan(): i32 {
 }
 
 
-/** Removes every record; returns how many it removed in resultSlot. */
 const clearedKey: usize = heap.alloc(KEY_CARRIED_MAX);
 
+/** Removes every record; returns how many it removed in resultSlot. */
 export function clear(): i32 {
   const synced = sync();
   if (synced != ST_OK) return synced;
