@@ -119,7 +119,7 @@ export const compact: Command = {
     brief: 'fresh journal and index cache',
     args: ['PATH'],
     summary:
-      'Starts a fresh journal (just its BEGIN entry) and rewrites the index cache from the current index, under the store lock; ' +
+      'Starts a fresh journal (its BEGIN and PREDECESSOR_SEALED entries) and rewrites the index cache from the current index, under the store lock; ' +
       'removes temp files of writers that are gone. Safe while other handles read and write: they follow the journal rotation ' +
       '(FORMAT.md section 8). If another handle holds the lock (it is rotating right now), nothing is done.',
     options: {},
