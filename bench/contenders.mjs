@@ -4,6 +4,7 @@
 //
 // An operation is `(handle, keys | count, value) => count | Promise<count>` and does the whole
 // sample's work, so the runner times one call per sample and no per-op dispatch.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -47,34 +48,37 @@ async function foundAsync(keys, probe) {
 // ---- the floor ----
 
 /**
- * Write `bytes` at `file` atomically: temp file in a side folder, then rename (and fsyncs when
- * durable). With the protocol (floor + protocol), each record gets the xattr mirror.
+ * Write the record of `key` atomically: temp file in a side folder, then rename (and fsyncs when
+ * durable). With the protocol (floor + protocol), each record gets the xattr mirror. Returns the
+ * record's file name, which pops are later told (the floor keeps no index to find it by).
  */
-function floorWrite(h, name, bytes) {
-  const tmp = path.join(h.tmp, name);
+function floorWrite(h, key, bytes) {
+  const tmp = h.names.temp(key);
   if (h.durable || h.protocol) {
     const fd = fs.openSync(tmp, 'w');
     fs.writeSync(fd, bytes);
-    if (h.protocol) mirror(fd, name);
+    if (h.mirror) mirror(fd, key);
     if (h.durable) fs.fsyncSync(fd);
     fs.closeSync(fd);
   } else {
     fs.writeFileSync(tmp, bytes);
   }
+  const name = h.names.record(key);
   fs.renameSync(tmp, path.join(h.dir, name));
   if (h.durable) fs.fsyncSync(h.dirFd);
   journalChange(h);
+  return name;
 }
 
 /** Claim-read-remove, the bare pop: rename into a side folder (exclusive), read, unlink. */
 function floorClaim(h, name) {
   if (h.journalFd !== undefined) readJournal(h); // a pop reads the tail first (FORMAT.md 8.3)
-  const claimed = path.join(h.claimed, name);
+  const claimed = h.names.claim(name);
   fs.renameSync(path.join(h.dir, name), claimed);
   const bytes = fs.readFileSync(claimed);
+  journalChange(h); // the take's entry, before the unlink as iodict's (FORMAT.md 7.5)
   fs.unlinkSync(claimed);
   if (h.durable) fs.fsyncSync(h.dirFd);
-  journalChange(h);
   return bytes;
 }
 
@@ -124,55 +128,95 @@ function mirror(fd, name) {
   libc.fsetxattr(fd, 'user.birthtime', birthStamp, 8, 0);
 }
 
-/** A batch: every temp file written, all on disk (one syncfs, or an fsync each), then every rename, then one directory fsync. */
-function floorWriteMany(h, names, bytes) {
-  for (const name of names) {
-    const tmp = path.join(h.tmp, name);
+/**
+ * A batch: every temp file written, all on disk (one syncfs, or an fsync each), then every rename,
+ * then one directory fsync. Returns the records' file names.
+ */
+function floorWriteMany(h, keys, bytes) {
+  const temps = keys.map((key) => {
+    const tmp = h.names.temp(key);
     const fd = fs.openSync(tmp, 'w');
     fs.writeSync(fd, bytes);
-    if (h.protocol) mirror(fd, name);
+    if (h.mirror) mirror(fd, key);
     if (h.durable && !syncfs) fs.fsyncSync(fd);
     fs.closeSync(fd);
-  }
+    return tmp;
+  });
   if (h.durable && syncfs) {
     const fd = fs.openSync(h.tmp, 'r');
     const failed = syncfs(fd) !== 0;
     fs.closeSync(fd);
     if (failed) throw new Error('floor: syncfs failed');
   }
-  names.forEach((name, i) => {
-    fs.renameSync(path.join(h.tmp, name), path.join(h.dir, name));
+  const names = keys.map((key, i) => {
+    const name = h.names.record(key);
+    fs.renameSync(temps[i], path.join(h.dir, name));
     journalChange(h, (i + 1) % JOURNAL_GROUP === 0);
+    return name;
   });
   if (h.durable) fs.fsyncSync(h.dirFd);
-  if (names.length % JOURNAL_GROUP && h.journalFd !== undefined) readJournal(h);
+  if (keys.length % JOURNAL_GROUP && h.journalFd !== undefined) readJournal(h);
+  return names;
 }
 
-function floorOpen(dir, { durability }) {
-  const h = { dir: path.join(dir, 'items'), tmp: path.join(dir, 'tmp'), claimed: path.join(dir, 'claimed'), durable: durability === 'fsync' };
+/** The floor's file names: the key itself, in folders of their own. */
+function floorNames(h) {
+  return {
+    temp: (key) => path.join(h.tmp, key),
+    record: (key) => key,
+    claim: (name) => path.join(h.claimed, name),
+    isRecord: () => true,
+  };
+}
+
+/** An owner tag of iodict's length (FORMAT.md 7.1), for the floor + protocol's temp and claim names. */
+const OWNER = crypto.randomBytes(14).toString('hex');
+/** SHA3-224 hex, as FORMAT.md 3.2 names a string key's record (Bun and Node 20.12+ have crypto.hash). */
+const digest = crypto.hash ? (key) => crypto.hash('sha3-224', key) : (key) => crypto.createHash('sha3-224').update(key).digest('hex');
+
+/**
+ * The file names FORMAT.md 1 gives: records under the digest of their key, temp files
+ * `.iodict/tmp/<owner>-<counter>`, claims `.iodict/claimed/<digest>.<owner>.<stamp>`. Longer
+ * names than the floor's cost the kernel more in every path lookup, so they are the protocol's too.
+ */
+function protocolNames(h) {
+  let counter = 0;
+  return {
+    temp: () => path.join(h.tmp, `${OWNER}-${(counter++ % 2 ** 32).toString(16).padStart(8, '0')}`),
+    record: digest,
+    claim: (name) => path.join(h.claimed, `${name}.${OWNER}.${(Date.now() * 1000 + (counter++ % 1000)).toString(16).padStart(16, '0')}`),
+    isRecord: (name) => name.length === 56,
+  };
+}
+
+function floorOpen(dir, { durability }, protocol = false) {
+  const items = path.join(dir, 'items');
+  const side = protocol ? path.join(items, '.iodict') : dir;
+  const h = { dir: items, tmp: path.join(side, 'tmp'), claimed: path.join(side, 'claimed'), durable: durability === 'fsync', protocol };
   for (const d of [h.dir, h.tmp, h.claimed]) fs.mkdirSync(d, { recursive: true });
+  h.names = protocol ? protocolNames(h) : floorNames(h);
   h.dirFd = fs.openSync(h.dir, 'r');
-  h.order = []; // birth order, which the bare calls cannot recover from a listing: the floor is told it
+  h.order = []; // the records' names in birth order, which the bare calls cannot recover from a listing: the floor is told it
   h.head = 0;
   h.seq = 0;
   return h;
 }
 
+/** The record names in the store folder, in directory order. */
+const listRecords = (h) => fs.readdirSync(h.dir).filter(h.names.isRecord);
+const recordPath = (h, key) => path.join(h.dir, h.names.record(key));
+
 const floor = {
   name: 'floor',
   label: 'floor',
   version: `node:fs (${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.versions.node}`})`,
-  about: `bare fs calls doing the same work: write temp + rename (+ fsync file and directory), readFileSync, rename + read + unlink; a batch syncs its temp files ${syncfs ? 'with one syncfs (through koffi), as iodict does' : 'with an fsync each (koffi, for syncfs, is missing)'}; no encoding, no index`,
+  about: `bare fs calls doing the same work: write temp + rename (+ fsync file and directory), readFileSync, rename + read + unlink; a batch syncs its temp files ${syncfs ? 'with one syncfs (through koffi), as iodict does' : 'with an fsync each (koffi, for syncfs, is missing)'}; files named by the key; no encoding, no index`,
   order: 'none (a listing is in directory order; pops are told the birth order)',
   open: floorOpen,
   openQueue: floorOpen,
   close: (h) => fs.closeSync(h.dirFd),
   set(h, keys, value) {
-    const bytes = value.bytes;
-    for (const key of keys) {
-      floorWrite(h, key, bytes);
-      h.order.push(key);
-    }
+    for (const key of keys) h.order.push(floorWrite(h, key, value.bytes));
     return keys.length;
   },
   // No expiry in bare files: the same write as set (what a ttl adds is iodict's own cost).
@@ -180,26 +224,23 @@ const floor = {
     return floor.set(h, keys, value);
   },
   setBatch(h, batches, value) {
-    for (const keys of batches) {
-      floorWriteMany(h, keys, value.bytes);
-      h.order.push(...keys);
-    }
+    for (const keys of batches) h.order.push(...floorWriteMany(h, keys, value.bytes));
     return batches.length;
   },
-  get: (h, keys) => found(keys, (key) => fs.readFileSync(path.join(h.dir, key))),
-  has: (h, keys) => found(keys, (key) => fs.existsSync(path.join(h.dir, key))),
+  get: (h, keys) => found(keys, (key) => fs.readFileSync(recordPath(h, key))),
+  has: (h, keys) => found(keys, (key) => fs.existsSync(recordPath(h, key))),
   delete(h, keys) {
     for (const key of keys) {
-      fs.unlinkSync(path.join(h.dir, key));
+      fs.unlinkSync(recordPath(h, key));
       if (h.durable) fs.fsyncSync(h.dirFd);
       journalChange(h);
     }
     return keys.length;
   },
-  keys: (h) => fs.readdirSync(h.dir).length,
-  listKeys: (h) => fs.readdirSync(h.dir).length,
+  keys: (h) => listRecords(h).length,
+  listKeys: (h) => listRecords(h).length,
   values(h) {
-    const names = fs.readdirSync(h.dir);
+    const names = listRecords(h);
     for (const name of names) fs.readFileSync(path.join(h.dir, name));
     return names.length;
   },
@@ -208,21 +249,21 @@ const floor = {
     return count;
   },
   put(h, count, value) {
-    for (let i = 0; i < count; i++) floorWrite(h, String(h.seq++).padStart(12, '0'), value.bytes);
+    for (let i = 0; i < count; i++) h.order.push(floorWrite(h, queueKey(h), value.bytes));
     return count;
   },
   putBatch(h, batches, value) {
-    for (const keys of batches) floorWriteMany(h, keys.map(() => String(h.seq++).padStart(12, '0')), value.bytes);
+    for (const keys of batches) h.order.push(...floorWriteMany(h, keys.map(() => queueKey(h)), value.bytes));
     return batches.length;
   },
   queueGet(h, count) {
-    for (let i = 0; i < count; i++) floorClaim(h, String(h.head++).padStart(12, '0'));
+    for (let i = 0; i < count; i++) floorClaim(h, h.order[h.head++]);
     return count;
   },
   roundTrip(h, count, value) {
     for (let i = 0; i < count; i++) {
-      floorWrite(h, String(h.seq++).padStart(12, '0'), value.bytes);
-      floorClaim(h, String(h.head++).padStart(12, '0'));
+      h.order.push(floorWrite(h, queueKey(h), value.bytes));
+      floorClaim(h, h.order[h.head++]);
     }
     return count;
   },
@@ -230,10 +271,13 @@ const floor = {
   openList: (dir) => fs.readdirSync(path.join(dir, 'items')).length,
 };
 
-function floorProtocolOpen(dir, options) {
-  const h = floorOpen(dir, options);
-  h.protocol = true;
-  h.journalFd = fs.openSync(path.join(dir, 'changes'), 'a+');
+/** A queue item's key: a counter (iodict's is the handle's id and a counter, FORMAT.md 3.1). */
+const queueKey = (h) => String(h.seq++).padStart(12, '0');
+
+function floorProtocolOpen(dir, options, mirror = true) {
+  const h = floorOpen(dir, options, true);
+  h.mirror = mirror;
+  h.journalFd = fs.openSync(path.join(h.dir, '.iodict', 'changes'), 'a+');
   h.journalAt = 0;
   h.journalBuf = Buffer.alloc(32 * 128);
   h.entry = Buffer.alloc(128, 1);
@@ -244,13 +288,26 @@ const floorProtocol = {
   ...floor,
   name: 'floor+protocol',
   label: 'floor + protocol',
-  about: `the floor plus the calls iodict's protocol adds (FORMAT.md 6, 8.3): the user.key/user.birthtime xattr mirror on each record${libc ? '' : ' (missing here: koffi, for fsetxattr, is missing)'}, one 128-byte O_APPEND journal entry and one pread after each change (a batch: an append per item and a pread per 32 items), a pread before each pop; no encoding, no index, and not the probe of its name that a set makes while its handle has no index loaded`,
+  about: `the floor plus what iodict's protocol adds to its calls: the file names of FORMAT.md 1 and 3.2 (records under the SHA3-224 hex of the key, temp files \`.iodict/tmp/<owner>-<counter>\`, claims \`.iodict/claimed/<digest>.<owner>.<stamp>\`), the user.key/user.birthtime xattr mirror on each record${libc ? '' : ' (missing here: koffi, for fsetxattr, is missing)'} (FORMAT.md 6), one 128-byte O_APPEND journal entry and one pread after each change (a batch: an append per item and a pread per 32 items), a pread before each pop (8.3); no encoding, no index, and not the probe of its name that a set makes while its handle has no index loaded`,
   open: floorProtocolOpen,
   openQueue: floorProtocolOpen,
   close(h) {
     fs.closeSync(h.journalFd);
     floor.close(h);
   },
+  openGet: (dir, options, key) => (fs.readFileSync(path.join(dir, 'items', digest(key))), 1),
+  openList: (dir) => fs.readdirSync(path.join(dir, 'items')).filter((name) => name.length === 56).length,
+};
+
+/** The floor + protocol without the xattr mirror: the bare calls under iodict's `xattrs: 'off'`. */
+const floorProtocolNoMirror = {
+  ...floorProtocol,
+  name: 'floor+protocol xattrs:off',
+  label: 'floor + protocol, xattrs off',
+  about: 'the floor + protocol without the xattr mirror, as iodict with `xattrs: \'off\'`',
+  ops: ['set'],
+  open: (dir, options) => floorProtocolOpen(dir, options, false),
+  openQueue: (dir, options) => floorProtocolOpen(dir, options, false),
 };
 
 // ---- iodict ----
@@ -755,7 +812,7 @@ async function sqlitePeer() {
 }
 
 const peerLoaders = { 'node-persist': nodePersist, 'keyv-file': keyvFile, cacache: cacachePeer, lmdb: lmdbPeer, sqlite: sqlitePeer, ...pythonPeers };
-export const contenderNames = ['floor', 'floor+protocol', 'iodict', 'iodict xattrs:off', 'iodict async', ...Object.keys(peerLoaders)];
+export const contenderNames = ['floor', 'floor+protocol', 'floor+protocol xattrs:off', 'iodict', 'iodict xattrs:off', 'iodict async', ...Object.keys(peerLoaders)];
 
 /** Loads the named contenders (all by default); peers are Node-only native or Node-targeted packages. */
 export async function loadContenders(names = contenderNames) {
@@ -763,6 +820,7 @@ export async function loadContenders(names = contenderNames) {
   const all = {
     floor: () => floor,
     'floor+protocol': () => floorProtocol,
+    'floor+protocol xattrs:off': () => floorProtocolNoMirror,
     iodict: () => iodictContender(lib, 'iodict', {}),
     'iodict xattrs:off': () => iodictContender(lib, 'iodict xattrs:off', { xattrs: 'off' }),
     'iodict async': () => asyncIodictContender(lib),

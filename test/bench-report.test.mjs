@@ -15,6 +15,14 @@ const run = (rows) => ({ machine: { fileSystem: 'tmpfs' }, contenders: [], rows,
 const bar = (r, name) => bars(r).find((b) => b.bar === name);
 const SET = "set, new key, ≤1 KiB, 'none'";
 
+/** Asserts a bar's verdict: met or not, out of reach or not, the row it names, its note. */
+function verdict(b, { met, outOfReach = false, measured, note }) {
+  assert.is(b.met, met);
+  assert.is(b.outOfReach, outOfReach);
+  if (measured) assert.match(b.measured, measured);
+  if (note !== undefined) assert.match(b.note, note);
+}
+
 test('a bar the protocol\'s bare calls miss at every size is out of reach, with their range', () => {
   const r = run(SIZES.map((n, i) => row('set', n, { floor: 10, 'floor+protocol': [14, 15, 16][i], iodict: 25 })));
   const b = bar(r, SET);
@@ -37,12 +45,17 @@ test('a bar measured at one size is never called out of reach by the protocol', 
   assert.is(b.outOfReach, false);
 });
 
-test('get: the protocol adds no call, so the floor + protocol neither explains nor excuses a gap', () => {
-  const r = run(SIZES.map((n) => row('get', n, { floor: 10, 'floor+protocol': 14, iodict: 13 })));
-  const b = bar(r, 'get');
-  assert.is(b.met, false);
-  assert.is(b.outOfReach, false);
-  assert.not.match(b.note, /protocol/);
+test('get: the format\'s file names alone can put the bare calls over the bar, at every size or not', () => {
+  const out = bar(run(SIZES.map((n) => row('get', n, { floor: 10, 'floor+protocol': 14, iodict: 13 }))), 'get');
+  verdict(out, { met: false, outOfReach: true, note: /floor \+ protocol 1\.40× floor/ });
+  const missed = bar(run(SIZES.map((n, i) => row('get', n, { floor: 10, 'floor+protocol': [14, 10.5, 14][i], iodict: 13 }))), 'get');
+  verdict(missed, { met: false, note: /iodict 0\.93× it/ });
+});
+
+test('set: a bar the bare calls meet without the xattr mirror is not out of reach (the mirror is an option)', () => {
+  const rows = (noMirror) => SIZES.map((n) => row('set', n, { floor: 10, 'floor+protocol': 15, 'floor+protocol xattrs:off': noMirror, iodict: 20, 'iodict xattrs:off': 16 }));
+  verdict(bar(run(rows(12)), SET), { met: false, note: /without the mirror: floor \+ protocol 1\.20× floor, iodict 1\.60× floor/ });
+  verdict(bar(run(rows(13.5)), SET), { met: false, outOfReach: true, note: /1\.35× to 1\.35× over the sizes, the better of with and without the mirror/ });
 });
 
 test('a met bar stays met whatever the floor + protocol shows', () => {
@@ -66,14 +79,6 @@ test('a batch bar is out of reach when the floor\'s own batch exceeds it, and no
   assert.is(missed.outOfReach, false);
 });
 
-/** Asserts a bar's verdict: met or not, out of reach or not, the row it names, its note. */
-function verdict(b, { met, outOfReach = false, measured, note }) {
-  assert.is(b.met, met);
-  assert.is(b.outOfReach, outOfReach);
-  if (measured) assert.match(b.measured, measured);
-  if (note !== undefined) assert.match(b.note, note);
-}
-
 test('a peer bar names the worst row iodict misses where the bare calls do not; missed only where they lose too, it is out of reach', () => {
   const ahead = 'ahead of keyv-file on every op';
   // has: the floor's stat already loses to an in-memory peer; get: the floor wins, iodict does not.
@@ -85,6 +90,10 @@ test('a peer bar names the worst row iodict misses where the bare calls do not; 
     met: false, outOfReach: true, measured: /^8\.00× \(has n=1000 none\)/, note: /the floor 4\.00× keyv-file on that row/,
   });
   verdict(bar(run([row('get', 1000, { floor: 5, iodict: 8, 'keyv-file': 10 })]), ahead), { met: true, note: /^$/ });
+  // Where the floor + protocol was measured, it is the bare calls: the calls this format makes.
+  verdict(bar(run([row('set', 1000, { floor: 8, 'floor+protocol': 12, iodict: 14, 'keyv-file': 10 })]), ahead), {
+    met: false, outOfReach: true, measured: /^1\.40× \(set n=1000 none\)/, note: /floor \+ protocol 1\.20× keyv-file on that row/,
+  });
 });
 
 test('Bun vs Node: a row where Bun\'s own floor is over 20% slower does not hide one where iodict is', () => {
@@ -97,12 +106,12 @@ test('Bun vs Node: a row where Bun\'s own floor is over 20% slower does not hide
   verdict(bar(run([rows[0]]), 'Bun vs Node'), { met: false, outOfReach: true, note: /Bun's floor 2\.12× Node's on that row/ });
 });
 
-test('noise: the widest gap between the floor and the floor + protocol on get, either way round', () => {
-  const r = run([row('get', 1000, { floor: 10, 'floor+protocol': 11 }), row('get', 10000, { floor: 13, 'floor+protocol': 10 }), row('set', 1000, { floor: 10, 'floor+protocol': 30 })]);
+test('noise: the widest gap between iodict with and without the xattr mirror on get, either way round', () => {
+  const r = run([row('get', 1000, { iodict: 10, 'iodict xattrs:off': 11 }), row('get', 10000, { iodict: 13, 'iodict xattrs:off': 10 }), row('set', 1000, { iodict: 30, 'iodict xattrs:off': 10 })]);
   const widest = noise(r);
   assert.is(widest.value.toFixed(2), '1.30');
   assert.is(widest.row.n, 10000);
-  assert.is(noise(run([row('set', 1000, { floor: 10, 'floor+protocol': 30 })])), undefined);
+  assert.is(noise(run([row('set', 1000, { iodict: 30, 'iodict xattrs:off': 10 })])), undefined);
 });
 
 test.run();
