@@ -78,7 +78,11 @@ function floorClaim(h, name) {
   const bytes = fs.readFileSync(claimed);
   journalChange(h); // the take's entry, before the unlink as iodict's (FORMAT.md 7.5)
   fs.unlinkSync(claimed);
-  if (h.durable) fs.fsyncSync(h.dirFd);
+  if (h.durable) {
+    fs.fsyncSync(h.dirFd);
+    // The protocol syncs claimed/ too, or the unlinked claim could come back after a power loss (7.5 step 5).
+    if (h.protocol) fs.fsyncSync(h.claimedFd);
+  }
   return bytes;
 }
 
@@ -196,6 +200,7 @@ function floorOpen(dir, { durability }, protocol = false) {
   for (const d of [h.dir, h.tmp, h.claimed]) fs.mkdirSync(d, { recursive: true });
   h.names = protocol ? protocolNames(h) : floorNames(h);
   h.dirFd = fs.openSync(h.dir, 'r');
+  if (protocol) h.claimedFd = fs.openSync(h.claimed, 'r');
   h.order = []; // the records' names in birth order, which the bare calls cannot recover from a listing: the floor is told it
   h.head = 0;
   h.seq = 0;
@@ -288,11 +293,12 @@ const floorProtocol = {
   ...floor,
   name: 'floor+protocol',
   label: 'floor + protocol',
-  about: `the floor plus what iodict's protocol adds to its calls: the file names of FORMAT.md 1 and 3.2 (records under the SHA3-224 hex of the key, temp files \`.iodict/tmp/<owner>-<counter>\`, claims \`.iodict/claimed/<digest>.<owner>.<stamp>\`), the user.key/user.birthtime xattr mirror on each record${libc ? '' : ' (missing here: koffi, for fsetxattr, is missing)'} (FORMAT.md 6), one 128-byte O_APPEND journal entry and one pread after each change (a batch: an append per item and a pread per 32 items), a pread before each pop (8.3); no encoding, no index, and not the probe of its name that a set makes while its handle has no index loaded`,
+  about: `the floor plus what iodict's protocol adds to its calls: the file names of FORMAT.md 1 and 3.2 (records under the SHA3-224 hex of the key, temp files \`.iodict/tmp/<owner>-<counter>\`, claims \`.iodict/claimed/<digest>.<owner>.<stamp>\`), the user.key/user.birthtime xattr mirror on each record${libc ? '' : ' (missing here: koffi, for fsetxattr, is missing)'} (FORMAT.md 6), one 128-byte O_APPEND journal entry and one pread after each change (a batch: an append per item and a pread per 32 items), a pread before each pop (8.3), and under 'fsync' a take syncs \`claimed/\` as well as the store (7.5); no encoding, no index, and not the probe of its name that a set makes while its handle has no index loaded`,
   open: floorProtocolOpen,
   openQueue: floorProtocolOpen,
   close(h) {
     fs.closeSync(h.journalFd);
+    fs.closeSync(h.claimedFd);
     floor.close(h);
   },
   openGet: (dir, options, key) => (fs.readFileSync(path.join(dir, 'items', digest(key))), 1),
