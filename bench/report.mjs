@@ -173,12 +173,17 @@ export function bars(run) {
     return found;
   };
   const out = [];
+  // How far identical work moved between two contenders of this run: a ratio missed by less than
+  // that is a tie with the limit, not evidence of a miss (said so; still not met).
+  const spread = noise(run)?.value;
   // `measured.floorOwn`: the bare calls' own ratio for the same work; above the limit, the bar is
   // out of reach on this file system (and said so), not merely unmet.
-  const bar = (name, target, limit, measured, format = ratio, note = '') => {
+  const bar = (name, target, limit, measured, format = ratio, note = '', { sameRun = true } = {}) => {
     const why = [measured?.why, note].filter(Boolean).join('; ');
     const met = measured ? measured.value <= limit : null;
-    out.push({ bar: name, target, measured: measured ? `${format(measured.value)}${measured.where ? ` (${measured.where})` : ''}` : 'n/a', met, outOfReach: met === false && measured.floorOwn > limit, note: why });
+    const outOfReach = met === false && measured.floorOwn > limit;
+    const withinNoise = met === false && !outOfReach && sameRun && format === ratio && spread !== undefined && measured.value <= limit * spread;
+    out.push({ bar: name, target, measured: measured ? `${format(measured.value)}${measured.where ? ` (${measured.where})` : ''}` : 'n/a', met, outOfReach, withinNoise, ...(withinNoise ? { noise: spread } : {}), note: why });
   };
   const setLimit = tmpfs ? 1.3 : 1.15;
   bar("set, new key, ≤1 KiB, 'none'", `≤ ${setLimit}× floor (${tmpfs ? 'tmpfs' : 'disk'})`, setLimit, vsFloor('set'));
@@ -243,7 +248,8 @@ export function bars(run) {
     const { bun, node } = r.runtimes;
     return { value: bun.iodict / node.iodict, where: r.id, floorOwn: bun.floor && node.floor ? bun.floor / node.floor : undefined };
   });
-  bar('Bun vs Node', 'within 20%, or faster', 1.2, worstWithin(1.2, bunRows, (own) => `Bun's floor ${ratio(own)} Node's on that row`));
+  // Child processes of their own, not rows of this run: its noise figure does not apply.
+  bar('Bun vs Node', 'within 20%, or faster', 1.2, worstWithin(1.2, bunRows, (own) => `Bun's floor ${ratio(own)} Node's on that row`), ratio, '', { sameRun: false });
   return out;
 }
 
@@ -255,7 +261,7 @@ function barsTable(runs) {
   for (const name of names) {
     const entries = perRun.map((b) => b.find((x) => x.bar === name));
     const target = entries.find(Boolean).target;
-    const cells = entries.flatMap((e) => (e ? [`${e.measured}${e.note ? ` (${e.note})` : ''}`, e.met === null ? '—' : e.met ? 'met' : e.outOfReach ? 'out of reach (the bare calls miss it too)' : '**not met**'] : ['', '']));
+    const cells = entries.flatMap((e) => (e ? [`${e.measured}${e.note ? ` (${e.note})` : ''}`, e.met === null ? '—' : e.met ? 'met' : e.outOfReach ? 'out of reach (the bare calls miss it too)' : e.withinNoise ? `**not met**, by less than this run's noise (${ratio(e.noise)})` : '**not met**'] : ['', '']));
     lines.push(`| ${name} | ${target} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');

@@ -58,6 +58,15 @@ test('set: a bar the bare calls meet without the xattr mirror is not out of reac
   verdict(bar(run(rows(13.5)), SET), { met: false, outOfReach: true, note: /1\.35× to 1\.35× over the sizes, the better of with and without the mirror/ });
 });
 
+test('a miss smaller than the run\'s noise (iodict with and without the mirror on get) is said to be one', () => {
+  const rows = (iodictGet) => SIZES.map((n) => row('get', n, { floor: 10, 'floor+protocol': 10.5, iodict: iodictGet, 'iodict xattrs:off': iodictGet * 1.2 }));
+  verdict(bar(run(rows(11.5)), 'get'), { met: false });
+  assert.is(bar(run(rows(11.5)), 'get').withinNoise, true);
+  assert.is(bar(run(rows(11.5)), 'get').noise.toFixed(2), '1.20');
+  assert.is(bar(run(rows(13.5)), 'get').withinNoise, false);
+  assert.is(bar(run(rows(10.5)), 'get').withinNoise, false); // met
+});
+
 test('a met bar stays met whatever the floor + protocol shows', () => {
   const r = run(SIZES.map((n) => row('set', n, { floor: 10, 'floor+protocol': 20, iodict: 12 })));
   const b = bar(r, SET);
