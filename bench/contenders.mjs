@@ -169,7 +169,6 @@ function floorNames(h) {
     temp: (key) => path.join(h.tmp, key),
     record: (key) => key,
     claim: (name) => path.join(h.claimed, name),
-    isRecord: () => true,
   };
 }
 
@@ -189,7 +188,6 @@ function protocolNames(h) {
     temp: () => path.join(h.tmp, `${OWNER}-${(counter++ % 2 ** 32).toString(16).padStart(8, '0')}`),
     record: digest,
     claim: (name) => path.join(h.claimed, `${name}.${OWNER}.${(Date.now() * 1000 + (counter++ % 1000)).toString(16).padStart(16, '0')}`),
-    isRecord: (name) => name.length === 56,
   };
 }
 
@@ -207,8 +205,10 @@ function floorOpen(dir, { durability }, protocol = false) {
   return h;
 }
 
-/** The record names in the store folder, in directory order. */
-const listRecords = (h) => fs.readdirSync(h.dir).filter(h.names.isRecord);
+/** The record names in the store folder, in directory order (the floor's folder holds nothing else: no filter to pay for). */
+const listRecords = (h) => (h.protocol ? fs.readdirSync(h.dir).filter(isRecordName) : fs.readdirSync(h.dir));
+/** A record's file name in a store root (FORMAT.md 1): 56 hex characters; `.iodict` is not one. */
+const isRecordName = (name) => name.length === 56;
 const recordPath = (h, key) => path.join(h.dir, h.names.record(key));
 
 const floor = {
@@ -302,7 +302,7 @@ const floorProtocol = {
     floor.close(h);
   },
   openGet: (dir, options, key) => (fs.readFileSync(path.join(dir, 'items', digest(key))), 1),
-  openList: (dir) => fs.readdirSync(path.join(dir, 'items')).filter((name) => name.length === 56).length,
+  openList: (dir) => fs.readdirSync(path.join(dir, 'items')).filter(isRecordName).length,
 };
 
 /** The floor + protocol without the xattr mirror: the bare calls under iodict's `xattrs: 'off'`. */
