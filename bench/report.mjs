@@ -143,6 +143,18 @@ function worstWithin(limit, candidates, says) {
   return found && found.value > limit && found.floorOwn !== undefined ? { ...found, why: says(found.floorOwn, found) } : found;
 }
 
+/**
+ * The bare calls this format makes for a row's work, at their fastest an option allows: the floor +
+ * protocol, or the same without the xattr mirror where that was measured and faster (the mirror
+ * is an option). Undefined where the floor + protocol was not measured.
+ */
+function bareCalls(row) {
+  const withMirror = usOf(row, 'floor+protocol');
+  if (withMirror === undefined) return undefined;
+  const without = usOf(row, 'floor+protocol xattrs:off');
+  return without !== undefined && without < withMirror ? { us: without, label: 'floor + protocol without the mirror' } : { us: withMirror, label: 'floor + protocol' };
+}
+
 /** Every bar: what it asks, what this run measured (the worst case over the rows it covers), met or not. */
 export function bars(run) {
   const tmpfs = run.machine.fileSystem === 'tmpfs';
@@ -160,12 +172,11 @@ export function bars(run) {
     const found = worst(rows.map((r) => ({ value: usOf(r, 'iodict') / usOf(r, 'floor'), where: `n=${countLabel(r.n)}`, row: r })));
     const protocol = found && usOf(found.row, 'floor+protocol');
     if (protocol) {
-      const protocolOwn = (r) => Math.min(usOf(r, 'floor+protocol'), usOf(r, 'floor+protocol xattrs:off') ?? Infinity) / usOf(r, 'floor');
-      const own = rows.map(protocolOwn).filter(Number.isFinite);
-      const range = own.length > 1 ? ` (${ratio(Math.min(...own))} to ${ratio(Math.max(...own))} over the sizes${usOf(found.row, 'floor+protocol xattrs:off') ? ', the better of with and without the mirror' : ''})` : '';
+      const own = rows.map((r) => bareCalls(r)?.us / usOf(r, 'floor')).filter(Number.isFinite);
+      const noMirror = usOf(found.row, 'floor+protocol xattrs:off');
+      const range = own.length > 1 ? ` (${ratio(Math.min(...own))} to ${ratio(Math.max(...own))} over the sizes${noMirror ? ', the better of with and without the mirror' : ''})` : '';
       if (own.length > 1) found.floorOwn = Math.min(...own);
       const floorUs = usOf(found.row, 'floor');
-      const noMirror = usOf(found.row, 'floor+protocol xattrs:off');
       const iodictNoMirror = usOf(found.row, 'iodict xattrs:off');
       const withoutMirror = noMirror ? `; without the mirror: floor + protocol ${ratio(noMirror / floorUs)} floor${iodictNoMirror ? `, iodict ${ratio(iodictNoMirror / floorUs)} floor` : ''}` : '';
       found.why = `floor + protocol ${ratio(protocol / floorUs)} floor${range}, iodict ${ratio(usOf(found.row, 'iodict') / protocol)} it${withoutMirror}`;
@@ -222,13 +233,12 @@ export function bars(run) {
   const index = run.memory?.results.iodict?.indexBytesPerItem;
   bar('index memory', '≤ 100 bytes per item at 1M items', 100, index ? { value: index, where: `at ${countLabel(run.memory.n)} items` } : undefined, (v) => `${v.toFixed(1)} B`, 'the bar is stated at 1M items; this suite builds at most 100k');
   bar('async sets', 'a 10 ms timer lags ≤ 20 ms while 10,000 run', 20, run.asyncLag?.available ? { value: run.asyncLag.worstLagMs } : undefined, (v) => `${v.toFixed(1)} ms`, run.asyncLag?.available ? '' : run.asyncLag?.note ?? '');
-  // Peers: iodict ÷ peer, row by row, beside the bare calls ÷ peer (the floor + protocol's where
-  // measured: the calls this format makes; else the floor's): where they lose to the peer by more
-  // than the bar allows, no store of this format can meet it there.
-  const bareOf = (r) => (usOf(r, 'floor+protocol') ? ['floor + protocol', usOf(r, 'floor+protocol')] : ['the floor', usOf(r, 'floor')]);
+  // Peers: iodict ÷ peer, row by row, beside the bare calls ÷ peer (the calls this format makes,
+  // as for the floor bars; the floor's where they were not measured): where they lose to the peer
+  // by more than the bar allows, no store of this format can meet it there.
   const againstPeer = (peer, limit, rows = run.rows) => worstWithin(limit, rows.filter((r) => usOf(r, peer) && usOf(r, 'iodict')).map((r) => {
-    const [bare, us] = bareOf(r);
-    return { value: usOf(r, 'iodict') / usOf(r, peer), where: r.id, floorOwn: us ? us / usOf(r, peer) : undefined, bare };
+    const bare = bareCalls(r) ?? { us: usOf(r, 'floor'), label: 'the floor' };
+    return { value: usOf(r, 'iodict') / usOf(r, peer), where: r.id, floorOwn: bare.us ? bare.us / usOf(r, peer) : undefined, bare: bare.label };
   }), (own, found) => `${found.bare} ${ratio(own)} ${labelOf(run, peer)} on that row`);
   // Ahead (iodict ÷ peer < 1) of the file-based peers on every operation they both have.
   for (const peer of ['node-persist', 'keyv-file', 'cacache', 'diskcache', 'persist-queue']) {
