@@ -26,6 +26,7 @@ for (const { module, name, kind } of WebAssembly.Module.imports(coreModule)) {
   (stubs[module] ??= {})[name] = kind === 'memory' ? new WebAssembly.Memory({ initial: 2 }) : () => { throw new Error(`${module}.${name}`); };
 }
 const core = new WebAssembly.Instance(coreModule, stubs).exports;
+core._start(); // the build exports the start function instead of running it (asconfig.json)
 
 const line = (i) => ({ sku: `SKU-${1000 + i}`, title: `Item number ${i} with a medium length title`, qty: i + 1, price: 9.99 + i, discount: i % 3 ? 0 : 0.1 });
 const values = {

@@ -16,7 +16,7 @@ const bundle = path.join(tmp, 'instances.bundle.mjs');
 buildSync({
   // One bundle, so IODict and coreInstance share the module's kept instances.
   stdin: {
-    contents: ["export { coreInstance, kept, GLOBALS_AT } from './host/core/module.ts';", "export { IODict } from './host/dict.ts';", "export { DurableQueue } from './host/queue/durable.ts';", "export { defaultHost } from './host/default-host.ts';"].join('\n'),
+    contents: ["export { coreInstance, coreModule, kept, dropSpares, spareInstance, GLOBALS_AT } from './host/core/module.ts';", "export { ImportBinding, importTable } from './host/core/imports.ts';", "export { IODict } from './host/dict.ts';", "export { DurableQueue } from './host/queue/durable.ts';", "export { defaultHost } from './host/default-host.ts';"].join('\n'),
     resolveDir: root,
     sourcefile: 'instances-entry.ts',
     loader: 'ts',
@@ -27,14 +27,22 @@ buildSync({
   sourcemap: 'inline',
 });
 // Loaded before the tests, not at the top level: Bun's test runner cannot require a module that awaits.
-let coreInstance, kept, GLOBALS_AT, IODict, DurableQueue, defaultHost;
+let coreInstance, coreModule, kept, dropSpares, spareInstance, GLOBALS_AT, ImportBinding, importTable, IODict, DurableQueue, defaultHost;
 test.before(async () => {
-  ({ coreInstance, kept, GLOBALS_AT, IODict, DurableQueue, defaultHost } = await import(pathToFileURL(bundle).href));
+  ({ coreInstance, coreModule, kept, dropSpares, spareInstance, GLOBALS_AT, ImportBinding, importTable, IODict, DurableQueue, defaultHost } = await import(pathToFileURL(bundle).href));
 });
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const noMemory = { bytes: () => new Uint8Array(0) };
-const take = () => coreInstance(defaultHost(), path.join(tmp, 'unused'), noMemory, {});
+const take = (root = path.join(tmp, 'unused')) => coreInstance(defaultHost(), root, noMemory, {});
+/** A new instance of the core on a new memory of `bytes`, started as coreInstance starts one. */
+function freshOn(bytes) {
+  const memory = new WebAssembly.Memory({ initial: bytes / 65536 });
+  const imports = importTable(new ImportBinding(defaultHost(), path.join(tmp, 'unused'), noMemory));
+  const exports = new WebAssembly.Instance(coreModule(), { ...imports, env: { ...imports.env, memory } }).exports;
+  exports._start();
+  return { exports, memory };
+}
 /** An instance's memory, then its globals as saveGlobals stores them (which writes to that memory). */
 function state(instance) {
   const memory = new Uint8Array(instance.memory.buffer).slice();
@@ -51,13 +59,8 @@ function assertPristine(kept, fresh, what) {
   assert.ok(a.memory.subarray(b.memory.length).every((byte) => byte === 0), `${what}: zero beyond`);
 }
 
-/** Takes every kept instance, so the next handle starts from nothing kept. */
-function drain() {
-  while (kept() > 0) take();
-}
-
 test('an instance kept from a closed handle is reset to what a new one is', () => {
-  drain();
+  dropSpares(); // the next handle starts from nothing kept
   const store = path.join(tmp, 'dict');
   const d = new IODict(store, { durability: 'fsync', xattrs: 'off', rotateAfter: 5, lease: 1234 });
   d.setMany(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'x'.repeat(i)])); // rotations, an index
@@ -78,35 +81,86 @@ test('an instance kept from a closed handle is reset to what a new one is', () =
   assertPristine(take(), take(), 'after a queue with a claim held');
 });
 
-test('an instance whose memory grew is not kept, nor its memory: the next handle gets a new one', () => {
-  drain();
-  const store = path.join(tmp, 'cycles');
-  const cycle = (i) => {
-    const d = new IODict(store);
-    d.set(`k${i}`, 'v'.repeat(100));
-    d.get(`k${i}`);
-    d.close();
-    assert.is(kept(), 1, `cycle ${i}`);
-  };
-  for (let i = 0; i < 10; i++) cycle(i);
-  drain();
-  const bigStore = path.join(tmp, 'big');
-  const listBig = () => {
-    const big = new IODict(bigStore);
-    if (big.size === 0) big.setMany(Array.from({ length: 3000 }, (_, i) => [`key number ${i}`, i]));
-    assert.is([...big.keys()].length, 3000); // an index larger than the initial memory
-    big.close();
-  };
-  listBig();
-  assert.is(kept(), 0, 'the instance whose memory grew is not kept');
-  listBig();
-  assert.is(kept(), 0);
-  const fresh = take();
-  assert.is(fresh.memory.buffer.byteLength, 512 * 1024, 'a new instance, on a new memory of the initial size');
-  for (let i = 10; i < 20; i++) cycle(i);
-  const d = new IODict(store);
-  assert.is(d.size, 20);
+test('an instance whose memory grew is kept with it, and put back as a new instance on a memory of that size starts', () => {
+  dropSpares(); // the next handle starts from nothing kept
+  const big = path.join(tmp, 'grown');
+  const d = new IODict(big);
+  d.setMany(Array.from({ length: 3000 }, (_, i) => [`key number ${i}`, i]));
+  assert.is([...d.keys()].length, 3000); // an index larger than the initial memory
   d.close();
+  assert.is(kept(), 1);
+  const reused = take(big);
+  const size = reused.memory.buffer.byteLength;
+  assert.ok(size > 512 * 1024, 'the grown memory came back');
+  assertPristine(reused, freshOn(size), 'after a grown index');
+  const more = reused.exports.reserve(size / 2); // the allocator has the whole memory: no growth
+  assert.ok(more > 0);
+  assert.is(reused.memory.buffer.byteLength, size, 'the allocator took the pages the memory had grown by');
+});
+
+test('a handle gets the kept memory that suits what the last handle of its store needed', () => {
+  dropSpares(); // the next handle starts from nothing kept
+  const big = path.join(tmp, 'suits-big');
+  const small = path.join(tmp, 'suits-small');
+  const listBig = () => {
+    const d = new IODict(big);
+    if (d.size === 0) d.setMany(Array.from({ length: 8000 }, (_, i) => [`${"long key ".repeat(20)}${i}`, i]));
+    assert.is([...d.keys()].length, 8000);
+    d.close();
+  };
+  const useSmall = () => {
+    const d = new IODict(small);
+    d.set('a', 1);
+    assert.is(d.size, 1);
+    d.close();
+  };
+  listBig();
+  useSmall(); // a new instance: the big memory is more than 4 times what a small store needs
+  assert.is(kept(), 2);
+  const sizes = () => {
+    const a = take(big);
+    const b = take(small);
+    return [a.memory.buffer.byteLength, b.memory.buffer.byteLength];
+  };
+  const [bigSize, smallSize] = sizes();
+  assert.ok(bigSize > 4 * smallSize, `the big store's handle got the big memory (${bigSize} bytes), the small one's the small (${smallSize})`);
+  assert.is(smallSize, 512 * 1024);
+
+  listBig();
+  const d = new IODict(big); // the big memory again, but this handle loads no index ...
+  assert.is(d.get(`${"long key ".repeat(20)}7`), 7);
+  d.close();
+  const after = take(big); // ... so the next handle of that store is not given it to clear
+  assert.is(after.memory.buffer.byteLength, 512 * 1024);
+  listBig(); // and a store listed again still lists all of it
+});
+
+test('at most two instances are kept, and their memories take at most 64 MiB in all: beyond, the oldest is given back', () => {
+  dropSpares();
+  const grown = (mib) => {
+    const instance = take();
+    assert.ok(instance.exports.reserve(mib << 20) > 0);
+    return instance;
+  };
+  const huge = grown(70);
+  assert.ok(huge.memory.buffer.byteLength > 64 << 20);
+  spareInstance(huge, path.join(tmp, 'huge'), true, 0);
+  assert.is(kept(), 0, 'a memory over 64 MiB is not kept');
+
+  const first = grown(20);
+  const second = grown(20);
+  assert.ok(first.memory.buffer.byteLength + second.memory.buffer.byteLength > 64 << 20);
+  spareInstance(first, path.join(tmp, 'first'), true, 0);
+  spareInstance(second, path.join(tmp, 'second'), true, 0);
+  assert.is(kept(), 1, 'the two would pass 64 MiB: the older goes');
+  assert.is(take(path.join(tmp, 'second')), second);
+
+  const small = [grown(1), grown(1), grown(1)];
+  small.forEach((instance, i) => spareInstance(instance, path.join(tmp, `small${i}`), true, 0));
+  assert.is(kept(), 2, 'two at most');
+  assert.is(take(path.join(tmp, 'small2')), small[2]);
+  assert.is(take(path.join(tmp, 'small1')), small[1]);
+  assert.is(kept(), 0, 'the oldest was given back');
 });
 
 test('the next handle shows none of the options or state of the one before', () => {

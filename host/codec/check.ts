@@ -10,6 +10,8 @@ interface CheckExports {
   valueProblem(): number;
   valueProblemOffset(): number;
   valueProblemDetail(): number;
+  /** The core's start function (asconfig.json: exportStart). */
+  _start(): void;
 }
 
 /** What the core found wrong with a value: a VALUE_* code, where, and a detail (a tag, a codec id, a size). */
@@ -34,7 +36,9 @@ function instance(): CheckExports {
       throw new Error(`iodict: the value checker called ${from}.${name} (a bug: please report it)`);
     };
   }
-  return (checker = new WebAssembly.Instance(module, imports).exports as unknown as CheckExports);
+  checker = new WebAssembly.Instance(module, imports).exports as unknown as CheckExports;
+  checker._start();
+  return checker;
 }
 
 /** Checks value bytes written with a codec (0 CBOR, 1 JSON; others pass): undefined when valid. */

@@ -28,33 +28,43 @@ export interface CoreInstance {
   readonly binding: ImportBinding;
 }
 
-/** What the build adds to the core (build.mjs): its mutable globals stored at, and loaded from, `at`. */
+/** What the build adds to the core (build.mjs: its mutable globals stored at, and loaded from, `at`), and its start function. */
 interface GlobalsSnapshot {
   saveGlobals(at: number): number;
   restoreGlobals(at: number): void;
+  /** The core's start function (asconfig.json: exportStart), run once the instance is set up. */
+  _start(): void;
 }
 
-// Instantiating the core is most of opening a store (V8 builds its exports: about 200 µs here).
-// So the instance of a closed handle is kept, and the next handle gets it put back as it was
-// right after instantiation: its memory as it was then and every mutable global at its value
-// then (saveGlobals and restoreGlobals, which the build adds); nothing else of an instance
-// changes as it runs. Only an instance whose memory kept its size: a new instance's allocator
-// takes the whole memory it finds, so one put back after its memory grew would not know the
-// pages it grew by, and would grow further each time instead of using them. Its memory is not
-// given to a new instance either: on Node 20, a worker thread whose handles' new instances took
-// the grown memories of closed ones crashed (SIGSEGV in V8's optimized code, after a few
-// thousand calls of test/model.test's AsyncIODict variant; never with a new memory each time).
+// Instantiating the core is most of opening a small store (V8 builds its exports: about 200 µs
+// here), and fresh memory most of opening a large one (its first write to each 4 KiB page is a
+// page fault: 9 µs a page on this machine, 2,300 of them for a 100k-key index). So the instance
+// of a closed handle is kept, with its memory, and the next handle gets it put back as a new
+// instance on a memory of that size is: memory zero but for the data segments, every mutable
+// global at its value before the start function (saveGlobals and restoreGlobals, which the build
+// adds), and then the start function run (the build exports it as _start instead of running it at
+// instantiation), which gives the allocator the whole memory, as it does for a new instance.
+// Nothing else of an instance changes as it runs. An instance keeps its own memory: none is ever
+// given to another instance.
 const SPARES = 2;
+/** Kept memories take at most this much in all (a closed store's memory is given back beyond it). */
+const SPARE_BYTES = 64 << 20;
+/** Kept instances, the most recently closed last. */
 const spareInstances: CoreInstance[] = [];
-/** A new instance as it starts: its memory's non-zero 4 KiB pages, and the globals as saveGlobals stores them. */
+/** A new instance before its start function: its memory's non-zero 4 KiB pages, and the globals as saveGlobals stores them. */
 let pristine: { pages: [number, Uint8Array][]; globals: Uint8Array } | undefined;
+/** How much memory the last handle of each store path needed, so that a small store's handle is not given a large memory to clear. */
+const needs = new Map<string, number>();
+const NEEDS_KEPT = 64;
+/** A kept memory more than this many times the need is not taken: clearing it costs more than growing a new one. */
+const OVERSIZE = 4;
 const PAGE = 4096;
 /** Where the globals pass through memory: free heap in a new instance (zero, and zero again after). */
 export const GLOBALS_AT = INITIAL_BYTES / 2;
 
 /** An instance of the core whose imports reach `host` under `root`: a kept one, reset, or a new one. */
 export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, modes: CreateModes): CoreInstance {
-  const spare = spareInstances.pop();
+  const spare = takeSpare(needs.get(root) ?? INITIAL_BYTES);
   if (spare) {
     reset(spare);
     spare.binding.bind(host, root, memory, modes);
@@ -66,7 +76,23 @@ export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, m
   const exports = new WebAssembly.Instance(coreModule(), { ...imports, env: { ...imports.env, memory: own } }).exports as CoreInstance['exports'];
   // Every new instance starts alike: the first one, before it runs anything, shows how.
   pristine ??= snapshot(exports, new Uint8Array(own.buffer));
+  exports._start();
   return { exports, memory: own, binding };
+}
+
+/**
+ * The kept instance that suits a handle needing `need` bytes: the smallest that holds it, else the
+ * largest not too large to clear; of two alike, the one closed last.
+ */
+function takeSpare(need: number): CoreInstance | undefined {
+  let best = -1;
+  let bestSize = 0;
+  for (let i = spareInstances.length - 1; i >= 0; i--) {
+    const size = spareInstances[i]!.memory.buffer.byteLength;
+    if (size > need * OVERSIZE) continue;
+    if (best < 0 || (bestSize < need ? size > bestSize : size >= need && size < bestSize)) [best, bestSize] = [i, size];
+  }
+  return best < 0 ? undefined : spareInstances.splice(best, 1)[0];
 }
 
 function snapshot(exports: GlobalsSnapshot, bytes: Uint8Array): { pages: [number, Uint8Array][]; globals: Uint8Array } {
@@ -98,15 +124,31 @@ function reset(instance: CoreInstance): void {
   instance.exports.restoreGlobals(GLOBALS_AT);
   bytes.fill(0, GLOBALS_AT, GLOBALS_AT + globals.length);
   for (const [at, page] of pages) bytes.set(page, at);
+  instance.exports._start();
 }
 
-/** Keeps what a closed handle's instance can give the next one; the instance never runs for the closed handle again. */
-export function spareInstance(instance: CoreInstance): void {
+/**
+ * Keeps what a closed handle's instance can give the next one (the instance never runs for the
+ * closed handle again), and notes what the handle needed: the memory it grew to, else twice its
+ * index (so a handle given a large memory that it did not use is not taken to need it).
+ */
+export function spareInstance(instance: CoreInstance, root: string, grew: boolean, indexBytes: number): void {
   // Called once per instance (Core retires its handle once): no instance is kept twice.
-  if (instance.memory.buffer.byteLength === INITIAL_BYTES && spareInstances.length < SPARES) spareInstances.push(instance);
+  const size = instance.memory.buffer.byteLength;
+  needs.delete(root);
+  needs.set(root, grew ? size : Math.max(INITIAL_BYTES, Math.min(size, 2 * indexBytes)));
+  if (needs.size > NEEDS_KEPT) needs.delete(needs.keys().next().value!);
+  spareInstances.push(instance);
+  let bytes = spareInstances.reduce((sum, spare) => sum + spare.memory.buffer.byteLength, 0);
+  while (spareInstances.length > SPARES || bytes > SPARE_BYTES) bytes -= spareInstances.shift()!.memory.buffer.byteLength;
 }
 
 /** How many instances are kept for the next handles (for tests). */
 export function kept(): number {
   return spareInstances.length;
+}
+
+/** Gives back every kept instance, so the next handle gets a new one (for tests). */
+export function dropSpares(): void {
+  spareInstances.length = 0;
 }
