@@ -10,11 +10,6 @@ const FINDS = new Set(['get', 'has']);
 // Listings that read every item's file: minutes per pass at 100k items for the slowest peers.
 const LISTINGS = new Set(['listKeys', 'values', 'openList']);
 const SLOW_LISTING_MAX = 10000;
-// The bar for keys() is for a warm listing: each contender lists a few times untimed first, until
-// its caches are full and its loop is optimized (the first passes run unoptimized at about 0.15 µs
-// a key, whatever the store).
-const WARM_OPS = new Set(['keys']);
-const WARM_PASSES = 3;
 const now = () => process.hrtime.bigint();
 const collectGarbage = globalThis.gc ?? (globalThis.Bun ? () => globalThis.Bun.gc(true) : () => {});
 export const median = (values) => {
@@ -97,7 +92,7 @@ export async function runConfig(config, contenders, options) {
     const samples = new Map(who.map((c) => [c.name, []]));
     const n = OPEN_OPS.has(op) || !['keys', 'listKeys', 'values'].includes(op) || config.n < 100000 ? rounds : Math.min(rounds, 3);
     const long = new Set();
-    if (WARM_OPS.has(op)) for (const c of who) for (let pass = 0; pass < WARM_PASSES; pass++) await sample(c, 0, n);
+    for (const c of who) for (let pass = 0; pass < (OPS[op].warm ?? 0); pass++) await sample(c, 0, n);
     for (let round = 0; round < n; round++) {
       for (let i = 0; i < who.length; i++) {
         const c = who[(i + round) % who.length];

@@ -137,26 +137,27 @@ test('a handle gets the kept memory that suits what the last handle of its store
 
 test('at most two instances are kept, and their memories take at most 64 MiB in all: beyond, the oldest is given back', () => {
   dropSpares();
-  const grown = (mib) => {
-    const instance = take();
+  // An instance of the store at `name` whose memory grew by about `mib` (what its handle needed).
+  const grown = (mib, name) => {
+    const instance = take(path.join(tmp, name));
     assert.ok(instance.exports.reserve(mib << 20) > 0);
     return instance;
   };
-  const huge = grown(70);
+  const huge = grown(70, 'huge');
   assert.ok(huge.memory.buffer.byteLength > 64 << 20);
-  spareInstance(huge, path.join(tmp, 'huge'), true, 0);
+  spareInstance(huge);
   assert.is(kept(), 0, 'a memory over 64 MiB is not kept');
 
-  const first = grown(20);
-  const second = grown(20);
+  const first = grown(20, 'first');
+  const second = grown(20, 'second');
   assert.ok(first.memory.buffer.byteLength + second.memory.buffer.byteLength > 64 << 20);
-  spareInstance(first, path.join(tmp, 'first'), true, 0);
-  spareInstance(second, path.join(tmp, 'second'), true, 0);
+  spareInstance(first);
+  spareInstance(second);
   assert.is(kept(), 1, 'the two would pass 64 MiB: the older goes');
   assert.is(take(path.join(tmp, 'second')), second);
 
-  const small = [grown(1), grown(1), grown(1)];
-  small.forEach((instance, i) => spareInstance(instance, path.join(tmp, `small${i}`), true, 0));
+  const small = [grown(1, 'small0'), grown(1, 'small1'), grown(1, 'small2')];
+  small.forEach((instance) => spareInstance(instance));
   assert.is(kept(), 2, 'two at most');
   assert.is(take(path.join(tmp, 'small2')), small[2]);
   assert.is(take(path.join(tmp, 'small1')), small[1]);

@@ -204,8 +204,6 @@ const closedExports = new Proxy({} as Exports, {
 export class Core {
   #x: Exports;
   readonly #instance: CoreInstance;
-  /** Its memory's size when this handle got it: more at the end means this handle needed more. */
-  readonly #startBytes: number;
   #bytes: Uint8Array;
   #recPtr = 0;
   #recCap = 0;
@@ -228,7 +226,6 @@ export class Core {
     this.#instance = coreInstance(host, path, { bytes: () => this.bytes() }, createModes(options.mode));
     this.#x = this.#instance.exports as unknown as Exports;
     this.#bytes = new Uint8Array(this.x.memory.buffer);
-    this.#startBytes = this.#bytes.byteLength;
     const flags = (options.durability === 'fsync' ? OpenFlag.FSYNC : 0) |
       (options.xattrs === 'off' ? OpenFlag.XATTRS_OFF : options.xattrs === 'on' ? OpenFlag.XATTRS_ON : OpenFlag.XATTRS_AUTO) |
       (options.kind === 'dict' ? OpenFlag.KIND_DICT : options.kind === 'queue' ? OpenFlag.KIND_QUEUE : 0);
@@ -573,9 +570,8 @@ export class Core {
   /** This handle never runs its instance again: the instance can serve the next one (once: a second call does nothing). */
   #retire(): void {
     if (this.#x === closedExports) return;
-    const indexBytes = this.#x.indexMemory();
     this.#x = closedExports;
-    spareInstance(this.#instance, this.path, this.#instance.memory.buffer.byteLength > this.#startBytes, indexBytes);
+    spareInstance(this.#instance);
   }
 }
 

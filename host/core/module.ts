@@ -23,9 +23,11 @@ export function newCoreMemory(): WebAssembly.Memory {
 
 /** An instance of the core, its memory, and what its imports are bound to. */
 export interface CoreInstance {
-  readonly exports: Record<string, unknown> & GlobalsSnapshot;
+  readonly exports: Record<string, unknown> & GlobalsSnapshot & { indexMemory(): number };
   readonly memory: WebAssembly.Memory;
   readonly binding: ImportBinding;
+  /** Its memory's size when its handle got it: more when the handle closes means the handle needed more. */
+  takenBytes: number;
 }
 
 /** What the build adds to the core (build.mjs: its mutable globals stored at, and loaded from, `at`), and its start function. */
@@ -68,6 +70,7 @@ export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, m
   if (spare) {
     reset(spare);
     spare.binding.bind(host, root, memory, modes);
+    spare.takenBytes = spare.memory.buffer.byteLength;
     return spare;
   }
   const binding = new ImportBinding(host, root, memory, modes);
@@ -77,7 +80,7 @@ export function coreInstance(host: StoreHost, root: string, memory: MemoryRef, m
   // Every new instance starts alike: the first one, before it runs anything, shows how.
   pristine ??= snapshot(exports, new Uint8Array(own.buffer));
   exports._start();
-  return { exports, memory: own, binding };
+  return { exports, memory: own, binding, takenBytes: own.buffer.byteLength };
 }
 
 /**
@@ -132,11 +135,12 @@ function reset(instance: CoreInstance): void {
  * closed handle again), and notes what the handle needed: the memory it grew to, else twice its
  * index (so a handle given a large memory that it did not use is not taken to need it).
  */
-export function spareInstance(instance: CoreInstance, root: string, grew: boolean, indexBytes: number): void {
+export function spareInstance(instance: CoreInstance): void {
   // Called once per instance (Core retires its handle once): no instance is kept twice.
   const size = instance.memory.buffer.byteLength;
+  const { root } = instance.binding;
   needs.delete(root);
-  needs.set(root, grew ? size : Math.max(INITIAL_BYTES, Math.min(size, 2 * indexBytes)));
+  needs.set(root, size > instance.takenBytes ? size : Math.max(INITIAL_BYTES, Math.min(size, 2 * instance.exports.indexMemory())));
   if (needs.size > NEEDS_KEPT) needs.delete(needs.keys().next().value!);
   spareInstances.push(instance);
   let bytes = spareInstances.reduce((sum, spare) => sum + spare.memory.buffer.byteLength, 0);
